@@ -1,0 +1,469 @@
+# Compiled kernels of linreg. Unchecked: call them through `linreg.kernels`.
+#
+# This file is included by `_kernels_generic.pyx` (any x86-64 / any CPU) and
+# `_kernels_avx2.pyx` (built with -mavx2 -mfma); `linreg.kernels` picks one at import.
+#
+# Design
+# ------
+# The model is Y ~ X W + b with X (n, d), Y (n, k), W (d, k), b (k,), and the loss is the
+# mean over all n*k entries of R**2 with R = X W + b - Y (PyTorch's mean((pred - y)**2)).
+# Its gradients are dW = 2/(n k) X^T R and db = 2/(n k) sum_i R_i.
+#
+# Everything is built on one primitive, `_accumulate_rows`: for a run of rows of X it
+# computes the residuals and adds r_i x_i into a gradient accumulator, so X is read from
+# memory exactly once per pass. Rows are taken four at a time: the four dot products run
+# side by side (their latencies overlap instead of chaining), and the four rank-one
+# updates of the gradient are summed before they touch the accumulator, so it is loaded
+# and stored once per four rows. The four rows stay in L1 between the two uses.
+#
+# Precision: every sum over rows (gradient, loss) is accumulated in double, for both
+# dtypes, so its error does not grow with n. For float32 data the products and short
+# sums (a row's dot product in runs of at most F32_CHUNK terms, the gradient terms of
+# four rows) stay in float32: converting every element of X to double twice would make
+# the kernel compute-bound at well below the speed of reading X.
+#
+# W is copied into transposed buffers WT (k, d) in double and WT32 in float32, so that
+# each output's dot product runs over contiguous memory; gradients go into a double
+# buffer GT (k, d). All are d*k small and live in a `_Work` struct allocated per call.
+#
+# The training loops (`gd_epochs`, `sgd_epoch`) live here so that no Python runs per
+# epoch or per sample. They never leave non-finite parameters behind: a GD or mini-batch
+# step whose loss or new parameters are not finite is not applied, nor is a per-sample
+# update with a non-finite residual; both are reported to the caller, which raises.
+#
+# All argument checking (shapes, dtypes, contiguity, index bounds) is done by the Python
+# layer in `linreg.kernels`; here bounds checks are off and the GIL is released.
+
+from cython cimport floating
+from libc.math cimport INFINITY, isfinite
+from libc.stdlib cimport free, malloc
+from libc.string cimport memset
+
+cdef extern from *:
+    """
+    static int linreg_cpu_has_avx2_fma(void) {
+    #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    #else
+        return 0;
+    #endif
+    }
+    """
+    int linreg_cpu_has_avx2_fma() noexcept nogil
+
+cdef enum:
+    # Longest run of float32 products summed in float32 before the sum moves to double.
+    F32_CHUNK = 32
+
+
+def cpu_has_avx2_fma():
+    """True when this CPU (and OS) can run the AVX2+FMA build of these kernels."""
+    return bool(linreg_cpu_has_avx2_fma())
+
+
+cdef struct _Work:
+    double* WT   # (k, d): W transposed, in double
+    float* WT32  # (k, d): W transposed, in float32 (read for float32 data only)
+    double* GT   # (k, d): sum over rows of r_i x_i, transposed
+    double* b    # (k,)
+    double* gb   # (k,): sum over rows of r_i
+
+
+cdef int _work_alloc(_Work* work, Py_ssize_t d, Py_ssize_t k) except -1:
+    cdef double* block = <double*> malloc((2 * d * k + 2 * k) * sizeof(double))
+    cdef float* block32 = <float*> malloc(d * k * sizeof(float))
+    if block == NULL or block32 == NULL:
+        free(block)
+        free(block32)
+        raise MemoryError()
+    work.WT = block
+    work.GT = block + d * k
+    work.b = block + 2 * d * k
+    work.gb = block + 2 * d * k + k
+    work.WT32 = block32
+    return 0
+
+
+cdef inline void _work_free(_Work* work) noexcept nogil:
+    free(work.WT)
+    free(work.WT32)
+
+
+cdef void _load_params(const floating[:, :] W, const floating[:] b, _Work* work) noexcept nogil:
+    cdef Py_ssize_t d = W.shape[0], k = W.shape[1], j, o
+    for o in range(k):
+        for j in range(d):
+            work.WT[o * d + j] = W[j, o]
+            work.WT32[o * d + j] = <float> W[j, o]
+        work.b[o] = b[o]
+
+
+cdef inline void _zero_grad(_Work* work, Py_ssize_t d, Py_ssize_t k) noexcept nogil:
+    memset(work.GT, 0, d * k * sizeof(double))
+    memset(work.gb, 0, k * sizeof(double))
+
+
+cdef inline const floating* _weights(const floating* x, const _Work* work, Py_ssize_t o, Py_ssize_t d) noexcept nogil:
+    """Output o's weights in the dtype of x (whose only role is to pick the dtype)."""
+    if floating is float:
+        return work.WT32 + o * d
+    else:
+        return work.WT + o * d
+
+
+cdef inline double _dot(const floating* x, const floating* w, Py_ssize_t d) noexcept nogil:
+    """sum_j x[j] w[j], in double (float32: in runs of F32_CHUNK float32 terms)."""
+    cdef Py_ssize_t j0 = 0, j1, j
+    cdef floating part
+    cdef double s = 0.0
+    while j0 < d:
+        j1 = j0 + F32_CHUNK if (floating is float and j0 + F32_CHUNK < d) else d
+        part = 0.0
+        for j in range(j0, j1):
+            part = part + x[j] * w[j]
+        s += part
+        j0 = j1
+    return s
+
+
+cdef inline void _dot4(
+    const floating* x0, const floating* x1, const floating* x2, const floating* x3,
+    const floating* w, Py_ssize_t d, double* s,
+) noexcept nogil:
+    """s[r] = _dot(x_r, w) for four rows in one loop, so the four sums overlap."""
+    cdef Py_ssize_t j0 = 0, j1, j
+    cdef floating p0, p1, p2, p3, wj
+    s[0] = 0.0; s[1] = 0.0; s[2] = 0.0; s[3] = 0.0
+    while j0 < d:
+        j1 = j0 + F32_CHUNK if (floating is float and j0 + F32_CHUNK < d) else d
+        p0 = 0.0; p1 = 0.0; p2 = 0.0; p3 = 0.0
+        for j in range(j0, j1):
+            wj = w[j]
+            p0 = p0 + x0[j] * wj
+            p1 = p1 + x1[j] * wj
+            p2 = p2 + x2[j] * wj
+            p3 = p3 + x3[j] * wj
+        s[0] += p0; s[1] += p1; s[2] += p2; s[3] += p3
+        j0 = j1
+
+
+cdef inline void _add_rank4(
+    double* g,
+    const floating* x0, const floating* x1, const floating* x2, const floating* x3,
+    double r0, double r1, double r2, double r3, Py_ssize_t d,
+) noexcept nogil:
+    """g += r0 x0 + r1 x1 + r2 x2 + r3 x3 (float32: the four terms summed in float32)."""
+    cdef Py_ssize_t j
+    cdef floating f0 = <floating> r0, f1 = <floating> r1, f2 = <floating> r2, f3 = <floating> r3
+    for j in range(d):
+        g[j] = g[j] + <double> ((f0 * x0[j] + f1 * x1[j]) + (f2 * x2[j] + f3 * x3[j]))
+
+
+cdef double _accumulate_rows(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    const Py_ssize_t* rows,
+    Py_ssize_t start,
+    Py_ssize_t stop,
+    _Work* work,
+) noexcept nogil:
+    """Add sum_i r_i x_i into work.GT and sum_i r_i into work.gb; return sum_i |r_i|^2.
+
+    The rows are rows[start:stop] when `rows` is not NULL, else start..stop-1.
+    """
+    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1]
+    cdef Py_ssize_t t = start, j, o, i0, i1, i2, i3
+    cdef const floating* x0
+    cdef const floating* x1
+    cdef const floating* x2
+    cdef const floating* x3
+    cdef double* g
+    cdef double s[4]
+    cdef double r0, r1, r2, r3
+    cdef double sse = 0.0
+    while t + 4 <= stop:
+        if rows != NULL:
+            i0 = rows[t]; i1 = rows[t + 1]; i2 = rows[t + 2]; i3 = rows[t + 3]
+        else:
+            i0 = t; i1 = t + 1; i2 = t + 2; i3 = t + 3
+        x0 = &X[i0, 0]; x1 = &X[i1, 0]; x2 = &X[i2, 0]; x3 = &X[i3, 0]
+        for o in range(k):
+            _dot4(x0, x1, x2, x3, _weights(x0, work, o, d), d, s)
+            r0 = s[0] + work.b[o] - Y[i0, o]
+            r1 = s[1] + work.b[o] - Y[i1, o]
+            r2 = s[2] + work.b[o] - Y[i2, o]
+            r3 = s[3] + work.b[o] - Y[i3, o]
+            sse += (r0 * r0 + r1 * r1) + (r2 * r2 + r3 * r3)
+            work.gb[o] += (r0 + r1) + (r2 + r3)
+            _add_rank4(work.GT + o * d, x0, x1, x2, x3, r0, r1, r2, r3, d)
+        t += 4
+    while t < stop:
+        i0 = rows[t] if rows != NULL else t
+        x0 = &X[i0, 0]
+        for o in range(k):
+            r0 = _dot(x0, _weights(x0, work, o, d), d) + work.b[o] - Y[i0, o]
+            sse += r0 * r0
+            work.gb[o] += r0
+            g = work.GT + o * d
+            for j in range(d):
+                g[j] = g[j] + r0 * x0[j]
+        t += 1
+    return sse
+
+
+cdef bint _step_params(
+    floating[:, ::1] W, floating[::1] b, double step, _Work* work
+) noexcept nogil:
+    """W -= step * GT^T, b -= step * gb, but only if every new value is finite.
+
+    The new values, rounded to W's dtype, are left in work.WT, work.WT32 and work.b, so
+    the next pass needs no reload. Returns False, leaving W and b untouched, on a
+    non-finite value.
+    """
+    cdef Py_ssize_t d = W.shape[0], k = W.shape[1], j, o
+    cdef floating new
+    cdef bint finite = True
+    for o in range(k):
+        for j in range(d):
+            new = <floating> (W[j, o] - step * work.GT[o * d + j])
+            finite &= isfinite(new)
+            work.WT[o * d + j] = new
+            work.WT32[o * d + j] = <float> new
+        new = <floating> (b[o] - step * work.gb[o])
+        finite &= isfinite(new)
+        work.b[o] = new
+    if not finite:
+        return False
+    for o in range(k):
+        for j in range(d):
+            W[j, o] = <floating> work.WT[o * d + j]
+        b[o] = <floating> work.b[o]
+    return True
+
+
+def loss_and_grad(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    const floating[:, :] W,
+    const floating[:] b,
+    floating[:, :] grad_W,
+    floating[:] grad_b,
+):
+    """Fused forward pass, MSE loss and gradients in one pass over X; see linreg.kernels."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1], j, o
+    cdef double sse, scale = 2.0 / (<double> n * k)
+    cdef _Work work
+    _work_alloc(&work, d, k)
+    with nogil:
+        _load_params(W, b, &work)
+        _zero_grad(&work, d, k)
+        sse = _accumulate_rows(X, Y, NULL, 0, n, &work)
+        for o in range(k):
+            for j in range(d):
+                grad_W[j, o] = <floating> (scale * work.GT[o * d + j])
+            grad_b[o] = <floating> (scale * work.gb[o])
+        _work_free(&work)
+    return sse / (<double> n * k)
+
+
+def predict(
+    const floating[:, ::1] X,
+    const floating[:, :] W,
+    const floating[:] b,
+    floating[:, :] out,
+):
+    """out = X W + b, the same sums as the residuals of `loss_and_grad`; see linreg.kernels."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = W.shape[1]
+    cdef Py_ssize_t i = 0, o
+    cdef const floating* x0
+    cdef double s[4]
+    cdef _Work work
+    _work_alloc(&work, d, k)
+    with nogil:
+        _load_params(W, b, &work)
+        while i + 4 <= n:
+            x0 = &X[i, 0]
+            for o in range(k):
+                _dot4(x0, x0 + d, x0 + 2 * d, x0 + 3 * d, _weights(x0, &work, o, d), d, s)
+                out[i, o] = <floating> (s[0] + work.b[o])
+                out[i + 1, o] = <floating> (s[1] + work.b[o])
+                out[i + 2, o] = <floating> (s[2] + work.b[o])
+                out[i + 3, o] = <floating> (s[3] + work.b[o])
+            i += 4
+        while i < n:
+            x0 = &X[i, 0]
+            for o in range(k):
+                out[i, o] = <floating> (_dot(x0, _weights(x0, &work, o, d), d) + work.b[o])
+            i += 1
+        _work_free(&work)
+
+
+def gd_epochs(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    floating[:, ::1] W,
+    floating[::1] b,
+    double lr,
+    double[::1] loss_out,
+):
+    """Run len(loss_out) full-batch GD epochs in place; see linreg.kernels.
+
+    Returns the number of epochs completed. A smaller number than requested means the
+    next epoch diverged: its loss is in loss_out and W, b are as before that epoch.
+    """
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1]
+    cdef Py_ssize_t epoch, n_epochs = loss_out.shape[0]
+    cdef double loss, nk = <double> n * k
+    cdef double step = lr * 2.0 / nk
+    cdef _Work work
+    _work_alloc(&work, d, k)
+    with nogil:
+        _load_params[floating](W, b, &work)
+        for epoch in range(n_epochs):
+            _zero_grad(&work, d, k)
+            loss = _accumulate_rows(X, Y, NULL, 0, n, &work) / nk
+            loss_out[epoch] = loss
+            if not isfinite(loss) or not _step_params(W, b, step, &work):
+                break
+        else:
+            epoch = n_epochs
+        _work_free(&work)
+    return epoch
+
+
+cdef double _sgd_per_sample(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    floating[:, ::1] W,
+    floating[::1] b,
+    double lr,
+    const Py_ssize_t* rows,
+    Py_ssize_t m,
+    double* r,
+) noexcept nogil:
+    """One update per sample, in place; returns the summed squared residuals.
+
+    `r` is scratch for k residuals. Returns a non-finite value, without applying that
+    update, at the first sample whose residual is not finite.
+    """
+    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], t, i, j, o
+    cdef const floating* x
+    cdef floating* w = &W[0, 0]
+    cdef floating* w_row
+    cdef double s, c, xj, sse = 0.0
+    # A sample's loss is the mean over its k outputs, so its gradient carries 2/k.
+    cdef double step = 2.0 * lr / k
+    for t in range(m):
+        i = rows[t] if rows != NULL else t
+        x = &X[i, 0]
+        if k == 1:
+            s = _dot(x, w, d) + b[0] - Y[i, 0]
+            if not isfinite(s):
+                return s
+            sse += s * s
+            c = step * s
+            for j in range(d):
+                w[j] = <floating> (w[j] - c * x[j])
+            b[0] = <floating> (b[0] - c)
+        else:
+            for o in range(k):
+                r[o] = b[o] - Y[i, o]
+            for j in range(d):
+                xj = x[j]
+                w_row = w + j * k
+                for o in range(k):
+                    r[o] = r[o] + xj * w_row[o]
+            s = 0.0
+            for o in range(k):
+                s += r[o] * r[o]
+            if not isfinite(s):
+                return s
+            sse += s
+            for o in range(k):
+                r[o] = step * r[o]
+                b[o] = <floating> (b[o] - r[o])
+            for j in range(d):
+                xj = x[j]
+                w_row = w + j * k
+                for o in range(k):
+                    w_row[o] = <floating> (w_row[o] - r[o] * xj)
+    return sse
+
+
+cdef double _sgd_mini_batch(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    floating[:, ::1] W,
+    floating[::1] b,
+    double lr,
+    const Py_ssize_t* rows,
+    Py_ssize_t m,
+    Py_ssize_t batch_size,
+    _Work* work,
+) noexcept nogil:
+    """One update per batch of rows, in place; returns the summed squared residuals."""
+    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], start = 0, stop
+    cdef double batch_sse, sse = 0.0
+    _load_params[floating](W, b, work)
+    while start < m:
+        stop = start + batch_size if start + batch_size < m else m
+        _zero_grad(work, d, k)
+        batch_sse = _accumulate_rows(X, Y, rows, start, stop, work)
+        if not isfinite(batch_sse):
+            return batch_sse
+        sse += batch_sse
+        if not _step_params(W, b, lr * 2.0 / (<double> (stop - start) * k), work):
+            return INFINITY
+        start = stop
+    return sse
+
+
+def sgd_epoch(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    floating[:, ::1] W,
+    floating[::1] b,
+    double lr,
+    const Py_ssize_t[::1] order,
+    Py_ssize_t batch_size,
+):
+    """One epoch of (mini-batch) SGD in place; returns the epoch's mean loss.
+
+    `order` lists the rows in the order they are used (None: 0..n-1). A non-finite return
+    value means the epoch stopped at a non-finite loss, without applying that update.
+    """
+    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1]
+    cdef Py_ssize_t m = X.shape[0] if order is None else order.shape[0]
+    cdef const Py_ssize_t* rows = NULL if order is None else &order[0]
+    cdef double sse
+    cdef _Work work
+    _work_alloc(&work, d, k)
+    with nogil:
+        if batch_size == 1:
+            # work.gb has room for k doubles: the per-sample residuals.
+            sse = _sgd_per_sample(X, Y, W, b, lr, rows, m, work.gb)
+        else:
+            sse = _sgd_mini_batch(X, Y, W, b, lr, rows, m, batch_size, &work)
+        _work_free(&work)
+    return sse / (<double> m * k)
+
+
+def all_finite(const floating[:, ::1] A):
+    """True when no entry of the C-contiguous 2-D array A is NaN or infinite."""
+    cdef Py_ssize_t n = A.shape[0], d = A.shape[1], i, j
+    cdef const floating* a
+    cdef double acc
+    cdef bint finite = True
+    with nogil:
+        for i in range(n):
+            a = &A[i, 0]
+            # x * 0 is 0 for finite x and NaN otherwise (no -ffinite-math-only here, so
+            # gcc may not fold it); a per-row sum of it vectorizes, an early exit would not.
+            acc = 0.0
+            for j in range(d):
+                acc = acc + a[j] * 0.0
+            if acc != 0.0:
+                finite = False
+                break
+    return finite

@@ -1,0 +1,136 @@
+"""Argument checking shared by the public kernels and the estimators.
+
+The compiled kernels run with bounds checks off, so everything that could make them read
+or write out of bounds is checked here, with an error that names the argument.
+"""
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "as_data_matrix",
+    "as_targets",
+    "check_param",
+    "check_lr",
+    "check_int",
+    "check_order",
+    "all_finite",
+    "raise_if_not_finite",
+]
+
+_KEPT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _as_numeric_array(value, name):
+    """np.asarray(value) with a clear error for what cannot be a float array."""
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name} could not be converted to a numeric array: {exc}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold real numbers (bool, int or float), got dtype {array.dtype}"
+        )
+    return array
+
+
+def as_data_matrix(X, name="X"):
+    """Return X as a 2-D C-contiguous float32 or float64 array.
+
+    A C-contiguous float32/float64 array is returned as is (never copied); float32 stays
+    float32. Other real dtypes become float64; other layouts are copied to C order,
+    because the kernels stream rows of X.
+    """
+    X = _as_numeric_array(X, name)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D of shape (n_samples, n_features), got {X.ndim}-D shape {X.shape}"
+        )
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} needs at least one sample and one feature, got shape {X.shape}")
+    dtype = X.dtype if X.dtype in _KEPT_DTYPES else np.dtype(np.float64)
+    return np.ascontiguousarray(X, dtype=dtype)
+
+
+def as_targets(Y, n_samples, dtype, name="Y"):
+    """Return Y as a 1-D (n,) or 2-D (n, k) array of `dtype`; copied only to convert dtype."""
+    Y = _as_numeric_array(Y, name)
+    if Y.ndim not in (1, 2):
+        raise ValueError(
+            f"{name} must be 1-D (n_samples,) or 2-D (n_samples, n_outputs), "
+            f"got {Y.ndim}-D shape {Y.shape}"
+        )
+    if Y.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} has {Y.shape[0]} samples but X has {n_samples}: they must match"
+        )
+    if Y.ndim == 2 and Y.shape[1] == 0:
+        raise ValueError(f"{name} needs at least one output column, got shape {Y.shape}")
+    return Y.astype(dtype, copy=False)
+
+
+def check_param(array, name, shape, dtype, writable=False, contiguous=False):
+    """Check a caller-provided parameter or output buffer; it is never converted."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype} (the dtype of X), got {array.dtype}")
+    if array.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {array.shape}")
+    if writable and not array.flags.writeable:
+        raise ValueError(f"{name} is written to in place, but it is read-only")
+    if contiguous and not array.flags.c_contiguous:
+        raise ValueError(f"{name} is updated in place and must be C-contiguous")
+    return array
+
+
+def check_lr(lr, name="lr"):
+    """A learning rate: a positive finite real number, returned as float."""
+    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(lr).__name__}")
+    lr = float(lr)
+    if not (np.isfinite(lr) and lr > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {lr}")
+    return lr
+
+
+def check_int(value, name, low, high=None):
+    """An integer in [low, high], returned as int."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"between {low} and {high}"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def check_order(order, n_samples, name="order"):
+    """Row indices: a non-empty 1-D integer array with values in [0, n_samples), as intp."""
+    order = np.asarray(order)
+    if order.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an array of integer row indices, got dtype {order.dtype}")
+    if order.ndim != 1 or order.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {order.shape}")
+    low, high = order.min(), order.max()
+    if low < 0 or high >= n_samples:
+        raise ValueError(
+            f"{name} holds row indices from {low} to {high}, outside [0, {n_samples})"
+        )
+    return np.ascontiguousarray(order, dtype=np.intp)
+
+
+def all_finite(array):
+    """True when no entry is NaN or infinite; allocates nothing for C-contiguous arrays."""
+    from linreg._kernels_generic import all_finite as compiled_all_finite
+
+    if array.dtype in _KEPT_DTYPES and array.flags.c_contiguous and array.size:
+        return compiled_all_finite(array.reshape(array.shape[0], -1))
+    return bool(np.isfinite(array).all())
+
+
+def raise_if_not_finite(**arrays):
+    """Raise ValueError naming the first argument that holds NaN or infinity."""
+    for name, array in arrays.items():
+        if not all_finite(array):
+            raise ValueError(f"{name} contains NaN or infinity")

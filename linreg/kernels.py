@@ -1,0 +1,222 @@
+"""Compiled kernels for y = XW + b under mean squared error, with argument checking.
+
+Shapes follow the seed tutorial: X (n_samples, n_features), Y (n_samples, n_outputs),
+W (n_features, n_outputs), b (n_outputs,). A 1-D target Y of shape (n_samples,) goes with
+a 1-D W of shape (n_features,) and b of shape (1,).
+
+The loss is the mean over all n*k entries of the squared residual R = XW + b - Y,
+
+    L = 1/(n k) sum_{i,o} R_io^2,   dL/dW = 2/(n k) X^T R,   dL/db = 2/(n k) sum_i R_i,
+
+which is PyTorch's ``torch.mean((pred - y) ** 2)``.
+
+The kernels come from a compiled module chosen at import: `_kernels_avx2` on CPUs with
+AVX2 and FMA, `_kernels_generic` elsewhere (set LINREG_SIMD=generic to force it;
+`simd` names the one in use). The two round differently in the last bits (FMA, wider
+vector sums); each is deterministic.
+
+Every function takes X as float32 or float64 and works in that dtype: a C-contiguous X
+is used in place, never copied; other real dtypes are converted to float64 and other
+layouts copied to C order. Y is converted to X's dtype. The parameter and output arrays
+(W, b, grad_W, grad_b, out) are never converted: they must already have X's dtype and
+the right shape. Sums are accumulated in double for both dtypes, and the GIL is released
+while a kernel runs. `linreg.reference` holds a plain-NumPy twin of each function.
+
+Errors: ValueError or TypeError naming the argument, before any work is done; NaN or
+infinity in X or Y is detected from the result (at no extra cost when there is none)
+and raised as ValueError.
+"""
+import os
+
+import numpy as np
+
+from linreg import _kernels_generic
+from linreg._validation import (
+    all_finite,
+    as_data_matrix,
+    as_targets,
+    check_int,
+    check_lr,
+    check_order,
+    check_param,
+    raise_if_not_finite,
+)
+
+__all__ = ["loss_and_grad", "predict", "gd_epochs", "sgd_epoch", "simd"]
+
+
+def _select_kernels():
+    choice = os.environ.get("LINREG_SIMD", "auto").lower()
+    if choice not in ("auto", "generic", "avx2"):
+        raise ImportError(f"LINREG_SIMD must be auto, generic or avx2, got {choice!r}")
+    if choice != "generic" and _kernels_generic.cpu_has_avx2_fma():
+        try:
+            from linreg import _kernels_avx2
+        except ImportError:  # built for a target without the AVX2 variant
+            pass
+        else:
+            return "avx2", _kernels_avx2
+    if choice == "avx2":
+        raise ImportError("LINREG_SIMD=avx2, but this CPU or build has no AVX2+FMA kernels")
+    return "generic", _kernels_generic
+
+
+#: Which compiled kernels are in use: "avx2" or "generic".
+simd, _kernels = _select_kernels()
+
+
+def _checked_problem(X, Y, W, b, *, in_place=False):
+    """Validate (X, Y, W, b); return them with X, Y, W as 2-D arrays for the kernels."""
+    X = as_data_matrix(X)
+    Y = as_targets(Y, X.shape[0], X.dtype)
+    n_features = X.shape[1]
+    n_outputs = 1 if Y.ndim == 1 else Y.shape[1]
+    W_shape = (n_features,) if Y.ndim == 1 else (n_features, n_outputs)
+    check_param(W, "W", W_shape, X.dtype, writable=in_place, contiguous=in_place)
+    check_param(b, "b", (n_outputs,), X.dtype, writable=in_place, contiguous=in_place)
+    raise_if_not_finite(W=W, b=b)
+    return X, Y.reshape(X.shape[0], n_outputs), W.reshape(n_features, n_outputs), b
+
+
+def _raise_for_non_finite_data(X, Y, what):
+    """Called when a result is not finite: blame X or Y, or else report an overflow."""
+    raise_if_not_finite(X=X, Y=Y)
+    raise ValueError(
+        f"{what} overflowed to a non-finite value with finite inputs; "
+        "scale X and Y down (or use float64)"
+    )
+
+
+def loss_and_grad(X, Y, W, b, grad_W, grad_b):
+    """Fused forward pass, MSE loss and gradients in one pass over X.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    Y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    W : ndarray of shape (n_features,) or (n_features, n_outputs), X's dtype
+        1-D exactly when Y is 1-D.
+    b : ndarray of shape (n_outputs,), X's dtype (shape (1,) for 1-D Y)
+    grad_W : ndarray like W, writable
+        Receives dL/dW = 2/(n k) X^T (XW + b - Y).
+    grad_b : ndarray like b, writable
+        Receives dL/db = 2/(n k) sum over samples of (XW + b - Y).
+
+    Returns
+    -------
+    loss : float
+        L = mean over all n*k entries of (XW + b - Y)**2.
+    """
+    X, Y, W2, b = _checked_problem(X, Y, W, b)
+    check_param(grad_W, "grad_W", W.shape, X.dtype, writable=True)
+    check_param(grad_b, "grad_b", b.shape, X.dtype, writable=True)
+    loss = _kernels.loss_and_grad(X, Y, W2, b, grad_W.reshape(W2.shape), grad_b)
+    if not np.isfinite(loss):
+        _raise_for_non_finite_data(X, Y, "the loss")
+    return loss
+
+
+def predict(X, W, b, out=None):
+    """Predictions XW + b.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    W : ndarray of shape (n_features,) or (n_features, n_outputs), X's dtype
+    b : ndarray of shape (n_outputs,), X's dtype (shape (1,) for 1-D W)
+    out : ndarray of shape (n_samples,) or (n_samples, n_outputs), optional
+        Writable, X's dtype, 1-D exactly when W is 1-D. Allocated when None.
+
+    Returns
+    -------
+    out : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+    """
+    X = as_data_matrix(X)
+    if not isinstance(W, np.ndarray) or W.ndim not in (1, 2):
+        raise ValueError("W must be a 1-D or 2-D ndarray of shape (n_features[, n_outputs])")
+    n_outputs = 1 if W.ndim == 1 else W.shape[1]
+    check_param(W, "W", (X.shape[1],) + W.shape[1:], X.dtype)
+    check_param(b, "b", (n_outputs,), X.dtype)
+    raise_if_not_finite(W=W, b=b)
+    out_shape = (X.shape[0],) + W.shape[1:]
+    if out is None:
+        out = np.empty(out_shape, dtype=X.dtype)
+    else:
+        check_param(out, "out", out_shape, X.dtype, writable=True)
+    _kernels.predict(X, W.reshape(X.shape[1], n_outputs), b, out.reshape(X.shape[0], n_outputs))
+    if not all_finite(out):
+        raise_if_not_finite(X=X)
+        raise ValueError("the predictions overflowed to a non-finite value with finite inputs")
+    return out
+
+
+def gd_epochs(X, Y, W, b, lr, loss_out):
+    """Full-batch gradient descent: len(loss_out) epochs in one call, W and b in place.
+
+    Each epoch computes the loss over all samples (recorded in loss_out before the
+    update, as the seed tutorial logs it), then W -= lr * dL/dW and b -= lr * dL/db.
+
+    Parameters
+    ----------
+    X, Y : as in `loss_and_grad`
+    W, b : ndarrays as in `loss_and_grad`, writable and C-contiguous; updated in place
+    lr : float
+        Learning rate, positive and finite.
+    loss_out : ndarray of shape (n_epochs,), float64, writable
+        loss_out[e] receives the loss at the start of epoch e.
+
+    Returns
+    -------
+    n_completed : int
+        The number of epochs completed. A number below n_epochs means the training
+        diverged at epoch n_completed: loss_out[n_completed] holds its (possibly
+        non-finite) loss, that epoch's update was not applied because it would have made
+        a parameter non-finite, and W, b are left at their last finite values.
+    """
+    X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
+    lr = check_lr(lr)
+    if not (isinstance(loss_out, np.ndarray) and loss_out.ndim == 1 and loss_out.size >= 1):
+        raise ValueError("loss_out must be a non-empty 1-D ndarray (one entry per epoch)")
+    check_param(loss_out, "loss_out", loss_out.shape, np.float64, writable=True, contiguous=True)
+    n_completed = _kernels.gd_epochs(X, Y, W2, b, lr, loss_out)
+    if n_completed < loss_out.shape[0]:
+        raise_if_not_finite(X=X, Y=Y)
+    return n_completed
+
+
+def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
+    """One epoch of stochastic gradient descent, W and b updated in place.
+
+    The rows are visited in `order` (natural order when None) in batches of
+    `batch_size`; each batch B makes one update with the gradient of its own mean loss,
+    W -= lr * 2/(|B| k) X_B^T R_B and b -= lr * 2/(|B| k) sum_B R_B, with R_B computed
+    just before that update. batch_size=1 is per-sample SGD.
+
+    Parameters
+    ----------
+    X, Y : as in `loss_and_grad`
+    W, b : ndarrays as in `loss_and_grad`, writable and C-contiguous; updated in place
+    lr : float
+        Learning rate, positive and finite.
+    order : array-like of int, shape (m,), optional
+        Row indices, each in [0, n_samples); repeats and subsets are allowed.
+    batch_size : int, default 1
+        Rows per update, from 1 to the number of rows visited.
+
+    Returns
+    -------
+    mean_loss : float
+        The mean of the squared residuals seen during the epoch, each computed before
+        the update it drives. Non-finite when training diverged: the epoch stopped at
+        the first non-finite loss without applying that update.
+    """
+    X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
+    lr = check_lr(lr)
+    if order is not None:
+        order = check_order(order, X.shape[0])
+    n_rows = X.shape[0] if order is None else order.shape[0]
+    batch_size = check_int(batch_size, "batch_size", 1, n_rows)
+    mean_loss = _kernels.sgd_epoch(X, Y, W2, b, lr, order, batch_size)
+    if not np.isfinite(mean_loss):
+        raise_if_not_finite(X=X, Y=Y)
+    return mean_loss

@@ -1,0 +1,102 @@
+"""Plain-NumPy twins of the kernels in `linreg.kernels`, with the same signatures.
+
+They are the oracle of the tests and the baseline of the benchmarks, so they are written
+the way a NumPy expert would write them: BLAS for the products, in-place operations and
+`out=` instead of temporaries, and work in the input dtype. They do no argument checking:
+call them with arguments that `linreg.kernels` would accept as they are (float32 or
+float64 arrays of matching dtypes, X 2-D, 1-D W with 1-D Y, b of shape (n_outputs,)).
+
+The loss is the mean over all n*k entries of R**2 with R = XW + b - Y; its gradients are
+dW = 2/(n k) X^T R and db = 2/(n k) sum_i R_i.
+"""
+import numpy as np
+
+__all__ = ["loss_and_grad", "predict", "gd_epochs", "sgd_epoch"]
+
+
+def loss_and_grad(X, Y, W, b, grad_W, grad_b):
+    """Loss, with dL/dW written into grad_W and dL/db into grad_b; see linreg.kernels."""
+    R = X @ W  # the one temporary, (n,) or (n, k)
+    R += b
+    R -= Y
+    scale = 2.0 / R.size
+    loss = float(np.vdot(R, R)) / R.size
+    np.matmul(X.T, R, out=grad_W)
+    grad_W *= scale
+    if R.ndim == 1:
+        grad_b[0] = R.sum()
+    else:
+        R.sum(axis=0, out=grad_b)
+    grad_b *= scale
+    return loss
+
+
+def predict(X, W, b, out=None):
+    """XW + b, into `out` when given; see linreg.kernels."""
+    out = np.matmul(X, W, out=out)
+    out += b
+    return out
+
+
+def _step_if_finite(W, b, lr, grad_W, grad_b):
+    """W -= lr * grad_W and b -= lr * grad_b unless a new value would be non-finite.
+
+    Overwrites the gradients with the new values; returns whether the step was applied.
+    """
+    grad_W *= -lr
+    grad_W += W
+    grad_b *= -lr
+    grad_b += b
+    if not (np.isfinite(grad_W).all() and np.isfinite(grad_b).all()):
+        return False
+    W[...] = grad_W
+    b[...] = grad_b
+    return True
+
+
+def gd_epochs(X, Y, W, b, lr, loss_out):
+    """len(loss_out) epochs of full-batch gradient descent in place; see linreg.kernels."""
+    grad_W = np.empty_like(W)
+    grad_b = np.empty_like(b)
+    for epoch in range(loss_out.shape[0]):
+        loss = loss_and_grad(X, Y, W, b, grad_W, grad_b)
+        loss_out[epoch] = loss
+        if not np.isfinite(loss) or not _step_if_finite(W, b, lr, grad_W, grad_b):
+            return epoch
+    return loss_out.shape[0]
+
+
+def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
+    """One epoch of (mini-batch) SGD in place, returning its mean loss; see linreg.kernels."""
+    rows = np.arange(X.shape[0]) if order is None else order
+    if batch_size == 1 and Y.ndim == 1:
+        return _sgd_per_sample_1d(X, Y, W, b, lr, rows)
+    n_outputs = 1 if Y.ndim == 1 else Y.shape[1]
+    grad_W = np.empty_like(W)
+    grad_b = np.empty_like(b)
+    sse = 0.0
+    for start in range(0, rows.shape[0], batch_size):
+        batch = rows[start : start + batch_size]
+        loss = loss_and_grad(X[batch], Y[batch], W, b, grad_W, grad_b)
+        if not np.isfinite(loss):
+            return loss
+        sse += loss * (batch.shape[0] * n_outputs)
+        if not _step_if_finite(W, b, lr, grad_W, grad_b):
+            return np.inf
+    return sse / (rows.shape[0] * n_outputs)
+
+
+def _sgd_per_sample_1d(X, y, w, b, lr, rows):
+    """Per-sample SGD for one output: the hand-written loop a NumPy user would write."""
+    step = 2.0 * lr
+    sse = 0.0
+    for i in rows:
+        x = X[i]
+        r = x.dot(w) + b[0] - y[i]
+        if not np.isfinite(r):
+            return r
+        sse += r * r
+        c = step * r
+        w -= c * x
+        b[0] -= c
+    return float(sse) / rows.shape[0]
