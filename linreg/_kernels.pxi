@@ -36,6 +36,7 @@
 
 from cython cimport floating
 from libc.math cimport INFINITY, isfinite
+from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
@@ -242,6 +243,47 @@ cdef bint _step_params(
     return True
 
 
+cdef bint _should_stop(double loss, double[::1] early_stop) noexcept nogil:
+    """The stopping rule, scikit-learn's: stop after n_iter_no_change epochs in a row
+    whose loss is not below best_loss - tol.
+
+    early_stop = [tol, n_iter_no_change, best_loss, epochs_without_improvement]; the
+    last two are updated in place, so the rule carries across calls.
+    """
+    if early_stop is None:
+        return False
+    if loss > early_stop[2] - early_stop[0]:
+        early_stop[3] += 1
+    else:
+        early_stop[3] = 0
+    if loss < early_stop[2]:
+        early_stop[2] = loss
+    return early_stop[3] >= early_stop[1]
+
+
+cdef inline uint64_t _splitmix64(uint64_t* state) noexcept nogil:
+    """Next output of the splitmix64 generator (Steele, Lea and Flood, 2014)."""
+    state[0] += <uint64_t> 0x9E3779B97F4A7C15
+    cdef uint64_t z = state[0]
+    z = (z ^ (z >> 30)) * <uint64_t> 0xBF58476D1CE4E5B9
+    z = (z ^ (z >> 27)) * <uint64_t> 0x94D049BB133111EB
+    return z ^ (z >> 31)
+
+
+cdef void _shuffle(Py_ssize_t* order, Py_ssize_t m, uint64_t* state) noexcept nogil:
+    """Fisher-Yates shuffle of order[:m] in place. The modulo bias is below m / 2**64."""
+    cdef Py_ssize_t i, j, tmp
+    for i in range(m - 1, 0, -1):
+        j = <Py_ssize_t> (_splitmix64(state) % <uint64_t> (i + 1))
+        tmp = order[i]; order[i] = order[j]; order[j] = tmp
+
+
+def shuffle(Py_ssize_t[::1] order, uint64_t[::1] rng_state):
+    """Shuffle `order` in place as `sgd_epochs` does at the start of an epoch."""
+    with nogil:
+        _shuffle(&order[0], order.shape[0], &rng_state[0])
+
+
 def loss_and_grad(
     const floating[:, ::1] X,
     const floating[:, :] Y,
@@ -306,14 +348,16 @@ def gd_epochs(
     floating[::1] b,
     double lr,
     double[::1] loss_out,
+    double[::1] early_stop=None,
 ):
-    """Run len(loss_out) full-batch GD epochs in place; see linreg.kernels.
+    """Run up to len(loss_out) full-batch GD epochs in place; see linreg.kernels.
 
-    Returns the number of epochs completed. A smaller number than requested means the
-    next epoch diverged: its loss is in loss_out and W, b are as before that epoch.
+    Returns the number of epochs completed. Fewer than requested means either that the
+    stopping rule fired (see `_should_stop`; that epoch's update was applied and counts)
+    or that the next epoch diverged: its loss is in loss_out and W, b are as before it.
     """
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1]
-    cdef Py_ssize_t epoch, n_epochs = loss_out.shape[0]
+    cdef Py_ssize_t epoch, n_epochs = loss_out.shape[0], completed = 0
     cdef double loss, nk = <double> n * k
     cdef double step = lr * 2.0 / nk
     cdef _Work work
@@ -326,10 +370,11 @@ def gd_epochs(
             loss_out[epoch] = loss
             if not isfinite(loss) or not _step_params(W, b, step, &work):
                 break
-        else:
-            epoch = n_epochs
+            completed = epoch + 1
+            if _should_stop(loss, early_stop):
+                break
         _work_free(&work)
-    return epoch
+    return completed
 
 
 cdef double _sgd_per_sample(
@@ -419,6 +464,27 @@ cdef double _sgd_mini_batch(
     return sse
 
 
+cdef double _sgd_pass(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    floating[:, ::1] W,
+    floating[::1] b,
+    double lr,
+    const Py_ssize_t* rows,
+    Py_ssize_t m,
+    Py_ssize_t batch_size,
+    _Work* work,
+) noexcept nogil:
+    """One SGD epoch over m rows; returns its mean loss (non-finite: diverged)."""
+    cdef double sse
+    if batch_size == 1:
+        # work.gb has room for k doubles: the per-sample residuals.
+        sse = _sgd_per_sample(X, Y, W, b, lr, rows, m, work.gb)
+    else:
+        sse = _sgd_mini_batch(X, Y, W, b, lr, rows, m, batch_size, work)
+    return sse / (<double> m * Y.shape[1])
+
+
 def sgd_epoch(
     const floating[:, ::1] X,
     const floating[:, :] Y,
@@ -433,20 +499,57 @@ def sgd_epoch(
     `order` lists the rows in the order they are used (None: 0..n-1). A non-finite return
     value means the epoch stopped at a non-finite loss, without applying that update.
     """
-    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1]
     cdef Py_ssize_t m = X.shape[0] if order is None else order.shape[0]
     cdef const Py_ssize_t* rows = NULL if order is None else &order[0]
-    cdef double sse
+    cdef double loss
     cdef _Work work
-    _work_alloc(&work, d, k)
+    _work_alloc(&work, X.shape[1], Y.shape[1])
     with nogil:
-        if batch_size == 1:
-            # work.gb has room for k doubles: the per-sample residuals.
-            sse = _sgd_per_sample(X, Y, W, b, lr, rows, m, work.gb)
-        else:
-            sse = _sgd_mini_batch(X, Y, W, b, lr, rows, m, batch_size, &work)
+        loss = _sgd_pass(X, Y, W, b, lr, rows, m, batch_size, &work)
         _work_free(&work)
-    return sse / (<double> m * k)
+    return loss
+
+
+def sgd_epochs(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    floating[:, ::1] W,
+    floating[::1] b,
+    double lr,
+    double[::1] loss_out,
+    Py_ssize_t[::1] order,
+    Py_ssize_t batch_size,
+    uint64_t[::1] rng_state,
+    double[::1] early_stop=None,
+):
+    """Run up to len(loss_out) SGD epochs in place; returns the number completed.
+
+    Each epoch first shuffles `order` in place with the splitmix64 state `rng_state`
+    (updated in place) unless rng_state is None, then makes one `sgd_epoch` pass over it
+    (order None: natural order, no shuffling). Fewer epochs than requested: the stopping
+    rule fired (that epoch counts) or the next epoch diverged (its loss is non-finite in
+    loss_out; W, b hold the last finite values).
+    """
+    cdef Py_ssize_t m = X.shape[0] if order is None else order.shape[0]
+    cdef Py_ssize_t* rows = NULL if order is None else &order[0]
+    cdef uint64_t* state = NULL if rng_state is None else &rng_state[0]
+    cdef Py_ssize_t epoch, completed = 0
+    cdef double loss
+    cdef _Work work
+    _work_alloc(&work, X.shape[1], Y.shape[1])
+    with nogil:
+        for epoch in range(loss_out.shape[0]):
+            if state != NULL and rows != NULL:
+                _shuffle(rows, m, state)
+            loss = _sgd_pass(X, Y, W, b, lr, rows, m, batch_size, &work)
+            loss_out[epoch] = loss
+            if not isfinite(loss):
+                break
+            completed = epoch + 1
+            if _should_stop(loss, early_stop):
+                break
+        _work_free(&work)
+    return completed
 
 
 def all_finite(const floating[:, ::1] A):

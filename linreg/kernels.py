@@ -42,7 +42,16 @@ from linreg._validation import (
     raise_if_not_finite,
 )
 
-__all__ = ["loss_and_grad", "predict", "gd_epochs", "sgd_epoch", "simd"]
+__all__ = [
+    "loss_and_grad",
+    "predict",
+    "gd_epochs",
+    "sgd_epoch",
+    "sgd_epochs",
+    "new_early_stop",
+    "shuffle",
+    "simd",
+]
 
 
 def _select_kernels():
@@ -150,7 +159,40 @@ def predict(X, W, b, out=None):
     return out
 
 
-def gd_epochs(X, Y, W, b, lr, loss_out):
+def new_early_stop(tol, n_iter_no_change):
+    """State of the stopping rule for `gd_epochs` and `sgd_epochs`.
+
+    Training stops after `n_iter_no_change` epochs in a row whose loss is not below
+    best_loss - tol (best_loss: the lowest epoch loss so far), as in scikit-learn.
+
+    Returns
+    -------
+    early_stop : ndarray of shape (4,), float64
+        [tol, n_iter_no_change, best_loss, epochs_without_improvement]; the kernels
+        update the last two in place, so one state can span several calls.
+    """
+    tol = float(tol)
+    if not np.isfinite(tol):
+        raise ValueError(f"tol must be a finite number, got {tol}")
+    n_iter_no_change = check_int(n_iter_no_change, "n_iter_no_change", 1)
+    return np.array([tol, n_iter_no_change, np.inf, 0.0])
+
+
+def _check_early_stop(early_stop):
+    if early_stop is not None:
+        check_param(early_stop, "early_stop", (4,), np.float64, writable=True, contiguous=True)
+    return early_stop
+
+
+def _check_loss_out(loss_out):
+    if not (isinstance(loss_out, np.ndarray) and loss_out.ndim == 1 and loss_out.size >= 1):
+        raise ValueError("loss_out must be a non-empty 1-D ndarray (one entry per epoch)")
+    return check_param(
+        loss_out, "loss_out", loss_out.shape, np.float64, writable=True, contiguous=True
+    )
+
+
+def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None):
     """Full-batch gradient descent: len(loss_out) epochs in one call, W and b in place.
 
     Each epoch computes the loss over all samples (recorded in loss_out before the
@@ -164,22 +206,24 @@ def gd_epochs(X, Y, W, b, lr, loss_out):
         Learning rate, positive and finite.
     loss_out : ndarray of shape (n_epochs,), float64, writable
         loss_out[e] receives the loss at the start of epoch e.
+    early_stop : ndarray, optional
+        A stopping rule from `new_early_stop`, updated in place.
 
     Returns
     -------
     n_completed : int
-        The number of epochs completed. A number below n_epochs means the training
-        diverged at epoch n_completed: loss_out[n_completed] holds its (possibly
-        non-finite) loss, that epoch's update was not applied because it would have made
-        a parameter non-finite, and W, b are left at their last finite values.
+        The number of epochs completed. A number below n_epochs means either that the
+        stopping rule fired (early_stop[3] >= early_stop[1]; that epoch's update counts)
+        or that training diverged at epoch n_completed: loss_out[n_completed] holds its
+        (possibly non-finite) loss, that epoch's update was not applied because it would
+        have made a parameter non-finite, and W, b are left at their last finite values.
     """
     X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
     lr = check_lr(lr)
-    if not (isinstance(loss_out, np.ndarray) and loss_out.ndim == 1 and loss_out.size >= 1):
-        raise ValueError("loss_out must be a non-empty 1-D ndarray (one entry per epoch)")
-    check_param(loss_out, "loss_out", loss_out.shape, np.float64, writable=True, contiguous=True)
-    n_completed = _kernels.gd_epochs(X, Y, W2, b, lr, loss_out)
-    if n_completed < loss_out.shape[0]:
+    _check_loss_out(loss_out)
+    _check_early_stop(early_stop)
+    n_completed = _kernels.gd_epochs(X, Y, W2, b, lr, loss_out, early_stop)
+    if n_completed < loss_out.shape[0] and not np.isfinite(loss_out[n_completed]):
         raise_if_not_finite(X=X, Y=Y)
     return n_completed
 
@@ -220,3 +264,65 @@ def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
     if not np.isfinite(mean_loss):
         raise_if_not_finite(X=X, Y=Y)
     return mean_loss
+
+
+def sgd_epochs(X, Y, W, b, lr, loss_out, *, order=None, batch_size=1, rng_state=None,
+               early_stop=None):
+    """Up to len(loss_out) epochs of SGD in one call, W and b in place.
+
+    Each epoch is an `sgd_epoch` pass over `order`. With `rng_state`, the epoch first
+    shuffles `order` in place (Fisher-Yates driven by the splitmix64 generator whose
+    state is rng_state[0], advanced in place), so the same state gives bit-identical
+    training however the epochs are split between calls.
+
+    Parameters
+    ----------
+    X, Y, W, b, lr : as in `sgd_epoch`
+    loss_out : ndarray of shape (n_epochs,), float64, writable
+        loss_out[e] receives epoch e's mean loss.
+    order : ndarray of intp, shape (m,), optional
+        Row indices; required (and modified in place) when rng_state is given.
+    batch_size : int, default 1
+    rng_state : ndarray of shape (1,), uint64, optional
+    early_stop : ndarray, optional
+        A stopping rule from `new_early_stop`, updated in place.
+
+    Returns
+    -------
+    n_completed : int
+        Fewer than n_epochs: the stopping rule fired (that epoch counts), or epoch
+        n_completed diverged (non-finite loss_out[n_completed]; W, b hold the last finite
+        values, reached within that epoch).
+    """
+    X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
+    lr = check_lr(lr)
+    _check_loss_out(loss_out)
+    _check_early_stop(early_stop)
+    if order is not None:
+        if not (isinstance(order, np.ndarray) and order.dtype == np.intp):
+            raise TypeError("order must be an ndarray of dtype intp (it may be shuffled in place)")
+        check_order(order, X.shape[0])
+        check_param(order, "order", order.shape, np.intp, writable=rng_state is not None,
+                    contiguous=True)
+    if rng_state is not None:
+        if order is None:
+            raise ValueError("rng_state shuffles `order`, so order must be given with it")
+        check_param(rng_state, "rng_state", (1,), np.uint64, writable=True)
+    n_rows = X.shape[0] if order is None else order.shape[0]
+    batch_size = check_int(batch_size, "batch_size", 1, n_rows)
+    n_completed = _kernels.sgd_epochs(
+        X, Y, W2, b, lr, loss_out, order, batch_size, rng_state, early_stop
+    )
+    if n_completed < loss_out.shape[0] and not np.isfinite(loss_out[n_completed]):
+        raise_if_not_finite(X=X, Y=Y)
+    return n_completed
+
+
+def shuffle(order, rng_state):
+    """Shuffle `order` (ndarray of intp) in place exactly as `sgd_epochs` does per epoch."""
+    if not (isinstance(order, np.ndarray) and order.dtype == np.intp and order.ndim == 1):
+        raise TypeError("order must be a 1-D ndarray of dtype intp")
+    check_param(order, "order", order.shape, np.intp, writable=True, contiguous=True)
+    check_param(rng_state, "rng_state", (1,), np.uint64, writable=True)
+    if order.shape[0]:
+        _kernels.shuffle(order, rng_state)

@@ -11,7 +11,7 @@ dW = 2/(n k) X^T R and db = 2/(n k) sum_i R_i.
 """
 import numpy as np
 
-__all__ = ["loss_and_grad", "predict", "gd_epochs", "sgd_epoch"]
+__all__ = ["loss_and_grad", "predict", "gd_epochs", "sgd_epoch", "sgd_epochs", "shuffle"]
 
 
 def loss_and_grad(X, Y, W, b, grad_W, grad_b):
@@ -54,8 +54,18 @@ def _step_if_finite(W, b, lr, grad_W, grad_b):
     return True
 
 
-def gd_epochs(X, Y, W, b, lr, loss_out):
-    """len(loss_out) epochs of full-batch gradient descent in place; see linreg.kernels."""
+def _should_stop(loss, early_stop):
+    """scikit-learn's stopping rule on early_stop = [tol, patience, best, bad epochs]."""
+    if early_stop is None:
+        return False
+    tol, patience, best, _ = early_stop
+    early_stop[3] = early_stop[3] + 1 if loss > best - tol else 0
+    early_stop[2] = min(best, loss)
+    return early_stop[3] >= patience
+
+
+def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None):
+    """Up to len(loss_out) full-batch GD epochs in place; see linreg.kernels."""
     grad_W = np.empty_like(W)
     grad_b = np.empty_like(b)
     for epoch in range(loss_out.shape[0]):
@@ -63,6 +73,8 @@ def gd_epochs(X, Y, W, b, lr, loss_out):
         loss_out[epoch] = loss
         if not np.isfinite(loss) or not _step_if_finite(W, b, lr, grad_W, grad_b):
             return epoch
+        if _should_stop(loss, early_stop):
+            return epoch + 1
     return loss_out.shape[0]
 
 
@@ -84,6 +96,43 @@ def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
         if not _step_if_finite(W, b, lr, grad_W, grad_b):
             return np.inf
     return sse / (rows.shape[0] * n_outputs)
+
+
+def sgd_epochs(X, Y, W, b, lr, loss_out, *, order=None, batch_size=1, rng_state=None,
+               early_stop=None):
+    """Up to len(loss_out) SGD epochs in place, shuffling `order` each epoch when
+    rng_state is given; see linreg.kernels."""
+    for epoch in range(loss_out.shape[0]):
+        if rng_state is not None:
+            shuffle(order, rng_state)
+        loss = sgd_epoch(X, Y, W, b, lr, order, batch_size)
+        loss_out[epoch] = loss
+        if not np.isfinite(loss):
+            return epoch
+        if _should_stop(loss, early_stop):
+            return epoch + 1
+    return loss_out.shape[0]
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def _splitmix64(state):
+    """Next output of splitmix64 on the Python-int state [s]; advances it."""
+    state[0] = (state[0] + 0x9E3779B97F4A7C15) & _MASK64
+    z = state[0]
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def shuffle(order, rng_state):
+    """Fisher-Yates shuffle of `order` in place, driven by splitmix64 (uint64 rng_state[0])."""
+    state = [int(rng_state[0])]
+    for i in range(order.shape[0] - 1, 0, -1):
+        j = _splitmix64(state) % (i + 1)
+        order[i], order[j] = order[j], order[i]
+    rng_state[0] = state[0]
 
 
 def _sgd_per_sample_1d(X, y, w, b, lr, rows):
