@@ -1,10 +1,21 @@
 """linreg: train y = XW + b on mean squared error by gradient descent, fast.
 
-`linreg.kernels` holds the compiled, checked kernels; `linreg.reference` their
-plain-NumPy twins.
+- `GDRegressor`, `SGDRegressor`: scikit-learn-style estimators (full-batch and stochastic).
+- `linreg.kernels`: the compiled, checked kernels they run on.
+- `linreg.reference`: plain-NumPy twins of those kernels.
 """
 from linreg import kernels, reference
+from linreg.estimators import GDRegressor, SGDRegressor
+from linreg.exceptions import DivergenceError, NotFittedError
 
 __version__ = "0.1.0"
 
-__all__ = ["kernels", "reference", "__version__"]
+__all__ = [
+    "GDRegressor",
+    "SGDRegressor",
+    "DivergenceError",
+    "NotFittedError",
+    "kernels",
+    "reference",
+    "__version__",
+]

@@ -1,0 +1,328 @@
+"""Estimators: GDRegressor (full-batch gradient descent) and SGDRegressor (stochastic).
+
+Both fit y = XW + b on the mean squared error, exactly as the seed tutorial's PyTorch loop
+does, with the scikit-learn estimator conventions: parameters stored unchanged by
+``__init__`` and checked by ``fit``, fitted attributes ending in an underscore.
+"""
+import numbers
+
+import numpy as np
+
+from linreg import kernels
+from linreg._validation import (
+    all_finite,
+    as_data_matrix,
+    as_targets,
+    check_int,
+    check_lr,
+)
+from linreg.exceptions import DivergenceError, NotFittedError
+from linreg.training import format_log_line, run_epochs
+
+__all__ = ["GDRegressor", "SGDRegressor"]
+
+
+class _GradientDescentRegressor:
+    """What GDRegressor and SGDRegressor share: checking, state, the training loop."""
+
+    def fit(self, X, y):
+        """Train on (X, y) from zero weights (or from the current ones with warm_start).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            float32 data trains in float32 without a copy (when C-contiguous); other
+            real data trains in float64.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+
+        Returns
+        -------
+        self
+        """
+        X, Y = self._check_data(X, y)
+        settings = self._check_settings(X.shape[0])
+        W, b = self._initial_params(X, Y)
+        W2 = W.reshape(X.shape[1], -1)
+        Y2 = Y.reshape(X.shape[0], -1)
+        run_chunk = self._chunk_runner(X, Y2, W2, b, settings)
+        previous = self.loss_curve_ if settings["warm"] else np.empty(0)
+
+        def log_line(epoch, loss):
+            return format_log_line(epoch, settings["epochs"], W, b, loss)
+
+        callback = None
+        if settings["callback"] is not None:
+
+            def callback(epoch, loss):
+                self._set_fitted(W, b, previous, np.empty(0), epoch)
+                return bool(settings["callback"](epoch, loss, self))
+
+        try:
+            losses = run_epochs(
+                run_chunk,
+                settings["epochs"],
+                settings["lr"],
+                early_stop=settings["early_stop"],
+                log_every=settings["log_every"],
+                log_line=log_line,
+                callback=callback,
+            )
+        except DivergenceError as error:
+            # Documented: the model keeps the last finite parameters and their losses.
+            self._set_fitted(W, b, previous, error.losses, len(error.losses))
+            raise
+        self._set_fitted(W, b, previous, losses, len(losses))
+        return self
+
+    def predict(self, X):
+        """Predictions XW + b.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Shaped like the y given to fit, in X's float dtype.
+        """
+        self._check_fitted()
+        X = as_data_matrix(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} was fitted "
+                f"with {self.n_features_in_} features"
+            )
+        W = np.ascontiguousarray(np.transpose(self.coef_), dtype=X.dtype)
+        b = np.atleast_1d(np.asarray(self.intercept_, dtype=X.dtype))
+        return kernels.predict(X, W, b)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _check_data(self, X, y):
+        X = as_data_matrix(X)
+        Y = as_targets(y, X.shape[0], X.dtype, name="y")
+        if not all_finite(X):
+            raise ValueError("X contains NaN or infinity")
+        if not all_finite(Y):
+            raise ValueError("y contains NaN or infinity")
+        return X, Y
+
+    def _check_settings(self, n_samples):
+        """Check the constructor's parameters (scikit-learn style: at fit, not in __init__)."""
+        if self.callback is not None and not callable(self.callback):
+            raise TypeError("callback must be callable(epoch, loss, model) or None")
+        if self.tol is None:
+            early_stop = None
+        else:
+            if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real):
+                raise TypeError(f"tol must be a real number or None, got {type(self.tol).__name__}")
+            early_stop = kernels.new_early_stop(self.tol, self.n_iter_no_change)
+        return {
+            "lr": check_lr(self.lr),
+            "epochs": check_int(self.epochs, "epochs", 1),
+            "log_every": check_int(self.log_every, "log_every", 0),
+            "early_stop": early_stop,
+            "callback": self.callback,
+            "warm": bool(self.warm_start) and hasattr(self, "coef_"),
+        }
+
+    def _initial_params(self, X, Y):
+        """W (d,) or (d, k) and b (k,), C-contiguous in X's dtype: zeros, or a copy of
+        the fitted ones when warm starting."""
+        n_features = X.shape[1]
+        W_shape = (n_features,) if Y.ndim == 1 else (n_features, Y.shape[1])
+        if self.warm_start and hasattr(self, "coef_"):
+            W = np.array(np.transpose(self.coef_), dtype=X.dtype, order="C")
+            b = np.array(np.atleast_1d(self.intercept_), dtype=X.dtype)
+            if W.shape != W_shape:
+                raise ValueError(
+                    f"warm_start: the fitted coefficients have shape {np.shape(self.coef_)}, "
+                    f"which does not fit X with {n_features} features and y of shape {Y.shape}"
+                )
+            return W, b
+        return np.zeros(W_shape, dtype=X.dtype), np.zeros(W_shape[1:] or (1,), dtype=X.dtype)
+
+    def _set_fitted(self, W, b, previous_losses, losses, n_iter):
+        self.coef_ = np.transpose(W)  # (n_outputs, n_features) view; W itself when 1-D
+        self.intercept_ = float(b[0]) if W.ndim == 1 else b
+        self.loss_curve_ = np.concatenate([previous_losses, losses])
+        self.n_iter_ = n_iter
+        self.n_features_in_ = W.shape[0]
+
+    def _check_fitted(self):
+        if not hasattr(self, "coef_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. "
+                "Call 'fit' with appropriate arguments before using this estimator."
+            )
+
+    def __repr__(self):
+        params = self.get_params()
+        defaults = type(self)().get_params()
+        shown = [f"{k}={v!r}" for k, v in params.items() if v is not defaults[k] and v != defaults[k]]
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    def get_params(self, deep=True):
+        """The constructor's parameters, as scikit-learn's get_params."""
+        return {name: getattr(self, name) for name in self._param_names}
+
+    def set_params(self, **params):
+        """Set constructor parameters, as scikit-learn's set_params; returns self."""
+        for name, value in params.items():
+            if name not in self._param_names:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for {type(self).__name__}; "
+                    f"valid parameters are: {', '.join(self._param_names)}"
+                )
+            setattr(self, name, value)
+        return self
+
+
+class GDRegressor(_GradientDescentRegressor):
+    """Linear regression y = XW + b trained by full-batch gradient descent on the MSE.
+
+    Every epoch computes the loss over all samples, L = mean((XW + b - y)**2) (the
+    epoch's logged loss, taken before the update), then updates W -= lr * dL/dW and
+    b -= lr * dL/db: exactly the seed tutorial's PyTorch loop with optim.SGD.
+
+    Parameters
+    ----------
+    lr : float, default 0.01
+        Learning rate.
+    epochs : int, default 1000
+        Number of epochs (full passes, one update each).
+    log_every : int, default 0
+        Print a line in the seed's format every log_every epochs; 0 is silent.
+    tol : float or None, default None
+        With a number, stop after `n_iter_no_change` epochs in a row whose loss is not
+        below best_loss - tol. None runs all epochs.
+    n_iter_no_change : int, default 5
+    warm_start : bool, default False
+        Continue from the fitted coefficients instead of zeros.
+    callback : callable(epoch, loss, model) -> bool, optional
+        Called after every epoch (1-based epoch, that epoch's loss, this model with its
+        current coef_ and intercept_); returning True stops training.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_outputs, n_features)
+    intercept_ : float or ndarray of shape (n_outputs,)
+    loss_curve_ : ndarray of shape (n_epochs_total,)
+        The loss of every epoch since the weights were last zeroed (warm starts append).
+    n_iter_ : int
+        Epochs run by the last fit.
+    n_features_in_ : int
+
+    If training diverges, fit raises `linreg.DivergenceError` and the model keeps the
+    last finite weights, with loss_curve_ and n_iter_ up to them.
+    """
+
+    _param_names = ("lr", "epochs", "log_every", "tol", "n_iter_no_change", "warm_start",
+                    "callback")
+
+    def __init__(self, lr=0.01, epochs=1000, log_every=0, tol=None, n_iter_no_change=5,
+                 warm_start=False, callback=None):
+        self.lr = lr
+        self.epochs = epochs
+        self.log_every = log_every
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.callback = callback
+
+    def _chunk_runner(self, X, Y, W, b, settings):
+        compiled = kernels._kernels
+        lr, early_stop = settings["lr"], settings["early_stop"]
+
+        def run_chunk(loss_out):
+            return compiled.gd_epochs(X, Y, W, b, lr, loss_out, early_stop)
+
+        return run_chunk
+
+
+class SGDRegressor(_GradientDescentRegressor):
+    """Linear regression y = XW + b trained by stochastic gradient descent on the MSE.
+
+    Each epoch visits the samples in order (a new random order per epoch when shuffle
+    is on) in batches of `batch_size`, and makes one update per batch with the gradient
+    of that batch's mean squared error, W -= lr * dL_B/dW, b -= lr * dL_B/db. The
+    default batch_size=1 is per-sample SGD. An epoch's loss is the mean of the squared
+    errors seen during it, each computed just before the update it drives.
+
+    With shuffle=False and batch_size=1 the trajectory is scikit-learn's SGDRegressor(
+    penalty=None, learning_rate="constant", eta0=2*lr, tol=None, shuffle=False),
+    whose loss is half the squared error.
+
+    Parameters
+    ----------
+    lr : float, default 0.01
+    epochs : int, default 100
+    batch_size : int, default 1
+        Samples per update, from 1 to n_samples.
+    shuffle : bool, default True
+        Visit the samples in a new random order every epoch.
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None
+        Seeds the shuffling; the same int gives bit-identical fits. None: fresh entropy.
+    log_every, tol, n_iter_no_change, warm_start, callback :
+        As in `GDRegressor`.
+
+    Attributes
+    ----------
+    coef_, intercept_, loss_curve_, n_iter_, n_features_in_ :
+        As in `GDRegressor`.
+    """
+
+    _param_names = ("lr", "epochs", "batch_size", "shuffle", "random_state", "log_every",
+                    "tol", "n_iter_no_change", "warm_start", "callback")
+
+    def __init__(self, lr=0.01, epochs=100, batch_size=1, shuffle=True, random_state=None,
+                 log_every=0, tol=None, n_iter_no_change=5, warm_start=False, callback=None):
+        self.lr = lr
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.log_every = log_every
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.callback = callback
+
+    def _chunk_runner(self, X, Y, W, b, settings):
+        compiled = kernels._kernels
+        lr, early_stop = settings["lr"], settings["early_stop"]
+        batch_size = check_int(self.batch_size, "batch_size", 1, X.shape[0])
+        if not isinstance(self.shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be True or False, got {self.shuffle!r}")
+        if self.shuffle:
+            # 8 bytes per sample: the only allocation that grows with the data.
+            order = np.arange(X.shape[0], dtype=np.intp)
+            rng_state = _splitmix_seed(self.random_state)
+        else:
+            order = rng_state = None
+
+        def run_chunk(loss_out):
+            return compiled.sgd_epochs(
+                X, Y, W, b, lr, loss_out, order, batch_size, rng_state, early_stop
+            )
+
+        return run_chunk
+
+
+def _splitmix_seed(random_state):
+    """A uint64 state (shape (1,)) for the kernels' shuffling generator."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state.integers(0, 2**64, size=1, dtype=np.uint64)
+    if isinstance(random_state, np.random.RandomState):
+        return random_state.randint(0, 2**64, size=1, dtype=np.uint64)
+    if random_state is None or (
+        isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
+    ):
+        if random_state is not None and random_state < 0:
+            raise ValueError(f"random_state must be a non-negative int, got {random_state}")
+        return np.random.SeedSequence(random_state).generate_state(1, dtype=np.uint64)
+    raise TypeError(
+        "random_state must be None, an int, a numpy.random.Generator or a "
+        f"numpy.random.RandomState, got {type(random_state).__name__}"
+    )
