@@ -35,7 +35,8 @@
 # layer in `linreg.kernels`; here bounds checks are off and the GIL is released.
 
 from cython cimport floating
-from libc.math cimport INFINITY, isfinite
+from libc.float cimport DBL_MAX, FLT_MAX
+from libc.math cimport INFINITY, fabs, isfinite
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
@@ -556,17 +557,16 @@ def all_finite(const floating[:, ::1] A):
     """True when no entry of the C-contiguous 2-D array A is NaN or infinite."""
     cdef Py_ssize_t n = A.shape[0], d = A.shape[1], i, j
     cdef const floating* a
-    cdef double acc
-    cdef bint finite = True
+    cdef floating largest = FLT_MAX if floating is float else DBL_MAX
+    cdef int bad = 0
     with nogil:
         for i in range(n):
             a = &A[i, 0]
-            # x * 0 is 0 for finite x and NaN otherwise (no -ffinite-math-only here, so
-            # gcc may not fold it); a per-row sum of it vectorizes, an early exit would not.
-            acc = 0.0
+            # |x| <= largest is false for NaN and +-inf. Unlike x * 0 or x - x, which
+            # -fassociative-math lets gcc fold to 0, a comparison cannot be folded away;
+            # or-ing it over a row vectorizes, where an early exit per element would not.
             for j in range(d):
-                acc = acc + a[j] * 0.0
-            if acc != 0.0:
-                finite = False
+                bad |= not (fabs(a[j]) <= largest)
+            if bad:
                 break
-    return finite
+    return not bad

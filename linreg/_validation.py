@@ -122,10 +122,10 @@ def check_order(order, n_samples, name="order"):
 
 def all_finite(array):
     """True when no entry is NaN or infinite; allocates nothing for C-contiguous arrays."""
-    from linreg._kernels_generic import all_finite as compiled_all_finite
+    from linreg import kernels  # the compiled build in use; imported late: it imports us
 
     if array.dtype in _KEPT_DTYPES and array.flags.c_contiguous and array.size:
-        return compiled_all_finite(array.reshape(array.shape[0], -1))
+        return kernels._kernels.all_finite(array.reshape(array.shape[0], -1))
     return bool(np.isfinite(array).all())
 
 
