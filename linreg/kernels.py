@@ -30,7 +30,15 @@ import os
 
 import numpy as np
 
-from linreg import _kernels_generic
+try:
+    from linreg import _kernels_generic
+except ImportError as exc:  # pragma: no cover - only in an unbuilt source tree
+    raise ImportError(
+        f"linreg's compiled kernels are missing next to {os.path.dirname(__file__)}: this "
+        "is the source tree, not the installed package (Python puts the current directory "
+        "first on sys.path). Install with `pip install .`, then run Python from another "
+        "directory or with `python -P` (Python 3.11+)."
+    ) from exc
 from linreg._validation import (
     all_finite,
     as_data_matrix,
