@@ -122,10 +122,10 @@ def check_order(order, n_samples, name="order"):
 
 def all_finite(array):
     """True when no entry is NaN or infinite; allocates nothing for C-contiguous arrays."""
-    from linreg import kernels  # the compiled build in use; imported late: it imports us
-
     if array.dtype in _KEPT_DTYPES and array.flags.c_contiguous and array.size:
-        return kernels._kernels.all_finite(array.reshape(array.shape[0], -1))
+        from linreg.kernels import _kernels  # the build in use; late import: it imports us
+
+        return _kernels.all_finite(array.reshape(array.shape[0], -1))
     return bool(np.isfinite(array).all())
 
 

@@ -62,6 +62,7 @@ class _GradientDescentRegressor:
                 run_chunk,
                 settings["epochs"],
                 settings["lr"],
+                work_per_epoch=X.size * Y2.shape[1],
                 early_stop=settings["early_stop"],
                 log_every=settings["log_every"],
                 log_line=log_line,

@@ -29,7 +29,7 @@ def format_log_line(epoch, n_epochs, W, b, loss):
 
 def _compact(values):
     if values.size == 1:
-        return f"{values.reshape(-1)[0]:.3f}"
+        return f"{float(values[(0,) * values.ndim]):.3f}"
     text = np.array2string(
         values, precision=3, floatmode="fixed", separator=", ", threshold=8, edgeitems=3,
         max_line_width=sys.maxsize,
@@ -37,8 +37,8 @@ def _compact(values):
     return text.replace("\n", "")
 
 
-def run_epochs(run_chunk, n_epochs, lr, *, early_stop=None, log_every=0, log_line=None,
-               callback=None):
+def run_epochs(run_chunk, n_epochs, lr, *, work_per_epoch, early_stop=None, log_every=0,
+               log_line=None, callback=None):
     """Run `n_epochs` epochs through `run_chunk`, returning at log points and callbacks.
 
     Parameters
@@ -47,6 +47,9 @@ def run_epochs(run_chunk, n_epochs, lr, *, early_stop=None, log_every=0, log_lin
         Runs len(loss_out) epochs in compiled code, writing each epoch's loss, and
         returns how many completed (a compiled `gd_epochs` / `sgd_epochs` call).
     n_epochs : int
+    work_per_epoch : int
+        About how many multiply-adds an epoch costs (n * d * k): sizes the first chunk,
+        later ones are sized from measured time.
     lr : float
         Only for the message of a DivergenceError.
     early_stop : ndarray, optional
@@ -69,7 +72,9 @@ def run_epochs(run_chunk, n_epochs, lr, *, early_stop=None, log_every=0, log_lin
     """
     losses = np.empty(n_epochs)
     done = 0
-    chunk = 1  # grows to CHUNK_SECONDS' worth once an epoch has been timed
+    # A first guess of CHUNK_SECONDS' worth of epochs at a pessimistic 10 ns per
+    # multiply-add; measured times take over after the first chunk.
+    chunk = max(1, int(CHUNK_SECONDS / (10e-9 * max(work_per_epoch, 1))))
     while done < n_epochs:
         stop_at = n_epochs
         if log_every:
