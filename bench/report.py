@@ -9,10 +9,27 @@ a value above 1 means linreg is faster. For the `numpy-matmul-floor` row (X @ w,
 read of X) the ratio shows how close linreg comes to the floor: 1/1.3 = 0.77 or more
 meets the "within 1.3x of X @ w" target.
 
+What a benchmark can add to its extra_info, and what the report does with it:
+
+* "variant" (e.g. "shuffle" / "no-shuffle"): several settings of one workload share a
+  group; each row is labelled "impl (variant)" and its speedup is taken against the
+  linreg row of the *same* variant.
+* "external_times_s": a list of seconds, one per round, of work timed in another process
+  (scikit-learn runs in a subprocess so that its OpenMP threads cannot slow the benchmark
+  process; see bench/sklearn_sgd.py). pytest-benchmark cannot time work it does not run,
+  so its own stats for such a row are the wall time of launching that process (imports
+  and data loading included) and are NOT used: the row's median, IQR and rounds are
+  computed from external_times_s instead (quartiles as pytest-benchmark computes them)
+  and the row is marked with a dagger. "external_process" describes how they were taken.
+* "peak_extra_bytes" (with "x_bytes" and "allowance_bytes"): the row is a memory
+  measurement (the memory-fit group): it goes to the "Memory" section, which prints the
+  peak extra memory of a fit as a percentage of X's bytes, and not to a timing table.
+
 Standard library and NumPy only.
 """
 import json
 import os
+import statistics
 import sys
 from collections import defaultdict
 
@@ -115,6 +132,108 @@ def _fmt_ratio(x):
     return f"{x:.2f}x" if x < 10 else f"{x:.0f}x"
 
 
+def _quartiles(data):
+    """(Q1, Q3) of sorted data, computed as pytest-benchmark computes them."""
+    rounds = len(data)
+    if rounds == 1:
+        return data[0], data[0]
+    if rounds % 2:  # method 3
+        n, q = rounds // 4, rounds % 4
+        if q == 1:
+            return (0.25 * data[n - 1] + 0.75 * data[n],
+                    0.75 * data[3 * n] + 0.25 * data[3 * n + 1])
+        return (0.75 * data[n] + 0.25 * data[n + 1],
+                0.25 * data[3 * n + 1] + 0.75 * data[3 * n + 2])
+    return statistics.median(data[: rounds // 2]), statistics.median(data[rounds // 2 :])
+
+
+def _timing(bench):
+    """(median s, IQR s, rounds, external?) of a row.
+
+    From extra_info["external_times_s"] when the work was timed in another process,
+    else from pytest-benchmark's stats.
+    """
+    external = bench.get("extra_info", {}).get("external_times_s")
+    if external:
+        data = sorted(float(t) for t in external)
+        q1, q3 = _quartiles(data)
+        return statistics.median(data), q3 - q1, len(data), True
+    s = bench["stats"]
+    return s["median"], s["iqr"], s["rounds"], False
+
+
+def _variant(bench):
+    return bench.get("extra_info", {}).get("variant")
+
+
+def _is_memory(bench):
+    return "peak_extra_bytes" in bench.get("extra_info", {})
+
+
+def _timing_table(members):
+    """The rows of one group's timing table, and whether a row was timed externally."""
+    rows = {(_variant(b), _impl(b)): b for b in members}
+    base = {
+        variant: _timing(b)[0] for (variant, impl), b in rows.items() if impl == LINREG
+    }
+    lines = [
+        "| implementation | median (ms) | IQR (ms) | rounds | threads | linreg speedup |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    any_external = False
+    for variant, impl in sorted(rows, key=lambda r: (r[0] or "", r[1] != LINREG, r[1])):
+        bench = rows[variant, impl]
+        median, iqr, rounds, external = _timing(bench)
+        any_external |= external
+        threads = bench.get("extra_info", {}).get("threads", "?")
+        label = impl + (f" ({variant})" if variant else "") + (" †" if external else "")
+        if impl == LINREG:
+            ratio = "1.00x (the denominator)"
+        elif base.get(variant):
+            ratio = _fmt_ratio(median / base[variant])
+        else:
+            ratio = "n/a (no linreg row)"
+        lines.append(
+            f"| {label} | {median * 1e3:.3f} | {iqr * 1e3:.3f} | {rounds} | {threads}"
+            f" | {ratio} |"
+        )
+    return lines, any_external
+
+
+def _memory_section(benches):
+    """Peak extra memory of fits (rows with extra_info["peak_extra_bytes"])."""
+    lines = [
+        "",
+        "## Memory: peak extra memory of fit (tracemalloc)",
+        "",
+        "Peak bytes traced by tracemalloc during one fit (NumPy reports its buffers to it),"
+        " above those traced before it, as a share of X's bytes; the allowance is 5% of X"
+        " plus 8 bytes per sample when shuffling. Peak RSS rise (Linux, informational) is"
+        " the rise of VmHWM during another fit: a copy of X would show as about 100%, but"
+        " small allocations served from memory the allocator already holds (such as the"
+        " shuffle order, after earlier fits) do not raise it.",
+        "",
+        "| fit | dtype | n | d | X (MB) | peak extra (MB) | peak extra / X"
+        " | allowance / X | peak RSS rise / X | fit median (ms) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    key = lambda b: (b["extra_info"].get("fit", ""), b["extra_info"].get("dtype", ""))  # noqa: E731
+    for b in sorted(benches, key=key):
+        info = b["extra_info"]
+        x_bytes = info["x_bytes"]
+        rss = info.get("peak_rss_extra_bytes")
+        rss_text = "n/a" if rss is None else f"{rss / x_bytes:.2%}"
+        lines.append(
+            f"| {info.get('fit', _impl(b))} | {info.get('dtype', '?')} | {info.get('n', 0):,}"
+            f" | {info.get('d', '?')} | {x_bytes / 1e6:.1f}"
+            f" | {info['peak_extra_bytes'] / 1e6:.3f}"
+            f" | {info['peak_extra_bytes'] / x_bytes:.2%}"
+            f" | {info['allowance_bytes'] / x_bytes:.2%} | {rss_text}"
+            f" | {_timing(b)[0] * 1e3:.3f} |"
+        )
+    return lines
+
+
 def report(data):
     benches = data.get("benchmarks", [])
     machine = data.get("machine_info", {})
@@ -132,33 +251,26 @@ def report(data):
 
     groups = defaultdict(list)
     for b in benches:
-        groups[b.get("group") or "(no group)"].append(b)
+        if not _is_memory(b):
+            groups[b.get("group") or "(no group)"].append(b)
 
     for group in sorted(groups):
         members = groups[group]
-        by_impl = {_impl(b): b for b in members}
-        linreg = by_impl.get(LINREG)
-        base = linreg["stats"]["median"] if linreg else None
-        order = sorted(by_impl, key=lambda i: (i != LINREG, i))
         size = _problem(members)
         lines += ["", f"## {group}" + (f" ({size})" if size else ""), ""]
-        lines += [
-            "| implementation | median (ms) | IQR (ms) | rounds | threads | linreg speedup |",
-            "|---|---:|---:|---:|---:|---:|",
-        ]
-        for impl in order:
-            s = by_impl[impl]["stats"]
-            threads = by_impl[impl].get("extra_info", {}).get("threads", "?")
-            if impl == LINREG:
-                ratio = "1.00x (the denominator)"
-            elif base:
-                ratio = _fmt_ratio(s["median"] / base)
-            else:
-                ratio = "n/a (no linreg row)"
-            lines.append(
-                f"| {impl} | {s['median'] * 1e3:.3f} | {s['iqr'] * 1e3:.3f} | {s['rounds']}"
-                f" | {threads} | {ratio} |"
-            )
+        table, any_external = _timing_table(members)
+        lines += table
+        if any_external:
+            notes = sorted({b["extra_info"].get("external_process", "another process")
+                            for b in members if _timing(b)[3]})
+            lines += ["", "† timed in a separate process, rounds reported in"
+                      " extra_info[\"external_times_s\"] (pytest-benchmark's own stats for"
+                      " this row time the whole subprocess and are not used): "
+                      + "; ".join(notes)]
+
+    memory = [b for b in benches if _is_memory(b)]
+    if memory:
+        lines += _memory_section(memory)
     return "\n".join(lines)
 
 
