@@ -1,0 +1,56 @@
+"""Shared fixtures for the tests of the compiled kernels (data makers: _helpers.py).
+
+The tests import the installed package (pytest runs with --import-mode=importlib, so the
+source tree is not on sys.path). Every kernel test takes the `impl` fixture, which runs it
+once per compiled variant ("generic" always, "avx2" when the CPU and the build have it)
+by pointing `linreg.kernels._kernels` at that variant.
+"""
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+import linreg.kernels
+
+# Let the test modules `import _helpers` (this directory only, not the repository root).
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
+
+from _helpers import IMPLS  # noqa: E402  (needs the sys.path entry above)
+
+
+@pytest.fixture(params=IMPLS)
+def impl(request, monkeypatch):
+    """The compiled module under test, installed as `linreg.kernels._kernels`."""
+    module = importlib.import_module(f"linreg._kernels_{request.param}")
+    monkeypatch.setattr(linreg.kernels, "_kernels", module)
+    return module
+
+
+class RecordingKernels:
+    """Stands in for a compiled module: records every call's arguments, then delegates."""
+
+    def __init__(self, module):
+        self._module = module
+        self.calls = []
+
+    def __getattr__(self, name):
+        target = getattr(self._module, name)
+        if not callable(target):
+            return target
+
+        def wrapper(*args):
+            self.calls.append((name, args))
+            return target(*args)
+
+        return wrapper
+
+
+@pytest.fixture
+def recorder(impl, monkeypatch):
+    """Like `impl`, but wrapped so that the arguments passed down can be inspected."""
+    rec = RecordingKernels(impl)
+    monkeypatch.setattr(linreg.kernels, "_kernels", rec)
+    return rec
