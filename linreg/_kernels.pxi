@@ -54,9 +54,29 @@ cdef extern from *:
     """
     int linreg_cpu_has_avx2_fma() noexcept nogil
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define LINREG_PREFETCH(p) __builtin_prefetch(p)
+    #else
+    #define LINREG_PREFETCH(p) ((void)0)
+    #endif
+    """
+    void LINREG_PREFETCH(const void* p) noexcept nogil
+
 cdef enum:
     # Longest run of float32 products summed in float32 before the sum moves to double.
     F32_CHUNK = 32
+    # How many samples ahead SGD prefetches the rows of a shuffled order: a row fetched
+    # from memory takes about as long as this many per-sample updates of a small model.
+    PREFETCH_AHEAD = 4
+
+
+cdef inline void _prefetch_row(const void* row, Py_ssize_t n_bytes) noexcept nogil:
+    cdef const char* p = <const char*> row
+    cdef Py_ssize_t offset
+    for offset in range(0, n_bytes, 64):
+        LINREG_PREFETCH(p + offset)
 
 
 def cpu_has_avx2_fma():
@@ -285,6 +305,26 @@ def shuffle(Py_ssize_t[::1] order, uint64_t[::1] rng_state):
         _shuffle(&order[0], order.shape[0], &rng_state[0])
 
 
+cdef bint _params_finite(const floating[:, ::1] W, const floating[::1] b) noexcept nogil:
+    cdef Py_ssize_t j, o
+    cdef bint finite = True
+    for j in range(W.shape[0]):
+        for o in range(W.shape[1]):
+            finite &= isfinite(W[j, o])
+    for o in range(b.shape[0]):
+        finite &= isfinite(b[o])
+    return finite
+
+
+cdef void _restore_params(floating[:, ::1] W, floating[::1] b, const _Work* work) noexcept nogil:
+    """W, b = the values `_load_params` put in work (exact: W's dtype fits in double)."""
+    cdef Py_ssize_t d = W.shape[0], k = W.shape[1], j, o
+    for o in range(k):
+        for j in range(d):
+            W[j, o] = <floating> work.WT[o * d + j]
+        b[o] = <floating> work.b[o]
+
+
 def loss_and_grad(
     const floating[:, ::1] X,
     const floating[:, :] Y,
@@ -403,6 +443,11 @@ cdef double _sgd_per_sample(
     for t in range(m):
         i = rows[t] if rows != NULL else t
         x = &X[i, 0]
+        # Rows in a shuffled order are cache misses the hardware prefetcher cannot
+        # predict; ask for them ahead (natural order needs no help).
+        if rows != NULL and t + PREFETCH_AHEAD < m:
+            _prefetch_row(&X[rows[t + PREFETCH_AHEAD], 0], d * sizeof(floating))
+            LINREG_PREFETCH(&Y[rows[t + PREFETCH_AHEAD], 0])
         if k == 1:
             s = _dot(x, w, d) + b[0] - Y[i, 0]
             if not isfinite(s):
@@ -476,11 +521,20 @@ cdef double _sgd_pass(
     Py_ssize_t batch_size,
     _Work* work,
 ) noexcept nogil:
-    """One SGD epoch over m rows; returns its mean loss (non-finite: diverged)."""
+    """One SGD epoch over m rows; returns its mean loss (non-finite: diverged).
+
+    On divergence W and b are left finite: per-sample updates are not checked one by
+    one (that would cost a second pass over the weights per sample), so the epoch's
+    starting point is kept in work.WT / work.b and restored if they ended non-finite.
+    """
     cdef double sse
     if batch_size == 1:
+        _load_params[floating](W, b, work)
         # work.gb has room for k doubles: the per-sample residuals.
         sse = _sgd_per_sample(X, Y, W, b, lr, rows, m, work.gb)
+        if not _params_finite(W, b):
+            _restore_params(W, b, work)
+            return INFINITY
     else:
         sse = _sgd_mini_batch(X, Y, W, b, lr, rows, m, batch_size, work)
     return sse / (<double> m * Y.shape[1])

@@ -260,7 +260,9 @@ def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
     mean_loss : float
         The mean of the squared residuals seen during the epoch, each computed before
         the update it drives. Non-finite when training diverged: the epoch stopped at
-        the first non-finite loss without applying that update.
+        the first non-finite loss without applying that update, and W, b are finite (the
+        last finite values; with batch_size=1, the values the epoch started from if the
+        per-sample updates themselves overflowed).
     """
     X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
     lr = check_lr(lr)

@@ -81,8 +81,24 @@ def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None):
 def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
     """One epoch of (mini-batch) SGD in place, returning its mean loss; see linreg.kernels."""
     rows = np.arange(X.shape[0]) if order is None else order
-    if batch_size == 1 and Y.ndim == 1:
-        return _sgd_per_sample_1d(X, Y, W, b, lr, rows)
+    if batch_size == 1:
+        # Per-sample updates are not checked one by one: keep the epoch's start and
+        # restore it if the epoch ends with non-finite parameters.
+        W_start, b_start = W.copy(), b.copy()
+        if Y.ndim == 1:
+            loss = _sgd_per_sample_1d(X, Y, W, b, lr, rows)
+        else:
+            loss = _sgd_batches(X, Y, W, b, lr, rows, 1)
+        if not (np.isfinite(W).all() and np.isfinite(b).all()):
+            W[...] = W_start
+            b[...] = b_start
+            return np.inf
+        return loss
+    return _sgd_batches(X, Y, W, b, lr, rows, batch_size)
+
+
+def _sgd_batches(X, Y, W, b, lr, rows, batch_size):
+    """SGD with one update per batch of rows, each checked before it is applied."""
     n_outputs = 1 if Y.ndim == 1 else Y.shape[1]
     grad_W = np.empty_like(W)
     grad_b = np.empty_like(b)
