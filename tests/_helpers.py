@@ -85,33 +85,3 @@ def make_readonly(*arrays):
     for a in arrays:
         a.flags.writeable = False
     return arrays
-
-
-# --------------------------------------------------------------------------- known bugs
-
-# linreg._validation.all_finite hands C-contiguous float32/float64 arrays to the compiled
-# all_finite of the generic build (viewed as rows: array.reshape(n, -1)). That kernel sums
-# a[j] * 0.0 over each row, but it is compiled with -O3 -fno-signed-zeros, under which gcc
-# (12.2 here) drops the vectorized loop of that sum: only the last d % w entries of each
-# row of d entries are looked at, w being the 16-byte SSE2 vector (2 float64, 4 float32).
-ALL_FINITE_VECTOR_BYTES = 16
-ALL_FINITE_BUG = (
-    "linreg bug: the compiled all_finite (behind linreg._validation.all_finite) misses NaN "
-    "and inf in the vectorized part of each row: built with -fno-signed-zeros, gcc drops "
-    "the vector loop of `acc + a[j] * 0.0`, so only the last d % (16 / itemsize) entries "
-    "of a row of d entries are checked"
-)
-
-
-def all_finite_misses(shape, flat_index, dtype):
-    """True when the all_finite bug hides a non-finite entry at `flat_index` (C order)."""
-    d = int(np.prod(shape[1:])) if len(shape) > 1 else 1
-    width = ALL_FINITE_VECTOR_BYTES // np.dtype(dtype).itemsize
-    return flat_index % d < d - d % width
-
-
-def xfail_if_all_finite_misses(shape, flat_index, dtype):
-    """The strict xfail mark for a case that the all_finite bug makes fail (else inert)."""
-    return pytest.mark.xfail(
-        all_finite_misses(shape, flat_index, dtype), reason=ALL_FINITE_BUG, strict=True
-    )

@@ -30,7 +30,8 @@ def impl(request, monkeypatch):
 
 
 class RecordingKernels:
-    """Stands in for a compiled module: records every call's arguments, then delegates."""
+    """Stands in for a compiled module: records the arguments of every kernel call (not
+    of the `all_finite` checks that validation makes), then delegates."""
 
     def __init__(self, module):
         self._module = module
@@ -38,7 +39,7 @@ class RecordingKernels:
 
     def __getattr__(self, name):
         target = getattr(self._module, name)
-        if not callable(target):
+        if not callable(target) or name == "all_finite":
             return target
 
         def wrapper(*args):

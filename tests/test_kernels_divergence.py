@@ -53,20 +53,12 @@ def test_gd_epochs_stops_with_finite_parameters(impl, dtype, k, lr):
     assert [a.tobytes() for a in (X, Y)] == snapshot
 
 
-SGD_BUG = (
-    "linreg bug: per-sample SGD (batch_size=1) checks only that a sample's residual is "
-    "finite, not the updated parameters, so an overflowing update writes inf/nan into W "
-    "and b (the mini-batch path and gd_epochs check the new values; "
-    "linreg.reference._sgd_per_sample_1d has the same flaw)"
-)
-
-
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
 @pytest.mark.parametrize("k", [None, 3], ids=["y1d", "k3"])
 @pytest.mark.parametrize(
     "batch",
     [
-        pytest.param("1", marks=pytest.mark.xfail(reason=SGD_BUG, strict=True)),
+        "1",
         "3",
         "all",
     ],

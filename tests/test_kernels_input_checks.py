@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import linreg.kernels as kernels
-from _helpers import make_problem, param_shapes, xfail_if_all_finite_misses
+from _helpers import make_problem, param_shapes
 
 N, D = 9, 5  # two blocks of four rows plus a one-row tail
 FUNCS = ["loss_and_grad", "predict", "gd_epochs", "sgd_epoch"]
@@ -67,7 +67,6 @@ VALUES = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}
 def non_finite_cases(funcs, which):
     """Cases (func, dtype, k, value, position) for a bad entry in X or Y.
 
-    The cases where the all_finite bug hides the bad entry are marked xfail(strict).
     """
     for func, dtype, k, value, position in itertools.product(
         funcs, DTYPES, [None, 3], VALUES, POSITIONS
@@ -80,7 +79,6 @@ def non_finite_cases(funcs, which):
         yield pytest.param(
             func, dtype, k, VALUES[value], position,
             id=f"{func}-{np.dtype(dtype).name}-{'y1d' if k is None else 'k3'}-{value}-{position}",
-            marks=xfail_if_all_finite_misses(shape, flat, dtype),
         )
 
 
@@ -117,7 +115,6 @@ def non_finite_param_cases():
         yield pytest.param(
             func, k, name, position,
             id=f"{func}-{'y1d' if k is None else 'k3'}-{name}-{position}",
-            marks=xfail_if_all_finite_misses(shape, flat, np.float64),
         )
 
 
@@ -134,8 +131,7 @@ def test_non_finite_parameters_are_rejected(impl, func, k, name, position):
 @pytest.mark.parametrize(
     ("func", "row", "col"),
     [
-        pytest.param(func, row, col, id=f"{func}-{row}-{col}",
-                     marks=xfail_if_all_finite_misses((N, D), row * D + col, np.float64))
+        pytest.param(func, row, col, id=f"{func}-{row}-{col}")
         for func in ["loss_and_grad", "predict"]
         for row, col in [(3, 2), (8, 4)]
     ],
