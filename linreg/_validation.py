@@ -23,10 +23,19 @@ _KEPT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 def _as_numeric_array(value, name):
     """np.asarray(value) with a clear error for what cannot be a float array."""
+    if value is None:
+        raise ValueError(f"{name} is None: expected an array-like of numbers")
+    if type(value).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            f"{name} is a scipy sparse matrix, and sparse input is not supported: "
+            f"pass a dense array ({name}.toarray())"
+        )
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{name} could not be converted to a numeric array: {exc}") from None
+    if array.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}")
     if array.dtype.kind not in "biuf":
         raise TypeError(
             f"{name} must hold real numbers (bool, int or float), got dtype {array.dtype}"
@@ -43,11 +52,23 @@ def as_data_matrix(X, name="X"):
     """
     X = _as_numeric_array(X, name)
     if X.ndim != 2:
-        raise ValueError(
-            f"{name} must be 2-D of shape (n_samples, n_features), got {X.ndim}-D shape {X.shape}"
+        hint = (
+            f" Reshape your data with {name}.reshape(-1, 1) if it has a single feature or "
+            f"{name}.reshape(1, -1) if it is a single sample."
+            if X.ndim == 1 else ""
         )
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name} needs at least one sample and one feature, got shape {X.shape}")
+        raise ValueError(
+            f"{name} must be 2-D of shape (n_samples, n_features), got {X.ndim}-D shape "
+            f"{X.shape}.{hint}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(
+            f"{name} has 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
+        )
+    if X.shape[1] == 0:
+        raise ValueError(
+            f"{name} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
+        )
     dtype = X.dtype if X.dtype in _KEPT_DTYPES else np.dtype(np.float64)
     return np.ascontiguousarray(X, dtype=dtype)
 

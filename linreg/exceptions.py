@@ -1,4 +1,5 @@
 """Exceptions raised by linreg."""
+import sys
 
 __all__ = ["DivergenceError", "NotFittedError"]
 
@@ -25,4 +26,25 @@ class DivergenceError(ValueError):
 
 
 class NotFittedError(ValueError, AttributeError):
-    """A model was used for prediction before it was fitted."""
+    """A model was used for prediction before it was fitted.
+
+    When scikit-learn has been imported, the error raised is also an instance of
+    scikit-learn's NotFittedError, so its tools recognize it; linreg never imports
+    scikit-learn itself.
+    """
+
+
+def not_fitted_error(message):
+    """A NotFittedError, which is also scikit-learn's when scikit-learn is loaded."""
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    if sklearn_exceptions is None:
+        return NotFittedError(message)
+    both = _NOT_FITTED_WITH_SKLEARN.get(sklearn_exceptions.NotFittedError)
+    if both is None:
+        both = type("NotFittedError", (NotFittedError, sklearn_exceptions.NotFittedError), {})
+        both.__module__ = __name__
+        _NOT_FITTED_WITH_SKLEARN[sklearn_exceptions.NotFittedError] = both
+    return both(message)
+
+
+_NOT_FITTED_WITH_SKLEARN = {}
