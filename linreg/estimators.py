@@ -16,7 +16,7 @@ from linreg._validation import (
     check_int,
     check_lr,
 )
-from linreg.exceptions import DivergenceError, NotFittedError
+from linreg.exceptions import DivergenceError, not_fitted_error
 from linreg.training import format_log_line, run_epochs
 
 __all__ = ["GDRegressor", "SGDRegressor"]
@@ -41,7 +41,7 @@ class _GradientDescentRegressor:
         """
         X, Y = self._check_data(X, y)
         settings = self._check_settings(X.shape[0])
-        W, b = self._initial_params(X, Y)
+        W, b = self._initial_params(X, Y, continue_from_fitted=settings["warm"])
         W2 = W.reshape(X.shape[1], -1)
         Y2 = Y.reshape(X.shape[0], -1)
         run_chunk = self._chunk_runner(X, Y2, W2, b, settings)
@@ -91,16 +91,102 @@ class _GradientDescentRegressor:
         X = as_data_matrix(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} was fitted "
-                f"with {self.n_features_in_} features"
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input"
             )
         W = np.ascontiguousarray(np.transpose(self.coef_), dtype=X.dtype)
         b = np.atleast_1d(np.asarray(self.intercept_, dtype=X.dtype))
         return kernels.predict(X, W, b)
 
+    def partial_fit(self, X, y):
+        """One epoch on (X, y), continuing from the current weights (zeros if unfitted).
+
+        For data that arrive in chunks or streams: each call is one epoch over the rows
+        given, with the model's settings (lr, batch_size, shuffle, ...); `epochs`,
+        `tol` and `warm_start` do not apply. loss_curve_ gets one more entry.
+
+        Returns
+        -------
+        self
+        """
+        X, Y = self._check_data(X, y)
+        settings = self._check_settings(X.shape[0])
+        settings.update(epochs=1, log_every=0, early_stop=None, callback=None)
+        fitted = hasattr(self, "coef_")
+        if fitted and X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input"
+            )
+        if fitted and np.shape(self.coef_) != self._coef_shape(X, Y):
+            raise ValueError(
+                f"partial_fit: the model was fitted with coef_ of shape {np.shape(self.coef_)}, "
+                f"which does not fit X with {X.shape[1]} features and y of shape {Y.shape}"
+            )
+        W, b = self._initial_params(X, Y, continue_from_fitted=fitted)
+        run_chunk = self._chunk_runner(X, Y.reshape(X.shape[0], -1), W.reshape(X.shape[1], -1),
+                                       b, settings)
+        previous = self.loss_curve_ if fitted else np.empty(0)
+        try:
+            losses = run_epochs(run_chunk, 1, settings["lr"], work_per_epoch=Y.size * X.shape[1])
+        except DivergenceError as error:
+            if not fitted:
+                raise
+            self._set_fitted(W, b, previous, error.losses, 0)
+            raise
+        self._set_fitted(W, b, previous, losses, 1)
+        return self
+
+    def score(self, X, y):
+        """Coefficient of determination R^2 of predict(X) against y.
+
+        R^2 = 1 - sum((y - y_pred)**2) / sum((y - mean(y))**2), averaged over outputs
+        with equal weights (scikit-learn's r2_score default). A constant y gives 1.0
+        for a perfect prediction and 0.0 otherwise.
+        """
+        y_pred = self.predict(X)
+        y = np.asarray(y, dtype=np.float64)
+        if y.shape != y_pred.shape:
+            raise ValueError(f"y has shape {y.shape}, but the predictions have shape {y_pred.shape}")
+        y2 = y.reshape(len(y), -1)
+        residual = ((y2 - y_pred.reshape(y2.shape)) ** 2).sum(axis=0)
+        total = ((y2 - y2.mean(axis=0)) ** 2).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.where(total > 0, 1.0 - residual / np.where(total > 0, total, 1.0),
+                          np.where(residual == 0, 1.0, 0.0))
+        return float(r2.mean())
+
+    def save(self, path):
+        """Write this model to `path` in a portable file whose loading runs no code.
+
+        `linreg.load(path)` reads it back; see `linreg.persistence` for the format.
+        A callback, or a Generator as random_state, cannot be saved: they load as None,
+        with a warning at save time.
+        """
+        from linreg.persistence import save
+
+        save(self, path)
+
+    def __sklearn_tags__(self):
+        # Only scikit-learn calls this, so it may import scikit-learn.
+        from sklearn.utils import InputTags, RegressorTags, Tags, TargetTags
+
+        return Tags(
+            estimator_type="regressor",
+            target_tags=TargetTags(required=True, multi_output=True, single_output=True),
+            regressor_tags=RegressorTags(),
+            input_tags=InputTags(two_d_array=True),
+        )
+
+    _estimator_type = "regressor"  # how scikit-learn before 1.6 recognized regressors
+
     # -- internals ---------------------------------------------------------------------
 
     def _check_data(self, X, y):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
         X = as_data_matrix(X)
         Y = as_targets(y, X.shape[0], X.dtype, name="y")
         if not all_finite(X):
@@ -128,20 +214,23 @@ class _GradientDescentRegressor:
             "warm": bool(self.warm_start) and hasattr(self, "coef_"),
         }
 
-    def _initial_params(self, X, Y):
+    @staticmethod
+    def _coef_shape(X, Y):
+        return (X.shape[1],) if Y.ndim == 1 else (Y.shape[1], X.shape[1])
+
+    def _initial_params(self, X, Y, continue_from_fitted):
         """W (d,) or (d, k) and b (k,), C-contiguous in X's dtype: zeros, or a copy of
-        the fitted ones when warm starting."""
-        n_features = X.shape[1]
-        W_shape = (n_features,) if Y.ndim == 1 else (n_features, Y.shape[1])
-        if self.warm_start and hasattr(self, "coef_"):
-            W = np.array(np.transpose(self.coef_), dtype=X.dtype, order="C")
-            b = np.array(np.atleast_1d(self.intercept_), dtype=X.dtype)
-            if W.shape != W_shape:
+        the fitted ones."""
+        coef_shape = self._coef_shape(X, Y)
+        if continue_from_fitted:
+            if np.shape(self.coef_) != coef_shape:
                 raise ValueError(
                     f"warm_start: the fitted coefficients have shape {np.shape(self.coef_)}, "
-                    f"which does not fit X with {n_features} features and y of shape {Y.shape}"
+                    f"which does not fit X with {X.shape[1]} features and y of shape {Y.shape}"
                 )
-            return W, b
+            W = np.array(np.transpose(self.coef_), dtype=X.dtype, order="C")
+            return W, np.array(np.atleast_1d(self.intercept_), dtype=X.dtype)
+        W_shape = coef_shape[::-1]
         return np.zeros(W_shape, dtype=X.dtype), np.zeros(W_shape[1:] or (1,), dtype=X.dtype)
 
     def _set_fitted(self, W, b, previous_losses, losses, n_iter):
@@ -153,7 +242,7 @@ class _GradientDescentRegressor:
 
     def _check_fitted(self):
         if not hasattr(self, "coef_"):
-            raise NotFittedError(
+            raise not_fitted_error(
                 f"This {type(self).__name__} instance is not fitted yet. "
                 "Call 'fit' with appropriate arguments before using this estimator."
             )

@@ -300,7 +300,7 @@ def test_predict_checks_its_input():
     with pytest.raises(linreg.NotFittedError, match="not fitted"):
         linreg.GDRegressor().predict([[1.0]])
     model = linreg.GDRegressor(epochs=2).fit(*make_problem(d=5))
-    with pytest.raises(ValueError, match="3 features.*5 features"):
+    with pytest.raises(ValueError, match="3 features.*expecting 5 features"):
         model.predict(np.ones((4, 3)))
 
 
