@@ -10,13 +10,56 @@ baseline instruction set (it runs on any x86-64 CPU) and, on x86-64, `_kernels_a
 -mavx2 -mfma, which `linreg.kernels` loads only after checking the CPU at run time.
 AVX2+FMA doubles the arithmetic per instruction; float32 data needs it to be read at
 memory speed.
+
+OpenMP: the build probes the compiler for it and, without it, builds the kernels
+single-threaded with a notice instead of failing.
 """
+import os
 import platform
 import sys
+import tempfile
 
 import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+
+def openmp_flags(compiler):
+    """(compile, link) flags for OpenMP, or None when this compiler cannot build with it."""
+    if compiler.compiler_type == "msvc":
+        candidates = [(["/openmp"], [])]
+    else:
+        candidates = [(["-fopenmp"], ["-fopenmp"]), (["-Xpreprocessor", "-fopenmp"], ["-lomp"])]
+    probe = "#include <omp.h>\nint main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        source = os.path.join(tmp, "probe_openmp.c")
+        with open(source, "w") as file:
+            file.write(probe)
+        for compile_args, link_args in candidates:
+            try:
+                objects = compiler.compile([source], output_dir=tmp, extra_postargs=compile_args)
+                compiler.link_executable(objects, os.path.join(tmp, "probe_openmp"),
+                                         extra_postargs=link_args)
+            except Exception:  # any compiler or linker failure means "not this way"
+                continue
+            return compile_args, link_args
+    return None
+
+
+class BuildWithOpenMP(build_ext):
+    """build_ext that adds OpenMP where the compiler has it, and builds serially if not."""
+
+    def build_extensions(self):
+        flags = openmp_flags(self.compiler)
+        if flags is None:
+            print("linreg: NOTICE: this compiler has no OpenMP; building the kernels "
+                  "single-threaded (n_threads will have no effect)", file=sys.stderr)
+        else:
+            for extension in self.extensions:
+                extension.extra_compile_args += flags[0]
+                extension.extra_link_args += flags[1]
+        super().build_extensions()
 
 if sys.platform == "win32":
     base_args, avx2_args = ["/O2", "/fp:precise"], ["/arch:AVX2"]
@@ -40,4 +83,4 @@ extensions = [
     for name, extra in variants.items()
 ]
 
-setup(ext_modules=cythonize(extensions))
+setup(ext_modules=cythonize(extensions), cmdclass={"build_ext": BuildWithOpenMP})

@@ -35,6 +35,7 @@
 # layer in `linreg.kernels`; here bounds checks are off and the GIL is released.
 
 from cython cimport floating
+from cython.parallel cimport prange
 from libc.float cimport DBL_MAX, FLT_MAX
 from libc.math cimport INFINITY, fabs, isfinite
 from libc.stdint cimport uint64_t
@@ -56,6 +57,31 @@ cdef extern from *:
 
 cdef extern from *:
     """
+    #ifdef _OPENMP
+    #include <omp.h>
+    static int linreg_max_threads(void) { return omp_get_max_threads(); }
+    static int linreg_has_openmp(void) { return 1; }
+    #else
+    static int linreg_max_threads(void) { return 1; }
+    static int linreg_has_openmp(void) { return 0; }
+    #endif
+    /* After a threaded kernel, libgomp's idle workers spin for a while waiting for more
+       work, and slow whatever the process runs next (a BLAS call took 1.8x as long).
+       omp_pause_resource_all(omp_pause_soft) lets them go. libgomp pauses only the
+       calling thread's pool, so this is safe while other Python threads run their own
+       kernels; other runtimes may pause the whole process, so it is libgomp only. */
+    #if defined(_OPENMP) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 10
+    static int linreg_release_threads(void) { return omp_pause_resource_all(omp_pause_soft); }
+    #else
+    static int linreg_release_threads(void) { return 0; }
+    #endif
+    """
+    int linreg_max_threads() noexcept nogil
+    int linreg_has_openmp() noexcept nogil
+    int linreg_release_threads() noexcept nogil
+
+cdef extern from *:
+    """
     #if defined(__GNUC__) || defined(__clang__)
     #define LINREG_PREFETCH(p) __builtin_prefetch(p)
     #else
@@ -70,6 +96,27 @@ cdef enum:
     # How many samples ahead SGD prefetches the rows of a shuffled order: a row fetched
     # from memory takes about as long as this many per-sample updates of a small model.
     PREFETCH_AHEAD = 4
+    # Passes over all rows are cut into chunks that threads share. The chunking depends
+    # only on the problem's size, never on the thread count, and each chunk sums into its
+    # own buffer, reduced in chunk order: results are the same for any n_threads.
+    MIN_CHUNK_ROWS = 8192
+    MAX_CHUNKS = 256
+    MAX_CHUNK_BUFFER_DOUBLES = 1 << 22  # 32 MB of partial sums at most
+
+
+cdef inline void _release_threads(Py_ssize_t n_chunks, int n_threads) noexcept nogil:
+    """Let OpenMP's workers sleep now, if this call used any (see linreg_release_threads)."""
+    if n_chunks > 1 and n_threads > 1:
+        linreg_release_threads()
+
+
+cdef Py_ssize_t _n_chunks(Py_ssize_t n_rows, Py_ssize_t doubles_per_chunk) noexcept nogil:
+    cdef Py_ssize_t c = n_rows // MIN_CHUNK_ROWS
+    if c > MAX_CHUNKS:
+        c = MAX_CHUNKS
+    if c > MAX_CHUNK_BUFFER_DOUBLES // doubles_per_chunk:
+        c = MAX_CHUNK_BUFFER_DOUBLES // doubles_per_chunk
+    return c if c > 1 else 1
 
 
 cdef inline void _prefetch_row(const void* row, Py_ssize_t n_bytes) noexcept nogil:
@@ -77,6 +124,16 @@ cdef inline void _prefetch_row(const void* row, Py_ssize_t n_bytes) noexcept nog
     cdef Py_ssize_t offset
     for offset in range(0, n_bytes, 64):
         LINREG_PREFETCH(p + offset)
+
+
+def openmp_max_threads():
+    """OpenMP's default team size (OMP_NUM_THREADS or the cores); 1 in a serial build."""
+    return linreg_max_threads()
+
+
+def built_with_openmp():
+    """True when these kernels were compiled with OpenMP."""
+    return bool(linreg_has_openmp())
 
 
 def cpu_has_avx2_fma():
@@ -90,19 +147,27 @@ cdef struct _Work:
     double* GT   # (k, d): sum over rows of r_i x_i, transposed
     double* b    # (k,)
     double* gb   # (k,): sum over rows of r_i
+    Py_ssize_t n_chunks  # chunks of a pass over all rows (see MIN_CHUNK_ROWS)
+    double* chunk_sums   # per chunk: GT (k*d), gb (k), sse (1); NULL for one chunk
 
 
-cdef int _work_alloc(_Work* work, Py_ssize_t d, Py_ssize_t k) except -1:
+cdef int _work_alloc(_Work* work, Py_ssize_t d, Py_ssize_t k, Py_ssize_t n_rows=0) except -1:
+    """Buffers for a problem with d features and k outputs; chunk buffers for n_rows."""
     cdef double* block = <double*> malloc((2 * d * k + 2 * k) * sizeof(double))
     cdef float* block32 = <float*> malloc(d * k * sizeof(float))
-    if block == NULL or block32 == NULL:
+    work.n_chunks = _n_chunks(n_rows, d * k + k + 1)
+    work.chunk_sums = NULL
+    if work.n_chunks > 1:
+        work.chunk_sums = <double*> malloc(work.n_chunks * (d * k + k + 1) * sizeof(double))
+    if block == NULL or block32 == NULL or (work.n_chunks > 1 and work.chunk_sums == NULL):
         free(block)
         free(block32)
+        free(work.chunk_sums)
         raise MemoryError()
     work.WT = block
     work.GT = block + d * k
-    work.b = block + 2 * d * k
-    work.gb = block + 2 * d * k + k
+    work.gb = block + 2 * d * k  # right after GT: the two are summed as one run
+    work.b = block + 2 * d * k + k
     work.WT32 = block32
     return 0
 
@@ -110,6 +175,7 @@ cdef int _work_alloc(_Work* work, Py_ssize_t d, Py_ssize_t k) except -1:
 cdef inline void _work_free(_Work* work) noexcept nogil:
     free(work.WT)
     free(work.WT32)
+    free(work.chunk_sums)
 
 
 cdef void _load_params(const floating[:, :] W, const floating[:] b, _Work* work) noexcept nogil:
@@ -188,11 +254,14 @@ cdef double _accumulate_rows(
     const Py_ssize_t* rows,
     Py_ssize_t start,
     Py_ssize_t stop,
-    _Work* work,
+    const _Work* work,
+    double* GT,
+    double* gb,
 ) noexcept nogil:
-    """Add sum_i r_i x_i into work.GT and sum_i r_i into work.gb; return sum_i |r_i|^2.
+    """Add sum_i r_i x_i into GT (k, d) and sum_i r_i into gb (k,); return sum_i |r_i|^2.
 
-    The rows are rows[start:stop] when `rows` is not NULL, else start..stop-1.
+    The rows are rows[start:stop] when `rows` is not NULL, else start..stop-1. The
+    weights are read from `work`, which is not written, so threads may share it.
     """
     cdef Py_ssize_t d = X.shape[1], k = Y.shape[1]
     cdef Py_ssize_t t = start, j, o, i0, i1, i2, i3
@@ -217,8 +286,8 @@ cdef double _accumulate_rows(
             r2 = s[2] + work.b[o] - Y[i2, o]
             r3 = s[3] + work.b[o] - Y[i3, o]
             sse += (r0 * r0 + r1 * r1) + (r2 * r2 + r3 * r3)
-            work.gb[o] += (r0 + r1) + (r2 + r3)
-            _add_rank4(work.GT + o * d, x0, x1, x2, x3, r0, r1, r2, r3, d)
+            gb[o] += (r0 + r1) + (r2 + r3)
+            _add_rank4(GT + o * d, x0, x1, x2, x3, r0, r1, r2, r3, d)
         t += 4
     while t < stop:
         i0 = rows[t] if rows != NULL else t
@@ -226,11 +295,41 @@ cdef double _accumulate_rows(
         for o in range(k):
             r0 = _dot(x0, _weights(x0, work, o, d), d) + work.b[o] - Y[i0, o]
             sse += r0 * r0
-            work.gb[o] += r0
-            g = work.GT + o * d
+            gb[o] += r0
+            g = GT + o * d
             for j in range(d):
                 g[j] = g[j] + r0 * x0[j]
         t += 1
+    return sse
+
+
+cdef double _pass_over_rows(
+    const floating[:, ::1] X, const floating[:, :] Y, _Work* work, int n_threads
+) noexcept nogil:
+    """Residual sums over all rows into work.GT and work.gb; returns the SSE.
+
+    With several chunks (large n), threads take chunks; each chunk sums into its own
+    buffer and the buffers are added in chunk order, so the thread count does not
+    change a single bit of the result.
+    """
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1]
+    cdef Py_ssize_t n_chunks = work.n_chunks, stride = d * k + k + 1, c, j
+    cdef double* sums
+    cdef double sse = 0.0
+    _zero_grad(work, d, k)
+    if n_chunks == 1:
+        return _accumulate_rows(X, Y, NULL, 0, n, work, work.GT, work.gb)
+    for c in prange(n_chunks, num_threads=n_threads, schedule="dynamic", nogil=True):
+        sums = work.chunk_sums + c * stride
+        memset(sums, 0, stride * sizeof(double))
+        sums[stride - 1] = _accumulate_rows(
+            X, Y, NULL, c * n // n_chunks, (c + 1) * n // n_chunks, work, sums, sums + d * k
+        )
+    for c in range(n_chunks):
+        sums = work.chunk_sums + c * stride
+        for j in range(d * k + k):
+            work.GT[j] += sums[j]  # GT then gb, laid out alike in both
+        sse += sums[stride - 1]
     return sse
 
 
@@ -305,6 +404,46 @@ def shuffle(Py_ssize_t[::1] order, uint64_t[::1] rng_state):
         _shuffle(&order[0], order.shape[0], &rng_state[0])
 
 
+cdef struct _Snapshots:
+    # Where to copy (W, b) after some epochs, so that log lines need no return to Python:
+    # row s of `rows` gets W (d*k, in W's C order) then b (k) after the epoch whose
+    # 1-based number, counted from `first_epoch`, is the (s+1)-th multiple of `every`.
+    double* rows
+    Py_ssize_t n_rows
+    Py_ssize_t every
+    Py_ssize_t first_epoch
+
+
+cdef inline void _snapshot(
+    const floating[:, ::1] W, const floating[::1] b, _Snapshots* snap, Py_ssize_t epoch
+) noexcept nogil:
+    """Record W, b if 0-based `epoch` (of this call) is a snapshot epoch."""
+    cdef Py_ssize_t number = snap.first_epoch + epoch + 1, s, j, o, d, k
+    cdef double* row
+    if snap.every == 0 or number % snap.every != 0:
+        return
+    s = number // snap.every - (snap.first_epoch // snap.every) - 1
+    if s >= snap.n_rows:
+        return
+    d = W.shape[0]; k = W.shape[1]
+    row = snap.rows + s * (d * k + k)
+    for j in range(d):
+        for o in range(k):
+            row[j * k + o] = W[j, o]
+    for o in range(k):
+        row[d * k + o] = b[o]
+
+
+cdef void _snapshots_from(_Snapshots* snap, double[:, ::1] rows, Py_ssize_t every,
+                          Py_ssize_t first_epoch):
+    snap.every = every if rows is not None else 0
+    snap.rows = &rows[0, 0] if rows is not None and rows.shape[0] > 0 else NULL
+    snap.n_rows = rows.shape[0] if snap.rows != NULL else 0
+    if snap.rows == NULL:
+        snap.every = 0
+    snap.first_epoch = first_epoch
+
+
 cdef bint _params_finite(const floating[:, ::1] W, const floating[::1] b) noexcept nogil:
     cdef Py_ssize_t j, o
     cdef bint finite = True
@@ -332,22 +471,46 @@ def loss_and_grad(
     const floating[:] b,
     floating[:, :] grad_W,
     floating[:] grad_b,
+    int n_threads=1,
 ):
     """Fused forward pass, MSE loss and gradients in one pass over X; see linreg.kernels."""
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1], j, o
     cdef double sse, scale = 2.0 / (<double> n * k)
     cdef _Work work
-    _work_alloc(&work, d, k)
+    _work_alloc(&work, d, k, n)
     with nogil:
         _load_params(W, b, &work)
-        _zero_grad(&work, d, k)
-        sse = _accumulate_rows(X, Y, NULL, 0, n, &work)
+        sse = _pass_over_rows(X, Y, &work, n_threads)
         for o in range(k):
             for j in range(d):
                 grad_W[j, o] = <floating> (scale * work.GT[o * d + j])
             grad_b[o] = <floating> (scale * work.gb[o])
+        _release_threads(work.n_chunks, n_threads)
         _work_free(&work)
     return sse / (<double> n * k)
+
+
+cdef void _predict_rows(
+    const floating[:, ::1] X, floating[:, :] out, const _Work* work, Py_ssize_t start,
+    Py_ssize_t stop,
+) noexcept nogil:
+    cdef Py_ssize_t d = X.shape[1], k = out.shape[1], i = start, o
+    cdef const floating* x0
+    cdef double s[4]
+    while i + 4 <= stop:
+        x0 = &X[i, 0]
+        for o in range(k):
+            _dot4(x0, x0 + d, x0 + 2 * d, x0 + 3 * d, _weights(x0, work, o, d), d, s)
+            out[i, o] = <floating> (s[0] + work.b[o])
+            out[i + 1, o] = <floating> (s[1] + work.b[o])
+            out[i + 2, o] = <floating> (s[2] + work.b[o])
+            out[i + 3, o] = <floating> (s[3] + work.b[o])
+        i += 4
+    while i < stop:
+        x0 = &X[i, 0]
+        for o in range(k):
+            out[i, o] = <floating> (_dot(x0, _weights(x0, work, o, d), d) + work.b[o])
+        i += 1
 
 
 def predict(
@@ -355,31 +518,215 @@ def predict(
     const floating[:, :] W,
     const floating[:] b,
     floating[:, :] out,
+    int n_threads=1,
 ):
     """out = X W + b, the same sums as the residuals of `loss_and_grad`; see linreg.kernels."""
-    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = W.shape[1]
-    cdef Py_ssize_t i = 0, o
-    cdef const floating* x0
-    cdef double s[4]
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = W.shape[1], c, n_chunks
     cdef _Work work
     _work_alloc(&work, d, k)
+    n_chunks = _n_chunks(n, 1)
     with nogil:
         _load_params(W, b, &work)
-        while i + 4 <= n:
-            x0 = &X[i, 0]
-            for o in range(k):
-                _dot4(x0, x0 + d, x0 + 2 * d, x0 + 3 * d, _weights(x0, &work, o, d), d, s)
-                out[i, o] = <floating> (s[0] + work.b[o])
-                out[i + 1, o] = <floating> (s[1] + work.b[o])
-                out[i + 2, o] = <floating> (s[2] + work.b[o])
-                out[i + 3, o] = <floating> (s[3] + work.b[o])
-            i += 4
-        while i < n:
-            x0 = &X[i, 0]
-            for o in range(k):
-                out[i, o] = <floating> (_dot(x0, _weights(x0, &work, o, d), d) + work.b[o])
-            i += 1
+        if n_chunks == 1:
+            _predict_rows(X, out, &work, 0, n)
+        else:
+            for c in prange(n_chunks, num_threads=n_threads, schedule="static"):
+                _predict_rows(X, out, &work, c * n // n_chunks, (c + 1) * n // n_chunks)
+            _release_threads(n_chunks, n_threads)
         _work_free(&work)
+
+
+# -- GD from sufficient statistics ------------------------------------------------------
+#
+# For MSE, a full-batch gradient needs X only through centred statistics: with means
+# mu (of X's rows) and ybar (of Y's), Xc = X - mu and Yc = Y - ybar,
+#     G = Xc^T Xc (d, d),  C = Xc^T Yc (d, k),  yy = sum |Yc|^2,
+# and c0 = W^T mu + b - ybar, the sums a pass over rows produces are
+#     sum_i r_i x_i^T = (G W - C) + n mu c0^T,   sum_i r_i = n c0,
+#     sum_i |r_i|^2 = tr(W^T (G W - C)) - tr(W^T C) + yy + n |c0|^2,
+# (the cross terms vanish because the columns of Xc and Yc sum to zero). So after one
+# pass for the statistics, an epoch costs O(d^2 k) instead of O(n d k). Centring keeps
+# the statistics small where raw X^T X would be dominated by the means, which is what
+# keeps the loss accurate as it approaches zero.
+
+
+cdef struct _Gram:
+    const double* G      # (d, d)
+    const double* C      # (d, k)
+    const double* mu     # (d,)
+    const double* ybar   # (k,)
+    double yy
+    double n
+
+
+cdef double _gram_pass(const _Gram* gram, Py_ssize_t d, Py_ssize_t k, _Work* work) noexcept nogil:
+    """The sums of `_pass_over_rows`, into work.GT and work.gb, from the statistics."""
+    cdef Py_ssize_t j, l, o
+    cdef const double* w
+    cdef const double* g_row
+    cdef double c0, e, wE, wC, dot, sse = gram.yy
+    for o in range(k):
+        w = work.WT + o * d
+        c0 = work.b[o] - gram.ybar[o]
+        for j in range(d):
+            c0 += gram.mu[j] * w[j]
+        work.gb[o] = gram.n * c0
+        wE = 0.0
+        wC = 0.0
+        for j in range(d):
+            g_row = gram.G + j * d
+            dot = 0.0
+            for l in range(d):
+                dot = dot + g_row[l] * w[l]
+            e = dot - gram.C[j * k + o]
+            work.GT[o * d + j] = e + gram.n * gram.mu[j] * c0
+            wE += w[j] * e
+            wC += w[j] * gram.C[j * k + o]
+        sse += (wE - wC) + gram.n * c0 * c0
+    return sse
+
+
+cdef void _gram_rows(
+    const floating[:, ::1] X, const floating[:, :] Y, const double* mu, const double* ybar,
+    Py_ssize_t start, Py_ssize_t stop, double* G, double* C, double* yy, double* xc,
+) noexcept nogil:
+    """Add the centred rows start..stop-1 into G's lower triangle, C and yy.
+
+    `xc` is scratch for 4 centred rows (4 d doubles) and 4 centred targets (4 k).
+    """
+    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], i = start, j, l, o, r, n_r
+    cdef double* yc = xc + 4 * d
+    cdef double a0, a1, a2, a3
+    cdef double* g
+    while i < stop:
+        n_r = 4 if i + 4 <= stop else 1
+        for r in range(n_r):
+            for j in range(d):
+                xc[r * d + j] = X[i + r, j] - mu[j]
+            for o in range(k):
+                yc[r * k + o] = Y[i + r, o] - ybar[o]
+                yy[0] += yc[r * k + o] * yc[r * k + o]
+        if n_r == 4:
+            for j in range(d):
+                a0 = xc[j]; a1 = xc[d + j]; a2 = xc[2 * d + j]; a3 = xc[3 * d + j]
+                g = G + j * d
+                for l in range(j + 1):
+                    g[l] = g[l] + ((a0 * xc[l] + a1 * xc[d + l]) + (a2 * xc[2 * d + l] + a3 * xc[3 * d + l]))
+                for o in range(k):
+                    C[j * k + o] += (a0 * yc[o] + a1 * yc[k + o]) + (a2 * yc[2 * k + o] + a3 * yc[3 * k + o])
+        else:
+            for j in range(d):
+                a0 = xc[j]
+                g = G + j * d
+                for l in range(j + 1):
+                    g[l] = g[l] + a0 * xc[l]
+                for o in range(k):
+                    C[j * k + o] += a0 * yc[o]
+        i += n_r
+
+
+def gram_statistics(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    double[::1] mean_X,
+    double[::1] mean_Y,
+    double[:, ::1] XtX,
+    double[:, ::1] XtY,
+    int n_threads=1,
+):
+    """Centred statistics of (X, Y) for `gd_epochs_gram`, in double; returns yy.
+
+    Two passes over X: the means, then the centred products (lower triangle, mirrored).
+    Chunked like `_pass_over_rows`, so the thread count does not change the result.
+    """
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1], c, i, j, o, start, stop
+    cdef Py_ssize_t stride_means = d + k, stride = d * d + d * k + 1
+    cdef Py_ssize_t n_chunks = _n_chunks(n, stride)
+    cdef Py_ssize_t n_mean_chunks = _n_chunks(n, stride_means)
+    cdef double* sums = <double*> malloc(n_mean_chunks * stride_means * sizeof(double))
+    cdef double* stats = <double*> malloc(n_chunks * stride * sizeof(double))
+    cdef double* scratch = <double*> malloc(n_chunks * 4 * (d + k) * sizeof(double))
+    cdef double* part
+    cdef double yy = 0.0
+    if sums == NULL or stats == NULL or scratch == NULL:
+        free(sums); free(stats); free(scratch)
+        raise MemoryError()
+    if n_chunks == 1 and n_mean_chunks == 1:
+        n_threads = 1  # no team for one chunk: starting OpenMP threads costs milliseconds
+    with nogil:
+        for c in prange(n_mean_chunks, num_threads=n_threads, schedule="static"):
+            part = sums + c * stride_means
+            memset(part, 0, stride_means * sizeof(double))
+            for i in range(c * n // n_mean_chunks, (c + 1) * n // n_mean_chunks):
+                for j in range(d):
+                    part[j] += X[i, j]
+                for o in range(k):
+                    part[d + o] += Y[i, o]
+        memset(&mean_X[0], 0, d * sizeof(double))
+        memset(&mean_Y[0], 0, k * sizeof(double))
+        for c in range(n_mean_chunks):
+            for j in range(d):
+                mean_X[j] += sums[c * stride_means + j]
+            for o in range(k):
+                mean_Y[o] += sums[c * stride_means + d + o]
+        for j in range(d):
+            mean_X[j] /= n
+        for o in range(k):
+            mean_Y[o] /= n
+        for c in prange(n_chunks, num_threads=n_threads, schedule="dynamic"):
+            part = stats + c * stride
+            memset(part, 0, stride * sizeof(double))
+            _gram_rows(X, Y, &mean_X[0], &mean_Y[0], c * n // n_chunks, (c + 1) * n // n_chunks,
+                       part, part + d * d, part + d * d + d * k, scratch + c * 4 * (d + k))
+        memset(&XtX[0, 0], 0, d * d * sizeof(double))
+        memset(&XtY[0, 0], 0, d * k * sizeof(double))
+        for c in range(n_chunks):
+            part = stats + c * stride
+            for j in range(d):
+                for i in range(j + 1):
+                    XtX[j, i] += part[j * d + i]
+                for o in range(k):
+                    XtY[j, o] += part[d * d + j * k + o]
+            yy += part[stride - 1]
+        for j in range(d):
+            for i in range(j):
+                XtX[i, j] = XtX[j, i]
+        _release_threads(n_chunks if n_chunks > n_mean_chunks else n_mean_chunks, n_threads)
+        free(sums); free(stats); free(scratch)
+    return yy
+
+
+cdef Py_ssize_t _gd_loop(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    const _Gram* gram,
+    floating[:, ::1] W,
+    floating[::1] b,
+    double lr,
+    double[::1] loss_out,
+    double[::1] early_stop,
+    _Work* work,
+    int n_threads,
+    _Snapshots* snap,
+) noexcept nogil:
+    """The GD epochs: sums from a pass over X, or from `gram` when it is not NULL."""
+    cdef Py_ssize_t d = W.shape[0], k = W.shape[1], epoch, completed = 0
+    cdef double nk = (gram.n if gram != NULL else <double> X.shape[0]) * k
+    cdef double loss, step = lr * 2.0 / nk
+    _load_params[floating](W, b, work)
+    for epoch in range(loss_out.shape[0]):
+        if gram != NULL:
+            loss = _gram_pass(gram, d, k, work) / nk
+        else:
+            loss = _pass_over_rows(X, Y, work, n_threads) / nk
+        loss_out[epoch] = loss
+        if not isfinite(loss) or not _step_params(W, b, step, work):
+            break
+        completed = epoch + 1
+        _snapshot[floating](W, b, snap, epoch)
+        if _should_stop(loss, early_stop):
+            break
+    return completed
 
 
 def gd_epochs(
@@ -390,30 +737,63 @@ def gd_epochs(
     double lr,
     double[::1] loss_out,
     double[::1] early_stop=None,
+    int n_threads=1,
+    double[:, ::1] snapshots=None,
+    Py_ssize_t snapshot_every=0,
+    Py_ssize_t first_epoch=0,
 ):
     """Run up to len(loss_out) full-batch GD epochs in place; see linreg.kernels.
 
     Returns the number of epochs completed. Fewer than requested means either that the
     stopping rule fired (see `_should_stop`; that epoch's update was applied and counts)
     or that the next epoch diverged: its loss is in loss_out and W, b are as before it.
+    `snapshots` (see `_Snapshots`) records W, b every `snapshot_every` epochs.
     """
-    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1]
-    cdef Py_ssize_t epoch, n_epochs = loss_out.shape[0], completed = 0
-    cdef double loss, nk = <double> n * k
-    cdef double step = lr * 2.0 / nk
+    cdef Py_ssize_t completed
     cdef _Work work
-    _work_alloc(&work, d, k)
+    cdef _Snapshots snap
+    _snapshots_from(&snap, snapshots, snapshot_every, first_epoch)
+    _work_alloc(&work, X.shape[1], Y.shape[1], X.shape[0])
     with nogil:
-        _load_params[floating](W, b, &work)
-        for epoch in range(n_epochs):
-            _zero_grad(&work, d, k)
-            loss = _accumulate_rows(X, Y, NULL, 0, n, &work) / nk
-            loss_out[epoch] = loss
-            if not isfinite(loss) or not _step_params(W, b, step, &work):
-                break
-            completed = epoch + 1
-            if _should_stop(loss, early_stop):
-                break
+        completed = _gd_loop(X, Y, NULL, W, b, lr, loss_out, early_stop, &work, n_threads,
+                             &snap)
+        _release_threads(work.n_chunks, n_threads)
+        _work_free(&work)
+    return completed
+
+
+def gd_epochs_gram(
+    const double[:, ::1] XtX,
+    const double[:, ::1] XtY,
+    const double[::1] mean_X,
+    const double[::1] mean_Y,
+    double yy,
+    Py_ssize_t n_samples,
+    floating[:, ::1] W,
+    floating[::1] b,
+    double lr,
+    double[::1] loss_out,
+    double[::1] early_stop=None,
+    double[:, ::1] snapshots=None,
+    Py_ssize_t snapshot_every=0,
+    Py_ssize_t first_epoch=0,
+):
+    """`gd_epochs` from the statistics of `gram_statistics`, O(d^2 k) per epoch."""
+    cdef Py_ssize_t completed
+    cdef _Gram gram
+    cdef _Work work
+    cdef _Snapshots snap
+    _snapshots_from(&snap, snapshots, snapshot_every, first_epoch)
+    gram.G = &XtX[0, 0]
+    gram.C = &XtY[0, 0]
+    gram.mu = &mean_X[0]
+    gram.ybar = &mean_Y[0]
+    gram.yy = yy
+    gram.n = <double> n_samples
+    _work_alloc(&work, W.shape[0], W.shape[1])
+    with nogil:
+        completed = _gd_loop[floating](None, None, &gram, W, b, lr, loss_out, early_stop, &work, 1,
+                                       &snap)
         _work_free(&work)
     return completed
 
@@ -500,7 +880,7 @@ cdef double _sgd_mini_batch(
     while start < m:
         stop = start + batch_size if start + batch_size < m else m
         _zero_grad(work, d, k)
-        batch_sse = _accumulate_rows(X, Y, rows, start, stop, work)
+        batch_sse = _accumulate_rows(X, Y, rows, start, stop, work, work.GT, work.gb)
         if not isfinite(batch_sse):
             return batch_sse
         sse += batch_sse
@@ -576,6 +956,9 @@ def sgd_epochs(
     Py_ssize_t batch_size,
     uint64_t[::1] rng_state,
     double[::1] early_stop=None,
+    double[:, ::1] snapshots=None,
+    Py_ssize_t snapshot_every=0,
+    Py_ssize_t first_epoch=0,
 ):
     """Run up to len(loss_out) SGD epochs in place; returns the number completed.
 
@@ -591,6 +974,8 @@ def sgd_epochs(
     cdef Py_ssize_t epoch, completed = 0
     cdef double loss
     cdef _Work work
+    cdef _Snapshots snap
+    _snapshots_from(&snap, snapshots, snapshot_every, first_epoch)
     _work_alloc(&work, X.shape[1], Y.shape[1])
     with nogil:
         for epoch in range(loss_out.shape[0]):
@@ -601,6 +986,7 @@ def sgd_epochs(
             if not isfinite(loss):
                 break
             completed = epoch + 1
+            _snapshot[floating](W, b, &snap, epoch)
             if _should_stop(loss, early_stop):
                 break
         _work_free(&work)

@@ -27,6 +27,7 @@ infinity in X or Y is detected from the result (at no extra cost when there is n
 and raised as ValueError.
 """
 import os
+from typing import NamedTuple
 
 import numpy as np
 
@@ -58,6 +59,10 @@ __all__ = [
     "sgd_epochs",
     "new_early_stop",
     "shuffle",
+    "gram_statistics",
+    "gd_epochs_gram",
+    "GramStatistics",
+    "resolve_n_threads",
     "simd",
 ]
 
@@ -82,6 +87,13 @@ def _select_kernels():
 simd, _kernels = _select_kernels()
 
 
+def resolve_n_threads(n_threads):
+    """The thread count to use: n_threads, or OpenMP's default (all cores) when None."""
+    if n_threads is None:
+        return _kernels.openmp_max_threads()
+    return check_int(n_threads, "n_threads", 1)
+
+
 def _checked_problem(X, Y, W, b, *, in_place=False):
     """Validate (X, Y, W, b); return them with X, Y, W as 2-D arrays for the kernels."""
     X = as_data_matrix(X)
@@ -104,7 +116,7 @@ def _raise_for_non_finite_data(X, Y, what):
     )
 
 
-def loss_and_grad(X, Y, W, b, grad_W, grad_b):
+def loss_and_grad(X, Y, W, b, grad_W, grad_b, *, n_threads=None):
     """Fused forward pass, MSE loss and gradients in one pass over X.
 
     Parameters
@@ -118,6 +130,9 @@ def loss_and_grad(X, Y, W, b, grad_W, grad_b):
         Receives dL/dW = 2/(n k) X^T (XW + b - Y).
     grad_b : ndarray like b, writable
         Receives dL/db = 2/(n k) sum over samples of (XW + b - Y).
+    n_threads : int, optional
+        Threads to share the rows among (default: OpenMP's default, all cores). The
+        result is the same, to the last bit, for any thread count.
 
     Returns
     -------
@@ -127,13 +142,14 @@ def loss_and_grad(X, Y, W, b, grad_W, grad_b):
     X, Y, W2, b = _checked_problem(X, Y, W, b)
     check_param(grad_W, "grad_W", W.shape, X.dtype, writable=True)
     check_param(grad_b, "grad_b", b.shape, X.dtype, writable=True)
-    loss = _kernels.loss_and_grad(X, Y, W2, b, grad_W.reshape(W2.shape), grad_b)
+    n_threads = resolve_n_threads(n_threads)
+    loss = _kernels.loss_and_grad(X, Y, W2, b, grad_W.reshape(W2.shape), grad_b, n_threads)
     if not np.isfinite(loss):
         _raise_for_non_finite_data(X, Y, "the loss")
     return loss
 
 
-def predict(X, W, b, out=None):
+def predict(X, W, b, out=None, *, n_threads=None):
     """Predictions XW + b.
 
     Parameters
@@ -143,6 +159,8 @@ def predict(X, W, b, out=None):
     b : ndarray of shape (n_outputs,), X's dtype (shape (1,) for 1-D W)
     out : ndarray of shape (n_samples,) or (n_samples, n_outputs), optional
         Writable, X's dtype, 1-D exactly when W is 1-D. Allocated when None.
+    n_threads : int, optional
+        As in `loss_and_grad`.
 
     Returns
     -------
@@ -160,7 +178,9 @@ def predict(X, W, b, out=None):
         out = np.empty(out_shape, dtype=X.dtype)
     else:
         check_param(out, "out", out_shape, X.dtype, writable=True)
-    _kernels.predict(X, W.reshape(X.shape[1], n_outputs), b, out.reshape(X.shape[0], n_outputs))
+    n_threads = resolve_n_threads(n_threads)
+    _kernels.predict(X, W.reshape(X.shape[1], n_outputs), b,
+                     out.reshape(X.shape[0], n_outputs), n_threads)
     if not all_finite(out):
         raise_if_not_finite(X=X)
         raise ValueError("the predictions overflowed to a non-finite value with finite inputs")
@@ -200,7 +220,7 @@ def _check_loss_out(loss_out):
     )
 
 
-def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None):
+def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None, n_threads=None):
     """Full-batch gradient descent: len(loss_out) epochs in one call, W and b in place.
 
     Each epoch computes the loss over all samples (recorded in loss_out before the
@@ -216,6 +236,8 @@ def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None):
         loss_out[e] receives the loss at the start of epoch e.
     early_stop : ndarray, optional
         A stopping rule from `new_early_stop`, updated in place.
+    n_threads : int, optional
+        As in `loss_and_grad`.
 
     Returns
     -------
@@ -230,7 +252,8 @@ def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None):
     lr = check_lr(lr)
     _check_loss_out(loss_out)
     _check_early_stop(early_stop)
-    n_completed = _kernels.gd_epochs(X, Y, W2, b, lr, loss_out, early_stop)
+    n_threads = resolve_n_threads(n_threads)
+    n_completed = _kernels.gd_epochs(X, Y, W2, b, lr, loss_out, early_stop, n_threads)
     if n_completed < loss_out.shape[0] and not np.isfinite(loss_out[n_completed]):
         raise_if_not_finite(X=X, Y=Y)
     return n_completed
@@ -336,3 +359,72 @@ def shuffle(order, rng_state):
     check_param(rng_state, "rng_state", (1,), np.uint64, writable=True)
     if order.shape[0]:
         _kernels.shuffle(order, rng_state)
+
+
+class GramStatistics(NamedTuple):
+    """What full-batch GD needs of (X, Y), centred, in float64 (see `gram_statistics`)."""
+
+    n_samples: int
+    mean_X: np.ndarray  # (n_features,)
+    mean_Y: np.ndarray  # (n_outputs,)
+    XtX: np.ndarray  # (n_features, n_features): Xc^T Xc, Xc = X - mean_X
+    XtY: np.ndarray  # (n_features, n_outputs): Xc^T Yc, Yc = Y - mean_Y
+    yy: float  # sum of Yc**2
+    y_1d: bool  # whether Y was 1-D (then W is 1-D too)
+
+
+def gram_statistics(X, Y, *, n_threads=None):
+    """The centred sufficient statistics of (X, Y) for `gd_epochs_gram`, in one go.
+
+    For MSE the full-batch gradient depends on X only through these, so after this
+    O(n d^2) computation (two passes over X) each GD epoch costs O(d^2 k), whatever n.
+
+    Parameters
+    ----------
+    X, Y : as in `loss_and_grad`
+    n_threads : int, optional
+        As in `loss_and_grad`.
+
+    Returns
+    -------
+    GramStatistics
+    """
+    X = as_data_matrix(X)
+    Y = as_targets(Y, X.shape[0], X.dtype)
+    raise_if_not_finite(X=X, Y=Y)
+    y_1d = Y.ndim == 1
+    Y = Y.reshape(X.shape[0], -1)
+    d, k = X.shape[1], Y.shape[1]
+    mean_X, mean_Y = np.empty(d), np.empty(k)
+    XtX, XtY = np.empty((d, d)), np.empty((d, k))
+    yy = _kernels.gram_statistics(X, Y, mean_X, mean_Y, XtX, XtY, resolve_n_threads(n_threads))
+    return GramStatistics(X.shape[0], mean_X, mean_Y, XtX, XtY, yy, y_1d)
+
+
+def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
+    """`gd_epochs` driven by `gram_statistics(X, Y)` instead of X: O(d^2 k) per epoch.
+
+    Same epochs, losses and updates as `gd_epochs(X, Y, ...)` up to rounding (the sums
+    are regrouped), with the same return value and divergence behaviour.
+
+    Parameters
+    ----------
+    stats : GramStatistics
+    W, b : as in `gd_epochs` (float32 or float64, writable, C-contiguous)
+    lr, loss_out, early_stop : as in `gd_epochs`
+    """
+    if not isinstance(stats, GramStatistics):
+        raise TypeError("stats must come from linreg.kernels.gram_statistics")
+    d, k = stats.XtY.shape
+    if not isinstance(W, np.ndarray) or W.dtype not in (np.float32, np.float64):
+        raise TypeError("W must be a float32 or float64 ndarray")
+    check_param(W, "W", (d,) if stats.y_1d else (d, k), W.dtype, writable=True, contiguous=True)
+    check_param(b, "b", (k,), W.dtype, writable=True, contiguous=True)
+    raise_if_not_finite(W=W, b=b)
+    lr = check_lr(lr)
+    _check_loss_out(loss_out)
+    _check_early_stop(early_stop)
+    return _kernels.gd_epochs_gram(
+        stats.XtX, stats.XtY, stats.mean_X, stats.mean_Y, stats.yy, stats.n_samples,
+        W.reshape(d, k), b, lr, loss_out, early_stop,
+    )

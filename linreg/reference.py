@@ -11,7 +11,16 @@ dW = 2/(n k) X^T R and db = 2/(n k) sum_i R_i.
 """
 import numpy as np
 
-__all__ = ["loss_and_grad", "predict", "gd_epochs", "sgd_epoch", "sgd_epochs", "shuffle"]
+__all__ = [
+    "loss_and_grad",
+    "predict",
+    "gd_epochs",
+    "sgd_epoch",
+    "sgd_epochs",
+    "shuffle",
+    "gram_statistics",
+    "gd_epochs_gram",
+]
 
 
 def loss_and_grad(X, Y, W, b, grad_W, grad_b):
@@ -165,3 +174,44 @@ def _sgd_per_sample_1d(X, y, w, b, lr, rows):
         w -= c * x
         b[0] -= c
     return float(sse) / rows.shape[0]
+
+
+def gram_statistics(X, Y):
+    """The centred statistics of (X, Y) in float64; see linreg.kernels.gram_statistics."""
+    from linreg.kernels import GramStatistics
+
+    y_1d = Y.ndim == 1
+    Y2 = Y.reshape(X.shape[0], -1)
+    mean_X = X.mean(axis=0, dtype=np.float64)
+    mean_Y = Y2.mean(axis=0, dtype=np.float64)
+    Xc = X - mean_X  # float64, a full copy: fine for an oracle
+    Yc = Y2 - mean_Y
+    return GramStatistics(X.shape[0], mean_X, mean_Y, Xc.T @ Xc, Xc.T @ Yc,
+                          float(np.vdot(Yc, Yc)), y_1d)
+
+
+def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
+    """GD epochs from the statistics; see linreg.kernels.gd_epochs_gram.
+
+    With c0 = W^T mean_X + b - mean_Y: X^T R = XtX W - XtY + n mean_X c0^T,
+    sum_i R_i = n c0, and sum R^2 = tr(W^T (XtX W - XtY)) - tr(W^T XtY) + yy + n |c0|^2.
+    """
+    n = stats.n_samples
+    W2 = W.reshape(stats.XtY.shape[0], -1)
+    nk = n * W2.shape[1]
+    grad_W = np.empty_like(W)
+    grad_b = np.empty_like(b)
+    for epoch in range(loss_out.shape[0]):
+        Wd = W2.astype(np.float64)
+        c0 = Wd.T @ stats.mean_X + b - stats.mean_Y
+        E = stats.XtX @ Wd - stats.XtY
+        sse = np.vdot(Wd, E) - np.vdot(Wd, stats.XtY) + stats.yy + n * np.vdot(c0, c0)
+        loss = sse / nk
+        loss_out[epoch] = loss
+        grad_W[...] = ((E + n * np.outer(stats.mean_X, c0)) * (2.0 / nk)).reshape(W.shape)
+        grad_b[...] = n * c0 * (2.0 / nk)
+        if not np.isfinite(loss) or not _step_if_finite(W, b, lr, grad_W, grad_b):
+            return epoch
+        if _should_stop(loss, early_stop):
+            return epoch + 1
+    return loss_out.shape[0]

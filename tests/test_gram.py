@@ -1,0 +1,124 @@
+"""GD from sufficient statistics: the same trajectory as the fused path, far cheaper."""
+import numpy as np
+import pytest
+
+import linreg
+from linreg import kernels, reference
+from linreg.estimators import choose_method
+
+
+def seed(dtype):
+    return np.array([[1.0], [2.0], [3.0]], dtype), np.array([3.0, 6.0, 9.0], dtype)
+
+
+def random_problem(dtype, k=3):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2000, 10))
+    Y = X @ rng.standard_normal((10, k)) + 0.1 * rng.standard_normal((2000, k))
+    return X.astype(dtype), Y.astype(dtype)
+
+
+def ill_conditioned(dtype):
+    # Two nearly collinear columns (condition number ~1e8) and one far from zero.
+    rng = np.random.default_rng(1)
+    Z = rng.standard_normal((3000, 2))
+    X = np.c_[Z, Z[:, 0] + 1e-4 * rng.standard_normal(3000), 100.0 + Z[:, 1]]
+    y = X @ [1.0, 2.0, 3.0, 0.5] + 0.01 * rng.standard_normal(3000)
+    return X.astype(dtype), y.astype(dtype)
+
+
+CASES = {
+    "seed": (seed, 0.01, 1000),
+    "random": (random_problem, 0.05, 300),
+    "ill-conditioned": (ill_conditioned, 1e-5, 1000),
+}
+
+
+def params_like(X, Y):
+    W = np.zeros((X.shape[1],) if Y.ndim == 1 else (X.shape[1], Y.shape[1]), X.dtype)
+    return W, np.zeros(1 if Y.ndim == 1 else Y.shape[1], X.dtype)
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gram_follows_the_fused_trajectory(case, dtype):
+    make, lr, epochs = CASES[case]
+    X, Y = make(dtype)
+    W_f, b_f = params_like(X, Y)
+    W_g, b_g = params_like(X, Y)
+    loss_f, loss_g = np.empty(epochs), np.empty(epochs)
+    assert kernels.gd_epochs(X, Y, W_f, b_f, lr, loss_f) == epochs
+    assert kernels.gd_epochs_gram(kernels.gram_statistics(X, Y), W_g, b_g, lr, loss_g) == epochs
+    rtol = 1e-9 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(loss_g, loss_f, rtol=rtol)
+    scale = np.abs(W_f).max()
+    np.testing.assert_allclose(W_g, W_f, rtol=rtol, atol=rtol * scale)
+    np.testing.assert_allclose(b_g, b_f, rtol=rtol, atol=rtol * np.abs(b_f).max())
+
+
+@pytest.mark.parametrize("k", [None, 1, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_statistics_and_epochs_match_the_reference(k, dtype):
+    X, Y = random_problem(dtype, 1 if k is None else k)
+    if k is None:
+        Y = Y[:, 0].copy()
+    ours, theirs = kernels.gram_statistics(X, Y), reference.gram_statistics(X, Y)
+    assert ours.n_samples == theirs.n_samples and ours.y_1d == theirs.y_1d == (k is None)
+    for name in ("mean_X", "mean_Y", "XtX", "XtY"):
+        np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), rtol=1e-11,
+                                   atol=1e-9, err_msg=name)
+    assert ours.yy == pytest.approx(theirs.yy, rel=1e-12)
+    np.testing.assert_array_equal(ours.XtX, ours.XtX.T)
+    W1, b1 = params_like(X, Y)
+    W2, b2 = params_like(X, Y)
+    l1, l2 = np.empty(20), np.empty(20)
+    kernels.gd_epochs_gram(ours, W1, b1, 0.05, l1)
+    reference.gd_epochs_gram(theirs, W2, b2, 0.05, l2)
+    rtol = 1e-10 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(l1, l2, rtol=rtol)
+    np.testing.assert_allclose(W1, W2, rtol=rtol, atol=rtol)
+
+
+def test_gram_diverges_and_stops_like_the_fused_path():
+    X, y = random_problem(np.float64, 1)
+    y = y[:, 0].copy()
+    stats = kernels.gram_statistics(X, y)
+    W, b = params_like(X, y)
+    losses = np.empty(100)
+    n = kernels.gd_epochs_gram(stats, W, b, 50.0, losses)
+    assert n < 100 and np.isfinite(W).all() and np.isfinite(b).all()
+    W, b = params_like(X, y)
+    stop = kernels.new_early_stop(1e-4, 2)
+    W_f, b_f = params_like(X, y)
+    stop_f = kernels.new_early_stop(1e-4, 2)
+    n_gram = kernels.gd_epochs_gram(stats, W, b, 0.05, np.empty(1000), early_stop=stop)
+    n_fused = kernels.gd_epochs(X, y, W_f, b_f, 0.05, np.empty(1000), early_stop=stop_f)
+    assert n_gram == n_fused < 1000
+
+
+def test_estimator_methods_agree_and_auto_follows_the_rule():
+    X, Y = random_problem(np.float64)
+    fused = linreg.GDRegressor(lr=0.05, epochs=200, method="fused").fit(X, Y)
+    gram = linreg.GDRegressor(lr=0.05, epochs=200, method="gram").fit(X, Y)
+    auto = linreg.GDRegressor(lr=0.05, epochs=200).fit(X, Y)
+    assert (fused.method_, gram.method_, auto.method_) == ("fused", "gram", "gram")
+    np.testing.assert_allclose(gram.coef_, fused.coef_, rtol=1e-9)
+    np.testing.assert_allclose(gram.loss_curve_, fused.loss_curve_, rtol=1e-9)
+    with pytest.raises(ValueError, match="method must be one of"):
+        linreg.GDRegressor(method="newton").fit(X, Y)
+
+
+@pytest.mark.parametrize(
+    "n, d, k, epochs, expected",
+    [
+        (1_000_000, 32, 1, 1000, "gram"),  # many epochs over tall data
+        (1_000_000, 32, 1, 1, "fused"),  # one epoch: the statistics cost more than it
+        (1_000_000, 32, 1, 8, "fused"),  # epochs * k = 8 < d / 4: still fused
+        (1_000_000, 32, 1, 20, "gram"),
+        (3, 1, 1, 1000, "gram"),  # the seed
+        (100, 5000, 1, 1000, "fused"),  # too many features for d*d statistics
+    ],
+)
+def test_auto_rule(n, d, k, epochs, expected):
+    assert choose_method("auto", n, d, k, epochs) == expected
+    assert choose_method("fused", n, d, k, epochs) == "fused"
