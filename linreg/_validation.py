@@ -4,6 +4,7 @@ The compiled kernels run with bounds checks off, so everything that could make t
 or write out of bounds is checked here, with an error that names the argument.
 """
 import numbers
+import sys
 
 import numpy as np
 
@@ -107,7 +108,9 @@ def check_param(array, name, shape, dtype, writable=False, contiguous=False):
 
 def check_lr(lr, name="lr"):
     """A learning rate: a positive finite real number, returned as float."""
-    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real):
+    if type(lr) is not float and (
+        isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real)
+    ):
         raise TypeError(f"{name} must be a real number, got {type(lr).__name__}")
     lr = float(lr)
     if not (np.isfinite(lr) and lr > 0):
@@ -117,7 +120,9 @@ def check_lr(lr, name="lr"):
 
 def check_int(value, name, low, high=None):
     """An integer in [low, high], returned as int."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+    if type(value) is not int and (
+        isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)
+    ):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     value = int(value)
     if value < low or (high is not None and value > high):
@@ -144,9 +149,10 @@ def check_order(order, n_samples, name="order"):
 def all_finite(array):
     """True when no entry is NaN or infinite; allocates nothing for C-contiguous arrays."""
     if array.dtype in _KEPT_DTYPES and array.flags.c_contiguous and array.size:
-        from linreg.kernels import _kernels  # the build in use; late import: it imports us
-
-        return _kernels.all_finite(array.reshape(array.shape[0], -1))
+        # The build in use, looked up at call time (tests swap it); linreg.kernels
+        # imports this module, so it cannot be imported at the top.
+        compiled = sys.modules["linreg.kernels"]._kernels
+        return compiled.all_finite(array.reshape(array.shape[0], -1))
     return bool(np.isfinite(array).all())
 
 

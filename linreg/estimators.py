@@ -44,11 +44,14 @@ class _GradientDescentRegressor:
         W, b = self._initial_params(X, Y, continue_from_fitted=settings["warm"])
         W2 = W.reshape(X.shape[1], -1)
         Y2 = Y.reshape(X.shape[0], -1)
-        run_chunk = self._chunk_runner(X, Y2, W2, b, settings)
+        run_chunk, work_per_epoch = self._chunk_runner(X, Y2, W2, b, settings)
         previous = self.loss_curve_ if settings["warm"] else np.empty(0)
 
-        def log_line(epoch, loss):
-            return format_log_line(epoch, settings["epochs"], W, b, loss)
+        def log_line(epoch, loss, params):
+            W_logged = params[: W.size]
+            if W.ndim == 2:
+                W_logged = W_logged.reshape(W.shape)
+            return format_log_line(epoch, settings["epochs"], W_logged, params[W.size :], loss)
 
         callback = None
         if settings["callback"] is not None:
@@ -62,10 +65,11 @@ class _GradientDescentRegressor:
                 run_chunk,
                 settings["epochs"],
                 settings["lr"],
-                work_per_epoch=X.size * Y2.shape[1],
+                work_per_epoch=work_per_epoch,
                 early_stop=settings["early_stop"],
                 log_every=settings["log_every"],
                 log_line=log_line,
+                n_params=W.size + b.size,
                 callback=callback,
             )
         except DivergenceError as error:
@@ -96,7 +100,7 @@ class _GradientDescentRegressor:
             )
         W = np.ascontiguousarray(np.transpose(self.coef_), dtype=X.dtype)
         b = np.atleast_1d(np.asarray(self.intercept_, dtype=X.dtype))
-        return kernels.predict(X, W, b)
+        return kernels.predict(X, W, b, n_threads=self.n_threads)
 
     def partial_fit(self, X, y):
         """One epoch on (X, y), continuing from the current weights (zeros if unfitted).
@@ -124,11 +128,13 @@ class _GradientDescentRegressor:
                 f"which does not fit X with {X.shape[1]} features and y of shape {Y.shape}"
             )
         W, b = self._initial_params(X, Y, continue_from_fitted=fitted)
-        run_chunk = self._chunk_runner(X, Y.reshape(X.shape[0], -1), W.reshape(X.shape[1], -1),
-                                       b, settings)
+        settings["method"] = "fused"  # one epoch: statistics would cost more than it
+        run_chunk, work_per_epoch = self._chunk_runner(
+            X, Y.reshape(X.shape[0], -1), W.reshape(X.shape[1], -1), b, settings
+        )
         previous = self.loss_curve_ if fitted else np.empty(0)
         try:
-            losses = run_epochs(run_chunk, 1, settings["lr"], work_per_epoch=Y.size * X.shape[1])
+            losses = run_epochs(run_chunk, 1, settings["lr"], work_per_epoch=work_per_epoch)
         except DivergenceError as error:
             if not fitted:
                 raise
@@ -206,6 +212,7 @@ class _GradientDescentRegressor:
                 raise TypeError(f"tol must be a real number or None, got {type(self.tol).__name__}")
             early_stop = kernels.new_early_stop(self.tol, self.n_iter_no_change)
         return {
+            "n_threads": kernels.resolve_n_threads(self.n_threads),
             "lr": check_lr(self.lr),
             "epochs": check_int(self.epochs, "epochs", 1),
             "log_every": check_int(self.log_every, "log_every", 0),
@@ -282,6 +289,17 @@ class GDRegressor(_GradientDescentRegressor):
         Learning rate.
     epochs : int, default 1000
         Number of epochs (full passes, one update each).
+    method : {"auto", "fused", "gram"}, default "auto"
+        How an epoch's loss and gradient are computed. "fused" reads X once per epoch
+        (O(n d k)). "gram" first computes the centred statistics X^T X, X^T y, the
+        means (O(n d^2), once), after which an epoch costs O(d^2 k) whatever n: many
+        epochs then cost about one pass over the data. The two give the same trajectory
+        up to rounding, except that once the loss falls below about 1e-16 times the
+        variance of y, "gram"'s loss values are rounding noise (its weights are still
+        right). "auto" (see `choose_method`) takes "gram" when it is cheaper.
+    n_threads : int or None, default None
+        Threads for the passes over X (None: OpenMP's default, all cores). Results do
+        not depend on it.
     log_every : int, default 0
         Print a line in the seed's format every log_every epochs; 0 is silent.
     tol : float or None, default None
@@ -303,18 +321,22 @@ class GDRegressor(_GradientDescentRegressor):
     n_iter_ : int
         Epochs run by the last fit.
     n_features_in_ : int
+    method_ : str
+        "fused" or "gram": what the last fit used.
 
     If training diverges, fit raises `linreg.DivergenceError` and the model keeps the
     last finite weights, with loss_curve_ and n_iter_ up to them.
     """
 
-    _param_names = ("lr", "epochs", "log_every", "tol", "n_iter_no_change", "warm_start",
-                    "callback")
+    _param_names = ("lr", "epochs", "method", "n_threads", "log_every", "tol",
+                    "n_iter_no_change", "warm_start", "callback")
 
-    def __init__(self, lr=0.01, epochs=1000, log_every=0, tol=None, n_iter_no_change=5,
-                 warm_start=False, callback=None):
+    def __init__(self, lr=0.01, epochs=1000, method="auto", n_threads=None, log_every=0,
+                 tol=None, n_iter_no_change=5, warm_start=False, callback=None):
         self.lr = lr
         self.epochs = epochs
+        self.method = method
+        self.n_threads = n_threads
         self.log_every = log_every
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
@@ -323,12 +345,26 @@ class GDRegressor(_GradientDescentRegressor):
 
     def _chunk_runner(self, X, Y, W, b, settings):
         compiled = kernels._kernels
-        lr, early_stop = settings["lr"], settings["early_stop"]
+        lr, early_stop, n_threads = settings["lr"], settings["early_stop"], settings["n_threads"]
+        method = settings.get("method") or choose_method(self.method, *X.shape, Y.shape[1],
+                                                          settings["epochs"])
+        self.method_ = method
+        d, k = X.shape[1], Y.shape[1]
+        if method == "fused":
 
-        def run_chunk(loss_out):
-            return compiled.gd_epochs(X, Y, W, b, lr, loss_out, early_stop)
+            def run_chunk(loss_out, *snapshots):
+                return compiled.gd_epochs(X, Y, W, b, lr, loss_out, early_stop, n_threads,
+                                          *snapshots)
 
-        return run_chunk
+            return run_chunk, X.size * k
+        mean_X, mean_Y, XtX, XtY = np.empty(d), np.empty(k), np.empty((d, d)), np.empty((d, k))
+        yy = compiled.gram_statistics(X, Y, mean_X, mean_Y, XtX, XtY, n_threads)
+
+        def run_chunk(loss_out, *snapshots):
+            return compiled.gd_epochs_gram(XtX, XtY, mean_X, mean_Y, yy, X.shape[0], W, b, lr,
+                                           loss_out, early_stop, *snapshots)
+
+        return run_chunk, d * d * k
 
 
 class SGDRegressor(_GradientDescentRegressor):
@@ -354,6 +390,8 @@ class SGDRegressor(_GradientDescentRegressor):
         Visit the samples in a new random order every epoch.
     random_state : int, numpy.random.Generator, numpy.random.RandomState or None
         Seeds the shuffling; the same int gives bit-identical fits. None: fresh entropy.
+    n_threads : int or None, default None
+        Threads for predict and score (SGD's updates are sequential by nature).
     log_every, tol, n_iter_no_change, warm_start, callback :
         As in `GDRegressor`.
 
@@ -363,16 +401,18 @@ class SGDRegressor(_GradientDescentRegressor):
         As in `GDRegressor`.
     """
 
-    _param_names = ("lr", "epochs", "batch_size", "shuffle", "random_state", "log_every",
-                    "tol", "n_iter_no_change", "warm_start", "callback")
+    _param_names = ("lr", "epochs", "batch_size", "shuffle", "random_state", "n_threads",
+                    "log_every", "tol", "n_iter_no_change", "warm_start", "callback")
 
     def __init__(self, lr=0.01, epochs=100, batch_size=1, shuffle=True, random_state=None,
-                 log_every=0, tol=None, n_iter_no_change=5, warm_start=False, callback=None):
+                 n_threads=None, log_every=0, tol=None, n_iter_no_change=5, warm_start=False,
+                 callback=None):
         self.lr = lr
         self.epochs = epochs
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.random_state = random_state
+        self.n_threads = n_threads
         self.log_every = log_every
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
@@ -392,12 +432,35 @@ class SGDRegressor(_GradientDescentRegressor):
         else:
             order = rng_state = None
 
-        def run_chunk(loss_out):
+        def run_chunk(loss_out, *snapshots):
             return compiled.sgd_epochs(
-                X, Y, W, b, lr, loss_out, order, batch_size, rng_state, early_stop
+                X, Y, W, b, lr, loss_out, order, batch_size, rng_state, early_stop, *snapshots
             )
 
-        return run_chunk
+        return run_chunk, X.size * Y.shape[1]
+
+
+#: "auto" picks "gram" only up to this many features (the statistics are d*d doubles).
+GRAM_MAX_FEATURES = 4096
+
+
+def choose_method(method, n_samples, n_features, n_outputs, epochs):
+    """What GDRegressor(method=...) uses for this problem: "fused" or "gram".
+
+    "auto" counts multiply-adds: the fused path costs epochs * 2 n d k (forward and
+    gradient), the gram path n (d (d+1)/2 + d k + d + k) once for the statistics plus
+    epochs * (d^2 k + 2 d k); it takes "gram" when that is smaller and d is at most
+    GRAM_MAX_FEATURES. For n much larger than d this means: gram once epochs * k
+    exceeds about d / 4.
+    """
+    if method not in ("auto", "fused", "gram"):
+        raise ValueError(f"method must be one of 'auto', 'fused', 'gram', got {method!r}")
+    if method != "auto":
+        return method
+    n, d, k = n_samples, n_features, n_outputs
+    fused = epochs * 2 * n * d * k
+    gram = n * (d * (d + 1) // 2 + d * k + d + k) + epochs * (d * d * k + 2 * d * k)
+    return "gram" if d <= GRAM_MAX_FEATURES and gram < fused else "fused"
 
 
 def _splitmix_seed(random_state):

@@ -1,9 +1,10 @@
 """The epoch loop shared by the GD and SGD trainers: chunking, logging, callbacks.
 
 The epochs themselves run in compiled code (`gd_epochs`, `sgd_epochs`), which also applies
-the stopping rule, so that stopping is exact. Python only gets control back where it is
-needed: at a log line, before a callback, and about every `CHUNK_SECONDS` so that Ctrl-C
-is honoured promptly. With no logging and no callback, a fit of tiny data is one call.
+the stopping rule, so that stopping is exact, and records the weights for log lines.
+Python only gets control back where it is needed: before a callback, and about every
+`CHUNK_SECONDS` so that Ctrl-C is honoured promptly and log lines appear. Without a
+callback, a fit of tiny data is one call.
 """
 import sys
 import time
@@ -29,7 +30,7 @@ def format_log_line(epoch, n_epochs, W, b, loss):
 
 def _compact(values):
     if values.size == 1:
-        return f"{float(values[(0,) * values.ndim]):.3f}"
+        return f"{values.item():.3f}"
     text = np.array2string(
         values, precision=3, floatmode="fixed", separator=", ", threshold=8, edgeitems=3,
         max_line_width=sys.maxsize,
@@ -38,24 +39,27 @@ def _compact(values):
 
 
 def run_epochs(run_chunk, n_epochs, lr, *, work_per_epoch, early_stop=None, log_every=0,
-               log_line=None, callback=None):
-    """Run `n_epochs` epochs through `run_chunk`, returning at log points and callbacks.
+               log_line=None, n_params=0, callback=None):
+    """Run `n_epochs` epochs through `run_chunk`, printing log lines and calling back.
 
     Parameters
     ----------
-    run_chunk : callable(loss_out) -> int
-        Runs len(loss_out) epochs in compiled code, writing each epoch's loss, and
-        returns how many completed (a compiled `gd_epochs` / `sgd_epochs` call).
+    run_chunk : callable(loss_out, snapshots, snapshot_every, first_epoch) -> int
+        Runs len(loss_out) epochs in compiled code, writing each epoch's loss and, every
+        snapshot_every epochs, the parameters into a row of `snapshots`; returns how
+        many epochs completed (a compiled `gd_epochs` / `sgd_epochs` call).
     n_epochs : int
-    work_per_epoch : int
-        About how many multiply-adds an epoch costs (n * d * k): sizes the first chunk,
-        later ones are sized from measured time.
     lr : float
         Only for the message of a DivergenceError.
+    work_per_epoch : int
+        About how many multiply-adds an epoch costs: sizes the first chunk, later ones
+        are sized from measured time.
     early_stop : ndarray, optional
         The stopping-rule state passed to the kernels, to tell a stop from a divergence.
     log_every : int
-        Print `log_line(epoch, loss)` after every log_every-th epoch (0: never).
+        Print `log_line(epoch, loss, params)` for every log_every-th epoch (0: never),
+        params being that epoch's snapshot row of `n_params` values. Lines are printed
+        when the chunk holding their epoch returns, at most about CHUNK_SECONDS late.
     callback : callable(epoch, loss) -> bool, optional
         Called after every epoch; returning True stops training.
 
@@ -75,24 +79,24 @@ def run_epochs(run_chunk, n_epochs, lr, *, work_per_epoch, early_stop=None, log_
     # A first guess of CHUNK_SECONDS' worth of epochs at a pessimistic 10 ns per
     # multiply-add; measured times take over after the first chunk.
     chunk = max(1, int(CHUNK_SECONDS / (10e-9 * max(work_per_epoch, 1))))
+    snapshots = None
     while done < n_epochs:
-        stop_at = n_epochs
+        size = min(n_epochs - done, 1 if callback is not None else chunk)
         if log_every:
-            stop_at = min(stop_at, (done // log_every + 1) * log_every)
-        if callback is not None:
-            stop_at = done + 1
-        size = min(stop_at - done, chunk)
+            snapshots = np.empty(((done + size) // log_every - done // log_every, n_params))
         start = time.perf_counter()
-        completed = run_chunk(losses[done : done + size])
+        completed = run_chunk(losses[done : done + size], snapshots, log_every, done)
         elapsed = time.perf_counter() - start
+        first_logged = (done // log_every + 1) * log_every if log_every else 0
         done += completed
+        if log_every:
+            for row, epoch in enumerate(range(first_logged, done + 1, log_every)):
+                print(log_line(epoch, losses[epoch - 1], snapshots[row]), flush=True)
         stopped = completed < size
         if stopped and (early_stop is None or early_stop[3] < early_stop[1]):
             error = DivergenceError(done + 1, lr)
             error.losses = losses[:done]
             raise error
-        if log_every and done % log_every == 0:
-            print(log_line(done, losses[done - 1]), flush=True)
         if callback is not None and callback(done, float(losses[done - 1])):
             stopped = True
         if stopped:

@@ -211,7 +211,7 @@ class Recording:
 
     def __getattr__(self, name):
         function = getattr(self.compiled, name)
-        if name not in ("gd_epochs", "sgd_epochs"):
+        if name not in ("gd_epochs", "sgd_epochs", "gram_statistics"):
             return function
 
         def recorded(X, *args):
@@ -329,3 +329,28 @@ def test_ctrl_c_interrupts_a_long_fit():
         timer.cancel()
     # Not a timing claim: only that the fit did not run its 10**7 epochs.
     assert time.perf_counter() - start < 60
+
+
+@pytest.mark.parametrize("Estimator", [linreg.GDRegressor, linreg.SGDRegressor])
+@pytest.mark.parametrize("k", [None, 2])
+def test_log_lines_do_not_depend_on_the_chunking(Estimator, k, capsys, monkeypatch):
+    # Log lines are printed from weights the kernel records at each log epoch, when the
+    # chunk holding it returns; one-epoch chunks must print exactly the same lines.
+    X, y = make_problem(n=64, d=3, k=k)
+    params = {"random_state": 0} if Estimator is linreg.SGDRegressor else {"method": "fused"}
+    Estimator(epochs=30, log_every=7, **params).fit(X, y)
+    whole = capsys.readouterr().out
+    monkeypatch.setattr("linreg.training.CHUNK_SECONDS", 0.0)
+    Estimator(epochs=30, log_every=7, **params).fit(X, y)
+    assert capsys.readouterr().out == whole
+    assert [line.split("]")[0] for line in whole.splitlines()] == [
+        f"Epoch [{e}/30" for e in (7, 14, 21, 28)
+    ]
+
+
+def test_the_demos_numpy_baseline_does_the_same_work(capsys):
+    from linreg.demo import fit_numpy, seed_data
+
+    W, b = fit_numpy(*seed_data())
+    assert capsys.readouterr().out.splitlines() == SEED_LINES
+    assert abs(float(10 * W[0] + b[0]) - SEED_PREDICTION_AT_10) < 1e-5
