@@ -110,12 +110,22 @@ cdef inline void _release_threads(Py_ssize_t n_chunks, int n_threads) noexcept n
         linreg_release_threads()
 
 
-cdef Py_ssize_t _n_chunks(Py_ssize_t n_rows, Py_ssize_t doubles_per_chunk) noexcept nogil:
+cdef Py_ssize_t _n_chunks(
+    Py_ssize_t n_rows, Py_ssize_t n_cols, Py_ssize_t doubles_per_chunk
+) noexcept nogil:
+    """How many chunks a pass over an (n_rows, n_cols) array is cut into.
+
+    The partial sums (doubles_per_chunk each) stay below 32 MB and below 1/8 byte per
+    element of the array, i.e. about 3% of a float32 X: fitting allocates no X-sized
+    memory.
+    """
     cdef Py_ssize_t c = n_rows // MIN_CHUNK_ROWS
     if c > MAX_CHUNKS:
         c = MAX_CHUNKS
     if c > MAX_CHUNK_BUFFER_DOUBLES // doubles_per_chunk:
         c = MAX_CHUNK_BUFFER_DOUBLES // doubles_per_chunk
+    if c > n_rows * n_cols // (64 * doubles_per_chunk):
+        c = n_rows * n_cols // (64 * doubles_per_chunk)
     return c if c > 1 else 1
 
 
@@ -155,7 +165,7 @@ cdef int _work_alloc(_Work* work, Py_ssize_t d, Py_ssize_t k, Py_ssize_t n_rows=
     """Buffers for a problem with d features and k outputs; chunk buffers for n_rows."""
     cdef double* block = <double*> malloc((2 * d * k + 2 * k) * sizeof(double))
     cdef float* block32 = <float*> malloc(d * k * sizeof(float))
-    work.n_chunks = _n_chunks(n_rows, d * k + k + 1)
+    work.n_chunks = _n_chunks(n_rows, d, d * k + k + 1)
     work.chunk_sums = NULL
     if work.n_chunks > 1:
         work.chunk_sums = <double*> malloc(work.n_chunks * (d * k + k + 1) * sizeof(double))
@@ -524,7 +534,7 @@ def predict(
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = W.shape[1], c, n_chunks
     cdef _Work work
     _work_alloc(&work, d, k)
-    n_chunks = _n_chunks(n, 1)
+    n_chunks = _n_chunks(n, d, 1)
     with nogil:
         _load_params(W, b, &work)
         if n_chunks == 1:
@@ -641,8 +651,8 @@ def gram_statistics(
     """
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1], c, i, j, o, start, stop
     cdef Py_ssize_t stride_means = d + k, stride = d * d + d * k + 1
-    cdef Py_ssize_t n_chunks = _n_chunks(n, stride)
-    cdef Py_ssize_t n_mean_chunks = _n_chunks(n, stride_means)
+    cdef Py_ssize_t n_chunks = _n_chunks(n, d, stride)
+    cdef Py_ssize_t n_mean_chunks = _n_chunks(n, d, stride_means)
     cdef double* sums = <double*> malloc(n_mean_chunks * stride_means * sizeof(double))
     cdef double* stats = <double*> malloc(n_chunks * stride * sizeof(double))
     cdef double* scratch = <double*> malloc(n_chunks * 4 * (d + k) * sizeof(double))
