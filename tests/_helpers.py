@@ -85,3 +85,57 @@ def make_readonly(*arrays):
     for a in arrays:
         a.flags.writeable = False
     return arrays
+
+
+# -- helpers of the hardening tests (issue 6) ----------------------------------------------
+
+#: Memory layouts every entry point must accept for X (and Y): C order, Fortran order,
+#: every other row, every other column, and both axes reversed (negative strides).
+LAYOUTS = ["C", "F", "row-strided", "col-strided", "negative-stride"]
+
+
+def in_layout(A, layout):
+    """A view holding the values of A (1-D or 2-D) in `layout`; the view shares no memory
+    with A. 1-D arrays have no Fortran order or columns: "F" gives a contiguous copy and
+    "col-strided" the same as "row-strided"."""
+    A = np.asarray(A)
+    if layout == "C":
+        return np.array(A, order="C")
+    if layout == "F":
+        return np.array(A, order="F")
+    if layout == "row-strided" or (layout == "col-strided" and A.ndim == 1):
+        big = np.zeros((2 * A.shape[0],) + A.shape[1:], dtype=A.dtype)
+        big[::2] = A
+        return big[::2]
+    if layout == "col-strided":
+        big = np.zeros((A.shape[0], 2 * A.shape[1]), dtype=A.dtype)
+        big[:, ::2] = A
+        return big[:, ::2]
+    if layout == "negative-stride":
+        flip = (slice(None, None, -1),) * A.ndim
+        return A[flip].copy()[flip]
+    raise ValueError(f"unknown layout {layout!r}")
+
+
+def snapshot(a):
+    """Everything observable about an input: for an ndarray its bytes, dtype, shape,
+    strides and flags, plus the bytes of the whole buffer it views (so that writes into
+    the gaps of a strided view are seen too); for anything else a deep copy."""
+    import copy
+
+    if not isinstance(a, np.ndarray):
+        return ("object", type(a), copy.deepcopy(a))
+    base = a
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    return (
+        "ndarray",
+        a.dtype.str,
+        a.shape,
+        a.strides,
+        a.flags.writeable,
+        a.flags.c_contiguous,
+        a.flags.f_contiguous,
+        a.tobytes(order="A"),
+        base.tobytes(order="A") if base is not a else None,
+    )

@@ -6,6 +6,7 @@ once per compiled variant ("generic" always, "avx2" when the CPU and the build h
 by pointing `linreg.kernels._kernels` at that variant.
 """
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,20 @@ if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
 from _helpers import IMPLS  # noqa: E402  (needs the sys.path entry above)
+
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover - hypothesis is in the `test` extra
+    pass
+else:
+    # "ci" (the default): derandomized, so every run tries the same examples, and no
+    # example database on disk. "explore" (HYPOTHESIS_PROFILE=explore): random examples
+    # (test_properties.py then runs ten times as many), to hunt for new failures locally.
+    _COMMON = dict(deadline=None, print_blob=True,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    settings.register_profile("ci", derandomize=True, database=None, **_COMMON)
+    settings.register_profile("explore", derandomize=False, **_COMMON)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(params=IMPLS)

@@ -1,0 +1,436 @@
+"""Inputs are never modified (issue 6): X and y byte for byte after every kind of fit.
+
+`snapshot` records an array's bytes, dtype, shape, strides and flags, and the bytes of the
+whole buffer a view looks into (so a write into the gaps of a strided view counts too).
+Every kind of training the estimators do is run on X and y, including the fits that fail,
+and the snapshots before and after must be equal.
+
+The kernels write only where they are documented to: `loss_and_grad` into grad_W and
+grad_b, `predict` into out, the trainers into W, b (and loss_out, early_stop[2:], order
+and rng_state when shuffling). Every output buffer sits between guard values in a larger
+array, so a write one element too far is seen as well.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+import linreg
+import linreg.kernels as kernels
+import linreg.reference as reference
+from _helpers import make_problem, snapshot
+
+N, D = 23, 5  # five blocks of four rows and a tail of three
+
+
+def data(k=None, dtype=np.float64, seed=0, scale=1.0):
+    rng = np.random.default_rng(seed)
+    X = scale * rng.standard_normal((N, D))
+    W = rng.standard_normal((D,) if k is None else (D, k))
+    y = X @ W + 0.5 + 0.1 * rng.standard_normal((N,) if k is None else (N, k))
+    if np.dtype(dtype).kind in "iu":
+        return np.round(10 * X).astype(dtype), np.round(10 * y).astype(dtype)
+    return X.astype(dtype), y.astype(dtype)
+
+
+def sgd(**params):
+    return linreg.SGDRegressor(**{"epochs": 3, "random_state": 0, **params})
+
+
+# (id, train(model_maker) -> runs fits on X, y; the expected exception or None)
+def _fit(model):
+    return lambda X, y: model().fit(X, y)
+
+
+def _warm(model):
+    def train(X, y):
+        m = model(warm_start=True)
+        m.fit(X, y)
+        m.fit(X, y)
+        return m
+    return train
+
+
+def _partial(model):
+    def train(X, y):
+        m = model()
+        m.partial_fit(X, y)
+        m.partial_fit(X, y)
+        return m
+    return train
+
+
+def _fit_then_partial(model):
+    def train(X, y):
+        return model().fit(X, y).partial_fit(X, y)
+    return train
+
+
+def _fit_predict_score(model):
+    def train(X, y):
+        m = model().fit(X, y)
+        m.predict(X)
+        m.score(X, y)
+        return m
+    return train
+
+
+def _with_callback_and_log(model):
+    def train(X, y):
+        return model(callback=lambda epoch, loss, m: m.predict(X) is None, log_every=1).fit(X, y)
+    return train
+
+
+def GD(**params):
+    return linreg.GDRegressor(**{"epochs": 4, **params})
+
+
+TRAININGS = {
+    "gd-fit": _fit(GD),
+    "gd-fit-tol": _fit(lambda **p: GD(tol=0.0, n_iter_no_change=1, epochs=50, **p)),
+    "gd-warm-start": _warm(GD),
+    "gd-partial-fit": _partial(GD),
+    "gd-fit-then-partial": _fit_then_partial(GD),
+    "gd-predict-score": _fit_predict_score(GD),
+    "gd-callback-log": _with_callback_and_log(GD),
+    "sgd-shuffled": _fit(sgd),
+    "sgd-not-shuffled": _fit(lambda **p: sgd(shuffle=False, **p)),
+    "sgd-batch-7-shuffled": _fit(lambda **p: sgd(batch_size=7, **p)),
+    "sgd-batch-7-not-shuffled": _fit(lambda **p: sgd(batch_size=7, shuffle=False, **p)),
+    "sgd-batch-n": _fit(lambda **p: sgd(batch_size=N, **p)),
+    "sgd-warm-start": _warm(sgd),
+    "sgd-partial-fit": _partial(sgd),
+    "sgd-partial-fit-batch": _partial(lambda **p: sgd(batch_size=5, **p)),
+    "sgd-fit-then-partial": _fit_then_partial(sgd),
+    "sgd-predict-score": _fit_predict_score(sgd),
+    "sgd-callback-log": _with_callback_and_log(sgd),
+}
+FAILING = {
+    "gd-diverges": (_fit(lambda **p: GD(lr=1e3, epochs=1000, **p)), linreg.DivergenceError),
+    "sgd-diverges": (_fit(lambda **p: sgd(lr=1e3, epochs=1000, **p)), linreg.DivergenceError),
+    "sgd-batch-diverges": (_fit(lambda **p: sgd(lr=1e3, batch_size=4, epochs=1000, **p)),
+                           linreg.DivergenceError),
+    "partial-fit-diverges": (_partial(lambda **p: sgd(lr=1e3, **p)), linreg.DivergenceError),
+    "bad-lr": (_fit(lambda **p: GD(lr=-1.0, **p)), ValueError),
+    "bad-epochs": (_fit(lambda **p: sgd(epochs=0, **p)), ValueError),
+    "bad-batch-size": (_fit(lambda **p: sgd(batch_size=N + 1, **p)), ValueError),
+    "bad-callback": (_fit(lambda **p: GD(callback=1, **p)), TypeError),
+    "callback-raises": (_fit(lambda **p: GD(callback=lambda e, l, m: 1 / 0, **p)),
+                        ZeroDivisionError),
+}
+
+
+def inputs(dtype, k, layout):
+    """(X, y) in the given dtype and layout; y is C-ordered unless the layout is odd."""
+    X, y = data(k=k, dtype=dtype)
+    if layout == "fortran":
+        X = np.asfortranarray(X)
+    elif layout == "strided":
+        big = np.zeros((N, 2 * D), dtype=X.dtype)
+        big[:, 1::2] = X
+        X = big[:, 1::2]
+        bigy = np.zeros((2 * N,) + y.shape[1:], dtype=y.dtype)
+        bigy[::2] = y
+        y = bigy[::2]
+    elif layout == "negative":
+        X = X[::-1].copy()[::-1]
+        y = y[::-1].copy()[::-1]
+    elif layout == "readonly":
+        X.flags.writeable = False
+        y.flags.writeable = False
+    elif layout == "list":
+        X, y = X.tolist(), y.tolist()
+    return X, y
+
+
+def run_and_compare(train, X, y, expected_error=None):
+    before = (snapshot(X), snapshot(y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if expected_error is None:
+            train(X, y)
+        else:
+            with pytest.raises(expected_error):
+                train(X, y)
+    assert snapshot(X) == before[0], "X was modified"
+    assert snapshot(y) == before[1], "y was modified"
+
+
+CASES = [
+    ("float64", None, "C"), ("float64", 2, "C"), ("float32", None, "C"), ("float32", 3, "C"),
+    ("int64", None, "C"), ("int32", 2, "C"), ("float64", 2, "fortran"), ("float32", None, "fortran"),
+    ("float64", None, "strided"), ("float32", 2, "negative"), ("float64", 2, "readonly"),
+    ("float64", None, "list"),
+]
+
+
+@pytest.mark.parametrize("training", list(TRAININGS))
+@pytest.mark.parametrize(("dtype", "k", "layout"), CASES,
+                         ids=[f"{t}-{'y1d' if k is None else f'k{k}'}-{lay}" for t, k, lay in CASES])
+def test_fits_leave_x_and_y_unmodified(training, dtype, k, layout, capsys):
+    X, y = inputs(dtype, k, layout)
+    run_and_compare(TRAININGS[training], X, y)
+
+
+@pytest.mark.parametrize("failing", list(FAILING))
+@pytest.mark.parametrize(("dtype", "k", "layout"), CASES,
+                         ids=[f"{t}-{'y1d' if k is None else f'k{k}'}-{lay}" for t, k, lay in CASES])
+def test_failing_fits_leave_x_and_y_unmodified(failing, dtype, k, layout):
+    train, error = FAILING[failing]
+    X, y = inputs(dtype, k, layout)
+    if failing.endswith("diverges"):
+        X = (np.asarray(X) * 1e3).astype(np.asarray(X).dtype)
+        if layout == "readonly":
+            X.flags.writeable = False
+    run_and_compare(train, X, y, error)
+
+
+def test_the_snapshot_sees_a_write_into_a_gap_of_a_strided_view():
+    # The comparison must be able to fail: a write the view itself cannot see is caught.
+    big = np.zeros((4, 6))
+    view = big[:, ::2]
+    before = snapshot(view)
+    big[0, 1] = 1.0
+    assert snapshot(view) != before
+    flipped = np.zeros(3)
+    before = snapshot(flipped)
+    flipped.flags.writeable = False
+    assert snapshot(flipped) != before
+
+
+def test_fits_do_not_write_into_the_fitted_arrays_of_a_previous_fit():
+    # warm_start and partial_fit start from the fitted weights: from a copy of them.
+    X, y = data(k=2)
+    for model in (GD(warm_start=True), sgd(warm_start=True)):
+        model.fit(X, y)
+        coef, intercept, curve = model.coef_, model.intercept_, model.loss_curve_
+        kept = [a.copy() for a in (coef, intercept, curve)]
+        model.fit(X, y)
+        model.partial_fit(X, y)
+        for a, b in zip((coef, intercept, curve), kept):
+            np.testing.assert_array_equal(a, b)
+        assert model.coef_ is not coef
+
+
+# ------------------------------------------------------------------------------ kernels
+
+GUARD = 7.0e5  # a value no kernel computes here
+
+
+def guarded(values, dtype):
+    """A C-contiguous copy of `values` between two guard elements of a larger array; returns
+    (view, whole)."""
+    values = np.asarray(values, dtype=dtype)
+    whole = np.full(values.size + 2, GUARD, dtype=dtype)
+    view = whole[1:-1].reshape(values.shape)
+    view[...] = values
+    return view, whole
+
+
+def assert_guards(whole, name):
+    assert whole[0] == GUARD and whole[-1] == GUARD, f"a kernel wrote outside {name}"
+
+
+def kernel_problem(dtype, k, layout):
+    X, Y, W, b = make_problem(N, D, k, dtype, seed=5)
+    if layout == "fortran":
+        X = np.asfortranarray(X)
+    elif layout == "strided":
+        big = np.zeros((2 * N, D), dtype=dtype)
+        big[::2] = X
+        X = big[::2]
+        bigY = np.zeros((N, 2) + Y.shape[1:], dtype=dtype)
+        bigY[:, 0] = Y
+        Y = bigY[:, 0]
+    elif layout == "readonly":
+        X.flags.writeable = False
+        Y.flags.writeable = False
+    return X, Y, W, b
+
+
+KERNEL_CASES = [(dtype, k, layout) for dtype in (np.float32, np.float64) for k in (None, 1, 3)
+                for layout in ("C", "fortran", "strided", "readonly")]
+KERNEL_IDS = [f"{np.dtype(t).name}-{'y1d' if k is None else f'k{k}'}-{lay}"
+              for t, k, lay in KERNEL_CASES]
+
+
+@pytest.mark.parametrize(("dtype", "k", "layout"), KERNEL_CASES, ids=KERNEL_IDS)
+def test_loss_and_grad_writes_only_the_gradients(impl, dtype, k, layout):
+    X, Y, W, b = kernel_problem(dtype, k, layout)
+    watched = {"X": X, "Y": Y, "W": W, "b": b}
+    before = {name: snapshot(a) for name, a in watched.items()}
+    grad_W, whole_W = guarded(np.full(W.shape, np.nan), dtype)
+    grad_b, whole_b = guarded(np.full(b.shape, np.nan), dtype)
+    loss = kernels.loss_and_grad(X, Y, W, b, grad_W, grad_b)
+    assert np.isfinite(loss)
+    assert np.isfinite(grad_W).all() and np.isfinite(grad_b).all(), "a gradient entry was not written"
+    assert_guards(whole_W, "grad_W")
+    assert_guards(whole_b, "grad_b")
+    for name, a in watched.items():
+        assert snapshot(a) == before[name], f"loss_and_grad modified {name}"
+
+
+@pytest.mark.parametrize(("dtype", "k", "layout"), KERNEL_CASES, ids=KERNEL_IDS)
+def test_predict_writes_only_out(impl, dtype, k, layout):
+    X, _, W, b = kernel_problem(dtype, k, layout)
+    watched = {"X": X, "W": W, "b": b}
+    before = {name: snapshot(a) for name, a in watched.items()}
+    out, whole = guarded(np.full((N,) + W.shape[1:], np.nan), dtype)
+    result = kernels.predict(X, W, b, out=out)
+    assert result is out
+    assert np.isfinite(out).all(), "a prediction was not written"
+    assert_guards(whole, "out")
+    allocated = kernels.predict(X, W, b)
+    np.testing.assert_array_equal(allocated, out)
+    for name, a in watched.items():
+        assert snapshot(a) == before[name], f"predict modified {name}"
+
+
+@pytest.mark.parametrize(("dtype", "k", "layout"), KERNEL_CASES, ids=KERNEL_IDS)
+@pytest.mark.parametrize("early", [False, True], ids=["no-stop", "early-stop"])
+def test_gd_epochs_writes_only_w_b_loss_out_and_the_stopping_state(impl, dtype, k, layout, early):
+    X, Y, W0, b0 = kernel_problem(dtype, k, layout)
+    before = {"X": snapshot(X), "Y": snapshot(Y)}
+    W, whole_W = guarded(W0, dtype)
+    b, whole_b = guarded(b0, dtype)
+    loss_out, whole_loss = guarded(np.full(6, -1.0), np.float64)
+    # tol=1e30: no epoch after the first counts as an improvement, so the rule with
+    # n_iter_no_change=2 fires at the end of the third epoch.
+    early_stop = kernels.new_early_stop(1e30, 2) if early else None
+    n_done = kernels.gd_epochs(X, Y, W, b, 0.01, loss_out, early_stop=early_stop)
+    assert n_done == (3 if early else 6)
+    assert (loss_out[:n_done] >= 0).all() and (loss_out[n_done:] == -1.0).all()
+    assert not np.array_equal(W, W0), "W was not updated"
+    assert_guards(whole_W, "W")
+    assert_guards(whole_b, "b")
+    assert_guards(whole_loss, "loss_out")
+    if early:
+        assert early_stop[0] == 1e30 and early_stop[1] == 2  # the settings are kept
+        assert early_stop[3] == 2 and early_stop[2] == loss_out[:3].min()
+    assert snapshot(X) == before["X"] and snapshot(Y) == before["Y"]
+
+
+@pytest.mark.parametrize(("dtype", "k", "layout"), KERNEL_CASES, ids=KERNEL_IDS)
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_sgd_epoch_writes_only_w_and_b(impl, dtype, k, layout, batch_size):
+    X, Y, W0, b0 = kernel_problem(dtype, k, layout)
+    order = np.array([4, 0, 22, 4, 9, 13, 2, 21], dtype=np.intp)
+    order.flags.writeable = False
+    listed = [1, 2, 3, 22]
+    before = {name: snapshot(a) for name, a in {"X": X, "Y": Y, "order": order, "list": listed}.items()}
+    W, whole_W = guarded(W0, dtype)
+    b, whole_b = guarded(b0, dtype)
+    for rows in (None, order, listed):
+        mean = kernels.sgd_epoch(X, Y, W, b, 0.01, order=rows, batch_size=batch_size)
+        assert np.isfinite(mean)
+    assert not np.array_equal(W, W0), "W was not updated"
+    assert_guards(whole_W, "W")
+    assert_guards(whole_b, "b")
+    for name, a in {"X": X, "Y": Y, "order": order, "list": listed}.items():
+        assert snapshot(a) == before[name], f"sgd_epoch modified {name}"
+
+
+@pytest.mark.parametrize(("dtype", "k", "layout"), KERNEL_CASES, ids=KERNEL_IDS)
+@pytest.mark.parametrize("shuffled", [False, True], ids=["fixed-order", "shuffled"])
+def test_sgd_epochs_writes_only_what_it_documents(impl, dtype, k, layout, shuffled):
+    X, Y, W0, b0 = kernel_problem(dtype, k, layout)
+    before = {"X": snapshot(X), "Y": snapshot(Y)}
+    W, whole_W = guarded(W0, dtype)
+    b, whole_b = guarded(b0, dtype)
+    order, whole_order = guarded(np.arange(N)[::-1], np.intp)
+    original_order = order.copy()
+    rng_state, whole_rng = guarded([12345], np.uint64)
+    loss_out, whole_loss = guarded(np.full(5, -1.0), np.float64)
+    n_done = kernels.sgd_epochs(X, Y, W, b, 0.01, loss_out, order=order, batch_size=3,
+                                rng_state=rng_state if shuffled else None)
+    assert n_done == 5 and (loss_out >= 0).all()
+    for whole, name in ((whole_W, "W"), (whole_b, "b"), (whole_loss, "loss_out")):
+        assert_guards(whole, name)
+    assert whole_order[0] == whole_order[-1] == np.intp(GUARD), "a kernel wrote outside order"
+    assert whole_rng[0] == whole_rng[-1] == np.uint64(GUARD), "a kernel wrote outside rng_state"
+    if shuffled:
+        assert rng_state[0] != 12345, "rng_state was not advanced"
+        assert sorted(order) == sorted(original_order), "the shuffle lost or duplicated rows"
+        assert not np.array_equal(order, original_order)
+    else:
+        np.testing.assert_array_equal(order, original_order)
+        assert rng_state[0] == 12345
+    assert snapshot(X) == before["X"] and snapshot(Y) == before["Y"]
+
+
+@pytest.mark.parametrize("func", ["loss_and_grad", "predict", "gd_epochs", "sgd_epoch"])
+@pytest.mark.parametrize("bad", ["X-nan", "Y-inf", "W-nan", "W-shape", "lr"])
+def test_rejected_kernel_calls_write_nothing(impl, func, bad):
+    X, Y, W, b = make_problem(N, D, 3, np.float64, seed=6)
+    if bad == "X-nan":
+        X[7, 2] = np.nan
+    elif bad == "Y-inf":
+        Y[-1, 0] = np.inf
+    elif bad == "W-nan":
+        W[0, 0] = np.nan
+    elif bad == "W-shape":
+        W = np.zeros((D + 1, 3))
+    grad_W, grad_b = np.full(W.shape, -2.0), np.full(b.shape, -2.0)
+    out, loss_out = np.full((N, 3), -2.0), np.full(3, -2.0)
+    lr = -1.0 if bad == "lr" else 0.01
+    everything = {"X": X, "Y": Y, "W": W, "b": b, "grad_W": grad_W, "grad_b": grad_b, "out": out,
+                  "loss_out": loss_out}
+    before = {name: snapshot(a) for name, a in everything.items()}
+    call = {
+        "loss_and_grad": lambda: kernels.loss_and_grad(X, Y, W, b, grad_W, grad_b),
+        "predict": lambda: kernels.predict(X, W, b, out=out),
+        "gd_epochs": lambda: kernels.gd_epochs(X, Y, W, b, lr, loss_out),
+        "sgd_epoch": lambda: kernels.sgd_epoch(X, Y, W, b, lr),
+    }[func]
+    if (bad == "Y-inf" and func == "predict") or (bad == "lr" and func in ("loss_and_grad", "predict")):
+        call()  # the argument is not used by this kernel
+        return
+    # NaN/inf in the data are found from the result, after the work: then only the output
+    # buffers may have been written. Everything else is refused before any work.
+    found_late = bad in ("X-nan", "Y-inf")
+    with pytest.raises(ValueError):
+        call()
+    may_change = {"grad_W", "grad_b", "out", "loss_out", "W", "b"} if found_late else set()
+    for name, a in everything.items():
+        if name not in may_change:
+            assert snapshot(a) == before[name], f"a rejected {func} call modified {name}"
+    assert np.isfinite(W).all() or bad == "W-nan"
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+    "BUG: kernels.sgd_epochs only requires `order` to be writable when rng_state is given "
+    "(check_param(..., writable=rng_state is not None)), but the compiled sgd_epochs declares "
+    "it `Py_ssize_t[::1]` (not const), so a read-only order without rng_state fails inside "
+    "Cython with 'ValueError: buffer source array is read-only', which names no argument"))
+def test_sgd_epochs_reads_a_read_only_order_when_not_shuffling(impl):
+    X, Y, W, b = make_problem(N, D, None, np.float64, seed=7)
+    order = np.arange(N, dtype=np.intp)[::-1].copy()
+    order.flags.writeable = False
+    W1, b1 = W.copy(), b.copy()
+    n_done = kernels.sgd_epochs(X, Y, W1, b1, 0.01, np.empty(2), order=order)
+    W2, b2 = W.copy(), b.copy()
+    assert n_done == kernels.sgd_epochs(X, Y, W2, b2, 0.01, np.empty(2), order=order.copy()) == 2
+    np.testing.assert_array_equal(W1, W2)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: kernels.predict(X, W, b, out=X) (out sharing memory with X, d == k) overwrites rows "
+    "of X while it still reads them and returns wrong values silently; NumPy's matmul (and "
+    "linreg.reference.predict) buffer the overlap and return X @ W + b. Expected: the right "
+    "result or a ValueError naming out"))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_predict_into_an_out_that_overlaps_x(impl, dtype):
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((9, 2)).astype(dtype)
+    W = rng.standard_normal((2, 2)).astype(dtype)
+    b = rng.standard_normal(2).astype(dtype)
+    expected = X @ W + b
+    X_copy = X.copy()  # NumPy gets the same call right
+    np.testing.assert_allclose(reference.predict(X_copy, W, b, out=X_copy), expected, rtol=1e-6)
+    try:
+        got = kernels.predict(X, W, b, out=X)
+    except ValueError as error:
+        assert "out" in str(error)
+    else:
+        np.testing.assert_allclose(got, expected, rtol=1e-5)
+
