@@ -962,7 +962,7 @@ def sgd_epochs(
     floating[::1] b,
     double lr,
     double[::1] loss_out,
-    Py_ssize_t[::1] order,
+    const Py_ssize_t[::1] order,
     Py_ssize_t batch_size,
     uint64_t[::1] rng_state,
     double[::1] early_stop=None,
@@ -979,7 +979,9 @@ def sgd_epochs(
     loss_out; W, b hold the last finite values).
     """
     cdef Py_ssize_t m = X.shape[0] if order is None else order.shape[0]
-    cdef Py_ssize_t* rows = NULL if order is None else &order[0]
+    # `order` is const so that a read-only order works without shuffling; with
+    # rng_state the caller (linreg.kernels) has checked that it is writable.
+    cdef Py_ssize_t* rows = NULL if order is None else <Py_ssize_t*> &order[0]
     cdef uint64_t* state = NULL if rng_state is None else &rng_state[0]
     cdef Py_ssize_t epoch, completed = 0
     cdef double loss

@@ -19,7 +19,10 @@ from linreg._validation import (
 from linreg.exceptions import DivergenceError, not_fitted_error
 from linreg.training import format_log_line, run_epochs
 
-__all__ = ["GDRegressor", "SGDRegressor"]
+__all__ = ["GDRegressor", "SGDRegressor", "choose_method"]
+
+#: The loss curve holds one float64 per epoch: 10**9 epochs would already take 8 GB.
+MAX_EPOCHS = 10**9
 
 
 class _GradientDescentRegressor:
@@ -38,7 +41,16 @@ class _GradientDescentRegressor:
         Returns
         -------
         self
+
+        Raises
+        ------
+        DivergenceError
+            If the loss or a weight becomes non-finite. Like any error raised by fit
+            (and Ctrl-C), it leaves the model exactly as it was before the call.
         """
+        return self._transaction(self._fit, X, y)
+
+    def _fit(self, X, y):
         X, Y = self._check_data(X, y)
         settings = self._check_settings(X.shape[0])
         W, b = self._initial_params(X, Y, continue_from_fitted=settings["warm"])
@@ -60,24 +72,36 @@ class _GradientDescentRegressor:
                 self._set_fitted(W, b, previous, np.empty(0), epoch)
                 return bool(settings["callback"](epoch, loss, self))
 
-        try:
-            losses = run_epochs(
-                run_chunk,
-                settings["epochs"],
-                settings["lr"],
-                work_per_epoch=work_per_epoch,
-                early_stop=settings["early_stop"],
-                log_every=settings["log_every"],
-                log_line=log_line,
-                n_params=W.size + b.size,
-                callback=callback,
-            )
-        except DivergenceError as error:
-            # Documented: the model keeps the last finite parameters and their losses.
-            self._set_fitted(W, b, previous, error.losses, len(error.losses))
-            raise
+        losses = run_epochs(
+            run_chunk,
+            settings["epochs"],
+            settings["lr"],
+            work_per_epoch=work_per_epoch,
+            early_stop=settings["early_stop"],
+            log_every=settings["log_every"],
+            log_line=log_line,
+            n_params=W.size + b.size,
+            callback=callback,
+        )
         self._set_fitted(W, b, previous, losses, len(losses))
         return self
+
+    _FITTED = ("coef_", "intercept_", "loss_curve_", "n_iter_", "n_features_in_", "method_")
+
+    def _transaction(self, train, X, y):
+        """Run train(X, y); if it raises, put the fitted attributes back as they were.
+
+        A failed fit (divergence, bad input, Ctrl-C, a callback's exception) thus never
+        leaves a half-trained model: unfitted stays unfitted, fitted keeps its weights.
+        """
+        state = {name: self.__dict__[name] for name in self._FITTED if name in self.__dict__}
+        try:
+            return train(X, y)
+        except BaseException:
+            for name in self._FITTED:
+                self.__dict__.pop(name, None)
+            self.__dict__.update(state)
+            raise
 
     def predict(self, X):
         """Predictions XW + b.
@@ -98,8 +122,13 @@ class _GradientDescentRegressor:
                 f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input"
             )
-        W = np.ascontiguousarray(np.transpose(self.coef_), dtype=X.dtype)
-        b = np.atleast_1d(np.asarray(self.intercept_, dtype=X.dtype))
+        with np.errstate(over="ignore"):
+            W = np.ascontiguousarray(np.transpose(self.coef_), dtype=X.dtype)
+            b = np.atleast_1d(np.asarray(self.intercept_, dtype=X.dtype))
+        if not (all_finite(W) and all_finite(b)):
+            raise ValueError(
+                f"the model's coefficients do not fit in X's dtype {X.dtype}: pass X as float64"
+            )
         return kernels.predict(X, W, b, n_threads=self.n_threads)
 
     def partial_fit(self, X, y):
@@ -112,7 +141,15 @@ class _GradientDescentRegressor:
         Returns
         -------
         self
+
+        Raises
+        ------
+        DivergenceError
+            As in `fit`, which leaves the model as it was before the call.
         """
+        return self._transaction(self._partial_fit, X, y)
+
+    def _partial_fit(self, X, y):
         X, Y = self._check_data(X, y)
         settings = self._check_settings(X.shape[0])
         settings.update(epochs=1, log_every=0, early_stop=None, callback=None)
@@ -133,13 +170,7 @@ class _GradientDescentRegressor:
             X, Y.reshape(X.shape[0], -1), W.reshape(X.shape[1], -1), b, settings
         )
         previous = self.loss_curve_ if fitted else np.empty(0)
-        try:
-            losses = run_epochs(run_chunk, 1, settings["lr"], work_per_epoch=work_per_epoch)
-        except DivergenceError as error:
-            if not fitted:
-                raise
-            self._set_fitted(W, b, previous, error.losses, 0)
-            raise
+        losses = run_epochs(run_chunk, 1, settings["lr"], work_per_epoch=work_per_epoch)
         self._set_fitted(W, b, previous, losses, 1)
         return self
 
@@ -151,7 +182,9 @@ class _GradientDescentRegressor:
         for a perfect prediction and 0.0 otherwise.
         """
         y_pred = self.predict(X)
-        y = np.asarray(y, dtype=np.float64)
+        y = as_targets(y, y_pred.shape[0], np.float64, name="y")
+        if not all_finite(y):
+            raise ValueError("y contains NaN or infinity")
         if y.shape != y_pred.shape:
             raise ValueError(f"y has shape {y.shape}, but the predictions have shape {y_pred.shape}")
         y2 = y.reshape(len(y), -1)
@@ -203,6 +236,8 @@ class _GradientDescentRegressor:
 
     def _check_settings(self, n_samples):
         """Check the constructor's parameters (scikit-learn style: at fit, not in __init__)."""
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            raise TypeError(f"warm_start must be True or False, got {self.warm_start!r}")
         if self.callback is not None and not callable(self.callback):
             raise TypeError("callback must be callable(epoch, loss, model) or None")
         if self.tol is None:
@@ -214,7 +249,7 @@ class _GradientDescentRegressor:
         return {
             "n_threads": kernels.resolve_n_threads(self.n_threads),
             "lr": check_lr(self.lr),
-            "epochs": check_int(self.epochs, "epochs", 1),
+            "epochs": check_int(self.epochs, "epochs", 1, MAX_EPOCHS),
             "log_every": check_int(self.log_every, "log_every", 0),
             "early_stop": early_stop,
             "callback": self.callback,
@@ -324,8 +359,9 @@ class GDRegressor(_GradientDescentRegressor):
     method_ : str
         "fused" or "gram": what the last fit used.
 
-    If training diverges, fit raises `linreg.DivergenceError` and the model keeps the
-    last finite weights, with loss_curve_ and n_iter_ up to them.
+    If training diverges, fit raises `linreg.DivergenceError` (with the epoch, the lr and
+    the losses up to it) and, like any failed fit, leaves the model as it was before the
+    call: unfitted if it was unfitted.
     """
 
     _param_names = ("lr", "epochs", "method", "n_threads", "log_every", "tol",

@@ -13,6 +13,10 @@ class DivergenceError(ValueError):
         The 1-based epoch at which it happened.
     lr : float
         The learning rate in use.
+    losses : ndarray
+        The loss of every epoch completed before it (set by the trainer).
+
+    The estimator that raised it is left as it was before the failed call.
     """
 
     def __init__(self, epoch, lr):

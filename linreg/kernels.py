@@ -146,6 +146,8 @@ def loss_and_grad(X, Y, W, b, grad_W, grad_b, *, n_threads=None):
     loss = _kernels.loss_and_grad(X, Y, W2, b, grad_W.reshape(W2.shape), grad_b, n_threads)
     if not np.isfinite(loss):
         _raise_for_non_finite_data(X, Y, "the loss")
+    if not (all_finite(grad_W) and all_finite(grad_b)):
+        _raise_for_non_finite_data(X, Y, "the gradient")
     return loss
 
 
@@ -178,6 +180,8 @@ def predict(X, W, b, out=None, *, n_threads=None):
         out = np.empty(out_shape, dtype=X.dtype)
     else:
         check_param(out, "out", out_shape, X.dtype, writable=True)
+        if np.shares_memory(out, X):
+            raise ValueError("out overlaps X: the rows of X would be overwritten while read")
     n_threads = resolve_n_threads(n_threads)
     _kernels.predict(X, W.reshape(X.shape[1], n_outputs), b,
                      out.reshape(X.shape[0], n_outputs), n_threads)
@@ -291,6 +295,8 @@ def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
     lr = check_lr(lr)
     if order is not None:
         order = check_order(order, X.shape[0])
+        # Rows outside `order` are never read, so a NaN there would go unnoticed.
+        raise_if_not_finite(X=X, Y=Y)
     n_rows = X.shape[0] if order is None else order.shape[0]
     batch_size = check_int(batch_size, "batch_size", 1, n_rows)
     mean_loss = _kernels.sgd_epoch(X, Y, W2, b, lr, order, batch_size)
@@ -337,6 +343,7 @@ def sgd_epochs(X, Y, W, b, lr, loss_out, *, order=None, batch_size=1, rng_state=
         check_order(order, X.shape[0])
         check_param(order, "order", order.shape, np.intp, writable=rng_state is not None,
                     contiguous=True)
+        raise_if_not_finite(X=X, Y=Y)  # rows outside `order` are never read
     if rng_state is not None:
         if order is None:
             raise ValueError("rng_state shuffles `order`, so order must be given with it")

@@ -12,6 +12,7 @@ Arrays keep their dtype and values exactly, so a loaded model predicts bit-ident
 """
 import json
 import numbers
+import os
 import warnings
 import zipfile
 
@@ -97,6 +98,8 @@ def load(path):
         When the file is not a linreg model file: truncated, corrupt, of another kind,
         of a newer format version, or inconsistent.
     """
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike file name, got {type(path).__name__}")
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):  # a .npy file: one bare array
@@ -159,10 +162,10 @@ def _restore_fitted(model, contents, path):
         problems.append("coef_ and n_features_in_ disagree")
     elif intercept.dtype != coef.dtype or intercept.shape != coef.shape[:-1]:
         problems.append(f"intercept_ of shape {intercept.shape} does not match coef_ {coef.shape}")
-    if losses.dtype != np.float64 or losses.ndim != 1:
-        problems.append("loss_curve_ must be a 1-D float64 array")
-    if n_iter.shape != () or n_iter.dtype.kind not in "iu":
-        problems.append("n_iter_ must be an integer")
+    if losses.dtype != np.float64 or losses.ndim != 1 or not np.isfinite(losses).all():
+        problems.append("loss_curve_ must be a 1-D float64 array of finite losses")
+    if n_iter.shape != () or n_iter.dtype.kind not in "iu" or n_iter < 0:
+        problems.append("n_iter_ must be a non-negative integer")
     if not problems and not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
         problems.append("coef_ or intercept_ holds NaN or infinity")
     if problems:

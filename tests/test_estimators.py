@@ -257,17 +257,21 @@ def test_inputs_are_unchanged_and_array_likes_are_accepted():
 
 
 @pytest.mark.parametrize("Estimator", [linreg.GDRegressor, linreg.SGDRegressor])
-def test_divergence_raises_and_keeps_the_last_finite_weights(Estimator):
+def test_divergence_raises_and_leaves_the_model_as_it_was(Estimator):
     X, y = make_problem()
-    model = Estimator(lr=50.0, epochs=1000, shuffle=False) if Estimator is linreg.SGDRegressor \
-        else Estimator(lr=50.0, epochs=1000)
+    params = {"shuffle": False} if Estimator is linreg.SGDRegressor else {}
+    model = Estimator(lr=50.0, epochs=1000, **params)
     with pytest.raises(linreg.DivergenceError, match=r"epoch \d+ with lr=50.*smaller lr") as info:
         model.fit(X * 1e3, y)
     assert isinstance(info.value, ValueError)
     assert 1 <= info.value.epoch < 1000 and info.value.lr == 50.0
-    assert np.isfinite(model.coef_).all() and np.isfinite(model.intercept_)
-    assert np.isfinite(model.loss_curve_).all()
-    assert model.n_iter_ == info.value.epoch - 1 == len(model.loss_curve_)
+    assert len(info.value.losses) == info.value.epoch - 1
+    assert not hasattr(model, "coef_")  # unfitted before, unfitted after
+    fitted = Estimator(lr=0.01, epochs=3, **params).fit(X, y)
+    coef = fitted.coef_.copy()
+    with pytest.raises(linreg.DivergenceError):
+        fitted.set_params(lr=50.0, epochs=1000, warm_start=True).fit(X * 1e3, y)
+    np.testing.assert_array_equal(fitted.coef_, coef)  # fitted before: kept as it was
 
 
 @pytest.mark.parametrize(
@@ -287,6 +291,8 @@ def test_divergence_raises_and_keeps_the_last_finite_weights(Estimator):
         ({"batch_size": 1000}, "batch_size"),
         ({"shuffle": "yes"}, "shuffle"),
         ({"random_state": "seed"}, "random_state"),
+        ({"warm_start": "no"}, "warm_start"),
+        ({"epochs": 10**30}, "epochs"),
     ],
 )
 def test_bad_settings_fail_at_fit_with_their_name(params, match):
@@ -354,3 +360,12 @@ def test_the_demos_numpy_baseline_does_the_same_work(capsys):
     W, b = fit_numpy(*seed_data())
     assert capsys.readouterr().out.splitlines() == SEED_LINES
     assert abs(float(10 * W[0] + b[0]) - SEED_PREDICTION_AT_10) < 1e-5
+
+
+def test_float32_input_to_a_model_too_large_for_float32_is_refused():
+    X, y = make_problem()
+    model = linreg.GDRegressor(epochs=1).fit(X, y)
+    model.coef_ = model.coef_ * 1e300  # fits in float64, not in float32
+    with pytest.raises(ValueError, match="coefficients do not fit in X's dtype float32"):
+        model.predict(X.astype(np.float32))
+    assert np.isfinite(model.predict(X)).all()

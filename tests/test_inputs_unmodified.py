@@ -397,11 +397,6 @@ def test_rejected_kernel_calls_write_nothing(impl, func, bad):
     assert np.isfinite(W).all() or bad == "W-nan"
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "BUG: kernels.sgd_epochs only requires `order` to be writable when rng_state is given "
-    "(check_param(..., writable=rng_state is not None)), but the compiled sgd_epochs declares "
-    "it `Py_ssize_t[::1]` (not const), so a read-only order without rng_state fails inside "
-    "Cython with 'ValueError: buffer source array is read-only', which names no argument"))
 def test_sgd_epochs_reads_a_read_only_order_when_not_shuffling(impl):
     X, Y, W, b = make_problem(N, D, None, np.float64, seed=7)
     order = np.arange(N, dtype=np.intp)[::-1].copy()
@@ -413,11 +408,6 @@ def test_sgd_epochs_reads_a_read_only_order_when_not_shuffling(impl):
     np.testing.assert_array_equal(W1, W2)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: kernels.predict(X, W, b, out=X) (out sharing memory with X, d == k) overwrites rows "
-    "of X while it still reads them and returns wrong values silently; NumPy's matmul (and "
-    "linreg.reference.predict) buffer the overlap and return X @ W + b. Expected: the right "
-    "result or a ValueError naming out"))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 def test_predict_into_an_out_that_overlaps_x(impl, dtype):
     rng = np.random.default_rng(8)

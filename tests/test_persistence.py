@@ -120,6 +120,8 @@ def test_truncated_corrupt_and_foreign_files_are_refused(tmp_path):
         ({"coef_": np.full((2, 4), np.nan)}, "NaN"),
         ({"coef_": np.ones((2, 4), dtype=np.int64)}, "float array"),
         ({"loss_curve_": np.ones((2, 2))}, "loss_curve_"),
+        ({"loss_curve_": np.array([1.0, np.nan])}, "loss_curve_"),
+        ({"n_iter_": np.array(-1)}, "n_iter_"),
     ],
 )
 def test_inconsistent_contents_are_refused(tmp_path, change, match):

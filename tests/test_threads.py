@@ -280,7 +280,8 @@ class PublishingKernels:
 @pytest.mark.parametrize(
     "make",
     [
-        pytest.param(lambda: linreg.GDRegressor(lr=0.01, epochs=6000), id="GDRegressor"),
+        pytest.param(lambda: linreg.GDRegressor(lr=0.01, epochs=6000, method="fused"),
+                     id="GDRegressor"),
         pytest.param(lambda: linreg.SGDRegressor(lr=1e-3, epochs=2500, random_state=0),
                      id="SGDRegressor"),
     ],
