@@ -4,34 +4,14 @@ The seed (../shared/seed next to the repository) trains y = xW + b on x = [1, 2,
 y = [3, 6, 9] from W = b = 0 with lr 0.01 for 1000 full-batch epochs and prints every
 100th epoch; `expected-output.txt` is what its PyTorch run printed.
 """
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import linreg.kernels as kernels
-from _helpers import make_problem, param_shapes
+from _helpers import SEED_DIR, SEED_EPOCH_LINES, SEED_PREDICTION_AT_10, make_problem, param_shapes
 
 DTYPES = [np.float32, np.float64]
-SEED_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "seed"
-
-# The first ten lines of the seed's expected-output.txt (PyTorch 2.13, CPU).
-SEED_EPOCH_LINES = [
-    "Epoch [100/1000], W: 2.618, b: 0.869, Loss: 0.1089",
-    "Epoch [200/1000], W: 2.699, b: 0.683, Loss: 0.0673",
-    "Epoch [300/1000], W: 2.764, b: 0.537, Loss: 0.0416",
-    "Epoch [400/1000], W: 2.814, b: 0.422, Loss: 0.0257",
-    "Epoch [500/1000], W: 2.854, b: 0.332, Loss: 0.0159",
-    "Epoch [600/1000], W: 2.885, b: 0.261, Loss: 0.0098",
-    "Epoch [700/1000], W: 2.910, b: 0.205, Loss: 0.0061",
-    "Epoch [800/1000], W: 2.929, b: 0.161, Loss: 0.0037",
-    "Epoch [900/1000], W: 2.944, b: 0.127, Loss: 0.0023",
-    "Epoch [1000/1000], W: 2.956, b: 0.100, Loss: 0.0014",
-]
-# Its last line: the prediction for x = 10 after training.
-SEED_PREDICTION_AT_10 = 29.661359786987305
-
-
 def seed_problem(dtype, y_2d):
     X = np.array([[1.0], [2.0], [3.0]], dtype=dtype)
     Y = np.array([3.0, 6.0, 9.0], dtype=dtype)
