@@ -24,6 +24,22 @@ What a benchmark can add to its extra_info, and what the report does with it:
 * "peak_extra_bytes" (with "x_bytes" and "allowance_bytes"): the row is a memory
   measurement (the memory-fit group): it goes to the "Memory" section, which prints the
   peak extra memory of a fit as a percentage of X's bytes, and not to a timing table.
+* "workers" (threads fitting at once): in a group whose rows of one implementation come
+  with several worker counts (the multi-threaded group: "sequential" with 1, "2-threads"
+  with 2), the report adds that implementation's concurrent speedup, sequential median /
+  concurrent median (ideal: the number of workers).
+* "threads": the threads column (the thread pools' sizes, or the workers).
+* any row with 3 or more rounds whose IQR exceeds UNSTABLE_IQR of its median is marked
+  unstable (⚠) and named under the table.
+* "other_load_cores", "steal_cores" (bench/conftest.py measures them around every test):
+  cores kept busy by other processes / taken by the hypervisor; a group where they
+  exceed NOISY_CORES is flagged as noisy.
+
+Besides the benchmarks, the JSON's "not_run" list (written by bench/conftest.py: pytest-
+benchmark's JSON has no skipped tests) names the peers that did not run and why; each is
+listed under its group ("not run: ..."), or at the end when it has no group.
+
+Groups appear in the order of WORK_ORDER (kernels, then training runs), float64 first.
 
 Standard library and NumPy only.
 """
@@ -34,6 +50,22 @@ import sys
 from collections import defaultdict
 
 LINREG = "linreg"
+
+#: The order of the sections (extra_info["work"]); other work comes after, by name.
+WORK_ORDER = [
+    "loss_and_grad",
+    "predict",
+    "sgd_epoch",
+    "seed-gd-1000-epochs",
+    "gd-200-epochs",
+    "gd-20-epochs",
+    "gd-20-epochs-2-models",
+    "sgd-10-epochs",
+    "sgd-1-epoch-n10k",
+    "memory-fit",
+]
+
+PEER_NAMES = {"scikit-learn": "scikit-learn", "torch": "PyTorch"}
 
 
 def _impl(bench):
@@ -112,14 +144,42 @@ def _simd(machine, benches):
 
 
 def _threads(benches):
-    found = sorted({str(b.get("extra_info", {}).get("threads", "?")) for b in benches})
-    return ", ".join(found)
+    """The header's line on threads: what single-threaded means, and the exceptions."""
+    multi = sorted({b.get("group") for b in benches
+                    if (b.get("extra_info", {}).get("workers") or 1) > 1})
+    single = sorted({str(b.get("extra_info", {}).get("threads", "?")) for b in benches
+                     if (b.get("extra_info", {}).get("workers") or 1) == 1})
+    text = (f"single-threaded comparisons (threads column: {', '.join(single) or '?'}):"
+            " BLAS and OpenMP pinned to 1 thread on every side (threadpoolctl and"
+            " OMP/OPENBLAS/MKL_NUM_THREADS=1; PyTorch also torch.set_num_threads(1));"
+            " scikit-learn and PyTorch, which load OpenMP, run in a separate process")
+    if multi:
+        workers = sorted({b["extra_info"]["workers"] for b in benches
+                          if (b.get("extra_info", {}).get("workers") or 1) > 1})
+        text += (f". Multi-threaded: {', '.join(multi)}, with"
+                 f" {', '.join(map(str, workers))} Python threads fitting at once"
+                 " (1 BLAS thread each)")
+    return text
+
+
+def _peers(machine, benches):
+    """Versions of the optional peers, as recorded by bench/conftest.py."""
+    peers = machine.get("peers") or {}
+    found = {b.get("extra_info", {}).get("sklearn_version") for b in benches} - {None}
+    if found and not peers.get("scikit-learn"):
+        peers["scikit-learn"] = ", ".join(sorted(found))
+    found = {b.get("extra_info", {}).get("torch_version") for b in benches} - {None}
+    if found and not peers.get("torch"):
+        peers["torch"] = ", ".join(sorted(found))
+    parts = [f"{PEER_NAMES.get(name, name)} {version or 'not installed'}"
+             for name, version in sorted(peers.items())]
+    return "; ".join(parts) or "not recorded"
 
 
 def _problem(benches):
     """The problem size of a group, when all its benchmarks share it."""
-    sizes = {
-        tuple(b.get("extra_info", {}).get(key) for key in ("n", "d", "k")) for b in benches
+    sizes = {  # a not_run entry has n, d, k at its top level
+        tuple(b.get("extra_info", b).get(key) for key in ("n", "d", "k")) for b in benches
     }
     if len(sizes) == 1:
         n, d, k = sizes.pop()
@@ -170,8 +230,14 @@ def _is_memory(bench):
     return "peak_extra_bytes" in bench.get("extra_info", {})
 
 
+#: A row whose IQR exceeds this share of its median is marked unstable: its rounds moved
+#: between levels (on a shared or virtual machine, often for reasons no load figure shows).
+UNSTABLE_IQR = 0.2
+
+
 def _timing_table(members):
-    """The rows of one group's timing table, and whether a row was timed externally."""
+    """The rows of one group's timing table, whether a row was timed externally, and the
+    labels of the unstable rows."""
     rows = {(_variant(b), _impl(b)): b for b in members}
     base = {
         variant: _timing(b)[0] for (variant, impl), b in rows.items() if impl == LINREG
@@ -181,12 +247,17 @@ def _timing_table(members):
         "|---|---:|---:|---:|---:|---:|",
     ]
     any_external = False
+    unstable = []
     for variant, impl in sorted(rows, key=lambda r: (r[0] or "", r[1] != LINREG, r[1])):
         bench = rows[variant, impl]
         median, iqr, rounds, external = _timing(bench)
         any_external |= external
         threads = bench.get("extra_info", {}).get("threads", "?")
-        label = impl + (f" ({variant})" if variant else "") + (" †" if external else "")
+        label = impl + (f" ({variant})" if variant else "")
+        if rounds >= 3 and median > 0 and iqr > UNSTABLE_IQR * median:
+            unstable.append(f"{label}: IQR {iqr / median:.0%} of the median")
+            label += " ⚠"
+        label += " †" if external else ""
         if impl == LINREG:
             ratio = "1.00x (the denominator)"
         elif base.get(variant):
@@ -197,7 +268,75 @@ def _timing_table(members):
             f"| {label} | {median * 1e3:.3f} | {iqr * 1e3:.3f} | {rounds} | {threads}"
             f" | {ratio} |"
         )
-    return lines, any_external
+    return lines, any_external, unstable
+
+
+def _concurrency_lines(members):
+    """Per implementation: sequential median / concurrent median (rows with "workers")."""
+    by_impl = defaultdict(dict)
+    for b in members:
+        workers = b.get("extra_info", {}).get("workers")
+        if workers:
+            by_impl[_impl(b)][workers] = _timing(b)[0]
+    lines = []
+    for impl in sorted(by_impl, key=lambda i: (i != LINREG, i)):
+        runs = by_impl[impl]
+        if 1 not in runs:
+            continue
+        for workers in sorted(w for w in runs if w > 1):
+            lines.append(
+                f"- {impl}: {workers} fits in {workers} threads took"
+                f" {runs[workers] * 1e3:.1f} ms against {runs[1] * 1e3:.1f} ms one after"
+                f" the other: concurrent speedup {runs[1] / runs[workers]:.2f}x"
+                f" (ideal {workers:.2f}x)"
+            )
+    if lines:
+        lines = ["", "Concurrent speedup (sequential median / concurrent median):"] + lines
+    return lines
+
+
+#: A group is flagged as noisy when other processes (or the hypervisor's steal) kept
+#: more than this many cores busy, on average over one of its benchmarks.
+NOISY_CORES = 0.2
+
+
+def _load_lines(members, machine):
+    """A note on the load other processes put on the (shared) machine during the group."""
+    others = [b["extra_info"]["other_load_cores"] for b in members
+              if "other_load_cores" in b.get("extra_info", {})]
+    steal = [b["extra_info"].get("steal_cores", 0.0) for b in members
+             if "other_load_cores" in b.get("extra_info", {})]
+    if not others:
+        return []
+    worst = max(o + s for o, s in zip(others, steal))
+    text = (f"Load from other processes while this group ran: {min(others):.2f} to"
+            f" {max(others):.2f} cores (of {_cores(machine)})")
+    if max(steal) > 0.005:
+        text += f", hypervisor steal up to {max(steal):.2f} cores"
+    if worst > NOISY_CORES:
+        text = "**Noisy:** " + text + ": these timings are less reliable than the others"
+    return ["", text + "."]
+
+
+def _not_run_lines(entries):
+    """'Not run' notes: one per (implementation, reason), its variants merged."""
+    merged = defaultdict(list)
+    for entry in entries:
+        key = (entry.get("impl") or entry.get("test", "?"), entry.get("reason", "skipped"))
+        if entry.get("variant"):
+            merged[key].append(entry["variant"])
+        else:
+            merged.setdefault(key, [])
+    lines = []
+    for (impl, reason), variants in sorted(merged.items()):
+        label = impl + (f" ({', '.join(sorted(set(variants)))})" if variants else "")
+        lines.append(f"- not run: {label}: {reason}")
+    return lines
+
+
+def _group_key(group, work, dtype):
+    index = WORK_ORDER.index(work) if work in WORK_ORDER else len(WORK_ORDER)
+    return index, work or "", dtype != "float64", group
 
 
 def _memory_section(benches):
@@ -237,6 +376,7 @@ def _memory_section(benches):
 def report(data):
     benches = data.get("benchmarks", [])
     machine = data.get("machine_info", {})
+    not_run = data.get("not_run", [])
     version, blas = _numpy_and_blas(machine)
     lines = [
         "# linreg benchmarks",
@@ -244,33 +384,75 @@ def report(data):
         f"- CPU: {_cpu_model(machine)}, {_cores(machine)} cores"
         f" ({machine.get('machine', '?')}, {machine.get('system', '?')})",
         f"- Python {machine.get('python_version', '?')}, NumPy {version}, BLAS {blas}",
+        f"- Peers: {_peers(machine, benches)}",
         f"- linreg kernels: {_simd(machine, benches)}",
-        f"- Threads: {_threads(benches)} (BLAS pinned with threadpoolctl, both sides)",
-        f"- Run: {data.get('datetime', '?')}; times are medians over rounds",
+        f"- Threads: {_threads(benches)}",
+        f"- Run: {data.get('datetime', '?')}; times are medians over rounds; \"linreg"
+        " speedup\" = that row's median / linreg's median in the same group (and variant):"
+        " above 1, linreg is faster",
     ]
 
     groups = defaultdict(list)
     for b in benches:
         if not _is_memory(b):
             groups[b.get("group") or "(no group)"].append(b)
+    skipped = defaultdict(list)
+    for entry in not_run:
+        skipped[entry.get("group")].append(entry)
 
-    for group in sorted(groups):
-        members = groups[group]
-        size = _problem(members)
+    def key(group):
+        members = groups.get(group) or skipped.get(group)
+        info = members[0].get("extra_info", members[0])
+        return _group_key(group, info.get("work"), info.get("dtype"))
+
+    timed_groups = set(groups) | {g for g in skipped if g and g != "memory-fit"}
+    peer_notes = []  # external_process descriptions, numbered in order of appearance
+    for group in sorted(timed_groups, key=key):
+        members = groups.get(group, [])
+        size = _problem(members or skipped[group])
         lines += ["", f"## {group}" + (f" ({size})" if size else ""), ""]
-        table, any_external = _timing_table(members)
-        lines += table
+        descriptions = [b["extra_info"]["description"] for b in members
+                        if b.get("extra_info", {}).get("description")]
+        if descriptions:
+            lines += [descriptions[0], ""]
+        unstable = []
+        if members:
+            table, any_external, unstable = _timing_table(members)
+            lines += table
+        else:
+            any_external = False
+            lines.append("(no implementation ran)")
         if any_external:
-            notes = sorted({b["extra_info"].get("external_process", "another process")
-                            for b in members if _timing(b)[3]})
-            lines += ["", "† timed in a separate process, rounds reported in"
-                      " extra_info[\"external_times_s\"] (pytest-benchmark's own stats for"
-                      " this row time the whole subprocess and are not used): "
-                      + "; ".join(notes)]
+            refs = []
+            for b in members:
+                note = b["extra_info"].get("external_process", "another process")
+                if _timing(b)[3]:
+                    if note not in peer_notes:
+                        peer_notes.append(note)
+                    refs.append(f"P{peer_notes.index(note) + 1}")
+            lines += ["", "† timed in a separate process that checked its result first"
+                      " (its own timed rounds; pytest-benchmark's stats of the row time the"
+                      f" whole subprocess and are not used): see {', '.join(sorted(set(refs)))}"
+                      " under \"Peer processes\"."]
+        if unstable:
+            lines += ["", f"⚠ unstable (IQR above {UNSTABLE_IQR:.0%} of the median: its"
+                      " rounds moved between levels, so its median and ratio are less"
+                      " reliable): " + "; ".join(unstable) + "."]
+        lines += _concurrency_lines(members)
+        lines += _load_lines(members, machine)
+        if skipped.get(group):
+            lines += [""] + _not_run_lines(skipped[group])
 
     memory = [b for b in benches if _is_memory(b)]
     if memory:
         lines += _memory_section(memory)
+        if skipped.get("memory-fit"):
+            lines += [""] + _not_run_lines(skipped["memory-fit"])
+    if skipped.get(None):
+        lines += ["", "## Not run (no group)", ""] + _not_run_lines(skipped[None])
+    if peer_notes:
+        lines += ["", "## Peer processes", ""]
+        lines += [f"- P{i}: {note}" for i, note in enumerate(peer_notes, 1)]
     return "\n".join(lines)
 
 

@@ -19,6 +19,7 @@ request = {
 answer = {
     "times_s": [seconds of each timed fit], "coef": [...], "intercept": float,
     "mse": training MSE, "r2": training R^2, "check_fit_s": seconds of the check fit,
+    "coef_dtype": the dtype scikit-learn trained in (recent versions keep float32),
     "sklearn_version": str, "threadpools": threadpoolctl.threadpool_info(),
 }
 
@@ -106,6 +107,7 @@ def main():
         answer = {
             "times_s": times,
             "coef": model.coef_.tolist(),
+            "coef_dtype": model.coef_.dtype.name,
             "intercept": float(model.intercept_[0]),
             "mse": float(np.mean((model.predict(X) - y) ** 2)),
             "r2": float(model.score(X, y)),

@@ -1,33 +1,43 @@
-"""Speed of whole training runs (the estimators' fit) against NumPy and scikit-learn.
+"""Speed of whole training runs (the estimators' fit) against NumPy, scikit-learn, PyTorch.
 
 Every benchmark first checks that its implementation computes what its baseline computes,
 so a fast wrong answer cannot win; timings are never asserted. The one assertion that is
 not a correctness check of a result is `test_memory_fit`'s: fitting must not copy X
 (a property of the code, measured with tracemalloc, not a timing).
 
-Targets (issue 3, "Speed"), read from `bench/report.py`'s tables:
-* seed-gd-1000-epochs: the seed tutorial's 1000 GD epochs on x = [[1], [2], [3]], ten log
-  lines, `linreg.demo.fit_linreg` >= 100x faster than `linreg.demo.fit_numpy` (the same
-  loop in plain NumPy);
-* sgd-10-epochs-float64, n = 1e5, d = 32, 10 per-sample SGD epochs: linreg >= 3x faster
-  than scikit-learn's SGDRegressor with the same settings, both in order (where the two
-  trajectories are the same to 1e-9) and shuffled (random_state=0 on both sides: different
-  random orders, so only the losses are compared); and >= 100x faster than
-  `linreg.reference.sgd_epochs` (a Python loop over samples; one timed round: ~4 s);
-* gd-20-epochs-float64, n = 1e6, d = 32, 20 GD epochs: linreg's GDRegressor >= 1.5x
-  faster than `linreg.reference.gd_epochs`;
-* memory-fit: fitting a C-contiguous float32/float64 X (n = 1e6, d = 32) allocates at
-  most 5% of X's bytes, plus 8 bytes per sample for the shuffle order (asserted).
+Groups (each holds the same work done by every implementation in it; single-threaded:
+BLAS, OpenMP and torch pinned to 1 thread on every side):
 
-scikit-learn is never imported into this process: it runs in a subprocess
-(`bench/sklearn_sgd.py`) that times its own rounds; they are recorded in
-extra_info["external_times_s"], which report.py uses for those rows (see report.py).
+* seed-gd-1000-epochs: the seed tutorial's 1000 GD epochs on x = [[1], [2], [3]] (float32),
+  ten log lines: `linreg.demo.fit_linreg` vs `linreg.demo.fit_numpy` (the same loop in
+  plain NumPy) vs the seed's PyTorch loop; all three must print the same ten lines.
+  Target: linreg >= 100x faster than NumPy.
+* gd-200-epochs-<dtype>, n = 10,000, d = 32 (2.6 MB of float64: X stays in cache), 200
+  GD epochs: a medium problem where the cost of each epoch's Python and dispatch
+  overhead (NumPy's ~10 calls, PyTorch's autograd graph) shows next to the arithmetic;
+* gd-20-epochs-<dtype>, n = 1,000,000, d = 32, 20 GD epochs: memory-bound. Target
+  (float64): linreg's GDRegressor >= 1.5x faster than `linreg.reference.gd_epochs`;
+  In both GD groups linreg, NumPy and PyTorch follow the same trajectory: PyTorch's
+  final W, b and per-epoch losses must match linreg's to 1e-6 (float64) / 1e-4 (float32).
+* sgd-10-epochs-<dtype>, n = 100,000, d = 32, 10 per-sample SGD epochs, in natural order
+  and shuffled (random_state=0 / seed 0 on every side: different random orders, so
+  shuffled runs are only required to reach a training MSE near the least-squares
+  optimum's): linreg vs the NumPy reference loop vs scikit-learn's SGDRegressor (recent
+  versions train float32 data in float32; the row records the dtype it trained in).
+  Targets: linreg >= 3x faster than scikit-learn and >= 100x faster than NumPy. PyTorch
+  does not run here (listed as not run: too slow).
+* sgd-1-epoch-n10k-<dtype>, n = 10,000, d = 32, one per-sample SGD epoch, natural order
+  and shuffled: the same work at a size where PyTorch's per-sample loop (one autograd
+  step per sample) is practical; all four peers.
+
+scikit-learn and PyTorch are never imported into this process: they run in a subprocess
+(`bench/sklearn_sgd.py`, `bench/torch_peer.py`) that checks its result against linreg's
+and then times its own rounds; they are recorded in extra_info["external_times_s"], which
+report.py uses for those rows (see report.py). A peer that is not installed, or cannot do
+the group's work, is skipped with its reason, and report.py lists it under the group.
 """
 import contextlib
 import io
-import json
-import os
-import subprocess
 import sys
 import tracemalloc
 from pathlib import Path
@@ -41,12 +51,73 @@ from linreg import GDRegressor, SGDRegressor, demo, reference
 FLOAT64 = [pytest.param(np.float64, id="float64")]
 DTYPES = FLOAT64 + [pytest.param(np.float32, id="float32")]
 
+SKLEARN_SCRIPT = Path(__file__).with_name("sklearn_sgd.py")
+TORCH_SCRIPT = Path(__file__).with_name("torch_peer.py")
+
+#: Agreement demanded of PyTorch's W, b and losses with linreg's (the same arithmetic,
+#: summed in other orders; float32 PyTorch also sums in float32 where linreg uses double).
+TORCH_RTOL = {"float64": 1e-6, "float32": 1e-4}
+
+
+def _close(got, want, rtol, what):
+    """assert_allclose with an absolute floor of rtol * max|want| (entries near 0)."""
+    want = np.asarray(want, dtype=np.float64)
+    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), want, rtol=rtol,
+                               atol=rtol * float(np.abs(want).max()), err_msg=what)
+
+
+def _time_peer(benchmark, run_peer, script, request, rounds):
+    """Run a peer's subprocess as this row's one pedantic round; return its answer.
+
+    The subprocess checks its first fit against request["check"] before it times
+    anything (and fails the benchmark when the check fails), then times `rounds` fits
+    itself (1 under --benchmark-disable). pytest-benchmark's own stats for the row are
+    the wall time of the whole subprocess (interpreter start, imports, data load, check
+    fit, the timed fits); report.py shows the fits timed inside it (external_times_s).
+    """
+    request = dict(request, rounds=1 if benchmark.disabled else rounds)
+    answer = {}
+
+    def run_in_subprocess():
+        answer.update(run_peer(script, request))
+
+    benchmark.pedantic(run_in_subprocess, rounds=1, warmup_rounds=0, iterations=1)
+    benchmark.extra_info.update(external_times_s=answer["times_s"], rounds=request["rounds"])
+    return answer
+
+
+def _torch_row(benchmark, run_peer, peer_threads, files, request, rounds, loop):
+    """A PyTorch row: bench/torch_peer.py runs `request` on the data in `files`."""
+    assert "torch" not in sys.modules, "PyTorch must not load into this process"
+    answer = _time_peer(benchmark, run_peer, TORCH_SCRIPT,
+                        dict(request, X=files[0], y=files[1]), rounds)
+    benchmark.extra_info.update(
+        external_process=(
+            f"{TORCH_SCRIPT.name}: PyTorch {answer['torch_version']} "
+            f"({answer['torch_blas']}): {loop}; X and y as torch.from_numpy tensors (no "
+            "copy); timed with time.perf_counter in a subprocess with "
+            "torch.set_num_threads(1), OMP_NUM_THREADS=1, MKL_NUM_THREADS=1, "
+            "OPENBLAS_NUM_THREADS=1"
+        ),
+        threads=answer["torch_threads"],
+        interop_threads=answer["torch_interop_threads"],
+        openmp_threads=peer_threads(answer["threadpools"], "openmp"),
+        torch_version=answer["torch_version"],
+        mse=answer["mse"],
+    )
+    return answer
+
+
 # ---------------------------------------------------------------------------------------
 # seed-gd-1000-epochs: the seed tutorial's workload, printed lines and all
 # ---------------------------------------------------------------------------------------
 
 SEED_GROUP = "seed-gd-1000-epochs"
 SEED_IMPLS = {"linreg": demo.fit_linreg, "numpy-reference": demo.fit_numpy}
+SEED_TORCH_ROUNDS = 20
+SEED_TORCH_LOOP = ("the seed's loop (pred = X @ W + b; loss = ((pred - y)**2).mean(); "
+                   "zero_grad; backward; torch.optim.SGD step), printing its line every "
+                   "100 epochs into a StringIO")
 
 
 def _fit_quietly(fit, x, y):
@@ -57,268 +128,368 @@ def _fit_quietly(fit, x, y):
     return out.getvalue()
 
 
-@pytest.mark.parametrize("impl", list(SEED_IMPLS))
-def test_seed_gd_1000_epochs(benchmark, expected, describe, impl):
+@pytest.mark.parametrize("impl", list(SEED_IMPLS) + ["torch"])
+def test_seed_gd_1000_epochs(benchmark, expected, describe, require_peer, run_peer,
+                             peer_threads, data_files, impl):
     x, y = demo.seed_data()
-    fit = SEED_IMPLS[impl]
     want = expected(SEED_GROUP, lambda: _fit_quietly(demo.fit_numpy, x, y)).splitlines()
-    got = _fit_quietly(fit, x, y).splitlines()  # before any timing
     assert len(want) == demo.EPOCHS // demo.LOG_EVERY, want
-    assert got == want, "the printed log lines differ from the plain-NumPy loop's"
-
     seed = SimpleNamespace(dtype=x.dtype, n=x.shape[0], d=x.shape[1], k=1)
     describe(benchmark, work=SEED_GROUP, impl=impl, p=seed, lr=demo.LR, epochs=demo.EPOCHS,
-             log_every=demo.LOG_EVERY)
+             log_every=demo.LOG_EVERY, description=(
+                 f"The seed tutorial: {demo.EPOCHS} full-batch GD epochs (lr {demo.LR}) on "
+                 "x = [[1], [2], [3]], y = [3, 6, 9] in float32, printing a log line every "
+                 f"{demo.LOG_EVERY} epochs (into a StringIO): GDRegressor(log_every=100).fit"
+                 " vs the same loop in NumPy vs the seed's PyTorch loop. All three print "
+                 "the same ten lines."))
     benchmark.group = SEED_GROUP  # one float32 workload: no dtype suffix
+
+    if impl == "torch":
+        require_peer("torch")
+        model = GDRegressor(lr=demo.LR, epochs=demo.EPOCHS).fit(x, y)
+        check = {"lines": want, "coef": model.coef_.tolist(), "intercept": model.intercept_,
+                 "losses": model.loss_curve_.tolist(), "rtol": TORCH_RTOL["float32"]}
+        request = dict(work="seed", lr=demo.LR, epochs=demo.EPOCHS, log_every=demo.LOG_EVERY,
+                       check=check)
+        answer = _torch_row(benchmark, run_peer, peer_threads,
+                            data_files(("seed",), x, y), request, SEED_TORCH_ROUNDS,
+                            SEED_TORCH_LOOP)
+        assert answer["lines"] == want
+        return
+
+    fit = SEED_IMPLS[impl]
+    got = _fit_quietly(fit, x, y).splitlines()  # before any timing
+    assert got == want, "the printed log lines differ from the plain-NumPy loop's"
     benchmark(_fit_quietly, fit, x, y)
 
 
 # ---------------------------------------------------------------------------------------
-# sgd-10-epochs: 10 per-sample SGD epochs, in order and shuffled, vs scikit-learn + NumPy
+# gd-<epochs>-epochs: full-batch GD, a medium problem and a large one, vs NumPy and torch
 # ---------------------------------------------------------------------------------------
 
-SGD_N, SGD_D, SGD_EPOCHS, SGD_LR = 100_000, 32, 10, 1e-3
-SGD_WORK = "sgd-10-epochs"
-
-#: Timed rounds (after one warm-up fit) per (variant, impl). The reference loop takes
-#: ~0.4 s per epoch, so it gets one honest round of the full 10 epochs.
-SGD_ROUNDS = {
-    ("no-shuffle", "linreg"): 20,
-    ("no-shuffle", "sklearn"): 10,
-    ("no-shuffle", "numpy-reference"): 1,
-    ("shuffle", "linreg"): 10,
-    ("shuffle", "sklearn"): 7,
+GD_CASES = {  # work: (n, d, epochs, lr)
+    "gd-200-epochs": (10_000, 32, 200, 0.01),
+    "gd-20-epochs": (1_000_000, 32, 20, 0.1),
 }
+GD_ROUNDS = {  # (work, impl): (rounds, warmup_rounds); PyTorch's warm-up is its check fit
+    ("gd-200-epochs", "linreg"): (50, 1),
+    ("gd-200-epochs", "numpy-reference"): (20, 1),
+    ("gd-200-epochs", "torch"): (20, 0),
+    ("gd-20-epochs", "linreg"): (5, 1),
+    ("gd-20-epochs", "numpy-reference"): (3, 0),
+    ("gd-20-epochs", "torch"): (3, 0),
+}
+GD_DESCRIPTIONS = {
+    "gd-200-epochs": (
+        "GDRegressor(lr={lr}, epochs={epochs}).fit from zero vs the same loop in NumPy "
+        "(linreg.reference.gd_epochs) and in PyTorch (the seed's loop). A medium problem: "
+        "X (2.6 MB in float64) stays in cache, so the per-epoch overhead of each side "
+        "(NumPy's ~10 calls, PyTorch's autograd) shows beside the arithmetic."
+    ),
+    "gd-20-epochs": (
+        "GDRegressor(lr={lr}, epochs={epochs}).fit from zero vs the same loop in NumPy "
+        "(linreg.reference.gd_epochs) and in PyTorch (the seed's loop). A large problem: "
+        "every epoch streams X from memory (linreg once, NumPy and PyTorch twice)."
+    ),
+}
+GD_TORCH_LOOP = ("the seed's loop (pred = X @ W + b; loss = ((pred - y)**2).mean(); "
+                 "zero_grad; backward; torch.optim.SGD step; loss.item() per epoch)")
 
-#: Shuffled runs follow different random orders on the two sides, so they are only
-#: required to reach a training MSE within this factor of the least-squares optimum's.
-SHUFFLED_MSE_FACTOR = 1.10
 
-SKLEARN_SCRIPT = Path(__file__).with_name("sklearn_sgd.py")
-
-
-def _sgd_linreg(shuffle):
-    return SGDRegressor(lr=SGD_LR, epochs=SGD_EPOCHS, batch_size=1, shuffle=shuffle,
-                        random_state=0 if shuffle else None)
-
-
-def _reference_sgd(p):
-    """linreg.reference.sgd_epochs from zero, in natural order: the oracle."""
+def _reference_gd(p, lr, epochs):
     W, b = p.zero_params()
-    losses = np.empty(SGD_EPOCHS)
-    reference.sgd_epochs(p.X, p.Y, W, b, SGD_LR, losses)
+    losses = np.empty(epochs)
+    reference.gd_epochs(p.X, p.Y, W, b, lr, losses)
     return losses, W, b
 
 
-def _mse(model, p):
-    residual = model.predict(p.X) - p.Y
-    return float(np.vdot(residual, residual)) / p.n
-
-
-def _least_squares_mse(p):
-    """Training MSE of the exact least-squares fit with intercept (the best possible)."""
-    A = np.hstack([p.X, np.ones((p.n, 1), dtype=p.dtype)])
-    solution = np.linalg.lstsq(A, p.Y, rcond=None)[0]
-    residual = A @ solution - p.Y
-    return float(np.vdot(residual, residual)) / p.n
-
-
-@pytest.fixture(scope="session")
-def sgd_data_files(problem, tmp_path_factory):
-    """The SGD problem's X and y saved once as .npy, for the scikit-learn subprocess."""
-    p = problem(SGD_N, SGD_D)
-    folder = tmp_path_factory.mktemp("sgd-data")
-    paths = folder / "X.npy", folder / "y.npy"
-    np.save(paths[0], p.X)
-    np.save(paths[1], p.Y)
-    return tuple(str(path) for path in paths)
-
-
-def _run_sklearn(request):
-    """Run bench/sklearn_sgd.py on a JSON request; its JSON answer (see that script)."""
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               MKL_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, str(SKLEARN_SCRIPT)], input=json.dumps(request),
-                          capture_output=True, text=True, env=env, timeout=600)
-    try:
-        answer = json.loads(proc.stdout)
-    except ValueError:
-        raise RuntimeError(
-            f"{SKLEARN_SCRIPT.name} exited with {proc.returncode}:\n{proc.stderr}"
-        ) from None
-    if proc.returncode or "error" in answer:
-        raise AssertionError(f"scikit-learn check failed: {answer.get('error')}\n{proc.stderr}")
-    return answer
-
-
-def _pool_threads(threadpools, api):
-    counts = {pool["num_threads"] for pool in threadpools if pool["user_api"] == api}
-    return max(counts) if counts else None
-
-
-def _linreg_sgd_answer(p, expected, shuffle):
-    """linreg's fit of the SGD problem (computed once): coef, intercept, MSE, R^2."""
-
-    def compute():
-        model = _sgd_linreg(shuffle).fit(p.X, p.Y)
-        mse = _mse(model, p)
-        return SimpleNamespace(coef=model.coef_.copy(), intercept=model.intercept_,
-                               losses=model.loss_curve_.copy(), mse=mse,
-                               r2=1.0 - mse / float(np.var(p.Y)))
-
-    return expected((SGD_WORK, "linreg", shuffle, p.n, p.d), compute)
-
-
-SGD_CASES = [pytest.param(variant, impl, id=f"{variant}-{impl}")
-             for variant, impl in SGD_ROUNDS]
-
-
-@pytest.mark.parametrize("variant, impl", SGD_CASES)
-@pytest.mark.parametrize("dtype", FLOAT64)
-def test_sgd_10_epochs(benchmark, problem, expected, rtol_for, describe, sgd_data_files,
-                       dtype, variant, impl):
-    p = problem(SGD_N, SGD_D, 1, dtype)
-    shuffle = variant == "shuffle"
+@pytest.mark.parametrize("work, impl", [pytest.param(*key, id="-".join(key))
+                                        for key in GD_ROUNDS])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gd(benchmark, problem, expected, rtol_for, describe, require_peer, run_peer,
+            peer_threads, data_files, dtype, work, impl):
+    n, d, epochs, lr = GD_CASES[work]
+    p = problem(n, d, 1, dtype)
     rtol = rtol_for(p.dtype)
-    rounds = SGD_ROUNDS[variant, impl]
-    describe(benchmark, work=SGD_WORK, impl=impl, p=p, variant=variant, lr=SGD_LR,
-             epochs=SGD_EPOCHS, batch_size=1, shuffle=shuffle,
-             random_state=0 if shuffle else None)
+    rounds, warmup_rounds = GD_ROUNDS[work, impl]
+    describe(benchmark, work=work, impl=impl, p=p, lr=lr, epochs=epochs, rounds=rounds,
+             description=GD_DESCRIPTIONS[work].format(lr=lr, epochs=epochs))
+    if impl == "torch":
+        require_peer("torch")
+    want_losses, want_W, want_b = expected((work, "reference", p.dtype.name),
+                                           lambda: _reference_gd(p, lr, epochs))
 
-    if shuffle:
-        best_mse = expected((SGD_WORK, "lstsq", p.n, p.d), lambda: _least_squares_mse(p))
-        max_mse = SHUFFLED_MSE_FACTOR * best_mse
-        benchmark.extra_info.update(least_squares_mse=best_mse, max_mse=max_mse)
-    else:
-        want_losses, want_W, want_b = expected((SGD_WORK, "reference", p.n, p.d),
-                                               lambda: _reference_sgd(p))
+    def linreg_fit():  # computed once, checked against the reference
+        model = GDRegressor(lr=lr, epochs=epochs).fit(p.X, p.Y)
+        _close(model.coef_, want_W, rtol, "coef_")
+        _close(model.intercept_, want_b[0], rtol, "intercept_")
+        _close(model.loss_curve_, want_losses, rtol, "loss_curve_")
+        return model
 
     if impl == "linreg":
-        got = _linreg_sgd_answer(p, expected, shuffle)  # before any timing
-        if shuffle:
-            assert got.mse <= max_mse, (got.mse, best_mse)
-        else:
-            np.testing.assert_allclose(got.coef, want_W, rtol=rtol, err_msg="coef_")
-            np.testing.assert_allclose(got.intercept, want_b[0], rtol=rtol,
-                                       err_msg="intercept_")
-            np.testing.assert_allclose(got.losses, want_losses, rtol=rtol,
-                                       err_msg="loss_curve_")
-        benchmark.extra_info.update(mse=got.mse, r2=got.r2)
-        model = _sgd_linreg(shuffle)
-        benchmark.pedantic(model.fit, args=(p.X, p.Y), rounds=rounds, warmup_rounds=1,
-                           iterations=1)
-
-    elif impl == "numpy-reference":
-        # The reference is the oracle: its check run is the one that computed want_*.
-        last = {}
-
-        def fresh_params():  # every round trains from W = 0, b = 0
-            W, b = p.zero_params()
-            last.update(W=W, b=b)
-            return (p.X, p.Y, W, b, SGD_LR, np.empty(SGD_EPOCHS)), {}
-
-        benchmark.extra_info["rounds"] = rounds
-        benchmark.pedantic(reference.sgd_epochs, setup=fresh_params, rounds=rounds,
-                           warmup_rounds=0, iterations=1)
-        np.testing.assert_array_equal(last["W"], want_W)  # the timed run did the work
-        np.testing.assert_array_equal(last["b"], want_b)
-
-    else:  # sklearn, in its own process
-        assert "sklearn" not in sys.modules, "scikit-learn must not load into this process"
-        if shuffle:
-            check = {"max_mse": max_mse}
-        else:  # the same trajectory as linreg's fit
-            mine = _linreg_sgd_answer(p, expected, shuffle)
-            check = {"coef": mine.coef.tolist(), "intercept": mine.intercept, "rtol": rtol}
-        external_rounds = 1 if benchmark.disabled else rounds
-        request = dict(X=sgd_data_files[0], y=sgd_data_files[1], lr=SGD_LR,
-                       epochs=SGD_EPOCHS, shuffle=shuffle,
-                       random_state=0 if shuffle else None, rounds=external_rounds,
-                       check=check)
-        answer = {}
-
-        def run_in_subprocess():
-            # The subprocess checks its first fit against `check` before it times
-            # anything, and fails (so nothing is recorded) when the check fails.
-            answer.update(_run_sklearn(request))
-
-        # One round: pytest-benchmark's own stats for this row are the wall time of the
-        # whole subprocess (interpreter start, imports, data load, check fit, the timed
-        # fits). report.py shows the fits timed inside it (external_times_s) instead.
-        benchmark.pedantic(run_in_subprocess, rounds=1, warmup_rounds=0, iterations=1)
-
-        if shuffle:  # both sides near the optimum, so near each other
-            mine = _linreg_sgd_answer(p, expected, shuffle)
-            assert answer["mse"] <= max_mse, (answer["mse"], best_mse)
-            np.testing.assert_allclose(answer["mse"], mine.mse, rtol=SHUFFLED_MSE_FACTOR - 1)
-        else:
-            np.testing.assert_allclose(answer["coef"], mine.coef, rtol=rtol, err_msg="coef_")
-        benchmark.extra_info.update(
-            external_times_s=answer["times_s"],
-            external_process=(
-                f"{SKLEARN_SCRIPT.name}: scikit-learn {answer['sklearn_version']} "
-                "SGDRegressor(penalty=None, learning_rate='constant', eta0=2*lr, tol=None,"
-                " average=False) fit, timed with time.perf_counter in a subprocess with "
-                "OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1 and threadpoolctl limits=1"
-            ),
-            threads=_pool_threads(answer["threadpools"], "blas"),
-            openmp_threads=_pool_threads(answer["threadpools"], "openmp"),
-            rounds=external_rounds,
-            mse=answer["mse"],
-            r2=answer["r2"],
-            sklearn_version=answer["sklearn_version"],
-        )
-
-
-# ---------------------------------------------------------------------------------------
-# gd-20-epochs: 20 full-batch GD epochs on 1e6 x 32 float64
-# ---------------------------------------------------------------------------------------
-
-GD_N, GD_D, GD_EPOCHS, GD_LR = 1_000_000, 32, 20, 0.1
-GD_WORK = "gd-20-epochs"
-GD_ROUNDS = {"linreg": (5, 1), "numpy-reference": (3, 0)}  # (rounds, warmup_rounds)
-
-
-def _reference_gd(p):
-    W, b = p.zero_params()
-    losses = np.empty(GD_EPOCHS)
-    reference.gd_epochs(p.X, p.Y, W, b, GD_LR, losses)
-    return losses, W, b
-
-
-@pytest.mark.parametrize("impl", list(GD_ROUNDS))
-@pytest.mark.parametrize("dtype", FLOAT64)
-def test_gd_20_epochs(benchmark, problem, expected, rtol_for, describe, dtype, impl):
-    p = problem(GD_N, GD_D, 1, dtype)
-    rtol = rtol_for(p.dtype)
-    want_losses, want_W, want_b = expected((GD_WORK, "reference", p.n, p.d),
-                                           lambda: _reference_gd(p))
-    rounds, warmup_rounds = GD_ROUNDS[impl]
-    describe(benchmark, work=GD_WORK, impl=impl, p=p, lr=GD_LR, epochs=GD_EPOCHS,
-             rounds=rounds)
-
-    if impl == "linreg":
-        model = GDRegressor(lr=GD_LR, epochs=GD_EPOCHS).fit(p.X, p.Y)  # before any timing
-        np.testing.assert_allclose(model.coef_, want_W, rtol=rtol, err_msg="coef_")
-        np.testing.assert_allclose(model.intercept_, want_b[0], rtol=rtol,
-                                   err_msg="intercept_")
-        np.testing.assert_allclose(model.loss_curve_, want_losses, rtol=rtol,
-                                   err_msg="loss_curve_")
+        model = expected((work, "linreg", p.dtype.name), linreg_fit)  # before any timing
         benchmark.pedantic(model.fit, args=(p.X, p.Y), rounds=rounds,
                            warmup_rounds=warmup_rounds, iterations=1)
-    else:
+
+    elif impl == "numpy-reference":
         # The reference is the oracle: its check run is the one that computed want_*.
         last = {}
 
         def fresh_params():
             W, b = p.zero_params()
             last.update(W=W, b=b)
-            return (p.X, p.Y, W, b, GD_LR, np.empty(GD_EPOCHS)), {}
+            return (p.X, p.Y, W, b, lr, np.empty(epochs)), {}
 
         benchmark.pedantic(reference.gd_epochs, setup=fresh_params, rounds=rounds,
                            warmup_rounds=warmup_rounds, iterations=1)
         np.testing.assert_array_equal(last["W"], want_W)  # the timed run did the work
         np.testing.assert_array_equal(last["b"], want_b)
+
+    else:  # PyTorch, in its own process
+        mine = expected((work, "linreg", p.dtype.name), linreg_fit)
+        torch_rtol = TORCH_RTOL[p.dtype.name]
+        check = {"coef": mine.coef_.tolist(), "intercept": mine.intercept_,
+                 "losses": mine.loss_curve_.tolist(), "rtol": torch_rtol,
+                 "atol": torch_rtol * float(np.abs(mine.coef_).max())}
+        answer = _torch_row(benchmark, run_peer, peer_threads,
+                            data_files(("gd", p.n, p.d, p.dtype.name), p.X, p.Y),
+                            dict(work="gd", lr=lr, epochs=epochs, check=check), rounds,
+                            GD_TORCH_LOOP)
+        _close(answer["coef"], mine.coef_, torch_rtol, "PyTorch's W")  # and once more here
+        _close(answer["losses"], mine.loss_curve_, torch_rtol, "PyTorch's losses")
+
+
+# ---------------------------------------------------------------------------------------
+# sgd-*: per-sample SGD epochs, in order and shuffled, vs NumPy, scikit-learn and torch
+# ---------------------------------------------------------------------------------------
+
+SGD_D, SGD_LR = 32, 1e-3
+SGD_CASES = {  # work: (n, epochs)
+    "sgd-10-epochs": (100_000, 10),
+    "sgd-1-epoch-n10k": (10_000, 1),
+}
+
+#: Timed rounds (after one warm-up fit) per (work, variant, impl); None: not run, with
+#: the reason in SGD_NOT_RUN. The NumPy loop takes ~0.25 s per 100,000 samples, so it
+#: gets one honest round of the full 10 epochs; PyTorch's ~100-150 us per sample.
+SGD_ROUNDS = {
+    "sgd-10-epochs": {"linreg": 20, "sklearn": 10, "numpy-reference": 1, "torch": None},
+    "sgd-1-epoch-n10k": {"linreg": 200, "sklearn": 50, "numpy-reference": 10, "torch": 3},
+}
+SGD_NOT_RUN = {
+    ("sgd-10-epochs", "torch"): (
+        "PyTorch's per-sample loop (one autograd step per sample) costs ~100-150 us per "
+        "sample here: 10 epochs of 100,000 samples would take ~2-3 minutes per round; it "
+        "runs the same per-sample work at n = 10,000 in the sgd-1-epoch-n10k groups"
+    ),
+}
+SGD_DESCRIPTION = (
+    "SGDRegressor(lr={lr}, epochs={epochs}, batch_size=1).fit from zero (per-sample SGD) "
+    "vs the same loop in NumPy (linreg.reference), scikit-learn's SGDRegressor "
+    "(eta0 = 2 * lr: its loss is half the squared error) and a PyTorch loop over samples. "
+    "no-shuffle: natural order, every side follows linreg's trajectory (checked); "
+    "shuffle: a new random order per epoch, seeded with 0 on each side but by different "
+    "generators, so only the training MSE is checked (within 10% of the least-squares "
+    "optimum's and of linreg's)."
+)
+SGD_SMALL_NOTE = " n = 10,000: the size at which PyTorch's per-sample loop is practical."
+SGD_TORCH_LOOP = ("the seed's step on one sample at a time (for i in order: pred = X[i] @ W "
+                  "+ b; loss = ((pred - y[i])**2).mean(); zero_grad; backward; "
+                  "torch.optim.SGD step; loss.item()), shuffled with a new "
+                  "torch.randperm per epoch from torch.Generator().manual_seed(0)")
+
+#: Shuffled runs follow different random orders on the various sides, so they are only
+#: required to reach a training MSE within this factor of the least-squares optimum's,
+#: and within this factor of linreg's.
+SHUFFLED_MSE_FACTOR = 1.10
+
+#: The epoch's mean loss of the float32 reference loop is summed in float32 (NumPy 2 keeps
+#: `python float + float32 scalar` in float32), so over 1e5 samples it is only good to
+#: ~1e-4 relative; W and b are still held to rtol_for(float32).
+SGD_LOSS_RTOL = {"float32": 1e-3}
+
+
+def _sgd_linreg(epochs, shuffle):
+    return SGDRegressor(lr=SGD_LR, epochs=epochs, batch_size=1, shuffle=shuffle,
+                        random_state=0 if shuffle else None)
+
+
+def _reference_sgd(p, epochs):
+    """linreg.reference.sgd_epochs from zero, in natural order: the oracle."""
+    W, b = p.zero_params()
+    losses = np.empty(epochs)
+    reference.sgd_epochs(p.X, p.Y, W, b, SGD_LR, losses)
+    return losses, W, b
+
+
+def _reference_sgd_shuffled(p, epochs):
+    """The NumPy loop shuffled as a NumPy user shuffles: a new permutation per epoch from
+    np.random.default_rng(0), then linreg.reference.sgd_epoch over it."""
+    W, b = p.zero_params()
+    losses = np.empty(epochs)
+    rng = np.random.default_rng(0)
+    for epoch in range(epochs):
+        losses[epoch] = reference.sgd_epoch(p.X, p.Y, W, b, SGD_LR, rng.permutation(p.n))
+    return losses, W, b
+
+
+def _mse_of(W, b, p):
+    residual = (p.X @ W + b - p.Y).astype(np.float64)
+    return float(np.vdot(residual, residual)) / p.n
+
+
+def _least_squares_mse(p):
+    """Training MSE of the exact least-squares fit with intercept (the best possible),
+    computed in float64 for both dtypes."""
+    A = np.hstack([p.X, np.ones((p.n, 1), dtype=p.dtype)]).astype(np.float64)
+    y = p.Y.astype(np.float64)
+    solution = np.linalg.lstsq(A, y, rcond=None)[0]
+    residual = A @ solution - y
+    return float(np.vdot(residual, residual)) / p.n
+
+
+def _linreg_sgd_answer(p, expected, work, epochs, shuffle):
+    """linreg's fit of the SGD problem (computed once): coef, intercept, losses, MSE, R^2."""
+
+    def compute():
+        model = _sgd_linreg(epochs, shuffle).fit(p.X, p.Y)
+        mse = _mse_of(model.coef_, model.intercept_, p)
+        return SimpleNamespace(coef=model.coef_.copy(), intercept=model.intercept_,
+                               losses=model.loss_curve_.copy(), mse=mse,
+                               r2=1.0 - mse / float(np.var(p.Y.astype(np.float64))))
+
+    return expected((work, "linreg", shuffle, p.dtype.name), compute)
+
+
+SGD_TESTS = [pytest.param(work, variant, impl, id=f"{work}-{variant}-{impl}")
+             for work in SGD_CASES for variant in ("no-shuffle", "shuffle")
+             for impl in SGD_ROUNDS[work]]
+
+
+@pytest.mark.parametrize("work, variant, impl", SGD_TESTS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sgd(benchmark, problem, expected, rtol_for, describe, require_peer, run_peer,
+             peer_threads, data_files, dtype, work, variant, impl):
+    n, epochs = SGD_CASES[work]
+    p = problem(n, SGD_D, 1, dtype)
+    shuffle = variant == "shuffle"
+    rtol = rtol_for(p.dtype)
+    rounds = SGD_ROUNDS[work][impl]
+    describe(benchmark, work=work, impl=impl, p=p, variant=variant, lr=SGD_LR,
+             epochs=epochs, batch_size=1, shuffle=shuffle,
+             random_state=0 if shuffle else None, rounds=rounds,
+             description=SGD_DESCRIPTION.format(lr=SGD_LR, epochs=epochs) + (
+                 SGD_SMALL_NOTE if work == "sgd-1-epoch-n10k" else ""))
+    if rounds is None:
+        pytest.skip(SGD_NOT_RUN[work, impl])
+    if impl == "sklearn":
+        require_peer("sklearn")
+    if impl == "torch":
+        require_peer("torch")
+
+    if shuffle:
+        best_mse = expected((work, "lstsq", p.dtype.name), lambda: _least_squares_mse(p))
+        max_mse = SHUFFLED_MSE_FACTOR * best_mse
+        benchmark.extra_info.update(least_squares_mse=best_mse, max_mse=max_mse)
+    else:
+        want_losses, want_W, want_b = expected((work, "reference", p.dtype.name),
+                                               lambda: _reference_sgd(p, epochs))
+    mine = _linreg_sgd_answer(p, expected, work, epochs, shuffle)  # linreg's, checked:
+    if shuffle:
+        assert mine.mse <= max_mse, (mine.mse, best_mse)
+    else:
+        _close(mine.coef, want_W, rtol, "linreg coef_")
+        _close(mine.intercept, want_b[0], rtol, "linreg intercept_")
+        _close(mine.losses, want_losses, SGD_LOSS_RTOL.get(p.dtype.name, rtol),
+               "linreg loss_curve_")
+
+    if impl == "linreg":
+        benchmark.extra_info.update(mse=mine.mse, r2=mine.r2)
+        model = _sgd_linreg(epochs, shuffle)
+        benchmark.pedantic(model.fit, args=(p.X, p.Y), rounds=rounds, warmup_rounds=1,
+                           iterations=1)
+
+    elif impl == "numpy-reference":
+        if shuffle:  # other random orders than linreg's: near the optimum, near linreg
+            got = expected((work, "reference-shuffle", p.dtype.name),
+                           lambda: _reference_sgd_shuffled(p, epochs))
+            got_mse = _mse_of(got[1], got[2], p)
+            assert got_mse <= max_mse, (got_mse, best_mse)
+            np.testing.assert_allclose(got_mse, mine.mse, rtol=SHUFFLED_MSE_FACTOR - 1)
+            benchmark.extra_info.update(mse=got_mse, shuffle_with="np.random.default_rng(0)"
+                                        ".permutation(n) per epoch")
+            want_W, want_b = got[1], got[2]
+        # Otherwise the reference is the oracle: its check run computed want_*.
+        last = {}
+
+        def run(W, b):
+            if shuffle:
+                rng = np.random.default_rng(0)
+                for _ in range(epochs):
+                    reference.sgd_epoch(p.X, p.Y, W, b, SGD_LR, rng.permutation(p.n))
+            else:
+                reference.sgd_epochs(p.X, p.Y, W, b, SGD_LR, np.empty(epochs))
+
+        def fresh_params():  # every round trains from W = 0, b = 0
+            W, b = p.zero_params()
+            last.update(W=W, b=b)
+            return (W, b), {}
+
+        benchmark.pedantic(run, setup=fresh_params, rounds=rounds, warmup_rounds=0,
+                           iterations=1)
+        np.testing.assert_array_equal(last["W"], want_W)  # the timed run did the work
+        np.testing.assert_array_equal(last["b"], want_b)
+
+    elif impl == "sklearn":  # in its own process
+        assert "sklearn" not in sys.modules, "scikit-learn must not load into this process"
+        if shuffle:
+            check = {"max_mse": max_mse}
+        else:  # the same trajectory as linreg's fit
+            check = {"coef": mine.coef.tolist(), "intercept": mine.intercept, "rtol": rtol}
+        files = data_files(("sgd", p.n, p.d, p.dtype.name), p.X, p.Y)
+        request = dict(X=files[0], y=files[1], lr=SGD_LR, epochs=epochs, shuffle=shuffle,
+                       random_state=0 if shuffle else None, check=check)
+        answer = _time_peer(benchmark, run_peer, SKLEARN_SCRIPT, request, rounds)
+        if shuffle:  # both sides near the optimum, so near each other
+            assert answer["mse"] <= max_mse, (answer["mse"], best_mse)
+            np.testing.assert_allclose(answer["mse"], mine.mse, rtol=SHUFFLED_MSE_FACTOR - 1)
+        else:
+            np.testing.assert_allclose(answer["coef"], mine.coef, rtol=rtol, err_msg="coef_")
+        benchmark.extra_info.update(
+            external_process=(
+                f"{SKLEARN_SCRIPT.name}: scikit-learn {answer['sklearn_version']} "
+                "SGDRegressor(penalty=None, learning_rate='constant', eta0=2*lr, tol=None,"
+                " average=False) fit (coef_ in the dtype of X: it trains float32 data in"
+                " float32), timed with time.perf_counter in a subprocess with "
+                "OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1 and threadpoolctl limits=1"
+            ),
+            threads=peer_threads(answer["threadpools"], "blas"),
+            openmp_threads=peer_threads(answer["threadpools"], "openmp"),
+            mse=answer["mse"],
+            r2=answer["r2"],
+            sklearn_version=answer["sklearn_version"],
+            sklearn_dtype=answer.get("coef_dtype"),
+        )
+        if answer.get("coef_dtype") not in (None, p.dtype.name):  # an old scikit-learn
+            benchmark.extra_info["external_process"] += (
+                f" [this scikit-learn trained {p.dtype.name} data in {answer['coef_dtype']}]")
+
+    else:  # PyTorch, in its own process
+        torch_rtol = TORCH_RTOL[p.dtype.name]
+        if shuffle:
+            check = {"max_mse": max_mse}
+        else:
+            check = {"coef": mine.coef.tolist(), "intercept": mine.intercept,
+                     "losses": mine.losses.tolist(), "rtol": torch_rtol,
+                     "atol": torch_rtol * float(np.abs(mine.coef).max())}
+        answer = _torch_row(benchmark, run_peer, peer_threads,
+                            data_files(("sgd", p.n, p.d, p.dtype.name), p.X, p.Y),
+                            dict(work="sgd", lr=SGD_LR, epochs=epochs, shuffle=shuffle,
+                                 seed=0, check=check), rounds, SGD_TORCH_LOOP)
+        if shuffle:
+            np.testing.assert_allclose(answer["mse"], mine.mse, rtol=SHUFFLED_MSE_FACTOR - 1)
+        else:
+            _close(answer["coef"], mine.coef, torch_rtol, "PyTorch's W")
 
 
 # ---------------------------------------------------------------------------------------
