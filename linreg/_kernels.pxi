@@ -102,6 +102,17 @@ cdef enum:
     MIN_CHUNK_ROWS = 8192
     MAX_CHUNKS = 256
     MAX_CHUNK_BUFFER_DOUBLES = 1 << 22  # 32 MB of partial sums at most
+    MIN_PARALLEL_ELEMENTS = 1 << 20  # about a millisecond of work for one thread
+
+
+cdef inline int _threads_for(Py_ssize_t n_rows, Py_ssize_t n_cols, int n_threads) noexcept nogil:
+    """n_threads for a pass over at least MIN_PARALLEL_ELEMENTS elements, else 1.
+
+    Waking OpenMP's workers (released after every call, see linreg_release_threads)
+    costs about 70 us, more than a small pass gains. The chunks, and so the results,
+    are the same either way.
+    """
+    return n_threads if n_rows * n_cols >= MIN_PARALLEL_ELEMENTS else 1
 
 
 cdef inline void _release_threads(Py_ssize_t n_chunks, int n_threads) noexcept nogil:
@@ -507,6 +518,7 @@ def loss_and_grad(
     cdef double sse, scale = 2.0 / (<double> n * k)
     cdef _Work work
     _work_alloc(&work, d, k, n)
+    n_threads = _threads_for(n, d, n_threads)
     with nogil:
         _load_params(W, b, &work)
         sse = _pass_over_rows(X, Y, &work, n_threads)
@@ -554,6 +566,7 @@ def predict(
     cdef _Work work
     _work_alloc(&work, d, k)
     n_chunks = _n_chunks(n, d, 1)
+    n_threads = _threads_for(n, d, n_threads)
     with nogil:
         _load_params(W, b, &work)
         if n_chunks == 1:
@@ -680,8 +693,7 @@ def gram_statistics(
     if sums == NULL or stats == NULL or scratch == NULL:
         free(sums); free(stats); free(scratch)
         raise MemoryError()
-    if n_chunks == 1 and n_mean_chunks == 1:
-        n_threads = 1  # no team for one chunk: starting OpenMP threads costs milliseconds
+    n_threads = _threads_for(n, d, n_threads)
     with nogil:
         for c in prange(n_mean_chunks, num_threads=n_threads, schedule="static"):
             part = sums + c * stride_means
@@ -783,6 +795,7 @@ def gd_epochs(
     cdef _Snapshots snap
     _snapshots_from(&snap, snapshots, snapshot_every, first_epoch)
     _work_alloc(&work, X.shape[1], Y.shape[1], X.shape[0])
+    n_threads = _threads_for(X.shape[0], X.shape[1], n_threads)
     with nogil:
         completed = _gd_loop(X, Y, NULL, W, b, lr, loss_out, early_stop, &work, n_threads,
                              &snap)

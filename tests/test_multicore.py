@@ -5,8 +5,10 @@ import pytest
 import linreg
 from linreg import kernels
 
-# Large enough for several chunks of rows (a chunk is at least 8192 rows).
-N, D = 50_003, 7
+# Large enough for several chunks of rows (a chunk is at least 8192 rows) and for the
+# kernels to use threads at all (passes over fewer than 2**20 elements run on one).
+N, D = 160_003, 7
+assert N * D >= 2**20
 
 
 def problem(dtype, k, seed=0):
