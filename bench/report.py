@@ -62,6 +62,9 @@ WORK_ORDER = [
     "gd-20-epochs-2-models",
     "sgd-10-epochs",
     "sgd-1-epoch-n10k",
+    "epoch-all-cores",
+    "gd-1000-epochs",
+    "blas-after-linreg",
     "memory-fit",
 ]
 
@@ -145,19 +148,31 @@ def _simd(machine, benches):
 
 def _threads(benches):
     """The header's line on threads: what single-threaded means, and the exceptions."""
-    multi = sorted({b.get("group") for b in benches
-                    if (b.get("extra_info", {}).get("workers") or 1) > 1})
-    single = sorted({str(b.get("extra_info", {}).get("threads", "?")) for b in benches
-                     if (b.get("extra_info", {}).get("workers") or 1) == 1})
-    text = (f"single-threaded comparisons (threads column: {', '.join(single) or '?'}):"
-            " BLAS and OpenMP pinned to 1 thread on every side (threadpoolctl and"
-            " OMP/OPENBLAS/MKL_NUM_THREADS=1; PyTorch also torch.set_num_threads(1));"
-            " scikit-learn and PyTorch, which load OpenMP, run in a separate process")
-    if multi:
-        workers = sorted({b["extra_info"]["workers"] for b in benches
-                          if (b.get("extra_info", {}).get("workers") or 1) > 1})
-        text += (f". Multi-threaded: {', '.join(multi)}, with"
-                 f" {', '.join(map(str, workers))} Python threads fitting at once"
+    def info(b):
+        return b.get("extra_info", {})
+
+    def threads(b):
+        try:
+            return int(info(b).get("threads", 1))
+        except (TypeError, ValueError):
+            return 1
+
+    workers = {b.get("group") for b in benches if (info(b).get("workers") or 1) > 1}
+    all_cores = {b.get("group") for b in benches
+                 if threads(b) > 1 and (info(b).get("workers") or 1) == 1} - workers
+    text = ("single-threaded comparisons (threads column 1): BLAS and OpenMP pinned to 1"
+            " thread on every side (threadpoolctl and OMP/OPENBLAS/MKL_NUM_THREADS=1;"
+            " PyTorch also torch.set_num_threads(1)); scikit-learn and PyTorch, which load"
+            " OpenMP, run in a separate process")
+    if all_cores:
+        n = sorted({threads(b) for b in benches if b.get("group") in all_cores})
+        text += (f". All cores ({', '.join(map(str, n))} threads on both sides: linreg's"
+                 f" n_threads and BLAS's pool): {', '.join(sorted(all_cores))}")
+    if workers:
+        counts = sorted({info(b)["workers"] for b in benches
+                         if (info(b).get("workers") or 1) > 1})
+        text += (f". Multi-threaded by Python threads: {', '.join(sorted(workers))}, with"
+                 f" {', '.join(map(str, counts))} Python threads fitting at once"
                  " (1 BLAS thread each)")
     return text
 
