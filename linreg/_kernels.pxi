@@ -170,20 +170,42 @@ cdef struct _Work:
     double* gb   # (k,): sum over rows of r_i
     Py_ssize_t n_chunks  # chunks of a pass over all rows (see MIN_CHUNK_ROWS)
     double* chunk_sums   # per chunk: GT (k*d), gb (k), sse (1); NULL for one chunk
+    Py_ssize_t chunk_stride  # doubles from one chunk's sums to the next (whole lines)
+    void* chunk_block    # what to free for chunk_sums
+
+
+cdef inline Py_ssize_t _whole_lines(Py_ssize_t n_doubles) noexcept nogil:
+    """n_doubles rounded up to whole 64-byte cache lines (8 doubles)."""
+    return (n_doubles + 7) // 8 * 8
+
+
+cdef double* _alloc_lines(Py_ssize_t n_doubles, void** block) noexcept nogil:
+    """Room for n_doubles starting on a cache line; free(block[0]) releases it.
+
+    Threads write their chunks' partial sums side by side: if two chunks shared a cache
+    line, the line would bounce between the cores on every update (a 2-thread float32
+    pass ran slower than 1 thread, depending on where malloc had put the sums).
+    """
+    block[0] = malloc(n_doubles * sizeof(double) + 64)
+    if block[0] == NULL:
+        return NULL
+    return <double*> ((<size_t> block[0] + 63) & ~(<size_t> 63))
 
 
 cdef int _work_alloc(_Work* work, Py_ssize_t d, Py_ssize_t k, Py_ssize_t n_rows=0) except -1:
     """Buffers for a problem with d features and k outputs; chunk buffers for n_rows."""
     cdef double* block = <double*> malloc((2 * d * k + 2 * k) * sizeof(double))
     cdef float* block32 = <float*> malloc(d * k * sizeof(float))
-    work.n_chunks = _n_chunks(n_rows, d, d * k + k + 1)
+    work.chunk_stride = _whole_lines(d * k + k + 1)
+    work.n_chunks = _n_chunks(n_rows, d, work.chunk_stride)
     work.chunk_sums = NULL
+    work.chunk_block = NULL
     if work.n_chunks > 1:
-        work.chunk_sums = <double*> malloc(work.n_chunks * (d * k + k + 1) * sizeof(double))
+        work.chunk_sums = _alloc_lines(work.n_chunks * work.chunk_stride, &work.chunk_block)
     if block == NULL or block32 == NULL or (work.n_chunks > 1 and work.chunk_sums == NULL):
         free(block)
         free(block32)
-        free(work.chunk_sums)
+        free(work.chunk_block)
         raise MemoryError()
     work.WT = block
     work.GT = block + d * k
@@ -196,7 +218,7 @@ cdef int _work_alloc(_Work* work, Py_ssize_t d, Py_ssize_t k, Py_ssize_t n_rows=
 cdef inline void _work_free(_Work* work) noexcept nogil:
     free(work.WT)
     free(work.WT32)
-    free(work.chunk_sums)
+    free(work.chunk_block)
 
 
 cdef void _load_params(const floating[:, :] W, const floating[:] b, _Work* work) noexcept nogil:
@@ -353,7 +375,8 @@ cdef double _pass_over_rows(
     change a single bit of the result.
     """
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1]
-    cdef Py_ssize_t n_chunks = work.n_chunks, stride = d * k + k + 1, c, j
+    cdef Py_ssize_t n_chunks = work.n_chunks, stride = work.chunk_stride, c, j
+    cdef Py_ssize_t at_sse = d * k + k  # GT (d*k), then gb (k), then the SSE
     cdef double* sums
     cdef double sse = 0.0
     _zero_grad(work, d, k)
@@ -361,15 +384,15 @@ cdef double _pass_over_rows(
         return _accumulate_rows(X, Y, NULL, 0, n, work, work.GT, work.gb)
     for c in prange(n_chunks, num_threads=n_threads, schedule="dynamic", nogil=True):
         sums = work.chunk_sums + c * stride
-        memset(sums, 0, stride * sizeof(double))
-        sums[stride - 1] = _accumulate_rows(
+        memset(sums, 0, at_sse * sizeof(double))
+        sums[at_sse] = _accumulate_rows(
             X, Y, NULL, c * n // n_chunks, (c + 1) * n // n_chunks, work, sums, sums + d * k
         )
     for c in range(n_chunks):
         sums = work.chunk_sums + c * stride
-        for j in range(d * k + k):
+        for j in range(at_sse):
             work.GT[j] += sums[j]  # GT then gb, laid out alike in both
-        sse += sums[stride - 1]
+        sse += sums[at_sse]
     return sse
 
 
@@ -682,22 +705,28 @@ def gram_statistics(
     Chunked like `_pass_over_rows`, so the thread count does not change the result.
     """
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1], c, i, j, o, start, stop
-    cdef Py_ssize_t stride_means = d + k, stride = d * d + d * k + 1
+    # Per chunk, on whole cache lines (see _alloc_lines): sums of X's and Y's columns;
+    # G (d*d), C (d*k) and yy; scratch for four centred rows.
+    cdef Py_ssize_t stride_means = _whole_lines(d + k), at_yy = d * d + d * k
+    cdef Py_ssize_t stride = _whole_lines(at_yy + 1), stride_scratch = _whole_lines(4 * (d + k))
     cdef Py_ssize_t n_chunks = _n_chunks(n, d, stride)
     cdef Py_ssize_t n_mean_chunks = _n_chunks(n, d, stride_means)
-    cdef double* sums = <double*> malloc(n_mean_chunks * stride_means * sizeof(double))
-    cdef double* stats = <double*> malloc(n_chunks * stride * sizeof(double))
-    cdef double* scratch = <double*> malloc(n_chunks * 4 * (d + k) * sizeof(double))
+    cdef void* sums_block = NULL
+    cdef void* stats_block = NULL
+    cdef void* scratch_block = NULL
+    cdef double* sums = _alloc_lines(n_mean_chunks * stride_means, &sums_block)
+    cdef double* stats = _alloc_lines(n_chunks * stride, &stats_block)
+    cdef double* scratch = _alloc_lines(n_chunks * stride_scratch, &scratch_block)
     cdef double* part
     cdef double yy = 0.0
     if sums == NULL or stats == NULL or scratch == NULL:
-        free(sums); free(stats); free(scratch)
+        free(sums_block); free(stats_block); free(scratch_block)
         raise MemoryError()
     n_threads = _threads_for(n, d, n_threads)
     with nogil:
         for c in prange(n_mean_chunks, num_threads=n_threads, schedule="static"):
             part = sums + c * stride_means
-            memset(part, 0, stride_means * sizeof(double))
+            memset(part, 0, (d + k) * sizeof(double))
             for i in range(c * n // n_mean_chunks, (c + 1) * n // n_mean_chunks):
                 for j in range(d):
                     part[j] += X[i, j]
@@ -716,9 +745,9 @@ def gram_statistics(
             mean_Y[o] /= n
         for c in prange(n_chunks, num_threads=n_threads, schedule="dynamic"):
             part = stats + c * stride
-            memset(part, 0, stride * sizeof(double))
+            memset(part, 0, (at_yy + 1) * sizeof(double))
             _gram_rows(X, Y, &mean_X[0], &mean_Y[0], c * n // n_chunks, (c + 1) * n // n_chunks,
-                       part, part + d * d, part + d * d + d * k, scratch + c * 4 * (d + k))
+                       part, part + d * d, part + at_yy, scratch + c * stride_scratch)
         memset(&XtX[0, 0], 0, d * d * sizeof(double))
         memset(&XtY[0, 0], 0, d * k * sizeof(double))
         for c in range(n_chunks):
@@ -728,12 +757,12 @@ def gram_statistics(
                     XtX[j, i] += part[j * d + i]
                 for o in range(k):
                     XtY[j, o] += part[d * d + j * k + o]
-            yy += part[stride - 1]
+            yy += part[at_yy]
         for j in range(d):
             for i in range(j):
                 XtX[i, j] = XtX[j, i]
         _release_threads(n_chunks if n_chunks > n_mean_chunks else n_mean_chunks, n_threads)
-        free(sums); free(stats); free(scratch)
+        free(sums_block); free(stats_block); free(scratch_block)
     return yy
 
 
