@@ -52,7 +52,7 @@ class _GradientDescentRegressor:
 
     def _fit(self, X, y):
         X, Y = self._check_data(X, y)
-        settings = self._check_settings(X.shape[0])
+        settings = self._check_settings()
         W, b = self._initial_params(X, Y, continue_from_fitted=settings["warm"])
         W2 = W.reshape(X.shape[1], -1)
         Y2 = Y.reshape(X.shape[0], -1)
@@ -151,7 +151,7 @@ class _GradientDescentRegressor:
 
     def _partial_fit(self, X, y):
         X, Y = self._check_data(X, y)
-        settings = self._check_settings(X.shape[0])
+        settings = self._check_settings()
         settings.update(epochs=1, log_every=0, early_stop=None, callback=None)
         fitted = hasattr(self, "coef_")
         if fitted and X.shape[1] != self.n_features_in_:
@@ -234,7 +234,7 @@ class _GradientDescentRegressor:
             raise ValueError("y contains NaN or infinity")
         return X, Y
 
-    def _check_settings(self, n_samples):
+    def _check_settings(self):
         """Check the constructor's parameters (scikit-learn style: at fit, not in __init__)."""
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise TypeError(f"warm_start must be True or False, got {self.warm_start!r}")

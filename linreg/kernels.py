@@ -22,9 +22,14 @@ layouts copied to C order. Y is converted to X's dtype. The parameter and output
 the right shape. Sums are accumulated in double for both dtypes, and the GIL is released
 while a kernel runs. `linreg.reference` holds a plain-NumPy twin of each function.
 
-Errors: ValueError or TypeError naming the argument, before any work is done; NaN or
-infinity in X or Y is detected from the result (at no extra cost when there is none)
-and raised as ValueError.
+Passes over X are shared among `n_threads` OpenMP threads (default: all cores) in
+chunks of rows fixed by the problem's size, so results do not depend on the thread count.
+
+Errors: ValueError or TypeError naming the argument, before any work is done. NaN or
+infinity in X or Y is detected from the result, at no extra cost when there is none
+(`sgd_epoch` and `sgd_epochs` with an `order` check X and Y first, since they do not read
+every row), and raised as ValueError; the in-place kernels may then have updated W and b
+partly.
 """
 import os
 from typing import NamedTuple
