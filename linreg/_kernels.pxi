@@ -26,10 +26,15 @@
 # each output's dot product runs over contiguous memory; gradients go into a double
 # buffer GT (k, d). All are d*k small and live in a `_Work` struct allocated per call.
 #
-# The training loops (`gd_epochs`, `sgd_epoch`) live here so that no Python runs per
-# epoch or per sample. They never leave non-finite parameters behind: a GD or mini-batch
-# step whose loss or new parameters are not finite is not applied, nor is a per-sample
-# update with a non-finite residual; both are reported to the caller, which raises.
+# Threads: a pass over all rows is cut into chunks fixed by the problem's size alone,
+# each summing into its own cache-line-aligned buffer, added up in chunk order; so any
+# thread count gives the same bits (see MIN_CHUNK_ROWS, _pass_over_rows).
+#
+# The training loops (`gd_epochs`, `gd_epochs_gram`, `sgd_epochs`) live here so that no
+# Python runs per epoch or per sample. They never leave non-finite parameters behind: a
+# GD or mini-batch step whose loss or new parameters are not finite is not applied, and
+# a per-sample SGD epoch that ends non-finite is rolled back to its start; both are
+# reported to the caller, which raises.
 #
 # All argument checking (shapes, dtypes, contiguity, index bounds) is done by the Python
 # layer in `linreg.kernels`; here bounds checks are off and the GIL is released.
@@ -499,11 +504,9 @@ cdef inline void _snapshot(
 
 cdef void _snapshots_from(_Snapshots* snap, double[:, ::1] rows, Py_ssize_t every,
                           Py_ssize_t first_epoch):
-    snap.every = every if rows is not None else 0
     snap.rows = &rows[0, 0] if rows is not None and rows.shape[0] > 0 else NULL
     snap.n_rows = rows.shape[0] if snap.rows != NULL else 0
-    if snap.rows == NULL:
-        snap.every = 0
+    snap.every = every if snap.rows != NULL else 0
     snap.first_epoch = first_epoch
 
 

@@ -154,16 +154,6 @@ class _GradientDescentRegressor:
         settings = self._check_settings()
         settings.update(epochs=1, log_every=0, early_stop=None, callback=None)
         fitted = hasattr(self, "coef_")
-        if fitted and X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input"
-            )
-        if fitted and np.shape(self.coef_) != self._coef_shape(X, Y):
-            raise ValueError(
-                f"partial_fit: the model was fitted with coef_ of shape {np.shape(self.coef_)}, "
-                f"which does not fit X with {X.shape[1]} features and y of shape {Y.shape}"
-            )
         W, b = self._initial_params(X, Y, continue_from_fitted=fitted)
         settings["method"] = "fused"  # one epoch: statistics would cost more than it
         run_chunk, work_per_epoch = self._chunk_runner(
@@ -265,10 +255,15 @@ class _GradientDescentRegressor:
         the fitted ones."""
         coef_shape = self._coef_shape(X, Y)
         if continue_from_fitted:
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input"
+                )
             if np.shape(self.coef_) != coef_shape:
                 raise ValueError(
-                    f"warm_start: the fitted coefficients have shape {np.shape(self.coef_)}, "
-                    f"which does not fit X with {X.shape[1]} features and y of shape {Y.shape}"
+                    f"y of shape {Y.shape} does not fit the fitted coef_ of shape "
+                    f"{np.shape(self.coef_)}: continuing training needs the same outputs"
                 )
             W = np.array(np.transpose(self.coef_), dtype=X.dtype, order="C")
             return W, np.array(np.atleast_1d(self.intercept_), dtype=X.dtype)

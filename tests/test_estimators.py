@@ -358,3 +358,16 @@ def test_float32_input_to_a_model_too_large_for_float32_is_refused():
     with pytest.raises(ValueError, match="coefficients do not fit in X's dtype float32"):
         model.predict(X.astype(np.float32))
     assert np.isfinite(model.predict(X)).all()
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_continuing_needs_the_same_features_and_outputs(how):
+    X, y = make_problem(d=5)
+    model = linreg.SGDRegressor(epochs=2, warm_start=True, random_state=0).fit(X, y)
+    coef = model.coef_.copy()
+    go = model.fit if how == "warm_start" else model.partial_fit
+    with pytest.raises(ValueError, match="X has 3 features, but SGDRegressor is expecting 5"):
+        go(X[:, :3], y)
+    with pytest.raises(ValueError, match=r"y of shape \(200, 2\) does not fit the fitted coef_"):
+        go(X, np.c_[y, y])
+    np.testing.assert_array_equal(model.coef_, coef)
