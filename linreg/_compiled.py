@@ -1,0 +1,61 @@
+"""The one way into compiled code: picks the kernels' build once, at import.
+
+linreg's kernels are compiled twice from one source: `_kernels_generic` for any CPU and,
+on x86-64, `_kernels_avx2` with AVX2 and FMA. This module picks one (the AVX2 build on
+CPUs that have it; ``LINREG_SIMD=generic`` forces the baseline, ``LINREG_SIMD=avx2``
+requires AVX2) and is the only module that imports either. Everything else reads
+``_compiled.build`` at call time, never ``from linreg._compiled import build``, so that
+the tests can point the whole package at the other build by patching this one name.
+
+It imports nothing else from linreg.
+"""
+import importlib
+import os
+
+__all__ = ["build", "simd", "select_build", "available_builds"]
+
+try:
+    from linreg import _kernels_generic
+except ImportError as exc:  # pragma: no cover - only in an unbuilt source tree
+    raise ImportError(
+        f"linreg's compiled kernels are missing next to {os.path.dirname(__file__)}: this "
+        "is the source tree, not the installed package (Python puts the current directory "
+        "first on sys.path). Install with `pip install .`, then run Python from another "
+        "directory."
+    ) from exc
+
+
+def available_builds():
+    """Names of the builds this machine can run: "generic", and "avx2" where it can."""
+    names = ["generic"]
+    if _kernels_generic.cpu_has_avx2_fma():
+        try:
+            importlib.import_module("linreg._kernels_avx2")
+        except ImportError:  # built for a target without the AVX2 variant
+            pass
+        else:
+            names.append("avx2")
+    return names
+
+
+def load_build(name):
+    """The compiled module of build `name` ("generic" or "avx2")."""
+    return importlib.import_module(f"linreg._kernels_{name}")
+
+
+def select_build(choice=None):
+    """(name, module) of the build to use; `choice` defaults to $LINREG_SIMD or "auto"."""
+    if choice is None:
+        choice = os.environ.get("LINREG_SIMD", "auto")
+    choice = choice.lower()
+    if choice not in ("auto", "generic", "avx2"):
+        raise ImportError(f"LINREG_SIMD must be auto, generic or avx2, got {choice!r}")
+    names = available_builds()
+    if choice == "avx2" and "avx2" not in names:
+        raise ImportError("LINREG_SIMD=avx2, but this CPU or build has no AVX2+FMA kernels")
+    name = "generic" if choice == "generic" or "avx2" not in names else "avx2"
+    return name, load_build(name)
+
+
+#: Which build is in use ("avx2" or "generic"), and its module.
+simd, build = select_build()
