@@ -4,9 +4,10 @@ The compiled kernels run with bounds checks off, so everything that could make t
 or write out of bounds is checked here, with an error that names the argument.
 """
 import numbers
-import sys
 
 import numpy as np
+
+from linreg import _compiled
 
 __all__ = [
     "as_data_matrix",
@@ -149,10 +150,7 @@ def check_order(order, n_samples, name="order"):
 def all_finite(array):
     """True when no entry is NaN or infinite; allocates nothing for C-contiguous arrays."""
     if array.dtype in _KEPT_DTYPES and array.flags.c_contiguous and array.size:
-        # The build in use, looked up at call time (tests swap it); linreg.kernels
-        # imports this module, so it cannot be imported at the top.
-        compiled = sys.modules["linreg.kernels"]._kernels
-        return compiled.all_finite(array.reshape(array.shape[0], -1))
+        return _compiled.build.all_finite(array.reshape(array.shape[0], -1))
     return bool(np.isfinite(array).all())
 
 

@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from linreg import kernels
+from linreg import _compiled, kernels
 from linreg._validation import (
     all_finite,
     as_data_matrix,
@@ -375,7 +375,7 @@ class GDRegressor(_GradientDescentRegressor):
         self.callback = callback
 
     def _chunk_runner(self, X, Y, W, b, settings):
-        compiled = kernels._kernels
+        compiled = _compiled.build
         lr, early_stop, n_threads = settings["lr"], settings["early_stop"], settings["n_threads"]
         method = settings.get("method") or choose_method(self.method, *X.shape, Y.shape[1],
                                                           settings["epochs"])
@@ -451,7 +451,7 @@ class SGDRegressor(_GradientDescentRegressor):
         self.callback = callback
 
     def _chunk_runner(self, X, Y, W, b, settings):
-        compiled = kernels._kernels
+        compiled = _compiled.build
         lr, early_stop = settings["lr"], settings["early_stop"]
         batch_size = check_int(self.batch_size, "batch_size", 1, X.shape[0])
         if not isinstance(self.shuffle, (bool, np.bool_)):

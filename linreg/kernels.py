@@ -31,20 +31,11 @@ infinity in X or Y is detected from the result, at no extra cost when there is n
 every row), and raised as ValueError; the in-place kernels may then have updated W and b
 partly.
 """
-import os
 from typing import NamedTuple
 
 import numpy as np
 
-try:
-    from linreg import _kernels_generic
-except ImportError as exc:  # pragma: no cover - only in an unbuilt source tree
-    raise ImportError(
-        f"linreg's compiled kernels are missing next to {os.path.dirname(__file__)}: this "
-        "is the source tree, not the installed package (Python puts the current directory "
-        "first on sys.path). Install with `pip install .`, then run Python from another "
-        "directory or with `python -P` (Python 3.11+)."
-    ) from exc
+from linreg import _compiled
 from linreg._validation import (
     all_finite,
     as_data_matrix,
@@ -72,30 +63,14 @@ __all__ = [
 ]
 
 
-def _select_kernels():
-    choice = os.environ.get("LINREG_SIMD", "auto").lower()
-    if choice not in ("auto", "generic", "avx2"):
-        raise ImportError(f"LINREG_SIMD must be auto, generic or avx2, got {choice!r}")
-    if choice != "generic" and _kernels_generic.cpu_has_avx2_fma():
-        try:
-            from linreg import _kernels_avx2
-        except ImportError:  # built for a target without the AVX2 variant
-            pass
-        else:
-            return "avx2", _kernels_avx2
-    if choice == "avx2":
-        raise ImportError("LINREG_SIMD=avx2, but this CPU or build has no AVX2+FMA kernels")
-    return "generic", _kernels_generic
-
-
 #: Which compiled kernels are in use: "avx2" or "generic".
-simd, _kernels = _select_kernels()
+simd = _compiled.simd
 
 
 def resolve_n_threads(n_threads):
     """The thread count to use: n_threads, or OpenMP's default (all cores) when None."""
     if n_threads is None:
-        return _kernels.openmp_max_threads()
+        return _compiled.build.openmp_max_threads()
     return check_int(n_threads, "n_threads", 1)
 
 
@@ -148,7 +123,7 @@ def loss_and_grad(X, Y, W, b, grad_W, grad_b, *, n_threads=None):
     check_param(grad_W, "grad_W", W.shape, X.dtype, writable=True)
     check_param(grad_b, "grad_b", b.shape, X.dtype, writable=True)
     n_threads = resolve_n_threads(n_threads)
-    loss = _kernels.loss_and_grad(X, Y, W2, b, grad_W.reshape(W2.shape), grad_b, n_threads)
+    loss = _compiled.build.loss_and_grad(X, Y, W2, b, grad_W.reshape(W2.shape), grad_b, n_threads)
     if not np.isfinite(loss):
         _raise_for_non_finite_data(X, Y, "the loss")
     if not (all_finite(grad_W) and all_finite(grad_b)):
@@ -188,7 +163,7 @@ def predict(X, W, b, out=None, *, n_threads=None):
         if np.shares_memory(out, X):
             raise ValueError("out overlaps X: the rows of X would be overwritten while read")
     n_threads = resolve_n_threads(n_threads)
-    _kernels.predict(X, W.reshape(X.shape[1], n_outputs), b,
+    _compiled.build.predict(X, W.reshape(X.shape[1], n_outputs), b,
                      out.reshape(X.shape[0], n_outputs), n_threads)
     if not all_finite(out):
         raise_if_not_finite(X=X)
@@ -262,7 +237,7 @@ def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None, n_threads=None):
     _check_loss_out(loss_out)
     _check_early_stop(early_stop)
     n_threads = resolve_n_threads(n_threads)
-    n_completed = _kernels.gd_epochs(X, Y, W2, b, lr, loss_out, early_stop, n_threads)
+    n_completed = _compiled.build.gd_epochs(X, Y, W2, b, lr, loss_out, early_stop, n_threads)
     if n_completed < loss_out.shape[0] and not np.isfinite(loss_out[n_completed]):
         raise_if_not_finite(X=X, Y=Y)
     return n_completed
@@ -304,7 +279,7 @@ def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
         raise_if_not_finite(X=X, Y=Y)
     n_rows = X.shape[0] if order is None else order.shape[0]
     batch_size = check_int(batch_size, "batch_size", 1, n_rows)
-    mean_loss = _kernels.sgd_epoch(X, Y, W2, b, lr, order, batch_size)
+    mean_loss = _compiled.build.sgd_epoch(X, Y, W2, b, lr, order, batch_size)
     if not np.isfinite(mean_loss):
         raise_if_not_finite(X=X, Y=Y)
     return mean_loss
@@ -355,7 +330,7 @@ def sgd_epochs(X, Y, W, b, lr, loss_out, *, order=None, batch_size=1, rng_state=
         check_param(rng_state, "rng_state", (1,), np.uint64, writable=True)
     n_rows = X.shape[0] if order is None else order.shape[0]
     batch_size = check_int(batch_size, "batch_size", 1, n_rows)
-    n_completed = _kernels.sgd_epochs(
+    n_completed = _compiled.build.sgd_epochs(
         X, Y, W2, b, lr, loss_out, order, batch_size, rng_state, early_stop
     )
     if n_completed < loss_out.shape[0] and not np.isfinite(loss_out[n_completed]):
@@ -370,7 +345,7 @@ def shuffle(order, rng_state):
     check_param(order, "order", order.shape, np.intp, writable=True, contiguous=True)
     check_param(rng_state, "rng_state", (1,), np.uint64, writable=True)
     if order.shape[0]:
-        _kernels.shuffle(order, rng_state)
+        _compiled.build.shuffle(order, rng_state)
 
 
 class GramStatistics(NamedTuple):
@@ -409,7 +384,7 @@ def gram_statistics(X, Y, *, n_threads=None):
     d, k = X.shape[1], Y.shape[1]
     mean_X, mean_Y = np.empty(d), np.empty(k)
     XtX, XtY = np.empty((d, d)), np.empty((d, k))
-    yy = _kernels.gram_statistics(X, Y, mean_X, mean_Y, XtX, XtY, resolve_n_threads(n_threads))
+    yy = _compiled.build.gram_statistics(X, Y, mean_X, mean_Y, XtX, XtY, resolve_n_threads(n_threads))
     return GramStatistics(X.shape[0], mean_X, mean_Y, XtX, XtY, yy, y_1d)
 
 
@@ -436,7 +411,7 @@ def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
     lr = check_lr(lr)
     _check_loss_out(loss_out)
     _check_early_stop(early_stop)
-    return _kernels.gd_epochs_gram(
+    return _compiled.build.gd_epochs_gram(
         stats.XtX, stats.XtY, stats.mean_X, stats.mean_Y, stats.yy, stats.n_samples,
         W.reshape(d, k), b, lr, loss_out, early_stop,
     )

@@ -3,7 +3,7 @@
 The tests import the installed package (pytest runs with --import-mode=importlib, so the
 source tree is not on sys.path). Every kernel test takes the `impl` fixture, which runs it
 once per compiled variant ("generic" always, "avx2" when the CPU and the build have it)
-by pointing `linreg.kernels._kernels` at that variant.
+by pointing `linreg._compiled.build` at that variant.
 """
 import importlib
 import os
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import linreg._compiled
 import linreg.kernels
 
 # Let the test modules `import _helpers` (this directory only, not the repository root).
@@ -38,9 +39,9 @@ else:
 
 @pytest.fixture(params=IMPLS)
 def impl(request, monkeypatch):
-    """The compiled module under test, installed as `linreg.kernels._kernels`."""
+    """The compiled module under test, installed as `linreg._compiled.build`."""
     module = importlib.import_module(f"linreg._kernels_{request.param}")
-    monkeypatch.setattr(linreg.kernels, "_kernels", module)
+    monkeypatch.setattr(linreg._compiled, "build", module)
     return module
 
 
@@ -72,5 +73,5 @@ class RecordingKernels:
 def recorder(impl, monkeypatch):
     """Like `impl`, but wrapped so that the arguments passed down can be inspected."""
     rec = RecordingKernels(impl)
-    monkeypatch.setattr(linreg.kernels, "_kernels", rec)
+    monkeypatch.setattr(linreg._compiled, "build", rec)
     return rec

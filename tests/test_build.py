@@ -13,6 +13,7 @@ import pytest
 
 import linreg
 import linreg.kernels as kernels
+from linreg import _compiled
 from _helpers import IMPLS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,7 @@ KERNEL_FUNCTIONS = ["loss_and_grad", "predict", "gd_epochs", "sgd_epoch", "all_f
 
 
 def test_kernels_come_from_a_compiled_module(impl):
-    module = kernels._kernels
+    module = _compiled.build
     assert module is impl
     assert module.__file__.endswith(EXTENSION_SUFFIXES), module.__file__
     for name in KERNEL_FUNCTIONS:
@@ -33,13 +34,13 @@ def test_kernels_come_from_a_compiled_module(impl):
 
 def test_default_kernels_are_compiled_and_named_by_simd():
     assert kernels.simd in ("avx2", "generic")
-    assert kernels._kernels.__name__ == f"linreg._kernels_{kernels.simd}"
-    assert kernels._kernels.__file__.endswith(EXTENSION_SUFFIXES)
+    assert _compiled.build.__name__ == f"linreg._kernels_{kernels.simd}"
+    assert _compiled.build.__file__.endswith(EXTENSION_SUFFIXES)
 
 
 def test_the_installed_package_is_tested():
     source_package = REPO_ROOT / "linreg"
-    for module in (linreg, kernels, linreg.reference, kernels._kernels):
+    for module in (linreg, kernels, linreg.reference, _compiled.build):
         path = Path(module.__file__).resolve()
         assert not path.is_relative_to(source_package), (
             f"{module.__name__} was imported from the source tree ({path}); "
@@ -47,7 +48,7 @@ def test_the_installed_package_is_tested():
         )
     # The extension modules sit next to the installed Python files.
     installed_dir = Path(linreg.__file__).resolve().parent
-    assert Path(kernels._kernels.__file__).resolve().parent == installed_dir
+    assert Path(_compiled.build.__file__).resolve().parent == installed_dir
 
 
 def test_both_variants_are_tested_on_an_avx2_machine():
@@ -71,9 +72,9 @@ def test_linreg_simd_selects_the_kernels(monkeypatch, choice):
     monkeypatch.setenv("LINREG_SIMD", choice)
     if choice.lower() == "avx2" and "avx2" not in IMPLS:
         with pytest.raises(ImportError, match="LINREG_SIMD=avx2"):
-            kernels._select_kernels()
+            _compiled.select_build()
         return
-    name, module = kernels._select_kernels()
+    name, module = _compiled.select_build()
     expected = "generic" if choice.lower() == "generic" else IMPLS[-1]
     assert name == expected
     assert module is importlib.import_module(f"linreg._kernels_{expected}")
@@ -82,4 +83,4 @@ def test_linreg_simd_selects_the_kernels(monkeypatch, choice):
 def test_linreg_simd_rejects_unknown_values(monkeypatch):
     monkeypatch.setenv("LINREG_SIMD", "sse9")
     with pytest.raises(ImportError, match="LINREG_SIMD must be auto, generic or avx2"):
-        kernels._select_kernels()
+        _compiled.select_build()

@@ -9,7 +9,7 @@ import pytest
 
 import linreg
 from _helpers import SEED_EPOCH_LINES, SEED_PREDICTION_AT_10
-from linreg import kernels, reference
+from linreg import _compiled, kernels, reference
 
 SEED_LINES = SEED_EPOCH_LINES
 
@@ -214,8 +214,8 @@ class Recording:
 @pytest.mark.parametrize("Estimator", [linreg.GDRegressor, linreg.SGDRegressor])
 def test_fit_trains_on_x_itself_in_its_dtype(Estimator, dtype, monkeypatch):
     X, y = make_problem(dtype=dtype)
-    recording = Recording(kernels._kernels)
-    monkeypatch.setattr(kernels, "_kernels", recording)
+    recording = Recording(_compiled.build)
+    monkeypatch.setattr(_compiled, "build", recording)
     model = Estimator(epochs=3).fit(X, y)
     assert recording.seen and all(seen is X for seen in recording.seen)
     assert model.coef_.dtype == dtype

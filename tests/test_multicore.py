@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import linreg
-from linreg import kernels
+from linreg import _compiled, kernels
 
 # Large enough for several chunks of rows (a chunk is at least 8192 rows) and for the
 # kernels to use threads at all (passes over fewer than 2**20 elements run on one).
@@ -23,9 +23,9 @@ def problem(dtype, k, seed=0):
 def test_built_with_openmp():
     # The build falls back to serial kernels (with a notice) where the compiler has no
     # OpenMP; gcc has it, and then more than one thread must be on offer.
-    assert kernels._kernels.built_with_openmp()
-    assert kernels._kernels.openmp_max_threads() >= 1
-    assert kernels.resolve_n_threads(None) == kernels._kernels.openmp_max_threads()
+    assert _compiled.build.built_with_openmp()
+    assert _compiled.build.openmp_max_threads() >= 1
+    assert kernels.resolve_n_threads(None) == _compiled.build.openmp_max_threads()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -45,6 +45,7 @@ from hypothesis import strategies as st
 
 import linreg
 import linreg.kernels as kernels
+from linreg import _compiled
 import linreg.reference as reference
 from _helpers import IMPLS, LAYOUTS, in_layout
 
@@ -70,12 +71,12 @@ def examples(n):
 @contextlib.contextmanager
 def using(module):
     """Run `linreg.kernels` on the compiled variant `module` (generic or avx2)."""
-    saved = kernels._kernels
-    kernels._kernels = module
+    saved = _compiled.build
+    _compiled.build = module
     try:
         yield
     finally:
-        kernels._kernels = saved
+        _compiled.build = saved
 
 
 def working_dtype(dtype):
