@@ -14,6 +14,7 @@ memory speed.
 OpenMP: the build probes the compiler for it and, without it, builds the kernels
 single-threaded with a notice instead of failing.
 """
+import glob
 import os
 import platform
 import sys
@@ -75,7 +76,7 @@ extensions = [
     Extension(
         f"linreg._kernels_{name}",
         sources=[f"linreg/_kernels_{name}.pyx"],
-        depends=["linreg/_kernels.pxi"],
+        depends=sorted(glob.glob("linreg/_kernels/*.pxi")),
         include_dirs=[numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=base_args + extra,

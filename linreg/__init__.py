@@ -7,7 +7,7 @@
 """
 from linreg import kernels, reference
 from linreg.estimators import GDRegressor, SGDRegressor
-from linreg.exceptions import DivergenceError, NotFittedError
+from linreg.exceptions import ConvergenceWarning, DivergenceError, NotFittedError
 from linreg.persistence import load
 
 __version__ = "0.1.0"
@@ -16,6 +16,7 @@ __all__ = [
     "GDRegressor",
     "SGDRegressor",
     "DivergenceError",
+    "ConvergenceWarning",
     "NotFittedError",
     "load",
     "kernels",

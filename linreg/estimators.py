@@ -5,10 +5,14 @@ does, with the scikit-learn estimator conventions: parameters stored unchanged b
 ``__init__`` and checked by ``fit``, fitted attributes ending in an underscore.
 """
 import numbers
+import threading
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
-from linreg import _compiled, kernels
+from linreg import kernels
+from linreg._structs import Settings, StepRule, StopRule, new_training_state
 from linreg._validation import (
     all_finite,
     as_data_matrix,
@@ -16,13 +20,36 @@ from linreg._validation import (
     check_int,
     check_lr,
 )
-from linreg.exceptions import DivergenceError, not_fitted_error
+from linreg.exceptions import convergence_warning, not_fitted_error
+from linreg.solvers import SGD, FusedGD, GramGD, new_model
 from linreg.training import format_log_line, run_epochs
 
 __all__ = ["GDRegressor", "SGDRegressor", "choose_method"]
 
 #: The loss curve holds one float64 per epoch: 10**9 epochs would already take 8 GB.
 MAX_EPOCHS = 10**9
+
+#: A fit whose last loss is this many times its first is reported (ConvergenceWarning):
+#: it grew by orders of magnitude without overflowing, so lr is above the stable limit.
+BLOW_UP_FACTOR = 1e3
+
+# Estimator objects being fitted (by id), and the lock that guards it and every change
+# of fitted attributes: one lock for all estimators, held for microseconds at a time.
+_FITTING = set()
+_FITTED_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _FitOptions:
+    """The constructor's parameters, checked, as one fit uses them."""
+
+    lr: float
+    epochs: int
+    log_every: int
+    n_threads: int
+    stop: StopRule
+    callback: object
+    warm: bool
 
 
 class _GradientDescentRegressor:
@@ -52,39 +79,49 @@ class _GradientDescentRegressor:
 
     def _fit(self, X, y):
         X, Y = self._check_data(X, y)
-        settings = self._check_settings()
-        W, b = self._initial_params(X, Y, continue_from_fitted=settings["warm"])
-        W2 = W.reshape(X.shape[1], -1)
-        Y2 = Y.reshape(X.shape[0], -1)
-        run_chunk, work_per_epoch = self._chunk_runner(X, Y2, W2, b, settings)
-        previous = self.loss_curve_ if settings["warm"] else np.empty(0)
+        options = self._check_options()
+        W, b = self._initial_params(X, Y, continue_from_fitted=options.warm)
+        model = new_model(W, b)
+        d, k = X.shape[1], model.shape[2]
+        solver = self._solver(X, Y.reshape(X.shape[0], -1), options,
+                              self._settings(options, X.shape[0]))
+        previous = self.loss_curve_ if options.warm else np.empty(0)
 
         def log_line(epoch, loss, params):
-            W_logged = params[: W.size]
-            if W.ndim == 2:
-                W_logged = W_logged.reshape(W.shape)
-            return format_log_line(epoch, settings["epochs"], W_logged, params[W.size :], loss)
+            W_logged = params[: d * k].reshape(W.shape)
+            return format_log_line(epoch, options.epochs, W_logged, params[d * k :], loss)
 
         callback = None
-        if settings["callback"] is not None:
+        if options.callback is not None:
 
-            def callback(epoch, loss):
-                self._set_fitted(W, b, previous, np.empty(0), epoch)
-                return bool(settings["callback"](epoch, loss, self))
+            def callback(epoch, losses):
+                # The callback sees a snapshot: training goes on updating `model`.
+                self._publish(model.copy(), W.ndim, previous, losses, epoch, solver)
+                return bool(options.callback(epoch, float(losses[-1]), self))
 
-        losses = run_epochs(
-            run_chunk,
-            settings["epochs"],
-            settings["lr"],
-            work_per_epoch=work_per_epoch,
-            early_stop=settings["early_stop"],
-            log_every=settings["log_every"],
-            log_line=log_line,
-            n_params=W.size + b.size,
-            callback=callback,
-        )
-        self._set_fitted(W, b, previous, losses, len(losses))
+        losses = run_epochs(solver, model, self._new_state(), options.epochs, options.lr,
+                            log_every=options.log_every, log_line=log_line, callback=callback)
+        self._publish(model, W.ndim, previous, losses, len(losses), solver)
+        self._warn_if_blown_up(losses, options.lr)
         return self
+
+    def _settings(self, options, n_samples):
+        """The kernels' Settings for this fit (SGDRegressor adds batches, shuffling)."""
+        return Settings(StepRule(options.lr), options.stop, n_threads=options.n_threads,
+                        snapshot_every=options.log_every)
+
+    def _new_state(self):
+        return new_training_state()
+
+    def _warn_if_blown_up(self, losses, lr):
+        if len(losses) > 1 and losses[-1] > BLOW_UP_FACTOR * losses[0]:
+            warnings.warn(
+                f"the loss grew from {losses[0]:.3g} to {losses[-1]:.3g} over {len(losses)} "
+                f"epochs: lr={lr:g} is above the stable limit; try a smaller lr or scale "
+                "the features",
+                convergence_warning(),
+                stacklevel=4,
+            )
 
     _FITTED = ("coef_", "intercept_", "loss_curve_", "n_iter_", "n_features_in_", "method_")
 
@@ -93,15 +130,29 @@ class _GradientDescentRegressor:
 
         A failed fit (divergence, bad input, Ctrl-C, a callback's exception) thus never
         leaves a half-trained model: unfitted stays unfitted, fitted keeps its weights.
+        One estimator object is fitted by one thread at a time: a second fit started
+        while one runs raises RuntimeError (clone the estimator for each thread).
         """
-        state = {name: self.__dict__[name] for name in self._FITTED if name in self.__dict__}
+        with _FITTED_LOCK:
+            if id(self) in _FITTING:
+                raise RuntimeError(
+                    f"this {type(self).__name__} is being fitted in another thread; an "
+                    "estimator object fits one call at a time (use sklearn.base.clone or "
+                    "copy.deepcopy for one estimator per thread)"
+                )
+            _FITTING.add(id(self))
+            state = {name: self.__dict__[name] for name in self._FITTED if name in self.__dict__}
         try:
             return train(X, y)
         except BaseException:
-            for name in self._FITTED:
-                self.__dict__.pop(name, None)
-            self.__dict__.update(state)
+            with _FITTED_LOCK:
+                for name in self._FITTED:
+                    self.__dict__.pop(name, None)
+                self.__dict__.update(state)
             raise
+        finally:
+            with _FITTED_LOCK:
+                _FITTING.discard(id(self))
 
     def predict(self, X):
         """Predictions XW + b.
@@ -122,9 +173,11 @@ class _GradientDescentRegressor:
                 f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input"
             )
+        with _FITTED_LOCK:  # coef_ and intercept_ of one fit, never of two
+            coef, intercept = self.coef_, self.intercept_
         with np.errstate(over="ignore"):
-            W = np.ascontiguousarray(np.transpose(self.coef_), dtype=X.dtype)
-            b = np.atleast_1d(np.asarray(self.intercept_, dtype=X.dtype))
+            W = np.ascontiguousarray(np.transpose(coef), dtype=X.dtype)
+            b = np.atleast_1d(np.asarray(intercept, dtype=X.dtype))
         if not (all_finite(W) and all_finite(b)):
             raise ValueError(
                 f"the model's coefficients do not fit in X's dtype {X.dtype}: pass X as float64"
@@ -151,17 +204,17 @@ class _GradientDescentRegressor:
 
     def _partial_fit(self, X, y):
         X, Y = self._check_data(X, y)
-        settings = self._check_settings()
-        settings.update(epochs=1, log_every=0, early_stop=None, callback=None)
+        options = self._check_options()
         fitted = hasattr(self, "coef_")
         W, b = self._initial_params(X, Y, continue_from_fitted=fitted)
-        settings["method"] = "fused"  # one epoch: statistics would cost more than it
-        run_chunk, work_per_epoch = self._chunk_runner(
-            X, Y.reshape(X.shape[0], -1), W.reshape(X.shape[1], -1), b, settings
-        )
+        model = new_model(W, b)
+        full = self._settings(options, X.shape[0])
+        settings = Settings(full.step, n_threads=full.n_threads, shuffle=full.shuffle)
+        # One epoch: the Gram statistics would cost more than the epoch itself.
+        solver = self._solver(X, Y.reshape(X.shape[0], -1), options, settings, method="fused")
         previous = self.loss_curve_ if fitted else np.empty(0)
-        losses = run_epochs(run_chunk, 1, settings["lr"], work_per_epoch=work_per_epoch)
-        self._set_fitted(W, b, previous, losses, 1)
+        losses = run_epochs(solver, model, self._new_state(), 1, options.lr)
+        self._publish(model, W.ndim, previous, losses, 1, solver)
         return self
 
     def score(self, X, y):
@@ -224,27 +277,26 @@ class _GradientDescentRegressor:
             raise ValueError("y contains NaN or infinity")
         return X, Y
 
-    def _check_settings(self):
+    def _check_options(self):
         """Check the constructor's parameters (scikit-learn style: at fit, not in __init__)."""
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise TypeError(f"warm_start must be True or False, got {self.warm_start!r}")
         if self.callback is not None and not callable(self.callback):
             raise TypeError("callback must be callable(epoch, loss, model) or None")
         if self.tol is None:
-            early_stop = None
+            stop = StopRule.off()
         else:
-            if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real):
-                raise TypeError(f"tol must be a real number or None, got {type(self.tol).__name__}")
             early_stop = kernels.new_early_stop(self.tol, self.n_iter_no_change)
-        return {
-            "n_threads": kernels.resolve_n_threads(self.n_threads),
-            "lr": check_lr(self.lr),
-            "epochs": check_int(self.epochs, "epochs", 1, MAX_EPOCHS),
-            "log_every": check_int(self.log_every, "log_every", 0),
-            "early_stop": early_stop,
-            "callback": self.callback,
-            "warm": bool(self.warm_start) and hasattr(self, "coef_"),
-        }
+            stop = StopRule(float(early_stop["tol"][0]), int(early_stop["n_iter_no_change"][0]))
+        return _FitOptions(
+            lr=check_lr(self.lr),
+            epochs=check_int(self.epochs, "epochs", 1, MAX_EPOCHS),
+            log_every=check_int(self.log_every, "log_every", 0, 2**62),
+            n_threads=kernels.resolve_n_threads(self.n_threads),
+            stop=stop,
+            callback=self.callback,
+            warm=bool(self.warm_start) and hasattr(self, "coef_"),
+        )
 
     @staticmethod
     def _coef_shape(X, Y):
@@ -270,12 +322,24 @@ class _GradientDescentRegressor:
         W_shape = coef_shape[::-1]
         return np.zeros(W_shape, dtype=X.dtype), np.zeros(W_shape[1:] or (1,), dtype=X.dtype)
 
-    def _set_fitted(self, W, b, previous_losses, losses, n_iter):
-        self.coef_ = np.transpose(W)  # (n_outputs, n_features) view; W itself when 1-D
-        self.intercept_ = float(b[0]) if W.ndim == 1 else b
-        self.loss_curve_ = np.concatenate([previous_losses, losses])
-        self.n_iter_ = n_iter
-        self.n_features_in_ = W.shape[0]
+    def _publish(self, model, w_ndim, previous_losses, losses, n_iter, solver):
+        """Set the fitted attributes from `model` (see linreg.solvers.new_model), all at
+        once: a predict in another thread sees the old fit or the new, never a mix."""
+        d = model.shape[1] - 1
+        W = model[0, :d]  # (d, k), C-contiguous: coef_ is its transpose, a view
+        fitted = {
+            "coef_": np.transpose(W) if w_ndim == 2 else W[:, 0],
+            "intercept_": model[0, d].copy() if w_ndim == 2 else float(model[0, d, 0]),
+            "loss_curve_": np.concatenate([previous_losses, losses]),
+            "n_iter_": n_iter,
+            "n_features_in_": d,
+        }
+        fitted.update(self._fitted_extras(solver))
+        with _FITTED_LOCK:
+            self.__dict__.update(fitted)
+
+    def _fitted_extras(self, solver):
+        return {}
 
     def _check_fitted(self):
         if not hasattr(self, "coef_"):
@@ -374,28 +438,12 @@ class GDRegressor(_GradientDescentRegressor):
         self.warm_start = warm_start
         self.callback = callback
 
-    def _chunk_runner(self, X, Y, W, b, settings):
-        compiled = _compiled.build
-        lr, early_stop, n_threads = settings["lr"], settings["early_stop"], settings["n_threads"]
-        method = settings.get("method") or choose_method(self.method, *X.shape, Y.shape[1],
-                                                          settings["epochs"])
-        self.method_ = method
-        d, k = X.shape[1], Y.shape[1]
-        if method == "fused":
+    def _solver(self, X, Y, options, settings, method=None):
+        method = method or choose_method(self.method, *X.shape, Y.shape[1], options.epochs)
+        return (GramGD if method == "gram" else FusedGD)(X, Y, settings)
 
-            def run_chunk(loss_out, *snapshots):
-                return compiled.gd_epochs(X, Y, W, b, lr, loss_out, early_stop, n_threads,
-                                          *snapshots)
-
-            return run_chunk, X.size * k
-        mean_X, mean_Y, XtX, XtY = np.empty(d), np.empty(k), np.empty((d, d)), np.empty((d, k))
-        yy = compiled.gram_statistics(X, Y, mean_X, mean_Y, XtX, XtY, n_threads)
-
-        def run_chunk(loss_out, *snapshots):
-            return compiled.gd_epochs_gram(XtX, XtY, mean_X, mean_Y, yy, X.shape[0], W, b, lr,
-                                           loss_out, early_stop, *snapshots)
-
-        return run_chunk, d * d * k
+    def _fitted_extras(self, solver):
+        return {"method_": "gram" if isinstance(solver, GramGD) else "fused"}
 
 
 class SGDRegressor(_GradientDescentRegressor):
@@ -450,25 +498,20 @@ class SGDRegressor(_GradientDescentRegressor):
         self.warm_start = warm_start
         self.callback = callback
 
-    def _chunk_runner(self, X, Y, W, b, settings):
-        compiled = _compiled.build
-        lr, early_stop = settings["lr"], settings["early_stop"]
-        batch_size = check_int(self.batch_size, "batch_size", 1, X.shape[0])
+    def _settings(self, options, n_samples):
+        batch_size = check_int(self.batch_size, "batch_size", 1, n_samples)
         if not isinstance(self.shuffle, (bool, np.bool_)):
             raise TypeError(f"shuffle must be True or False, got {self.shuffle!r}")
-        if self.shuffle:
-            # 8 bytes per sample: the only allocation that grows with the data.
-            order = np.arange(X.shape[0], dtype=np.intp)
-            rng_state = _splitmix_seed(self.random_state)
-        else:
-            order = rng_state = None
+        return Settings(StepRule(options.lr, batch_size=batch_size), options.stop,
+                        shuffle=bool(self.shuffle), n_threads=options.n_threads,
+                        snapshot_every=options.log_every)
 
-        def run_chunk(loss_out, *snapshots):
-            return compiled.sgd_epochs(
-                X, Y, W, b, lr, loss_out, order, batch_size, rng_state, early_stop, *snapshots
-            )
+    def _new_state(self):
+        # Drawn once per fit, so a Generator as random_state advances once per fit.
+        return new_training_state(_splitmix_seed(self.random_state)[0] if self.shuffle else 0)
 
-        return run_chunk, X.size * Y.shape[1]
+    def _solver(self, X, Y, options, settings, method=None):
+        return SGD(X, Y, settings)
 
 
 #: "auto" picks "gram" only up to this many features (the statistics are d*d doubles).

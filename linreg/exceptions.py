@@ -1,7 +1,7 @@
 """Exceptions raised by linreg."""
 import sys
 
-__all__ = ["DivergenceError", "NotFittedError"]
+__all__ = ["DivergenceError", "NotFittedError", "ConvergenceWarning"]
 
 
 class DivergenceError(ValueError):
@@ -52,3 +52,30 @@ def not_fitted_error(message):
 
 
 _NOT_FITTED_WITH_SKLEARN = {}
+
+
+class ConvergenceWarning(UserWarning):
+    """Training ended without converging: the loss blew up (by orders of magnitude, yet
+    finite), or, later, the epoch budget ran out first.
+
+    When scikit-learn has been imported, the warning issued is also an instance of
+    scikit-learn's ConvergenceWarning, so its filters apply; linreg never imports
+    scikit-learn itself.
+    """
+
+
+def convergence_warning():
+    """The class to warn with: ConvergenceWarning, and scikit-learn's when it is loaded."""
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    if sklearn_exceptions is None:
+        return ConvergenceWarning
+    both = _CONVERGENCE_WITH_SKLEARN.get(sklearn_exceptions.ConvergenceWarning)
+    if both is None:
+        both = type("ConvergenceWarning",
+                    (ConvergenceWarning, sklearn_exceptions.ConvergenceWarning), {})
+        both.__module__ = __name__
+        _CONVERGENCE_WITH_SKLEARN[sklearn_exceptions.ConvergenceWarning] = both
+    return both
+
+
+_CONVERGENCE_WITH_SKLEARN = {}

@@ -31,11 +31,20 @@ infinity in X or Y is detected from the result, at no extra cost when there is n
 every row), and raised as ValueError; the in-place kernels may then have updated W and b
 partly.
 """
-from typing import NamedTuple
+import numbers
 
 import numpy as np
 
 from linreg import _compiled
+from linreg._structs import (
+    EARLY_STOP,
+    GramStatistics,
+    Outcome,
+    Settings,
+    StepRule,
+    StopRule,
+    new_training_state,
+)
 from linreg._validation import (
     all_finite,
     as_data_matrix,
@@ -172,27 +181,48 @@ def predict(X, W, b, out=None, *, n_threads=None):
 
 
 def new_early_stop(tol, n_iter_no_change):
-    """State of the stopping rule for `gd_epochs` and `sgd_epochs`.
+    """State of the stopping rule for `gd_epochs`, `gd_epochs_gram` and `sgd_epochs`.
 
     Training stops after `n_iter_no_change` epochs in a row whose loss is not below
     best_loss - tol (best_loss: the lowest epoch loss so far), as in scikit-learn.
 
     Returns
     -------
-    early_stop : ndarray of shape (4,), float64
-        [tol, n_iter_no_change, best_loss, epochs_without_improvement]; the kernels
-        update the last two in place, so one state can span several calls.
+    early_stop : ndarray of shape (1,), structured
+        Fields ``tol``, ``n_iter_no_change`` (the rule), ``best_loss``, ``bad_epochs``
+        (its state, updated in place by the kernels, so one state can span several
+        calls) and ``stopped`` (whether the rule fired in the last call).
+
+    Examples
+    --------
+    >>> stop = new_early_stop(1e-4, 5)
+    >>> int(stop["n_iter_no_change"][0]), bool(stop["stopped"][0])
+    (5, False)
     """
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
+        raise TypeError(f"tol must be a real number, got {type(tol).__name__}")
     tol = float(tol)
     if not np.isfinite(tol):
         raise ValueError(f"tol must be a finite number, got {tol}")
-    n_iter_no_change = check_int(n_iter_no_change, "n_iter_no_change", 1)
-    return np.array([tol, n_iter_no_change, np.inf, 0.0])
+    n_iter_no_change = check_int(n_iter_no_change, "n_iter_no_change", 1, 2**62)
+    early_stop = np.zeros(1, dtype=EARLY_STOP)
+    early_stop["tol"] = tol
+    early_stop["n_iter_no_change"] = n_iter_no_change
+    early_stop["best_loss"] = np.inf
+    return early_stop
 
 
 def _check_early_stop(early_stop):
-    if early_stop is not None:
-        check_param(early_stop, "early_stop", (4,), np.float64, writable=True, contiguous=True)
+    if early_stop is None:
+        return None
+    if not (isinstance(early_stop, np.ndarray) and early_stop.dtype == EARLY_STOP
+            and early_stop.shape == (1,)):
+        raise TypeError("early_stop must come from linreg.kernels.new_early_stop")
+    if not early_stop.flags.writeable:
+        raise ValueError("early_stop is updated in place, but it is read-only")
+    tol, patience = float(early_stop["tol"][0]), int(early_stop["n_iter_no_change"][0])
+    if not np.isfinite(tol) or patience < 1 or np.isnan(early_stop["best_loss"][0]):
+        raise ValueError("early_stop holds an invalid rule: make it with new_early_stop")
     return early_stop
 
 
@@ -202,6 +232,44 @@ def _check_loss_out(loss_out):
     return check_param(
         loss_out, "loss_out", loss_out.shape, np.float64, writable=True, contiguous=True
     )
+
+
+def _run_loop(loop, W, b, lr, early_stop, *, batch_size=1, shuffle=False, n_threads=1,
+              rng_state=None):
+    """Run a compiled training loop on (W, b) in place, with the stopping rule of
+    `early_stop` (updated in place); returns the epochs completed.
+
+    The loops keep W and b in one `model` array (W, then b as its last row); this copies
+    them in and back, O(d k), and the rule and the generator in and out of a training
+    state.
+    """
+    W2 = W.reshape(W.shape[0], -1)
+    d, k = W2.shape
+    model = np.empty((1, d + 1, k), dtype=W.dtype)
+    model[0, :d] = W2
+    model[0, d] = b
+    stop = StopRule.off()
+    state = new_training_state()
+    if early_stop is not None:
+        stop = StopRule(float(early_stop["tol"][0]), int(early_stop["n_iter_no_change"][0]))
+        state["best_loss"] = early_stop["best_loss"]
+        state["bad_epochs"] = early_stop["bad_epochs"]
+    if rng_state is not None:
+        state["rng"] = rng_state[0]
+    settings = Settings(StepRule(lr, batch_size=batch_size), stop, shuffle=shuffle,
+                        n_threads=n_threads).as_struct()
+    try:
+        completed = loop(model, settings, state)
+    finally:
+        W2[...] = model[0, :d]
+        b[...] = model[0, d]
+        if early_stop is not None:
+            early_stop["best_loss"] = state["best_loss"]
+            early_stop["bad_epochs"] = state["bad_epochs"]
+            early_stop["stopped"] = state["outcome"][0] == Outcome.CONVERGED
+        if rng_state is not None:
+            rng_state[0] = state["rng"][0]
+    return completed
 
 
 def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None, n_threads=None):
@@ -227,7 +295,7 @@ def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None, n_threads=None):
     -------
     n_completed : int
         The number of epochs completed. A number below n_epochs means either that the
-        stopping rule fired (early_stop[3] >= early_stop[1]; that epoch's update counts)
+        stopping rule fired (early_stop["stopped"] is then True; that epoch's update counts)
         or that training diverged at epoch n_completed: loss_out[n_completed] holds its
         (possibly non-finite) loss, that epoch's update was not applied because it would
         have made a parameter non-finite, and W, b are left at their last finite values.
@@ -237,7 +305,11 @@ def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None, n_threads=None):
     _check_loss_out(loss_out)
     _check_early_stop(early_stop)
     n_threads = resolve_n_threads(n_threads)
-    n_completed = _compiled.build.gd_epochs(X, Y, W2, b, lr, loss_out, early_stop, n_threads)
+
+    def loop(model, settings, state):
+        return _compiled.build.gd_epochs(X, Y, model, settings, state, loss_out)
+
+    n_completed = _run_loop(loop, W, b, lr, early_stop, n_threads=n_threads)
     if n_completed < loss_out.shape[0] and not np.isfinite(loss_out[n_completed]):
         raise_if_not_finite(X=X, Y=Y)
     return n_completed
@@ -279,7 +351,13 @@ def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
         raise_if_not_finite(X=X, Y=Y)
     n_rows = X.shape[0] if order is None else order.shape[0]
     batch_size = check_int(batch_size, "batch_size", 1, n_rows)
-    mean_loss = _compiled.build.sgd_epoch(X, Y, W2, b, lr, order, batch_size)
+    loss_out = np.empty(1)
+
+    def loop(model, settings, state):
+        return _compiled.build.sgd_epochs(X, Y, model, settings, state, order, loss_out)
+
+    _run_loop(loop, W, b, lr, None, batch_size=batch_size)
+    mean_loss = float(loss_out[0])
     if not np.isfinite(mean_loss):
         raise_if_not_finite(X=X, Y=Y)
     return mean_loss
@@ -330,9 +408,12 @@ def sgd_epochs(X, Y, W, b, lr, loss_out, *, order=None, batch_size=1, rng_state=
         check_param(rng_state, "rng_state", (1,), np.uint64, writable=True)
     n_rows = X.shape[0] if order is None else order.shape[0]
     batch_size = check_int(batch_size, "batch_size", 1, n_rows)
-    n_completed = _compiled.build.sgd_epochs(
-        X, Y, W2, b, lr, loss_out, order, batch_size, rng_state, early_stop
-    )
+
+    def loop(model, settings, state):
+        return _compiled.build.sgd_epochs(X, Y, model, settings, state, order, loss_out)
+
+    n_completed = _run_loop(loop, W, b, lr, early_stop, batch_size=batch_size,
+                            shuffle=rng_state is not None, rng_state=rng_state)
     if n_completed < loss_out.shape[0] and not np.isfinite(loss_out[n_completed]):
         raise_if_not_finite(X=X, Y=Y)
     return n_completed
@@ -348,23 +429,17 @@ def shuffle(order, rng_state):
         _compiled.build.shuffle(order, rng_state)
 
 
-class GramStatistics(NamedTuple):
-    """What full-batch GD needs of (X, Y), centred, in float64 (see `gram_statistics`)."""
-
-    n_samples: int
-    mean_X: np.ndarray  # (n_features,)
-    mean_Y: np.ndarray  # (n_outputs,)
-    XtX: np.ndarray  # (n_features, n_features): Xc^T Xc, Xc = X - mean_X
-    XtY: np.ndarray  # (n_features, n_outputs): Xc^T Yc, Yc = Y - mean_Y
-    yy: float  # sum of Yc**2
-    y_1d: bool  # whether Y was 1-D (then W is 1-D too)
+#: An explicit method="gram" is refused past this many features: the statistics take
+#: 16 d^2 bytes (the matrix and one chunk's partial sums), 1 GiB at d = 8192.
+GRAM_MAX_FEATURES = 8192
 
 
 def gram_statistics(X, Y, *, n_threads=None):
     """The centred sufficient statistics of (X, Y) for `gd_epochs_gram`, in one go.
 
     For MSE the full-batch gradient depends on X only through these, so after this
-    O(n d^2) computation (two passes over X) each GD epoch costs O(d^2 k), whatever n.
+    O(n d^2) computation (three passes over X: the means, the products, and the exact
+    residuals at a reference point) each GD epoch costs O(d^2 k), whatever n.
 
     Parameters
     ----------
@@ -375,24 +450,108 @@ def gram_statistics(X, Y, *, n_threads=None):
     Returns
     -------
     GramStatistics
+        float64 throughout; memory 8 (d^2 + 3 d k + d + k) bytes, plus 8 d^2 while it
+        is computed.
+
+    Raises
+    ------
+    ValueError
+        With more than GRAM_MAX_FEATURES features, or non-finite data.
+    KeyboardInterrupt
+        Ctrl-C is obeyed within about 50 ms of work, even in one huge pass.
     """
     X = as_data_matrix(X)
     Y = as_targets(Y, X.shape[0], X.dtype)
     raise_if_not_finite(X=X, Y=Y)
+    if X.shape[1] > GRAM_MAX_FEATURES:
+        raise ValueError(
+            f"X has {X.shape[1]} features: the Gram statistics would take "
+            f"{16 * X.shape[1] ** 2 / 2**30:.1f} GiB; at most {GRAM_MAX_FEATURES} features "
+            "are supported (use method='fused')"
+        )
+    n_threads = resolve_n_threads(n_threads)
     y_1d = Y.ndim == 1
     Y = Y.reshape(X.shape[0], -1)
     d, k = X.shape[1], Y.shape[1]
     mean_X, mean_Y = np.empty(d), np.empty(k)
     XtX, XtY = np.empty((d, d)), np.empty((d, k))
-    yy = _compiled.build.gram_statistics(X, Y, mean_X, mean_Y, XtX, XtY, resolve_n_threads(n_threads))
-    return GramStatistics(X.shape[0], mean_X, mean_Y, XtX, XtY, yy, y_1d)
+    yy = _compiled.build.gram_statistics(X, Y, mean_X, mean_Y, XtX, XtY, n_threads)
+    ref_W, ref_sse = _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, float(yy), n_threads)
+    ref_grad = XtX @ ref_W - XtY
+    return GramStatistics(X.shape[0], mean_X, mean_Y, XtX, XtY, float(yy), y_1d, ref_W,
+                          ref_grad, ref_sse)
+
+
+def _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy, n_threads):
+    """(a, |Xc a - Yc|^2): a point near the least-squares solution, in X's dtype (held
+    in float64), and its residual sum computed exactly by a pass over the rows.
+
+    Any point makes the loss expansion of gd_epochs_gram exact; the nearer the solution,
+    the less it cancels. A tiny ridge keeps the solve defined for singular XtX (constant
+    or repeated columns); a = 0, the plain expansion, is the fallback.
+    """
+    d, k = XtY.shape
+    a = np.zeros((d, k))
+    scale = float(np.max(np.diag(XtX), initial=0.0))
+    if scale > 0:
+        try:
+            with np.errstate(all="ignore"):
+                solved = np.linalg.solve(XtX + (1e-13 * scale) * np.eye(d), XtY).astype(X.dtype)
+        except np.linalg.LinAlgError:
+            solved = None
+        if solved is not None and np.isfinite(solved).all():
+            a = solved.astype(np.float64)
+    W = a.astype(X.dtype)
+    with np.errstate(all="ignore"):
+        b = (mean_Y - mean_X @ a).astype(X.dtype)
+    if not np.isfinite(b).all():
+        a[...] = 0
+        W[...] = 0
+        b = mean_Y.astype(X.dtype)
+    grad_W, grad_b = np.empty_like(W), np.empty_like(b)
+    loss = _compiled.build.loss_and_grad(X, Y, W, b, grad_W, grad_b, n_threads)
+    n = X.shape[0]
+    c0 = mean_X @ a + b.astype(np.float64) - mean_Y  # b's rounding: sse = centred + n c0^2
+    sse = loss * n * k - n * float(c0 @ c0)
+    if not np.isfinite(sse):  # the residuals overflowed: expand around a = 0 instead
+        return np.zeros((d, k)), yy
+    return a, max(sse, 0.0)
+
+
+def _check_gram_statistics(stats):
+    """Every field of a GramStatistics, against each other: the kernel trusts them all."""
+    if not isinstance(stats, GramStatistics):
+        raise TypeError("stats must come from linreg.kernels.gram_statistics")
+    n = stats.n_samples
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n < 2**62:
+        raise ValueError(f"stats.n_samples must be an integer >= 1, got {n!r}")
+    XtY = stats.XtY
+    if not (isinstance(XtY, np.ndarray) and XtY.ndim == 2 and XtY.shape[0] >= 1
+            and XtY.shape[1] >= 1):
+        raise ValueError("stats.XtY must be a 2-D ndarray of shape (n_features, n_outputs)")
+    d, k = XtY.shape
+    shapes = {"mean_X": (d,), "mean_Y": (k,), "XtX": (d, d), "XtY": (d, k), "ref_W": (d, k),
+              "ref_grad": (d, k)}
+    for name, shape in shapes.items():
+        array = getattr(stats, name)
+        check_param(array, f"stats.{name}", shape, np.float64, contiguous=True)
+        if not all_finite(array):
+            raise ValueError(f"stats.{name} contains NaN or infinity")
+    for name in ("yy", "ref_sse"):
+        value = getattr(stats, name)
+        if not isinstance(value, numbers.Real) or not (np.isfinite(value) and value >= 0):
+            raise ValueError(f"stats.{name} must be a finite number >= 0, got {value!r}")
+    if not isinstance(stats.y_1d, (bool, np.bool_)) or (stats.y_1d and k != 1):
+        raise ValueError("stats.y_1d must be a bool, and True only for one output")
+    return d, k
 
 
 def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
     """`gd_epochs` driven by `gram_statistics(X, Y)` instead of X: O(d^2 k) per epoch.
 
     Same epochs, losses and updates as `gd_epochs(X, Y, ...)` up to rounding (the sums
-    are regrouped), with the same return value and divergence behaviour.
+    are regrouped), with the same return value and divergence behaviour. The loss is
+    never negative (see `gram_statistics`).
 
     Parameters
     ----------
@@ -400,9 +559,7 @@ def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
     W, b : as in `gd_epochs` (float32 or float64, writable, C-contiguous)
     lr, loss_out, early_stop : as in `gd_epochs`
     """
-    if not isinstance(stats, GramStatistics):
-        raise TypeError("stats must come from linreg.kernels.gram_statistics")
-    d, k = stats.XtY.shape
+    d, k = _check_gram_statistics(stats)
     if not isinstance(W, np.ndarray) or W.dtype not in (np.float32, np.float64):
         raise TypeError("W must be a float32 or float64 ndarray")
     check_param(W, "W", (d,) if stats.y_1d else (d, k), W.dtype, writable=True, contiguous=True)
@@ -411,7 +568,8 @@ def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
     lr = check_lr(lr)
     _check_loss_out(loss_out)
     _check_early_stop(early_stop)
-    return _compiled.build.gd_epochs_gram(
-        stats.XtX, stats.XtY, stats.mean_X, stats.mean_Y, stats.yy, stats.n_samples,
-        W.reshape(d, k), b, lr, loss_out, early_stop,
-    )
+
+    def loop(model, settings, state):
+        return _compiled.build.gd_epochs_gram(stats, model, settings, state, loss_out)
+
+    return _run_loop(loop, W, b, lr, early_stop)

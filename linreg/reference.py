@@ -11,6 +11,8 @@ dW = 2/(n k) X^T R and db = 2/(n k) sum_i R_i.
 """
 import numpy as np
 
+from linreg._structs import GramStatistics
+
 __all__ = [
     "loss_and_grad",
     "predict",
@@ -64,13 +66,15 @@ def _step_if_finite(W, b, lr, grad_W, grad_b):
 
 
 def _should_stop(loss, early_stop):
-    """scikit-learn's stopping rule on early_stop = [tol, patience, best, bad epochs]."""
+    """scikit-learn's stopping rule on a `linreg.kernels.new_early_stop` state."""
     if early_stop is None:
         return False
-    tol, patience, best, _ = early_stop
-    early_stop[3] = early_stop[3] + 1 if loss > best - tol else 0
-    early_stop[2] = min(best, loss)
-    return early_stop[3] >= patience
+    tol, patience = early_stop["tol"][0], early_stop["n_iter_no_change"][0]
+    best = early_stop["best_loss"][0]
+    early_stop["bad_epochs"] = early_stop["bad_epochs"][0] + 1 if loss > best - tol else 0
+    early_stop["best_loss"] = min(best, loss)
+    early_stop["stopped"] = early_stop["bad_epochs"][0] >= patience
+    return bool(early_stop["stopped"][0])
 
 
 def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None):
@@ -177,24 +181,29 @@ def _sgd_per_sample_1d(X, y, w, b, lr, rows):
 
 
 def gram_statistics(X, Y):
-    """The centred statistics of (X, Y) in float64; see linreg.kernels.gram_statistics."""
-    from linreg.kernels import GramStatistics
+    """The centred statistics of (X, Y) in float64; see linreg.kernels.gram_statistics.
 
+    The reference point is the least-squares solution (min-norm), in X's dtype.
+    """
     y_1d = Y.ndim == 1
     Y2 = Y.reshape(X.shape[0], -1)
     mean_X = X.mean(axis=0, dtype=np.float64)
     mean_Y = Y2.mean(axis=0, dtype=np.float64)
     Xc = X - mean_X  # float64, a full copy: fine for an oracle
     Yc = Y2 - mean_Y
-    return GramStatistics(X.shape[0], mean_X, mean_Y, Xc.T @ Xc, Xc.T @ Yc,
-                          float(np.vdot(Yc, Yc)), y_1d)
+    XtX, XtY = Xc.T @ Xc, Xc.T @ Yc
+    ref_W = np.linalg.lstsq(XtX, XtY, rcond=None)[0].astype(X.dtype).astype(np.float64)
+    R = Xc @ ref_W - Yc
+    return GramStatistics(X.shape[0], mean_X, mean_Y, XtX, XtY, float(np.vdot(Yc, Yc)), y_1d,
+                          ref_W, XtX @ ref_W - XtY, float(np.vdot(R, R)))
 
 
 def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
     """GD epochs from the statistics; see linreg.kernels.gd_epochs_gram.
 
-    With c0 = W^T mean_X + b - mean_Y: X^T R = XtX W - XtY + n mean_X c0^T,
-    sum_i R_i = n c0, and sum R^2 = tr(W^T (XtX W - XtY)) - tr(W^T XtY) + yy + n |c0|^2.
+    With c0 = W^T mean_X + b - mean_Y and D = W - ref_W: X^T R = XtX D + ref_grad +
+    n mean_X c0^T, sum_i R_i = n c0, and sum R^2 = max(ref_sse + <D, 2 ref_grad + XtX D>,
+    0) + n |c0|^2 (the expansion that does not cancel, see linreg/_kernels/gram.pxi).
     """
     n = stats.n_samples
     W2 = W.reshape(stats.XtY.shape[0], -1)
@@ -204,11 +213,13 @@ def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
     for epoch in range(loss_out.shape[0]):
         Wd = W2.astype(np.float64)
         c0 = Wd.T @ stats.mean_X + b - stats.mean_Y
-        E = stats.XtX @ Wd - stats.XtY
-        sse = np.vdot(Wd, E) - np.vdot(Wd, stats.XtY) + stats.yy + n * np.vdot(c0, c0)
+        D = Wd - stats.ref_W
+        GD = stats.XtX @ D
+        centred = stats.ref_sse + np.vdot(D, 2.0 * stats.ref_grad + GD)
+        sse = max(centred, 0.0) + n * np.vdot(c0, c0)
         loss = sse / nk
         loss_out[epoch] = loss
-        grad_W[...] = ((E + n * np.outer(stats.mean_X, c0)) * (2.0 / nk)).reshape(W.shape)
+        grad_W[...] = ((GD + stats.ref_grad + n * np.outer(stats.mean_X, c0)) * (2.0 / nk)).reshape(W.shape)
         grad_b[...] = n * c0 * (2.0 / nk)
         if not np.isfinite(loss) or not _step_if_finite(W, b, lr, grad_W, grad_b):
             return epoch

@@ -1,7 +1,9 @@
 """The epoch loop shared by the GD and SGD trainers: chunking, logging, callbacks.
 
-The epochs themselves run in compiled code (`gd_epochs`, `sgd_epochs`), which also applies
-the stopping rule, so that stopping is exact, and records the weights for log lines.
+The epochs themselves run in compiled code (through a `linreg.solvers` solver), which also
+applies the stopping rule, so that stopping is exact, and records the weights for log
+lines. The training state says why each call returned (converged, diverged, or all
+epochs done), so a fit stops at the same epoch however its epochs are cut into calls.
 Python only gets control back where it is needed: before a callback, and about every
 `CHUNK_SECONDS` so that Ctrl-C is honoured promptly and log lines appear. Without a
 callback, a fit of tiny data is one call.
@@ -11,6 +13,7 @@ import time
 
 import numpy as np
 
+from linreg._structs import Outcome
 from linreg.exceptions import DivergenceError
 
 __all__ = ["run_epochs", "format_log_line", "CHUNK_SECONDS"]
@@ -38,30 +41,30 @@ def _compact(values):
     return text.replace("\n", "")
 
 
-def run_epochs(run_chunk, n_epochs, lr, *, work_per_epoch, early_stop=None, log_every=0,
-               log_line=None, n_params=0, callback=None):
-    """Run `n_epochs` epochs through `run_chunk`, printing log lines and calling back.
+def run_epochs(solver, model, state, n_epochs, lr, *, log_every=0, log_line=None,
+               callback=None):
+    """Run up to `n_epochs` epochs of `solver`, printing log lines and calling back.
 
     Parameters
     ----------
-    run_chunk : callable(loss_out, snapshots, snapshot_every, first_epoch) -> int
-        Runs len(loss_out) epochs in compiled code, writing each epoch's loss and, every
-        snapshot_every epochs, the parameters into a row of `snapshots`; returns how
-        many epochs completed (a compiled `gd_epochs` / `sgd_epochs` call).
+    solver : a linreg.solvers solver
+        Its ``run(model, state, loss_out, snapshots)`` runs len(loss_out) epochs in
+        compiled code and writes each epoch's loss and, every log_every epochs (the
+        solver's settings.snapshot_every), the parameters into a row of `snapshots`.
+    model : ndarray of shape (slots, n_features + 1, n_outputs)
+        The parameters (see linreg.solvers.new_model), updated in place.
+    state : ndarray of dtype linreg._structs.TRAINING_STATE, shape (1,)
+        The training state, updated in place; its ``outcome`` says why each call
+        returned, so stopping does not depend on how the epochs are cut into calls.
     n_epochs : int
     lr : float
         Only for the message of a DivergenceError.
-    work_per_epoch : int
-        About how many multiply-adds an epoch costs: sizes the first chunk, later ones
-        are sized from measured time.
-    early_stop : ndarray, optional
-        The stopping-rule state passed to the kernels, to tell a stop from a divergence.
     log_every : int
         Print `log_line(epoch, loss, params)` for every log_every-th epoch (0: never),
-        params being that epoch's snapshot row of `n_params` values. Lines are printed
+        params being that epoch's snapshot row of d*k + k values. Lines are printed
         when the chunk holding their epoch returns, at most about CHUNK_SECONDS late.
-    callback : callable(epoch, loss) -> bool, optional
-        Called after every epoch; returning True stops training.
+    callback : callable(epoch, losses) -> bool, optional
+        Called after every epoch with the losses so far; returning True stops training.
 
     Returns
     -------
@@ -75,32 +78,33 @@ def run_epochs(run_chunk, n_epochs, lr, *, work_per_epoch, early_stop=None, log_
         losses of the epochs completed before it.
     """
     losses = np.empty(n_epochs)
+    n_params = model.shape[1] * model.shape[2]
     done = 0
     # A first guess of CHUNK_SECONDS' worth of epochs at a pessimistic 10 ns per
     # multiply-add; measured times take over after the first chunk.
-    chunk = max(1, int(CHUNK_SECONDS / (10e-9 * max(work_per_epoch, 1))))
+    chunk = max(1, int(CHUNK_SECONDS / (10e-9 * max(solver.work_per_epoch, 1))))
     snapshots = None
     while done < n_epochs:
         size = min(n_epochs - done, 1 if callback is not None else chunk)
         if log_every:
             snapshots = np.empty(((done + size) // log_every - done // log_every, n_params))
         start = time.perf_counter()
-        completed = run_chunk(losses[done : done + size], snapshots, log_every, done)
+        completed = solver.run(model, state, losses[done : done + size], snapshots)
         elapsed = time.perf_counter() - start
         first_logged = (done // log_every + 1) * log_every if log_every else 0
         done += completed
         if log_every:
             for row, epoch in enumerate(range(first_logged, done + 1, log_every)):
                 print(log_line(epoch, losses[epoch - 1], snapshots[row]), flush=True)
-        stopped = completed < size
-        if stopped and (early_stop is None or early_stop[3] < early_stop[1]):
+        outcome = int(state["outcome"][0])
+        if outcome == Outcome.DIVERGED:
             error = DivergenceError(done + 1, lr)
-            error.losses = losses[:done]
+            error.losses = losses[:done].copy()
             raise error
-        if callback is not None and callback(done, float(losses[done - 1])):
-            stopped = True
-        if stopped:
+        if outcome == Outcome.CONVERGED:
             break
-        per_epoch = elapsed / completed
+        if callback is not None and callback(done, losses[:done]):
+            break
+        per_epoch = elapsed / max(completed, 1)
         chunk = max(1, int(CHUNK_SECONDS / per_epoch)) if per_epoch > 0 else n_epochs
     return losses[:done]

@@ -18,7 +18,7 @@ from _helpers import IMPLS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXTENSION_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
-KERNEL_FUNCTIONS = ["loss_and_grad", "predict", "gd_epochs", "sgd_epoch", "all_finite"]
+KERNEL_FUNCTIONS = ["loss_and_grad", "predict", "gd_epochs", "sgd_epochs", "gd_epochs_gram", "all_finite"]
 
 
 def test_kernels_come_from_a_compiled_module(impl):

@@ -6,7 +6,7 @@ Every kind of training the estimators do is run on X and y, including the fits t
 and the snapshots before and after must be equal.
 
 The kernels write only where they are documented to: `loss_and_grad` into grad_W and
-grad_b, `predict` into out, the trainers into W, b (and loss_out, early_stop[2:], order
+grad_b, `predict` into out, the trainers into W, b (and loss_out, early_stop's state, order
 and rng_state when shuffling). Every output buffer sits between guard values in a larger
 array, so a write one element too far is seen as well.
 """
@@ -305,8 +305,10 @@ def test_gd_epochs_writes_only_w_b_loss_out_and_the_stopping_state(impl, dtype, 
     assert_guards(whole_b, "b")
     assert_guards(whole_loss, "loss_out")
     if early:
-        assert early_stop[0] == 1e30 and early_stop[1] == 2  # the settings are kept
-        assert early_stop[3] == 2 and early_stop[2] == loss_out[:3].min()
+        # the settings are kept
+        assert early_stop["tol"][0] == 1e30 and early_stop["n_iter_no_change"][0] == 2
+        assert early_stop["bad_epochs"][0] == 2 and early_stop["best_loss"][0] == loss_out[:3].min()
+        assert early_stop["stopped"][0]
     assert snapshot(X) == before["X"] and snapshot(Y) == before["Y"]
 
 

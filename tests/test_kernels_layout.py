@@ -187,7 +187,7 @@ def test_c_contiguous_x_is_not_copied(recorder, dtype, k):
         "gd_epochs",
         "loss_and_grad",
         "predict",
-        "sgd_epoch",
+        "sgd_epochs",
     ]
     for name, args in calls:
         passed_X, *rest = args
@@ -199,12 +199,11 @@ def test_c_contiguous_x_is_not_copied(recorder, dtype, k):
         # gd_epochs' float64 loss_out.
         assert passed_X.dtype == dtype, name
         arrays = [a for a in rest if isinstance(a, np.ndarray)]
-        if name == "gd_epochs":
-            assert arrays[-1].dtype == np.float64
-            arrays = arrays[:-1]
-        if name == "sgd_epoch":
-            assert arrays[-1].dtype == np.intp  # the order
-            arrays = arrays[:-1]
+        if name in ("gd_epochs", "sgd_epochs"):
+            # (Y, model, state, [order,] loss_out): the training state, the order and
+            # the float64 loss_out are not in X's dtype.
+            assert arrays[-1].dtype == np.float64 and arrays[2].dtype.fields is not None
+            arrays = arrays[:2]
         assert arrays and all(a.dtype == dtype for a in arrays), name
         if name != "predict":
             # Y of X's dtype is not copied either (only reshaped to 2-D).
@@ -213,11 +212,14 @@ def test_c_contiguous_x_is_not_copied(recorder, dtype, k):
     assert results["predict"].dtype == dtype
     assert results["gd_W"].dtype == dtype and results["sgd1_W"].dtype == dtype
 
-    # The parameters updated in place are the caller's arrays (shared memory, not copies).
+    # The parameters are updated in the caller's arrays: the training loop's model
+    # (W, then b as its last row) ends equal to them.
     W_gd, b_gd = np.array(W), np.array(b)
     kernels.gd_epochs(X, Y, W_gd, b_gd, 0.01, np.empty(2))
-    args = recorder.calls[-1][1]
-    assert np.shares_memory(args[2], W_gd) and args[3] is b_gd
+    model = recorder.calls[-1][1][2]
+    assert not np.array_equal(W_gd, W)
+    np.testing.assert_array_equal(model[0, :-1].reshape(W_gd.shape), W_gd)
+    np.testing.assert_array_equal(model[0, -1], b_gd)
 
     # And the results are right.
     gW, gb = np.empty_like(W), np.empty_like(b)

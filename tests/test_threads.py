@@ -270,7 +270,9 @@ class PublishingKernels:
             return target
 
         def published(*args):
-            loss_out = args[5]
+            # gd_epochs(X, Y, model, settings, state, loss_out, ...),
+            # sgd_epochs(X, Y, model, settings, state, order, loss_out, ...)
+            loss_out = args[5] if name == "gd_epochs" else args[6]
             loss_out[...] = SENTINEL
             self.loss_outs.append(loss_out)
             return target(*args)

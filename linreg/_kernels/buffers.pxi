@@ -1,0 +1,103 @@
+# Work buffers of one kernel call: the model's weights laid out by output, the gradient
+# sums, and the partial sums of the chunks that threads fill. All are O(d k) (the chunk
+# sums O(chunks d k)), allocated per call, never X-sized.
+
+cdef struct WorkBuffers:
+    double* w_by_output        # (k, d): W transposed, in double
+    float* w_by_output_f32     # (k, d): the same in float32 (read for float32 data only)
+    double* grad_by_output     # (k, d): sum over rows of r_i x_i, transposed
+    double* grad_bias          # (k,): sum over rows of r_i
+    double* bias               # (k,)
+    Py_ssize_t n_chunks        # chunks of a pass over all rows (see MIN_CHUNK_ROWS)
+    double* chunk_sums         # per chunk: grad_by_output, grad_bias, sse; NULL for one chunk
+    Py_ssize_t chunk_stride    # doubles from one chunk's sums to the next (whole lines)
+    void* chunk_block          # what to free for chunk_sums
+
+
+cdef inline Py_ssize_t _whole_lines(Py_ssize_t n_doubles) noexcept nogil:
+    """n_doubles rounded up to whole 64-byte cache lines (8 doubles)."""
+    return (n_doubles + 7) // 8 * 8
+
+
+cdef double* _alloc_lines(Py_ssize_t n_doubles, void** block) noexcept nogil:
+    """Room for n_doubles starting on a cache line; free(block[0]) releases it.
+
+    Threads write their chunks' partial sums side by side: if two chunks shared a cache
+    line, the line would bounce between the cores on every update (a 2-thread float32
+    pass ran slower than 1 thread, depending on where malloc had put the sums).
+    """
+    block[0] = malloc(n_doubles * sizeof(double) + 64)
+    if block[0] == NULL:
+        return NULL
+    return <double*> ((<size_t> block[0] + 63) & ~(<size_t> 63))
+
+
+cdef int _work_alloc(WorkBuffers* work, Py_ssize_t d, Py_ssize_t k, Py_ssize_t n_rows=0) except -1:
+    """Buffers for a problem with d features and k outputs; chunk buffers for n_rows."""
+    cdef double* block = <double*> malloc((2 * d * k + 2 * k) * sizeof(double))
+    cdef float* block32 = <float*> malloc(d * k * sizeof(float))
+    work.chunk_stride = _whole_lines(d * k + k + 1)
+    work.n_chunks = _n_chunks(n_rows, d, work.chunk_stride)
+    work.chunk_sums = NULL
+    work.chunk_block = NULL
+    if work.n_chunks > 1:
+        work.chunk_sums = _alloc_lines(work.n_chunks * work.chunk_stride, &work.chunk_block)
+    if block == NULL or block32 == NULL or (work.n_chunks > 1 and work.chunk_sums == NULL):
+        free(block)
+        free(block32)
+        free(work.chunk_block)
+        raise MemoryError()
+    work.w_by_output = block
+    work.grad_by_output = block + d * k
+    work.grad_bias = block + 2 * d * k  # right after grad_by_output: summed as one run
+    work.bias = block + 2 * d * k + k
+    work.w_by_output_f32 = block32
+    return 0
+
+
+cdef inline void _work_free(WorkBuffers* work) noexcept nogil:
+    free(work.w_by_output)
+    free(work.w_by_output_f32)
+    free(work.chunk_block)
+
+
+cdef void _load_params(const floating[:, :] W, const floating[:] b, WorkBuffers* work) noexcept nogil:
+    cdef Py_ssize_t d = W.shape[0], k = W.shape[1], j, o
+    for o in range(k):
+        for j in range(d):
+            work.w_by_output[o * d + j] = W[j, o]
+            work.w_by_output_f32[o * d + j] = <float> W[j, o]
+        work.bias[o] = b[o]
+
+
+cdef void _restore_params(floating[:, ::1] W, floating[::1] b, const WorkBuffers* work) noexcept nogil:
+    """W, b = the values `_load_params` put in work (exact: W's dtype fits in double)."""
+    cdef Py_ssize_t d = W.shape[0], k = W.shape[1], j, o
+    for o in range(k):
+        for j in range(d):
+            W[j, o] = <floating> work.w_by_output[o * d + j]
+        b[o] = <floating> work.bias[o]
+
+
+cdef inline void _zero_grad(WorkBuffers* work, Py_ssize_t d, Py_ssize_t k) noexcept nogil:
+    memset(work.grad_by_output, 0, d * k * sizeof(double))
+    memset(work.grad_bias, 0, k * sizeof(double))
+
+
+cdef inline const floating* _weights(const floating* x, const WorkBuffers* work, Py_ssize_t o, Py_ssize_t d) noexcept nogil:
+    """Output o's weights in the dtype of x (whose only role is to pick the dtype)."""
+    if floating is float:
+        return work.w_by_output_f32 + o * d
+    else:
+        return work.w_by_output + o * d
+
+
+cdef bint _params_finite(const floating[:, ::1] W, const floating[::1] b) noexcept nogil:
+    cdef Py_ssize_t j, o
+    cdef bint finite = True
+    for j in range(W.shape[0]):
+        for o in range(W.shape[1]):
+            finite &= isfinite(W[j, o])
+    for o in range(b.shape[0]):
+        finite &= isfinite(b[o])
+    return finite

@@ -1,0 +1,287 @@
+# The entry points Python calls (through linreg.kernels, or linreg.solvers for trusted
+# data). Unchecked: every argument must already be what it says, see linreg/kernels.py.
+# Each takes at most 8 parameters: settings travel as one struct (a dict from
+# linreg._structs), the training state as a structured array updated in place.
+
+
+def openmp_max_threads():
+    """OpenMP's default team size (OMP_NUM_THREADS or the cores); 1 in a serial build."""
+    return linreg_max_threads()
+
+
+def built_with_openmp():
+    """True when these kernels were compiled with OpenMP."""
+    return bool(linreg_has_openmp())
+
+
+def cpu_has_avx2_fma():
+    """True when this CPU (and OS) can run the AVX2+FMA build of these kernels."""
+    return bool(linreg_cpu_has_avx2_fma())
+
+
+def all_finite(const floating[:, ::1] A):
+    """True when no entry of the C-contiguous 2-D array A is NaN or infinite."""
+    cdef Py_ssize_t n = A.shape[0], d = A.shape[1], i, j
+    cdef const floating* a
+    cdef floating largest = FLT_MAX if floating is float else DBL_MAX
+    cdef int bad = 0
+    with nogil:
+        for i in range(n):
+            a = &A[i, 0]
+            # |x| <= largest is false for NaN and +-inf. Unlike x * 0 or x - x, which
+            # -fassociative-math lets gcc fold to 0, a comparison cannot be folded away;
+            # or-ing it over a row vectorizes, where an early exit per element would not.
+            for j in range(d):
+                bad |= not (fabs(a[j]) <= largest)
+            if bad:
+                break
+    return not bad
+
+
+def shuffle(Py_ssize_t[::1] order, uint64_t[::1] rng_state):
+    """Shuffle `order` in place as `sgd_epochs` does at the start of an epoch."""
+    with nogil:
+        _shuffle(&order[0], order.shape[0], &rng_state[0])
+
+
+def loss_and_grad(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    const floating[:, :] W,
+    const floating[:] b,
+    floating[:, :] grad_W,
+    floating[:] grad_b,
+    int n_threads=1,
+):
+    """Fused forward pass, MSE loss and gradients in one pass over X; see linreg.kernels."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1], j, o
+    cdef double sse, scale = 2.0 / (<double> n * k)
+    cdef WorkBuffers work
+    _work_alloc(&work, d, k, n)
+    n_threads = _threads_for(n, d, n_threads)
+    with nogil:
+        _load_params(W, b, &work)
+        sse = _pass_over_rows(X, Y, &work, n_threads)
+        for o in range(k):
+            for j in range(d):
+                grad_W[j, o] = <floating> (scale * work.grad_by_output[o * d + j])
+            grad_b[o] = <floating> (scale * work.grad_bias[o])
+        _release_threads(work.n_chunks, n_threads)
+        _work_free(&work)
+    return sse / (<double> n * k)
+
+
+def predict(
+    const floating[:, ::1] X,
+    const floating[:, :] W,
+    const floating[:] b,
+    floating[:, :] out,
+    int n_threads=1,
+):
+    """out = X W + b, the same sums as the residuals of `loss_and_grad`; see linreg.kernels."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = W.shape[1], c, n_chunks
+    cdef WorkBuffers work
+    _work_alloc(&work, d, k)
+    n_chunks = _n_chunks(n, d, 1)
+    n_threads = _threads_for(n, d, n_threads)
+    with nogil:
+        _load_params(W, b, &work)
+        if n_chunks == 1:
+            _predict_rows(X, out, &work, 0, n)
+        else:
+            for c in prange(n_chunks, num_threads=n_threads, schedule="static"):
+                _predict_rows(X, out, &work, c * n // n_chunks, (c + 1) * n // n_chunks)
+            _release_threads(n_chunks, n_threads)
+        _work_free(&work)
+
+
+def gram_statistics(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    double[::1] mean_X,
+    double[::1] mean_Y,
+    double[:, ::1] XtX,
+    double[:, ::1] XtY,
+    int n_threads=1,
+):
+    """Centred statistics of (X, Y) for `gd_epochs_gram`, in double; returns yy.
+
+    Two passes over X: the means, then the centred products (lower triangle, mirrored).
+    Chunked like `_pass_over_rows`, so the thread count does not change the result.
+    Ctrl-C is obeyed within about INTERRUPT_CHECK_WORK multiply-adds.
+    """
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1], c, i, j, o
+    # Per chunk, on whole cache lines (see _alloc_lines): sums of X's and Y's columns;
+    # G (d*d), C (d*k) and yy; scratch for four centred rows.
+    cdef Py_ssize_t stride_means = _whole_lines(d + k), at_yy = d * d + d * k
+    cdef Py_ssize_t stride = _whole_lines(at_yy + 1), stride_scratch = _whole_lines(4 * (d + k))
+    cdef Py_ssize_t n_chunks = _n_chunks(n, d, stride)
+    cdef Py_ssize_t n_mean_chunks = _n_chunks(n, d, stride_means)
+    cdef void* sums_block = NULL
+    cdef void* stats_block = NULL
+    cdef void* scratch_block = NULL
+    cdef double* sums = _alloc_lines(n_mean_chunks * stride_means, &sums_block)
+    cdef double* stats = _alloc_lines(n_chunks * stride, &stats_block)
+    cdef double* scratch = _alloc_lines(n_chunks * stride_scratch, &scratch_block)
+    cdef double* part
+    cdef double yy = 0.0
+    cdef int interrupted = 0
+    if sums == NULL or stats == NULL or scratch == NULL:
+        free(sums_block); free(stats_block); free(scratch_block)
+        raise MemoryError()
+    n_threads = _threads_for(n, d, n_threads)
+    with nogil:
+        for c in prange(n_mean_chunks, num_threads=n_threads, schedule="static"):
+            part = sums + c * stride_means
+            memset(part, 0, (d + k) * sizeof(double))
+            for i in range(c * n // n_mean_chunks, (c + 1) * n // n_mean_chunks):
+                for j in range(d):
+                    part[j] += X[i, j]
+                for o in range(k):
+                    part[d + o] += Y[i, o]
+        memset(&mean_X[0], 0, d * sizeof(double))
+        memset(&mean_Y[0], 0, k * sizeof(double))
+        for c in range(n_mean_chunks):
+            for j in range(d):
+                mean_X[j] += sums[c * stride_means + j]
+            for o in range(k):
+                mean_Y[o] += sums[c * stride_means + d + o]
+        for j in range(d):
+            mean_X[j] /= n
+        for o in range(k):
+            mean_Y[o] /= n
+        for c in prange(n_chunks, num_threads=n_threads, schedule="dynamic"):
+            part = stats + c * stride
+            memset(part, 0, (at_yy + 1) * sizeof(double))
+            _gram_chunk(X, Y, &mean_X[0], &mean_Y[0], c * n // n_chunks, (c + 1) * n // n_chunks,
+                        part, part + d * d, part + at_yy, scratch + c * stride_scratch,
+                        &interrupted, threadid() == 0)
+        if not interrupted:
+            memset(&XtX[0, 0], 0, d * d * sizeof(double))
+            memset(&XtY[0, 0], 0, d * k * sizeof(double))
+            for c in range(n_chunks):
+                part = stats + c * stride
+                for j in range(d):
+                    for i in range(j + 1):
+                        XtX[j, i] += part[j * d + i]
+                    for o in range(k):
+                        XtY[j, o] += part[d * d + j * k + o]
+                yy += part[at_yy]
+            for j in range(d):
+                for i in range(j):
+                    XtX[i, j] = XtX[j, i]
+        _release_threads(n_chunks if n_chunks > n_mean_chunks else n_mean_chunks, n_threads)
+        free(sums_block); free(stats_block); free(scratch_block)
+    if interrupted:
+        _raise_pending()
+    return yy
+
+
+cdef inline void _check_outcome(const TrainingState* state) except *:
+    if state.outcome == OUTCOME_INTERRUPTED:
+        _raise_pending()
+
+
+def gd_epochs(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    floating[:, :, ::1] model,
+    Settings settings,
+    TrainingState[::1] state,
+    double[::1] loss_out,
+    double[:, ::1] snapshots=None,
+):
+    """Up to len(loss_out) full-batch GD epochs in place; returns the epochs completed.
+
+    model[0, :d] is W (d, k) and model[0, d] is b (k,); later slots hold optimizer
+    buffers. Why it returned is in state[0].outcome (see Outcome).
+    """
+    cdef Py_ssize_t d = X.shape[1], completed
+    cdef floating[:, ::1] W = model[0, :d]
+    cdef floating[::1] b = model[0, d]
+    cdef WorkBuffers work
+    _work_alloc(&work, d, Y.shape[1], X.shape[0])
+    with nogil:
+        completed = _gd_loop(X, Y, NULL, W, b, &settings, &state[0], loss_out, snapshots, &work)
+        _work_free(&work)
+    return completed
+
+
+def gd_epochs_gram(
+    stats,
+    floating[:, :, ::1] model,
+    Settings settings,
+    TrainingState[::1] state,
+    double[::1] loss_out,
+    double[:, ::1] snapshots=None,
+):
+    """`gd_epochs` from a linreg._structs.GramStatistics, O(d^2 k) per epoch."""
+    cdef const double[:, ::1] XtX = stats.XtX
+    cdef const double[:, ::1] XtY = stats.XtY
+    cdef const double[::1] mean_X = stats.mean_X
+    cdef const double[::1] mean_Y = stats.mean_Y
+    cdef const double[:, ::1] ref_W = stats.ref_W
+    cdef const double[:, ::1] ref_grad = stats.ref_grad
+    cdef Py_ssize_t d = XtY.shape[0], k = XtY.shape[1], j, o, completed
+    cdef floating[:, ::1] W = model[0, :d]
+    cdef floating[::1] b = model[0, d]
+    cdef GramView gram
+    cdef WorkBuffers work
+    cdef double* by_output = <double*> malloc(2 * d * k * sizeof(double) + 1)
+    if by_output == NULL:
+        raise MemoryError()
+    gram.XtX = &XtX[0, 0]
+    gram.XtY = &XtY[0, 0]
+    gram.mean_X = &mean_X[0]
+    gram.mean_Y = &mean_Y[0]
+    gram.ref_by_output = by_output
+    gram.ref_grad_by_output = by_output + d * k
+    for o in range(k):
+        for j in range(d):
+            gram.ref_by_output[o * d + j] = ref_W[j, o]
+            gram.ref_grad_by_output[o * d + j] = ref_grad[j, o]
+    gram.ref_sse = stats.ref_sse
+    gram.n = <double> stats.n_samples
+    try:
+        _work_alloc(&work, d, k)
+    except MemoryError:
+        free(by_output)
+        raise
+    with nogil:
+        completed = _gd_loop[floating](None, None, &gram, W, b, &settings, &state[0], loss_out,
+                                       snapshots, &work)
+        _work_free(&work)
+        free(by_output)
+    return completed
+
+
+def sgd_epochs(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    floating[:, :, ::1] model,
+    Settings settings,
+    TrainingState[::1] state,
+    const Py_ssize_t[::1] order,
+    double[::1] loss_out,
+    double[:, ::1] snapshots=None,
+):
+    """Up to len(loss_out) SGD epochs in place over the rows in `order` (None: all, in
+    their order); returns the epochs completed, and why in state[0].outcome.
+
+    With settings.shuffle each epoch first shuffles `order` in place with the generator
+    state[0].rng. `order` is declared const so that a read-only order works without
+    shuffling; linreg.kernels has checked that it is writable when shuffled.
+    """
+    cdef Py_ssize_t d = X.shape[1], completed
+    cdef Py_ssize_t m = X.shape[0] if order is None else order.shape[0]
+    cdef Py_ssize_t* rows = NULL if order is None else <Py_ssize_t*> &order[0]
+    cdef floating[:, ::1] W = model[0, :d]
+    cdef floating[::1] b = model[0, d]
+    cdef WorkBuffers work
+    _work_alloc(&work, d, Y.shape[1])
+    with nogil:
+        completed = _sgd_loop(X, Y, W, b, &settings, &state[0], rows, m, loss_out, snapshots,
+                              &work)
+        _work_free(&work)
+    _check_outcome(&state[0])
+    return completed

@@ -1,0 +1,16 @@
+# Compiled kernels of linreg, in the order they build on each other. Included whole by
+# `_kernels_generic.pyx` and `_kernels_avx2.pyx`, so that hot helpers inline across
+# files. The design note is README.md in this folder.
+
+from cython cimport floating
+
+include "platform.pxi"
+include "buffers.pxi"
+include "dot.pxi"
+include "rows.pxi"
+include "step.pxi"
+include "stopping.pxi"
+include "random.pxi"
+include "gram.pxi"
+include "loops.pxi"
+include "entry.pxi"

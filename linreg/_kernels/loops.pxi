@@ -1,0 +1,200 @@
+# The training loops: epochs run here so that no Python runs per epoch or per sample.
+#
+# They never leave non-finite parameters behind: a GD or mini-batch step whose loss or
+# new parameters are not finite is not applied, and a per-sample SGD epoch that ends
+# with non-finite parameters (or is interrupted) is rolled back to its start, W, b and
+# the training state alike. Why a loop returned is in state.outcome, never left to be inferred.
+
+
+cdef Py_ssize_t _gd_loop(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    const GramView* gram,
+    floating[:, ::1] W,
+    floating[::1] b,
+    const Settings* settings,
+    TrainingState* state,
+    double[::1] loss_out,
+    double[:, ::1] snapshots,
+    WorkBuffers* work,
+) noexcept nogil:
+    """GD epochs, the sums from a pass over X, or from `gram` when it is not NULL.
+
+    Returns the number of epochs completed by this call.
+    """
+    cdef Py_ssize_t d = W.shape[0], k = W.shape[1], epoch
+    cdef int64_t first_epoch = state.epoch
+    cdef double nk = (gram.n if gram != NULL else <double> X.shape[0]) * k
+    cdef double loss
+    cdef int n_threads = _threads_for(X.shape[0], X.shape[1], settings.n_threads) if gram == NULL else 1
+    state.outcome = OUTCOME_RUNNING
+    _load_params[floating](W, b, work)
+    for epoch in range(loss_out.shape[0]):
+        if gram != NULL:
+            loss = _gram_pass(gram, d, k, work) / nk
+        else:
+            loss = _pass_over_rows(X, Y, work, n_threads) / nk
+        loss_out[epoch] = loss
+        if not isfinite(loss) or not _take_step(W, b, work, 2.0 / nk, &settings.step, state):
+            state.outcome = OUTCOME_DIVERGED
+            break
+        if _end_epoch(loss, &settings.stop, state):
+            _snapshot[floating](W, b, snapshots, settings.snapshot_every, first_epoch, state.epoch)
+            break
+        _snapshot[floating](W, b, snapshots, settings.snapshot_every, first_epoch, state.epoch)
+    if gram == NULL:
+        _release_threads(work.n_chunks, n_threads)
+    return state.epoch - first_epoch
+
+
+cdef double _sgd_per_sample(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    floating[:, ::1] W,
+    floating[::1] b,
+    const Py_ssize_t* rows,
+    Py_ssize_t m,
+    double* r,
+    const StepRule* rule,
+    TrainingState* state,
+) noexcept nogil:
+    """One update per sample, in place; returns the summed squared residuals.
+
+    `r` is scratch for k residuals. Returns a non-finite value, without applying that
+    update, at the first sample whose residual is not finite; NaN with outcome
+    INTERRUPTED when Ctrl-C was pressed.
+    """
+    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], t, i, j, o
+    cdef const floating* x
+    cdef floating* w = &W[0, 0]
+    cdef double s, sse = 0.0
+    # A sample's loss is the mean over its k outputs, so its gradient carries 2/k.
+    cdef double grad_scale = 2.0 / k
+    cdef Py_ssize_t look_every = INTERRUPT_CHECK_WORK // (d * k + 1) + 1, until_look = look_every
+    for t in range(m):
+        i = rows[t] if rows != NULL else t
+        x = &X[i, 0]
+        # Rows in a shuffled order are cache misses the hardware prefetcher cannot
+        # predict; ask for them ahead (natural order needs no help).
+        if rows != NULL and t + PREFETCH_AHEAD < m:
+            _prefetch_row(&X[rows[t + PREFETCH_AHEAD], 0], d * sizeof(floating))
+            LINREG_PREFETCH(&Y[rows[t + PREFETCH_AHEAD], 0])
+        until_look -= 1
+        if until_look == 0:
+            until_look = look_every
+            if _interrupt_requested():
+                state.outcome = OUTCOME_INTERRUPTED
+                return NAN
+        if k == 1:
+            s = _dot_short_chain(x, w, d) + b[0] - Y[i, 0]
+            if not isfinite(s):
+                return s
+            sse += s * s
+            _sample_step(w, &b[0], x, s, d, grad_scale, rule, state)
+        else:
+            for o in range(k):
+                r[o] = b[o] - Y[i, o]
+            for j in range(d):
+                for o in range(k):
+                    r[o] = r[o] + x[j] * w[j * k + o]
+            s = 0.0
+            for o in range(k):
+                s += r[o] * r[o]
+            if not isfinite(s):
+                return s
+            sse += s
+            _sample_step_multi(w, &b[0], x, r, d, k, grad_scale, rule, state)
+    return sse
+
+
+cdef double _sgd_mini_batch(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    floating[:, ::1] W,
+    floating[::1] b,
+    const Py_ssize_t* rows,
+    Py_ssize_t m,
+    WorkBuffers* work,
+    const StepRule* rule,
+    TrainingState* state,
+) noexcept nogil:
+    """One update per batch of rows, in place; returns the summed squared residuals.
+
+    A batch whose loss or step is not finite is not applied, and the pass stops there;
+    NaN with outcome INTERRUPTED when Ctrl-C was pressed.
+    """
+    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], start = 0, stop
+    cdef Py_ssize_t batch_size = rule.batch_size
+    cdef int64_t work_done = 0
+    cdef double batch_sse, sse = 0.0
+    _load_params[floating](W, b, work)
+    while start < m:
+        stop = start + batch_size if start + batch_size < m else m
+        _zero_grad(work, d, k)
+        batch_sse = _accumulate_rows(X, Y, rows, start, stop, work, work.grad_by_output,
+                                     work.grad_bias)
+        if not isfinite(batch_sse):
+            return batch_sse
+        sse += batch_sse
+        if not _take_step(W, b, work, 2.0 / (<double> (stop - start) * k), rule, state):
+            return INFINITY
+        work_done += (stop - start) * d * k
+        start = stop
+        if work_done >= INTERRUPT_CHECK_WORK:
+            work_done = 0
+            if start < m and _interrupt_requested():
+                state.outcome = OUTCOME_INTERRUPTED
+                return NAN
+    return sse
+
+
+cdef Py_ssize_t _sgd_loop(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    floating[:, ::1] W,
+    floating[::1] b,
+    const Settings* settings,
+    TrainingState* state,
+    Py_ssize_t* rows,
+    Py_ssize_t m,
+    double[::1] loss_out,
+    double[:, ::1] snapshots,
+    WorkBuffers* work,
+) noexcept nogil:
+    """SGD epochs over the m rows listed in `rows` (NULL: 0..m-1), shuffled at the start
+    of every epoch when settings.shuffle. Returns the epochs completed by this call."""
+    cdef Py_ssize_t epoch
+    cdef int64_t first_epoch = state.epoch
+    cdef TrainingState at_start
+    cdef double sse, loss
+    state.outcome = OUTCOME_RUNNING
+    for epoch in range(loss_out.shape[0]):
+        if settings.shuffle and rows != NULL:
+            _shuffle(rows, m, &state.rng)
+        at_start = state[0]
+        if settings.step.batch_size == 1:
+            # The epoch's starting point, to roll back to: per-sample updates are not
+            # checked one by one (that would cost a second pass over the weights).
+            _load_params[floating](W, b, work)
+            # work.grad_bias has room for k doubles: the per-sample residuals.
+            sse = _sgd_per_sample(X, Y, W, b, rows, m, work.grad_bias, &settings.step, state)
+            if state.outcome == OUTCOME_INTERRUPTED or not _params_finite(W, b):
+                _restore_params(W, b, work)
+                at_start.outcome = state.outcome
+                state[0] = at_start
+                if state.outcome != OUTCOME_INTERRUPTED:
+                    sse = INFINITY
+        else:
+            sse = _sgd_mini_batch(X, Y, W, b, rows, m, work, &settings.step, state)
+        loss = sse / (<double> m * Y.shape[1])
+        loss_out[epoch] = loss
+        if state.outcome == OUTCOME_INTERRUPTED:
+            break
+        if not isfinite(loss):
+            state.outcome = OUTCOME_DIVERGED
+            break
+        if _end_epoch(loss, &settings.stop, state):
+            _snapshot[floating](W, b, snapshots, settings.snapshot_every, first_epoch, state.epoch)
+            break
+        _snapshot[floating](W, b, snapshots, settings.snapshot_every, first_epoch, state.epoch)
+    return state.epoch - first_epoch

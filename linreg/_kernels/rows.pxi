@@ -1,0 +1,119 @@
+# Passes over rows of X: the residual sums that make a gradient, and predictions.
+#
+# Everything is built on one primitive, `_accumulate_rows`: for a run of rows of X it
+# computes the residuals and adds r_i x_i into a gradient accumulator, so X is read from
+# memory exactly once per pass. Rows are taken four at a time: the four dot products run
+# side by side (their latencies overlap instead of chaining), and the four rank-one
+# updates of the gradient are summed before they touch the accumulator, so it is loaded
+# and stored once per four rows. The four rows stay in L1 between the two uses.
+
+
+cdef double _accumulate_rows(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    const Py_ssize_t* rows,
+    Py_ssize_t start,
+    Py_ssize_t stop,
+    const WorkBuffers* work,
+    double* grad_by_output,
+    double* grad_bias,
+) noexcept nogil:
+    """Add sum_i r_i x_i into grad_by_output (k, d) and sum_i r_i into grad_bias (k,);
+    return sum_i |r_i|^2.
+
+    The rows are rows[start:stop] when `rows` is not NULL, else start..stop-1. The
+    weights are read from `work`, which is not written, so threads may share it.
+    """
+    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1]
+    cdef Py_ssize_t t = start, j, o, i0, i1, i2, i3
+    cdef const floating* x0
+    cdef const floating* x1
+    cdef const floating* x2
+    cdef const floating* x3
+    cdef double* g
+    cdef double s[4]
+    cdef double r0, r1, r2, r3
+    cdef double sse = 0.0
+    while t + 4 <= stop:
+        if rows != NULL:
+            i0 = rows[t]; i1 = rows[t + 1]; i2 = rows[t + 2]; i3 = rows[t + 3]
+        else:
+            i0 = t; i1 = t + 1; i2 = t + 2; i3 = t + 3
+        x0 = &X[i0, 0]; x1 = &X[i1, 0]; x2 = &X[i2, 0]; x3 = &X[i3, 0]
+        for o in range(k):
+            _dot4(x0, x1, x2, x3, _weights(x0, work, o, d), d, s)
+            r0 = s[0] + work.bias[o] - Y[i0, o]
+            r1 = s[1] + work.bias[o] - Y[i1, o]
+            r2 = s[2] + work.bias[o] - Y[i2, o]
+            r3 = s[3] + work.bias[o] - Y[i3, o]
+            sse += (r0 * r0 + r1 * r1) + (r2 * r2 + r3 * r3)
+            grad_bias[o] += (r0 + r1) + (r2 + r3)
+            _add_rank4(grad_by_output + o * d, x0, x1, x2, x3, r0, r1, r2, r3, d)
+        t += 4
+    while t < stop:
+        i0 = rows[t] if rows != NULL else t
+        x0 = &X[i0, 0]
+        for o in range(k):
+            r0 = _dot(x0, _weights(x0, work, o, d), d) + work.bias[o] - Y[i0, o]
+            sse += r0 * r0
+            grad_bias[o] += r0
+            g = grad_by_output + o * d
+            for j in range(d):
+                g[j] = g[j] + r0 * x0[j]
+        t += 1
+    return sse
+
+
+cdef double _pass_over_rows(
+    const floating[:, ::1] X, const floating[:, :] Y, WorkBuffers* work, int n_threads
+) noexcept nogil:
+    """Residual sums over all rows into work.grad_by_output and work.grad_bias; returns
+    the SSE.
+
+    With several chunks (large n), threads take chunks; each chunk sums into its own
+    buffer and the buffers are added in chunk order, so the thread count does not
+    change a single bit of the result.
+    """
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1]
+    cdef Py_ssize_t n_chunks = work.n_chunks, stride = work.chunk_stride, c, j
+    cdef Py_ssize_t at_sse = d * k + k  # grad_by_output (d*k), then grad_bias (k), then the SSE
+    cdef double* sums
+    cdef double sse = 0.0
+    _zero_grad(work, d, k)
+    if n_chunks == 1:
+        return _accumulate_rows(X, Y, NULL, 0, n, work, work.grad_by_output, work.grad_bias)
+    for c in prange(n_chunks, num_threads=n_threads, schedule="dynamic", nogil=True):
+        sums = work.chunk_sums + c * stride
+        memset(sums, 0, at_sse * sizeof(double))
+        sums[at_sse] = _accumulate_rows(
+            X, Y, NULL, c * n // n_chunks, (c + 1) * n // n_chunks, work, sums, sums + d * k
+        )
+    for c in range(n_chunks):
+        sums = work.chunk_sums + c * stride
+        for j in range(at_sse):
+            work.grad_by_output[j] += sums[j]  # then grad_bias: laid out alike in both
+        sse += sums[at_sse]
+    return sse
+
+
+cdef void _predict_rows(
+    const floating[:, ::1] X, floating[:, :] out, const WorkBuffers* work, Py_ssize_t start,
+    Py_ssize_t stop,
+) noexcept nogil:
+    cdef Py_ssize_t d = X.shape[1], k = out.shape[1], i = start, o
+    cdef const floating* x0
+    cdef double s[4]
+    while i + 4 <= stop:
+        x0 = &X[i, 0]
+        for o in range(k):
+            _dot4(x0, x0 + d, x0 + 2 * d, x0 + 3 * d, _weights(x0, work, o, d), d, s)
+            out[i, o] = <floating> (s[0] + work.bias[o])
+            out[i + 1, o] = <floating> (s[1] + work.bias[o])
+            out[i + 2, o] = <floating> (s[2] + work.bias[o])
+            out[i + 3, o] = <floating> (s[3] + work.bias[o])
+        i += 4
+    while i < stop:
+        x0 = &X[i, 0]
+        for o in range(k):
+            out[i, o] = <floating> (_dot(x0, _weights(x0, work, o, d), d) + work.bias[o])
+        i += 1

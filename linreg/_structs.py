@@ -1,0 +1,154 @@
+"""Python mirrors of the compiled kernels' structs, and the types shared across layers.
+
+The training loops read their settings from one C struct, `Settings` (see
+linreg/_kernels/step.pxi), which Python fills once per fit from the frozen dataclasses
+here, and keep their progress in a `TrainingState` that lives in a NumPy structured
+array of dtype `TRAINING_STATE`, updated in place by every call. Adding an optimizer
+setting means a field here and in step.pxi (see linreg/_kernels/README.md).
+
+This module imports nothing from linreg, so every layer (and the NumPy twins in
+`linreg.reference`) can use it.
+"""
+from dataclasses import asdict, dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "StepRule",
+    "StopRule",
+    "Settings",
+    "Outcome",
+    "TRAINING_STATE",
+    "new_training_state",
+    "EARLY_STOP",
+    "GramStatistics",
+]
+
+
+class Outcome:
+    """Why a training loop returned: TrainingState.outcome (the enum in step.pxi)."""
+
+    RUNNING = 0  # it ran every epoch it was asked for
+    CONVERGED = 1  # the stopping rule fired; that epoch counts
+    DIVERGED = 2  # a loss or parameter became non-finite; that epoch was not applied
+    INTERRUPTED = 3  # a signal (Ctrl-C) is pending; the entry point raised it
+
+
+#: The schedules the kernels know (StepRule.schedule), by name.
+SCHEDULES = {"constant": 0}
+
+
+@dataclass(frozen=True)
+class StepRule:
+    """How an update is made from a gradient, fixed for a fit.
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate, positive and finite (checked by the caller).
+    schedule : str, default "constant"
+        How the learning rate changes with the update count (a key of SCHEDULES).
+    batch_size : int, default 1
+        Rows per SGD update (1: per sample); GD ignores it.
+    """
+
+    lr: float
+    schedule: str = "constant"
+    batch_size: int = 1
+
+    def as_struct(self):
+        """The dict Cython converts to the C struct (every field, C types)."""
+        return {"lr": float(self.lr), "schedule": SCHEDULES[self.schedule],
+                "batch_size": int(self.batch_size)}
+
+
+@dataclass(frozen=True)
+class StopRule:
+    """scikit-learn's stopping rule: stop after `patience` epochs in a row whose loss is
+    not below best_loss - tol. patience 0 turns it off."""
+
+    tol: float = 0.0
+    patience: int = 0
+
+    @classmethod
+    def off(cls):
+        return cls(0.0, 0)
+
+    def as_struct(self):
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a training loop needs to know, fixed for a fit (the C `Settings`)."""
+
+    step: StepRule
+    stop: StopRule = StopRule()
+    shuffle: bool = False
+    n_threads: int = 1
+    snapshot_every: int = 0
+
+    def as_struct(self):
+        return {
+            "step": self.step.as_struct(),
+            "stop": self.stop.as_struct(),
+            "shuffle": bool(self.shuffle),
+            "n_threads": int(self.n_threads),
+            "snapshot_every": int(self.snapshot_every),
+        }
+
+
+#: The training state of one fit, the C `TrainingState`; aligned like the C struct.
+TRAINING_STATE = np.dtype(
+    [
+        ("epoch", np.int64),  # epochs completed since the fit began
+        ("t", np.int64),  # updates applied since the fit began
+        ("lr_now", np.float64),  # learning rate of the latest update
+        ("best_loss", np.float64),  # stopping rule: lowest epoch loss so far
+        ("bad_epochs", np.int64),  # stopping rule: epochs in a row without improvement
+        ("outcome", np.int64),  # an Outcome: why the last call returned
+        ("rng", np.uint64),  # splitmix64 state of the shuffling generator
+    ],
+    align=True,
+)
+
+
+def new_training_state(rng=0):
+    """A fresh TrainingState (shape (1,)): nothing done yet, the generator at `rng`."""
+    state = np.zeros(1, dtype=TRAINING_STATE)
+    state["best_loss"] = np.inf
+    state["rng"] = rng
+    return state
+
+
+#: The stopping rule with its state, as `linreg.kernels.new_early_stop` returns it.
+EARLY_STOP = np.dtype(
+    [
+        ("tol", np.float64),
+        ("n_iter_no_change", np.int64),
+        ("best_loss", np.float64),  # lowest epoch loss so far
+        ("bad_epochs", np.int64),  # epochs in a row without improvement
+        ("stopped", np.bool_),  # whether the rule fired in the last call
+    ]
+)
+
+
+class GramStatistics(NamedTuple):
+    """What full-batch GD needs of (X, Y), centred, in float64.
+
+    See `linreg.kernels.gram_statistics`. `ref_W`, `ref_grad` and `ref_sse` expand the
+    loss around a point near the least-squares solution, so that it does not cancel
+    (see linreg/_kernels/gram.pxi).
+    """
+
+    n_samples: int
+    mean_X: np.ndarray  # (n_features,)
+    mean_Y: np.ndarray  # (n_outputs,)
+    XtX: np.ndarray  # (n_features, n_features): Xc^T Xc, Xc = X - mean_X
+    XtY: np.ndarray  # (n_features, n_outputs): Xc^T Yc, Yc = Y - mean_Y
+    yy: float  # sum of Yc**2
+    y_1d: bool  # whether Y was 1-D (then W is 1-D too)
+    ref_W: np.ndarray  # (n_features, n_outputs): the reference point a
+    ref_grad: np.ndarray  # (n_features, n_outputs): XtX a - XtY
+    ref_sse: float  # |Xc a - Yc|^2, from a pass over the rows

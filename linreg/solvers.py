@@ -1,0 +1,95 @@
+"""Solvers: one compiled training loop each, bound to data the estimators validated.
+
+The middle of three layers (kernels / solvers / estimators, as in celer): a solver holds
+a problem's X and Y (2-D, in the kernels' layout and dtype), the fit's `Settings`, and
+whatever it computed once for the fit (the Gram statistics, a shuffle order), and runs
+epochs through `run(model, state, loss_out, snapshots)`. `linreg.training.run_epochs`
+drives it in chunks. The data are checked once, by the estimators; here only what costs
+O(1) is checked again, since the compiled loops trust every argument.
+"""
+import numpy as np
+
+from linreg import _compiled
+from linreg._structs import TRAINING_STATE
+from linreg.kernels import gram_statistics
+
+__all__ = ["FusedGD", "GramGD", "SGD", "new_model"]
+
+
+def new_model(W, b):
+    """The loops' parameter array: model[0, :d] is W (d, k), model[0, d] is b (k,)."""
+    W2 = W.reshape(W.shape[0], -1)
+    d, k = W2.shape
+    model = np.empty((1, d + 1, k), dtype=W.dtype)
+    model[0, :d] = W2
+    model[0, d] = b
+    return model
+
+
+class _Solver:
+    """What the three solvers share: the problem, checked for what the loops trust."""
+
+    def __init__(self, X, Y, settings):
+        if X.dtype not in (np.float32, np.float64) or not X.flags.c_contiguous or X.ndim != 2:
+            raise TypeError("X must be a C-contiguous 2-D float32 or float64 array")
+        if Y.dtype != X.dtype or Y.ndim != 2 or Y.shape[0] != X.shape[0]:
+            raise TypeError("Y must be 2-D, in X's dtype, with X's rows")
+        self.X, self.Y, self.settings = X, Y, settings
+        self._struct = settings.as_struct()
+
+    def _check(self, model, state, loss_out):
+        d, k = self.X.shape[1], self.Y.shape[1]
+        if model.dtype != self.X.dtype or model.shape[1:] != (d + 1, k) or not model.flags.c_contiguous:
+            raise TypeError("model must come from new_model, in X's dtype")
+        if state.dtype != TRAINING_STATE or state.shape != (1,):
+            raise TypeError("state must come from linreg._structs.new_training_state")
+        if loss_out.dtype != np.float64 or loss_out.ndim != 1:
+            raise TypeError("loss_out must be a 1-D float64 array")
+
+    @property
+    def work_per_epoch(self):
+        """About how many multiply-adds an epoch costs (sizes the first chunk)."""
+        return self.X.size * self.Y.shape[1]
+
+
+class FusedGD(_Solver):
+    """Full-batch GD, each epoch one fused pass over X."""
+
+    def run(self, model, state, loss_out, snapshots=None):
+        self._check(model, state, loss_out)
+        return _compiled.build.gd_epochs(self.X, self.Y, model, self._struct, state, loss_out,
+                                         snapshots)
+
+
+class GramGD(_Solver):
+    """Full-batch GD from the centred Gram statistics, computed once here: O(d^2 k) an
+    epoch after that."""
+
+    def __init__(self, X, Y, settings):
+        super().__init__(X, Y, settings)
+        self.stats = gram_statistics(X, Y, n_threads=settings.n_threads)
+
+    def run(self, model, state, loss_out, snapshots=None):
+        self._check(model, state, loss_out)
+        return _compiled.build.gd_epochs_gram(self.stats, model, self._struct, state, loss_out,
+                                              snapshots)
+
+    @property
+    def work_per_epoch(self):
+        return self.X.shape[1] ** 2 * self.Y.shape[1]
+
+
+class SGD(_Solver):
+    """SGD (per sample or mini-batch); with settings.shuffle, a new order every epoch
+    from the generator in the training state (8 bytes per sample for the order)."""
+
+    def __init__(self, X, Y, settings):
+        super().__init__(X, Y, settings)
+        if not 1 <= settings.step.batch_size <= X.shape[0]:
+            raise ValueError("batch_size must be between 1 and n_samples")
+        self.order = np.arange(X.shape[0], dtype=np.intp) if settings.shuffle else None
+
+    def run(self, model, state, loss_out, snapshots=None):
+        self._check(model, state, loss_out)
+        return _compiled.build.sgd_epochs(self.X, self.Y, model, self._struct, state, self.order,
+                                          loss_out, snapshots)
