@@ -30,6 +30,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from _harness.problems import rtol_for
+from _harness.record import describe
 from linreg import GDRegressor, reference
 
 N, D, EPOCHS, LR = 1_000_000, 32, 20, 0.1
@@ -63,7 +65,8 @@ def pool():
         yield executor
 
 
-def _runner(fit, problems, variant, pool):
+def _make_fit_all(fit, problems, variant, pool):
+    """A callable fitting every (X, y) of `problems`: in turn, or at once in `pool`."""
     if variant == "sequential":
         return lambda: [fit(X, y) for X, y in problems]
     return lambda: list(pool.map(lambda xy: fit(*xy), problems))
@@ -72,8 +75,7 @@ def _runner(fit, problems, variant, pool):
 @pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("impl", list(FITS))
 @pytest.mark.parametrize("dtype", [pytest.param(np.float64, id="float64")])
-def test_two_models_at_once(benchmark, problem, expected, rtol_for, describe, pool, dtype,
-                            impl, variant):
+def test_two_models_at_once(benchmark, problem, expected, pool, dtype, impl, variant):
     p = problem(N, D, 1, dtype)
     problems = [(p.X[:N_EACH], p.Y[:N_EACH]), (p.X[N_EACH:], p.Y[N_EACH:])]
     assert all(X.flags.c_contiguous for X, _ in problems)  # views: no copy of X
@@ -85,11 +87,11 @@ def test_two_models_at_once(benchmark, problem, expected, rtol_for, describe, po
     # Before any timing: the sequential fits match the reference, and the fits made in
     # the threads equal the sequential ones bit for bit.
     sequential = expected((WORK, impl, p.dtype.name),
-                          lambda: _runner(fit, problems, "sequential", pool)())
+                          lambda: _make_fit_all(fit, problems, "sequential", pool)())
     for (W, b), (want_W, want_b) in zip(sequential, want):
         np.testing.assert_allclose(W, want_W, rtol=rtol, err_msg="coef_")
         np.testing.assert_allclose(b, want_b, rtol=rtol, err_msg="intercept_")
-    run = _runner(fit, problems, variant, pool)
+    run = _make_fit_all(fit, problems, variant, pool)
     if variant != "sequential":
         for (W, b), (seq_W, seq_b) in zip(run(), sequential):
             np.testing.assert_array_equal(W, seq_W, err_msg="a threaded fit differs")

@@ -17,6 +17,8 @@ predict (which allocates and checks its output) adds.
 import numpy as np
 import pytest
 
+from _harness.problems import rtol_for
+from _harness.record import describe
 from linreg import GDRegressor, kernels, reference
 
 DTYPES = [pytest.param(np.float64, id="float64"), pytest.param(np.float32, id="float32")]
@@ -79,7 +81,7 @@ LOSS_AND_GRAD_IMPLS = {
 
 @pytest.mark.parametrize("impl", list(LOSS_AND_GRAD_IMPLS))
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_loss_and_grad(benchmark, problem, expected, rtol_for, describe, dtype, impl):
+def test_loss_and_grad(benchmark, problem, expected, dtype, impl):
     p = problem(LOSS_N, LOSS_D, 1, dtype)
     want = expected(("loss_and_grad", p.dtype.name, p.n, p.d, p.k),
                     lambda: _reference_loss_and_grad(p))
@@ -177,7 +179,7 @@ PREDICT_IMPLS = {
 
 @pytest.mark.parametrize("impl", list(PREDICT_IMPLS))
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_predict(benchmark, problem, expected, rtol_for, describe, dtype, impl):
+def test_predict(benchmark, problem, expected, dtype, impl):
     p = problem(PREDICT_N, PREDICT_D, 1, dtype)
     # The oracle in float64 (then rounded), so float32 rows are held to the exact answer.
     want = expected(("predict", p.dtype.name, p.n, p.d, p.k), lambda: reference.predict(
@@ -218,7 +220,7 @@ def _sgd_from_zero(fn, p):
 
 @pytest.mark.parametrize("impl", list(SGD_IMPLS))
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_sgd_epoch(benchmark, problem, expected, rtol_for, describe, dtype, impl):
+def test_sgd_epoch(benchmark, problem, expected, dtype, impl):
     p = problem(SGD_N, SGD_D, 1, dtype)
     fn = SGD_IMPLS[impl]
     want = expected(("sgd_epoch", p.dtype.name, p.n, p.d, p.k, SGD_LR),

@@ -32,7 +32,8 @@ def tall_problem():
     return X, y
 
 
-def describe(benchmark, impl, threads, **extra):
+def _record_row(benchmark, impl, threads, **extra):
+    """The extra_info report.py reads (this module sets each row's group itself)."""
     benchmark.extra_info.update(impl=impl, threads=threads, **extra)
 
 
@@ -61,7 +62,7 @@ def test_epoch_all_cores(benchmark, tall_problem, expected_loss, dtype, impl):
     w, b = np.full(D, 0.1, dtype), np.zeros(1, dtype)
     grad_w, grad_b = np.empty_like(w), np.empty_like(b)
     benchmark.group = f"epoch-all-cores-{np.dtype(dtype).name}"
-    describe(benchmark, impl, CORES, n=N, d=D, k=1, work="epoch-all-cores", description=(
+    _record_row(benchmark, impl, CORES, n=N, d=D, k=1, work="epoch-all-cores", description=(
         f"One fused loss-and-gradient pass with all {CORES} cores on both sides: "
         f"kernels.loss_and_grad(n_threads={CORES}) vs linreg.reference.loss_and_grad and one "
         f"`X @ w` (a single read of X), with BLAS allowed {CORES} threads. Each row starts "
@@ -113,8 +114,8 @@ def numpy_gd(X, y):
 def test_gd_1000_epochs_numpy_reference(benchmark, tall_problem):
     X, y = tall_problem
     benchmark.group = "gd-1000-epochs-float64"
-    describe(benchmark, "numpy-reference", 1, n=N, d=D, k=1, epochs=GD_EPOCHS,
-             work="gd-1000-epochs", description=GD_DESCRIPTION)
+    _record_row(benchmark, "numpy-reference", 1, n=N, d=D, k=1, epochs=GD_EPOCHS,
+                work="gd-1000-epochs", description=GD_DESCRIPTION)
     # ~25 s a round, so one round; the linreg benchmark below checks against its result.
     benchmark.pedantic(numpy_gd, args=(X, y), rounds=1, iterations=1)
 
@@ -131,8 +132,8 @@ def test_gd_1000_epochs_linreg(benchmark, tall_problem):
     np.testing.assert_allclose(model.intercept_, b[0], rtol=1e-9)
     np.testing.assert_allclose(model.loss_curve_, losses, rtol=1e-9)
     benchmark.group = "gd-1000-epochs-float64"
-    describe(benchmark, "linreg", 1, n=N, d=D, k=1, epochs=GD_EPOCHS, method="gram",
-             work="gd-1000-epochs", description=GD_DESCRIPTION)
+    _record_row(benchmark, "linreg", 1, n=N, d=D, k=1, epochs=GD_EPOCHS, method="gram",
+                work="gd-1000-epochs", description=GD_DESCRIPTION)
     benchmark.pedantic(model.fit, args=(X, y), rounds=5, iterations=1, warmup_rounds=1)
 
 
@@ -152,7 +153,7 @@ def test_blas_right_after(benchmark, tall_problem, after):
             X.T @ y
 
     benchmark.group = "blas-after-linreg"
-    describe(benchmark, f"A @ A after {after}", CORES, work="blas-after-linreg", description=(
+    _record_row(benchmark, f"A @ A after {after}", CORES, work="blas-after-linreg", description=(
         f"A 600x600 matmul (BLAS on {CORES} threads) timed right after a linreg call on "
         f"{CORES} threads, and right after another BLAS call: idle OpenMP workers left "
         "spinning by linreg would slow the first (they made it 1.8x slower before linreg "

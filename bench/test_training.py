@@ -31,28 +31,27 @@ BLAS, OpenMP and torch pinned to 1 thread on every side):
   step per sample) is practical; all four peers.
 
 scikit-learn and PyTorch are never imported into this process: they run in a subprocess
-(`bench/sklearn_sgd.py`, `bench/torch_peer.py`) that checks its result against linreg's
-and then times its own rounds; they are recorded in extra_info["external_times_s"], which
-report.py uses for those rows (see report.py). A peer that is not installed, or cannot do
+(`bench/_harness/peer_sklearn_sgd.py`, `bench/_harness/peer_torch.py`, started by
+`_harness.peers`) that checks its result against linreg's and then times its own rounds;
+they are recorded in extra_info["external_times_s"], which report.py uses for those rows
+(see bench/_harness/report.py). A peer that is not installed, or cannot do
 the group's work, is skipped with its reason, and report.py lists it under the group.
 """
 import contextlib
 import io
-import sys
 import tracemalloc
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from _harness import peers
+from _harness.problems import rtol_for
+from _harness.record import describe
 from linreg import GDRegressor, SGDRegressor, demo, reference
 
 FLOAT64 = [pytest.param(np.float64, id="float64")]
 DTYPES = FLOAT64 + [pytest.param(np.float32, id="float32")]
-
-SKLEARN_SCRIPT = Path(__file__).with_name("sklearn_sgd.py")
-TORCH_SCRIPT = Path(__file__).with_name("torch_peer.py")
 
 #: Agreement demanded of PyTorch's W, b and losses with linreg's (the same arithmetic,
 #: summed in other orders; float32 PyTorch also sums in float32 where linreg uses double).
@@ -64,48 +63,6 @@ def _close(got, want, rtol, what):
     want = np.asarray(want, dtype=np.float64)
     np.testing.assert_allclose(np.asarray(got, dtype=np.float64), want, rtol=rtol,
                                atol=rtol * float(np.abs(want).max()), err_msg=what)
-
-
-def _time_peer(benchmark, run_peer, script, request, rounds):
-    """Run a peer's subprocess as this row's one pedantic round; return its answer.
-
-    The subprocess checks its first fit against request["check"] before it times
-    anything (and fails the benchmark when the check fails), then times `rounds` fits
-    itself (1 under --benchmark-disable). pytest-benchmark's own stats for the row are
-    the wall time of the whole subprocess (interpreter start, imports, data load, check
-    fit, the timed fits); report.py shows the fits timed inside it (external_times_s).
-    """
-    request = dict(request, rounds=1 if benchmark.disabled else rounds)
-    answer = {}
-
-    def run_in_subprocess():
-        answer.update(run_peer(script, request))
-
-    benchmark.pedantic(run_in_subprocess, rounds=1, warmup_rounds=0, iterations=1)
-    benchmark.extra_info.update(external_times_s=answer["times_s"], rounds=request["rounds"])
-    return answer
-
-
-def _torch_row(benchmark, run_peer, peer_threads, files, request, rounds, loop):
-    """A PyTorch row: bench/torch_peer.py runs `request` on the data in `files`."""
-    assert "torch" not in sys.modules, "PyTorch must not load into this process"
-    answer = _time_peer(benchmark, run_peer, TORCH_SCRIPT,
-                        dict(request, X=files[0], y=files[1]), rounds)
-    benchmark.extra_info.update(
-        external_process=(
-            f"{TORCH_SCRIPT.name}: PyTorch {answer['torch_version']} "
-            f"({answer['torch_blas']}): {loop}; X and y as torch.from_numpy tensors (no "
-            "copy); timed with time.perf_counter in a subprocess with "
-            "torch.set_num_threads(1), OMP_NUM_THREADS=1, MKL_NUM_THREADS=1, "
-            "OPENBLAS_NUM_THREADS=1"
-        ),
-        threads=answer["torch_threads"],
-        interop_threads=answer["torch_interop_threads"],
-        openmp_threads=peer_threads(answer["threadpools"], "openmp"),
-        torch_version=answer["torch_version"],
-        mse=answer["mse"],
-    )
-    return answer
 
 
 # ---------------------------------------------------------------------------------------
@@ -129,8 +86,7 @@ def _fit_quietly(fit, x, y):
 
 
 @pytest.mark.parametrize("impl", list(SEED_IMPLS) + ["torch"])
-def test_seed_gd_1000_epochs(benchmark, expected, describe, require_peer, run_peer,
-                             peer_threads, data_files, impl):
+def test_seed_gd_1000_epochs(benchmark, expected, data_files, impl):
     x, y = demo.seed_data()
     want = expected(SEED_GROUP, lambda: _fit_quietly(demo.fit_numpy, x, y)).splitlines()
     assert len(want) == demo.EPOCHS // demo.LOG_EVERY, want
@@ -145,15 +101,14 @@ def test_seed_gd_1000_epochs(benchmark, expected, describe, require_peer, run_pe
     benchmark.group = SEED_GROUP  # one float32 workload: no dtype suffix
 
     if impl == "torch":
-        require_peer("torch")
+        peers.require_peer("torch")
         model = GDRegressor(lr=demo.LR, epochs=demo.EPOCHS).fit(x, y)
         check = {"lines": want, "coef": model.coef_.tolist(), "intercept": model.intercept_,
                  "losses": model.loss_curve_.tolist(), "rtol": TORCH_RTOL["float32"]}
         request = dict(work="seed", lr=demo.LR, epochs=demo.EPOCHS, log_every=demo.LOG_EVERY,
                        check=check)
-        answer = _torch_row(benchmark, run_peer, peer_threads,
-                            data_files(("seed",), x, y), request, SEED_TORCH_ROUNDS,
-                            SEED_TORCH_LOOP)
+        answer = peers.torch_row(benchmark, data_files(("seed",), x, y), request,
+                                 SEED_TORCH_ROUNDS, SEED_TORCH_LOOP)
         assert answer["lines"] == want
         return
 
@@ -206,8 +161,7 @@ def _reference_gd(p, lr, epochs):
 @pytest.mark.parametrize("work, impl", [pytest.param(*key, id="-".join(key))
                                         for key in GD_ROUNDS])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_gd(benchmark, problem, expected, rtol_for, describe, require_peer, run_peer,
-            peer_threads, data_files, dtype, work, impl):
+def test_gd(benchmark, problem, expected, data_files, dtype, work, impl):
     n, d, epochs, lr = GD_CASES[work]
     p = problem(n, d, 1, dtype)
     rtol = rtol_for(p.dtype)
@@ -215,7 +169,7 @@ def test_gd(benchmark, problem, expected, rtol_for, describe, require_peer, run_
     describe(benchmark, work=work, impl=impl, p=p, lr=lr, epochs=epochs, rounds=rounds,
              description=GD_DESCRIPTIONS[work].format(lr=lr, epochs=epochs))
     if impl == "torch":
-        require_peer("torch")
+        peers.require_peer("torch")
     want_losses, want_W, want_b = expected((work, "reference", p.dtype.name),
                                            lambda: _reference_gd(p, lr, epochs))
 
@@ -251,10 +205,10 @@ def test_gd(benchmark, problem, expected, rtol_for, describe, require_peer, run_
         check = {"coef": mine.coef_.tolist(), "intercept": mine.intercept_,
                  "losses": mine.loss_curve_.tolist(), "rtol": torch_rtol,
                  "atol": torch_rtol * float(np.abs(mine.coef_).max())}
-        answer = _torch_row(benchmark, run_peer, peer_threads,
-                            data_files(("gd", p.n, p.d, p.dtype.name), p.X, p.Y),
-                            dict(work="gd", lr=lr, epochs=epochs, check=check), rounds,
-                            GD_TORCH_LOOP)
+        answer = peers.torch_row(benchmark,
+                                 data_files(("gd", p.n, p.d, p.dtype.name), p.X, p.Y),
+                                 dict(work="gd", lr=lr, epochs=epochs, check=check), rounds,
+                                 GD_TORCH_LOOP)
         _close(answer["coef"], mine.coef_, torch_rtol, "PyTorch's W")  # and once more here
         _close(answer["losses"], mine.loss_curve_, torch_rtol, "PyTorch's losses")
 
@@ -368,8 +322,7 @@ SGD_TESTS = [pytest.param(work, variant, impl, id=f"{work}-{variant}-{impl}")
 
 @pytest.mark.parametrize("work, variant, impl", SGD_TESTS)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_sgd(benchmark, problem, expected, rtol_for, describe, require_peer, run_peer,
-             peer_threads, data_files, dtype, work, variant, impl):
+def test_sgd(benchmark, problem, expected, data_files, dtype, work, variant, impl):
     n, epochs = SGD_CASES[work]
     p = problem(n, SGD_D, 1, dtype)
     shuffle = variant == "shuffle"
@@ -383,9 +336,9 @@ def test_sgd(benchmark, problem, expected, rtol_for, describe, require_peer, run
     if rounds is None:
         pytest.skip(SGD_NOT_RUN[work, impl])
     if impl == "sklearn":
-        require_peer("sklearn")
+        peers.require_peer("sklearn")
     if impl == "torch":
-        require_peer("torch")
+        peers.require_peer("torch")
 
     if shuffle:
         best_mse = expected((work, "lstsq", p.dtype.name), lambda: _least_squares_mse(p))
@@ -441,7 +394,6 @@ def test_sgd(benchmark, problem, expected, rtol_for, describe, require_peer, run
         np.testing.assert_array_equal(last["b"], want_b)
 
     elif impl == "sklearn":  # in its own process
-        assert "sklearn" not in sys.modules, "scikit-learn must not load into this process"
         if shuffle:
             check = {"max_mse": max_mse}
         else:  # the same trajectory as linreg's fit
@@ -449,30 +401,12 @@ def test_sgd(benchmark, problem, expected, rtol_for, describe, require_peer, run
         files = data_files(("sgd", p.n, p.d, p.dtype.name), p.X, p.Y)
         request = dict(X=files[0], y=files[1], lr=SGD_LR, epochs=epochs, shuffle=shuffle,
                        random_state=0 if shuffle else None, check=check)
-        answer = _time_peer(benchmark, run_peer, SKLEARN_SCRIPT, request, rounds)
+        answer = peers.sklearn_sgd_row(benchmark, request, rounds, p.dtype.name)
         if shuffle:  # both sides near the optimum, so near each other
             assert answer["mse"] <= max_mse, (answer["mse"], best_mse)
             np.testing.assert_allclose(answer["mse"], mine.mse, rtol=SHUFFLED_MSE_FACTOR - 1)
         else:
             np.testing.assert_allclose(answer["coef"], mine.coef, rtol=rtol, err_msg="coef_")
-        benchmark.extra_info.update(
-            external_process=(
-                f"{SKLEARN_SCRIPT.name}: scikit-learn {answer['sklearn_version']} "
-                "SGDRegressor(penalty=None, learning_rate='constant', eta0=2*lr, tol=None,"
-                " average=False) fit (coef_ in the dtype of X: it trains float32 data in"
-                " float32), timed with time.perf_counter in a subprocess with "
-                "OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1 and threadpoolctl limits=1"
-            ),
-            threads=peer_threads(answer["threadpools"], "blas"),
-            openmp_threads=peer_threads(answer["threadpools"], "openmp"),
-            mse=answer["mse"],
-            r2=answer["r2"],
-            sklearn_version=answer["sklearn_version"],
-            sklearn_dtype=answer.get("coef_dtype"),
-        )
-        if answer.get("coef_dtype") not in (None, p.dtype.name):  # an old scikit-learn
-            benchmark.extra_info["external_process"] += (
-                f" [this scikit-learn trained {p.dtype.name} data in {answer['coef_dtype']}]")
 
     else:  # PyTorch, in its own process
         torch_rtol = TORCH_RTOL[p.dtype.name]
@@ -482,10 +416,10 @@ def test_sgd(benchmark, problem, expected, rtol_for, describe, require_peer, run
             check = {"coef": mine.coef.tolist(), "intercept": mine.intercept,
                      "losses": mine.losses.tolist(), "rtol": torch_rtol,
                      "atol": torch_rtol * float(np.abs(mine.coef).max())}
-        answer = _torch_row(benchmark, run_peer, peer_threads,
-                            data_files(("sgd", p.n, p.d, p.dtype.name), p.X, p.Y),
-                            dict(work="sgd", lr=SGD_LR, epochs=epochs, shuffle=shuffle,
-                                 seed=0, check=check), rounds, SGD_TORCH_LOOP)
+        answer = peers.torch_row(benchmark,
+                                 data_files(("sgd", p.n, p.d, p.dtype.name), p.X, p.Y),
+                                 dict(work="sgd", lr=SGD_LR, epochs=epochs, shuffle=shuffle,
+                                      seed=0, check=check), rounds, SGD_TORCH_LOOP)
         if shuffle:
             np.testing.assert_allclose(answer["mse"], mine.mse, rtol=SHUFFLED_MSE_FACTOR - 1)
         else:
@@ -562,7 +496,7 @@ def _peak_rss_extra_bytes(fn):
 
 @pytest.mark.parametrize("fit_name", list(MEMORY_FITS))
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_memory_fit(benchmark, problem, describe, dtype, fit_name):
+def test_memory_fit(benchmark, problem, dtype, fit_name):
     p = problem(MEM_N, MEM_D, 1, dtype)
     make, shuffles = MEMORY_FITS[fit_name]
     assert p.X.flags.c_contiguous and p.X.dtype == dtype

@@ -1,4 +1,4 @@
-"""Time scikit-learn's SGDRegressor in a process of its own; run by bench/test_training.py.
+"""Time scikit-learn's SGDRegressor in a process of its own (a script: peers.py runs it).
 
 Why a separate process: scikit-learn loads an OpenMP runtime, and OpenMP worker threads
 keep spinning for a while after a parallel region, stealing a core from whatever the

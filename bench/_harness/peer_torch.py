@@ -1,4 +1,4 @@
-"""Time the seed tutorial's PyTorch loop in a process of its own; run by the benchmarks.
+"""Time the seed tutorial's PyTorch loop in a process of its own (a script: peers.py runs it).
 
 Why a separate process: PyTorch loads an OpenMP runtime (and MKL), whose worker threads
 keep spinning for a while after a parallel region and would steal a core from whatever
