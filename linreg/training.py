@@ -101,9 +101,10 @@ def run_epochs(solver, model, state, n_epochs, lr, *, log_every=0, log_line=None
             error = DivergenceError(done + 1, lr)
             error.losses = losses[:done].copy()
             raise error
-        if outcome == Outcome.CONVERGED:
+        # The callback sees every completed epoch, the one the rule stopped at included.
+        if callback is not None and completed and callback(done, losses[:done]):
             break
-        if callback is not None and callback(done, losses[:done]):
+        if outcome == Outcome.CONVERGED:
             break
         per_epoch = elapsed / max(completed, 1)
         chunk = max(1, int(CHUNK_SECONDS / per_epoch)) if per_epoch > 0 else n_epochs

@@ -40,8 +40,11 @@ def all_finite(const floating[:, ::1] A):
 
 def shuffle(Py_ssize_t[::1] order, uint64_t[::1] rng_state):
     """Shuffle `order` in place as `sgd_epochs` does at the start of an epoch."""
+    cdef int interrupted
     with nogil:
-        _shuffle(&order[0], order.shape[0], &rng_state[0])
+        interrupted = _shuffle(&order[0], order.shape[0], &rng_state[0])
+    if interrupted:
+        _raise_pending()
 
 
 def loss_and_grad(
@@ -150,12 +153,14 @@ def gram_statistics(
             mean_X[j] /= n
         for o in range(k):
             mean_Y[o] /= n
-        for c in prange(n_chunks, num_threads=n_threads, schedule="dynamic"):
+        # Static: chunk c goes to thread c % n_threads, so the calling thread (0), the
+        # one that can see Ctrl-C, always has work, even with a single chunk.
+        for c in prange(n_chunks, num_threads=n_threads, schedule="static", chunksize=1):
             part = stats + c * stride
             memset(part, 0, (at_yy + 1) * sizeof(double))
             _gram_chunk(X, Y, &mean_X[0], &mean_Y[0], c * n // n_chunks, (c + 1) * n // n_chunks,
                         part, part + d * d, part + at_yy, scratch + c * stride_scratch,
-                        &interrupted, threadid() == 0)
+                        &interrupted)
         if not interrupted:
             memset(&XtX[0, 0], 0, d * d * sizeof(double))
             memset(&XtY[0, 0], 0, d * k * sizeof(double))

@@ -114,10 +114,10 @@ cdef extern from *:
 cdef void _gram_chunk(
     const floating[:, ::1] X, const floating[:, :] Y, const double* mu, const double* ybar,
     Py_ssize_t start, Py_ssize_t stop, double* G, double* C, double* yy, double* xc,
-    int* interrupted, bint may_look,
+    int* interrupted,
 ) noexcept nogil:
     """`_gram_rows` over start..stop-1, in blocks between which Ctrl-C is looked for
-    (by the thread that may look: the calling one) and obeyed (by every thread).
+    (by Python's main thread, see _interrupt_requested) and obeyed (by every thread).
 
     The blocks are whole multiples of 4 rows, so the sums are exactly those of one call.
     """
@@ -130,5 +130,5 @@ cdef void _gram_chunk(
         until = at + block if at + block < stop else stop
         _gram_rows(X, Y, mu, ybar, at, until, G, C, yy, xc)
         at = until
-        if may_look and at < stop and _interrupt_requested():
+        if at < stop and _interrupt_requested():
             linreg_flag_set(interrupted)

@@ -70,7 +70,10 @@ cdef double _sgd_per_sample(
     cdef double s, sse = 0.0
     # A sample's loss is the mean over its k outputs, so its gradient carries 2/k.
     cdef double grad_scale = 2.0 / k
-    cdef Py_ssize_t look_every = INTERRUPT_CHECK_WORK // (d * k + 1) + 1, until_look = look_every
+    # A sample costs about as much as 64 more elements of work (its update waits for
+    # its dot product), so a small model looks for Ctrl-C about every 10 ms.
+    cdef Py_ssize_t look_every = INTERRUPT_CHECK_WORK // (4 * d * k + 64) + 1
+    cdef Py_ssize_t until_look = look_every
     for t in range(m):
         i = rows[t] if rows != NULL else t
         x = &X[i, 0]
@@ -169,8 +172,9 @@ cdef Py_ssize_t _sgd_loop(
     cdef double sse, loss
     state.outcome = OUTCOME_RUNNING
     for epoch in range(loss_out.shape[0]):
-        if settings.shuffle and rows != NULL:
-            _shuffle(rows, m, &state.rng)
+        if settings.shuffle and rows != NULL and _shuffle(rows, m, &state.rng):
+            state.outcome = OUTCOME_INTERRUPTED
+            break
         at_start = state[0]
         if settings.step.batch_size == 1:
             # The epoch's starting point, to roll back to: per-sample updates are not

@@ -1,7 +1,7 @@
 # Shims to the C compiler, OpenMP and Python: CPU features, thread counts, prefetching,
 # how passes are cut into chunks, and the Ctrl-C check. See README.md in this folder.
 
-from cython.parallel cimport prange, threadid
+from cython.parallel cimport prange
 from libc.float cimport DBL_MAX, FLT_MAX
 from libc.math cimport INFINITY, NAN, fabs, isfinite, sqrt
 from libc.stdint cimport int64_t, uint64_t
