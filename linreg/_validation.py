@@ -4,6 +4,9 @@ The compiled kernels run with bounds checks off, so everything that could make t
 or write out of bounds is checked here, with an error that names the argument.
 """
 import numbers
+import os
+import sys
+import warnings
 
 import numpy as np
 
@@ -15,12 +18,43 @@ __all__ = [
     "check_param",
     "check_lr",
     "check_int",
+    "check_n_threads",
     "check_order",
     "all_finite",
     "raise_if_not_finite",
+    "available_cpus",
+    "ThreadCountWarning",
+    "INT64_MAX",
+    "C_INT_MAX",
+    "MAX_THREADS_PER_CPU",
 ]
 
 _KEPT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+#: Largest value `check_int` returns: what a C int64_t / Py_ssize_t holds.
+INT64_MAX = 2**63 - 1
+_INT64_MIN = -(2**63)
+#: Largest thread count: OpenMP takes it as a C int.
+C_INT_MAX = 2**31 - 1
+#: n_threads above this many per available CPU is capped (with a ThreadCountWarning):
+#: more only adds contention, and tens of thousands of threads crash OpenMP.
+MAX_THREADS_PER_CPU = 4
+
+
+class ThreadCountWarning(UserWarning):
+    """n_threads was more than MAX_THREADS_PER_CPU x the available CPUs and was capped."""
+
+
+def _warn_at_caller(message, category):
+    """Warn, attributing the warning to the first frame outside linreg: the user's call
+    (the depth of linreg's own frames varies from one entry point to another)."""
+    package_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(0), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        package_dir
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def _as_numeric_array(value, name):
@@ -119,17 +153,87 @@ def check_lr(lr, name="lr"):
     return lr
 
 
+def _shown(value):
+    """An int for a message: in full up to 24 digits, else its first digits and length."""
+    text = str(value)
+    digits = len(text.lstrip("-"))
+    return text if digits <= 24 else f"{text[:6]}... ({digits} digits)"
+
+
 def check_int(value, name, low, high=None):
-    """An integer in [low, high], returned as int."""
+    """An integer in [low, high], returned as int.
+
+    Whatever the bounds, the result fits in int64 (the kernels take Py_ssize_t and
+    double): high=None means INT64_MAX, and a bound beyond int64 is narrowed to it.
+    """
     if type(value) is not int and (
         isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)
     ):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     value = int(value)
-    if value < low or (high is not None and value > high):
-        bound = f">= {low}" if high is None else f"between {low} and {high}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
+    low_in_range = max(low, _INT64_MIN)
+    high_in_range = INT64_MAX if high is None else min(high, INT64_MAX)
+    if value < low_in_range or value > high_in_range:
+        if high is None and value >= low_in_range:
+            bound = f"between {low} and 2**63 - 1"
+        elif high is None:
+            bound = f">= {_shown(low_in_range)}"
+        elif high > INT64_MAX:
+            bound = f"between {_shown(low_in_range)} and 2**63 - 1"
+        else:
+            bound = f"between {_shown(low_in_range)} and {high}"
+        raise ValueError(f"{name} must be {bound}, got {_shown(value)}")
     return value
+
+
+def available_cpus():
+    """CPUs this process may run on: its affinity mask where the OS has one, else
+    os.cpu_count() (1 when even that is unknown)."""
+    if hasattr(os, "sched_getaffinity"):
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except OSError:
+            pass
+    return os.cpu_count() or 1
+
+
+def check_n_threads(n_threads):
+    """A thread count for the kernels: None, or an int from 1 up.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        None is returned as is (the caller resolves it to OpenMP's default).
+
+    Returns
+    -------
+    int or None
+        n_threads, capped at MAX_THREADS_PER_CPU x `available_cpus()` with a
+        ThreadCountWarning: OpenMP cannot create tens of thousands of threads (200000
+        crashed the process) and more than a few per CPU only add contention. The
+        result does not depend on the thread count.
+
+    Raises
+    ------
+    TypeError
+        If n_threads is not an integer.
+    ValueError
+        If n_threads < 1 or n_threads >= 2**31 (OpenMP takes a C int).
+    """
+    if n_threads is None:
+        return None
+    n_threads = check_int(n_threads, "n_threads", 1, C_INT_MAX)
+    if n_threads > MAX_THREADS_PER_CPU:  # only then is the CPU count needed
+        cpus = available_cpus()
+        limit = MAX_THREADS_PER_CPU * cpus
+        if n_threads > limit:
+            _warn_at_caller(
+                f"n_threads={n_threads} is more than {MAX_THREADS_PER_CPU} x the "
+                f"{cpus} CPUs available; using {limit}",
+                ThreadCountWarning,
+            )
+            return limit
+    return n_threads
 
 
 def check_order(order, n_samples, name="order"):

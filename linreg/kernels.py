@@ -42,6 +42,7 @@ from linreg._validation import (
     as_targets,
     check_int,
     check_lr,
+    check_n_threads,
     check_order,
     check_param,
     raise_if_not_finite,
@@ -68,10 +69,15 @@ simd = _compiled.simd
 
 
 def resolve_n_threads(n_threads):
-    """The thread count to use: n_threads, or OpenMP's default (all cores) when None."""
+    """The thread count to use: n_threads, or OpenMP's default (all cores) when None.
+
+    A count above 4 x the available CPUs is capped there with a warning; one of 2**31 or
+    more is a ValueError (see `linreg._validation.check_n_threads`).
+    """
+    n_threads = check_n_threads(n_threads)
     if n_threads is None:
         return _compiled.build.openmp_max_threads()
-    return check_int(n_threads, "n_threads", 1)
+    return n_threads
 
 
 def _checked_problem(X, Y, W, b, *, in_place=False):
@@ -411,7 +417,8 @@ def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
     lr = check_lr(lr)
     _check_loss_out(loss_out)
     _check_early_stop(early_stop)
+    n_samples = check_int(stats.n_samples, "stats.n_samples", 1)
     return _compiled.build.gd_epochs_gram(
-        stats.XtX, stats.XtY, stats.mean_X, stats.mean_Y, stats.yy, stats.n_samples,
+        stats.XtX, stats.XtY, stats.mean_X, stats.mean_Y, stats.yy, n_samples,
         W.reshape(d, k), b, lr, loss_out, early_stop,
     )
