@@ -15,6 +15,7 @@ from linreg import _compiled
 __all__ = [
     "as_data_matrix",
     "as_targets",
+    "cast_to_dtype",
     "check_param",
     "check_lr",
     "check_int",
@@ -57,6 +58,41 @@ def _warn_at_caller(message, category):
     warnings.warn(message, category, stacklevel=level)
 
 
+def _without_mask(value, name):
+    """The data of a masked array without masked entries (no copy); the value itself if
+    it is no masked array. Masked entries would otherwise be used with whatever value
+    hides under the mask."""
+    if not isinstance(value, np.ma.MaskedArray):
+        return value
+    n_masked = int(np.ma.count_masked(value))
+    if n_masked:
+        raise ValueError(
+            f"{name} is a masked array with {n_masked} masked "
+            f"{'entry' if n_masked == 1 else 'entries'}; fill or drop them"
+        )
+    return np.ma.getdata(value)
+
+
+def _detached(value, name):
+    """`value.detach()` for a tensor that records gradients (torch's requires_grad), whose
+    __array__ refuses to run; the detached tensor is a view of the same memory."""
+    if isinstance(value, np.ndarray):
+        return value
+    try:
+        records_gradients = getattr(value, "requires_grad", False) is True
+        detach = getattr(value, "detach", None) if records_gradients else None
+    except Exception:  # a foreign __getattr__ that fails: leave it to np.asarray
+        return value
+    if not callable(detach):
+        return value
+    try:
+        return detach()
+    except Exception as exc:
+        raise TypeError(
+            f"{name} requires grad, and {name}.detach() raised {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 def _as_numeric_array(value, name):
     """np.asarray(value) with a clear error for what cannot be a float array."""
     if value is None:
@@ -66,10 +102,17 @@ def _as_numeric_array(value, name):
             f"{name} is a scipy sparse matrix, and sparse input is not supported: "
             f"pass a dense array ({name}.toarray())"
         )
+    value = _detached(_without_mask(value, name), name)
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{name} could not be converted to a numeric array: {exc}") from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # whatever a foreign __array__ raises (RuntimeError, ...)
+        raise TypeError(
+            f"{name} could not be converted to a numeric array: {type(exc).__name__}: {exc}"
+        ) from exc
     if array.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}")
     if array.dtype.kind not in "biuf":
@@ -84,7 +127,8 @@ def as_data_matrix(X, name="X"):
 
     A C-contiguous float32/float64 array is returned as is (never copied); float32 stays
     float32. Other real dtypes become float64; other layouts are copied to C order,
-    because the kernels stream rows of X.
+    because the kernels stream rows of X. A masked array without masked entries, or a
+    tensor that requires grad, is used through its data (detached), also without a copy.
     """
     X = _as_numeric_array(X, name)
     if X.ndim != 2:
@@ -110,7 +154,11 @@ def as_data_matrix(X, name="X"):
 
 
 def as_targets(Y, n_samples, dtype, name="Y"):
-    """Return Y as a 1-D (n,) or 2-D (n, k) array of `dtype`; copied only to convert dtype."""
+    """Return Y as a 1-D (n,) or 2-D (n, k) array of `dtype`; copied only to convert dtype.
+
+    `dtype` is X's: a value that fits Y's dtype but not X's float32 is a ValueError that
+    says so (not "contains NaN or infinity", which is what the cast would make of it).
+    """
     Y = _as_numeric_array(Y, name)
     if Y.ndim not in (1, 2):
         raise ValueError(
@@ -123,13 +171,73 @@ def as_targets(Y, n_samples, dtype, name="Y"):
         )
     if Y.ndim == 2 and Y.shape[1] == 0:
         raise ValueError(f"{name} needs at least one output column, got shape {Y.shape}")
-    return Y.astype(dtype, copy=False)
+    return _cast(Y, dtype, name, copy=False, what=_range_of_x)
+
+
+def _range_of_x(name, dtype, largest):
+    hint = ": pass X as float64" if dtype == np.float32 else ""
+    return (f"{name} holds values beyond the {dtype} range of X "
+            f"(largest |value| {largest:.3g}){hint}")
+
+
+def _cast(array, dtype, name, copy, what, order="K"):
+    """array.astype(dtype), refusing finite values that the cast makes infinite.
+
+    Only a cast to a float type of smaller range can overflow (float64 -> float32,
+    longdouble -> float64); only then is the result checked, at the cost of one pass
+    over it, less than the cast itself.
+    """
+    dtype = np.dtype(dtype)
+    narrowing = (array.dtype.kind == "f" and dtype.kind == "f"
+                 and np.finfo(array.dtype).max > np.finfo(dtype).max)
+    if not narrowing:
+        return array.astype(dtype, order=order, copy=copy)
+    with np.errstate(over="ignore"):  # detected below, with a better message
+        converted = array.astype(dtype, order=order, copy=copy)
+    if not all_finite(converted):
+        source_finite = np.isfinite(array)
+        if (source_finite & ~np.isfinite(converted)).any():
+            largest = float(np.abs(array[source_finite]).max())
+            raise ValueError(what(name, dtype, largest))
+    return converted
+
+
+def cast_to_dtype(array, dtype, name, *, dtype_of="X"):
+    """A new C-contiguous copy of `array` in `dtype`, refusing values that do not fit.
+
+    Parameters
+    ----------
+    array : array-like
+        For instance a fitted model's coef_ (float64) to continue training in float32.
+    dtype : numpy dtype
+        The dtype of `dtype_of`, the array it will be used with.
+    name : str
+        The argument's name, for the error message.
+    dtype_of : str, default "X"
+
+    Returns
+    -------
+    ndarray of `dtype`, C-contiguous, writable, sharing no memory with `array`
+
+    Raises
+    ------
+    ValueError
+        When a finite value of `array` is beyond the range of `dtype` (it would become
+        infinite), naming `name`.
+    """
+    def what(name, dtype, largest):
+        hint = f": pass {dtype_of} as float64" if dtype == np.float32 else ""
+        return (f"{name} holds values beyond the range of {dtype} (the dtype of "
+                f"{dtype_of}) (largest |value| {largest:.3g}){hint}")
+
+    return _cast(np.asarray(array), dtype, name, copy=True, what=what, order="C")
 
 
 def check_param(array, name, shape, dtype, writable=False, contiguous=False):
     """Check a caller-provided parameter or output buffer; it is never converted."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(array).__name__}")
+    _without_mask(array, name)
     if array.dtype != dtype:
         raise TypeError(f"{name} must have dtype {dtype} (the dtype of X), got {array.dtype}")
     if array.shape != tuple(shape):
@@ -238,7 +346,7 @@ def check_n_threads(n_threads):
 
 def check_order(order, n_samples, name="order"):
     """Row indices: a non-empty 1-D integer array with values in [0, n_samples), as intp."""
-    order = np.asarray(order)
+    order = np.asarray(_without_mask(order, name))
     if order.dtype.kind not in "iu":
         raise TypeError(f"{name} must be an array of integer row indices, got dtype {order.dtype}")
     if order.ndim != 1 or order.shape[0] == 0:
