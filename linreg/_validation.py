@@ -21,6 +21,7 @@ __all__ = [
     "check_int",
     "check_n_threads",
     "check_order",
+    "check_no_overlap",
     "all_finite",
     "raise_if_not_finite",
     "available_cpus",
@@ -28,6 +29,7 @@ __all__ = [
     "INT64_MAX",
     "C_INT_MAX",
     "MAX_THREADS_PER_CPU",
+    "MAX_OVERLAP_WORK",
 ]
 
 _KEPT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -40,6 +42,12 @@ C_INT_MAX = 2**31 - 1
 #: n_threads above this many per available CPU is capped (with a ThreadCountWarning):
 #: more only adds contention, and tens of thousands of threads crash OpenMP.
 MAX_THREADS_PER_CPU = 4
+#: Effort np.shares_memory may spend on one pair of arrays before `check_no_overlap`
+#: assumes the worst. Pairs of 1-D/2-D views take far less (a few microseconds).
+MAX_OVERLAP_WORK = 10**6
+
+# numpy >= 1.25 has it in numpy.exceptions; older versions at the top level.
+_TooHardError = getattr(getattr(np, "exceptions", np), "TooHardError")
 
 
 class ThreadCountWarning(UserWarning):
@@ -357,6 +365,68 @@ def check_order(order, n_samples, name="order"):
             f"{name} holds row indices from {low} to {high}, outside [0, {n_samples})"
         )
     return np.ascontiguousarray(order, dtype=np.intp)
+
+
+def _named_arrays(named):
+    """[(name, ndarray)] from a dict whose values are arrays, None, or tuples of them;
+    anything that is not an ndarray is skipped (numpy cannot write through it), and so is
+    an array listed twice under one name (X as given is often X as converted)."""
+    pairs = []
+    for name, value in named.items():
+        if isinstance(value, np.ndarray):
+            pairs.append((name, value))
+        elif type(value) is tuple:
+            kept = set()
+            for array in value:
+                if isinstance(array, np.ndarray) and id(array) not in kept:
+                    kept.add(id(array))
+                    pairs.append((name, array))
+    return pairs
+
+
+def check_no_overlap(outputs, inputs):
+    """Refuse any output that shares memory with an input or with another output.
+
+    A kernel writing into an output that overlaps what it reads gets wrong results, and
+    one that overwrites validated row indices (`order`) reads out of bounds; a write into
+    a caller's input breaks the promise that inputs are never modified.
+
+    Parameters
+    ----------
+    outputs : dict of str to ndarray or None
+        The arrays the kernel writes, by argument name (None: not given).
+    inputs : dict of str to ndarray, None or tuple of them
+        The arrays it reads, by argument name. A tuple holds several arrays of one
+        argument, e.g. X as the caller passed it and as converted for the kernel: writing
+        into either is refused. Values that are not ndarrays are skipped.
+
+    Raises
+    ------
+    ValueError
+        Naming both arguments. Overlap is decided exactly by np.shares_memory, with
+        up to MAX_OVERLAP_WORK effort per pair; a pair it cannot settle within that is
+        refused too (a false alarm is possible there, a missed overlap is not).
+    """
+    written = _named_arrays(outputs)
+    others = written + _named_arrays(inputs)
+    for index, (name, array) in enumerate(written):
+        for other_name, other in others[index + 1:]:
+            if other_name == name:
+                continue
+            try:
+                # max_work passed by position: as a keyword it costs twice as much.
+                shared = np.shares_memory(array, other, MAX_OVERLAP_WORK)
+            except _TooHardError:
+                raise ValueError(
+                    f"{name} may share memory with {other_name} (their layouts are too "
+                    f"intricate to tell): {name} is written in place, so pass arrays that "
+                    "do not view one buffer"
+                ) from None
+            if shared:
+                raise ValueError(
+                    f"{name} shares memory with {other_name}: {name} is written in place, "
+                    f"so it must not overlap {other_name}"
+                )
 
 
 def all_finite(array):

@@ -43,6 +43,7 @@ from linreg._validation import (
     check_int,
     check_lr,
     check_n_threads,
+    check_no_overlap,
     check_order,
     check_param,
     raise_if_not_finite,
@@ -125,9 +126,12 @@ def loss_and_grad(X, Y, W, b, grad_W, grad_b, *, n_threads=None):
     loss : float
         L = mean over all n*k entries of (XW + b - Y)**2.
     """
+    X_given, Y_given = X, Y
     X, Y, W2, b = _checked_problem(X, Y, W, b)
     check_param(grad_W, "grad_W", W.shape, X.dtype, writable=True)
     check_param(grad_b, "grad_b", b.shape, X.dtype, writable=True)
+    check_no_overlap({"grad_W": grad_W, "grad_b": grad_b},
+                     {"X": (X_given, X), "Y": (Y_given, Y), "W": W, "b": b})
     n_threads = resolve_n_threads(n_threads)
     loss = _compiled.build.loss_and_grad(X, Y, W2, b, grad_W.reshape(W2.shape), grad_b, n_threads)
     if not np.isfinite(loss):
@@ -154,7 +158,7 @@ def predict(X, W, b, out=None, *, n_threads=None):
     -------
     out : ndarray of shape (n_samples,) or (n_samples, n_outputs)
     """
-    X = as_data_matrix(X)
+    X_given, X = X, as_data_matrix(X)
     if not isinstance(W, np.ndarray) or W.ndim not in (1, 2):
         raise ValueError("W must be a 1-D or 2-D ndarray of shape (n_features[, n_outputs])")
     n_outputs = 1 if W.ndim == 1 else W.shape[1]
@@ -166,8 +170,7 @@ def predict(X, W, b, out=None, *, n_threads=None):
         out = np.empty(out_shape, dtype=X.dtype)
     else:
         check_param(out, "out", out_shape, X.dtype, writable=True)
-        if np.shares_memory(out, X):
-            raise ValueError("out overlaps X: the rows of X would be overwritten while read")
+        check_no_overlap({"out": out}, {"X": (X_given, X), "W": W, "b": b})
     n_threads = resolve_n_threads(n_threads)
     _compiled.build.predict(X, W.reshape(X.shape[1], n_outputs), b,
                      out.reshape(X.shape[0], n_outputs), n_threads)
@@ -238,10 +241,13 @@ def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None, n_threads=None):
         (possibly non-finite) loss, that epoch's update was not applied because it would
         have made a parameter non-finite, and W, b are left at their last finite values.
     """
+    X_given, Y_given = X, Y
     X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
     lr = check_lr(lr)
     _check_loss_out(loss_out)
     _check_early_stop(early_stop)
+    check_no_overlap({"W": W, "b": b, "loss_out": loss_out, "early_stop": early_stop},
+                     {"X": (X_given, X), "Y": (Y_given, Y)})
     n_threads = resolve_n_threads(n_threads)
     n_completed = _compiled.build.gd_epochs(X, Y, W2, b, lr, loss_out, early_stop, n_threads)
     if n_completed < loss_out.shape[0] and not np.isfinite(loss_out[n_completed]):
@@ -277,12 +283,15 @@ def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
         last finite values; with batch_size=1, the values the epoch started from if the
         per-sample updates themselves overflowed).
     """
+    X_given, Y_given, order_given = X, Y, order
     X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
     lr = check_lr(lr)
     if order is not None:
         order = check_order(order, X.shape[0])
         # Rows outside `order` are never read, so a NaN there would go unnoticed.
         raise_if_not_finite(X=X, Y=Y)
+    check_no_overlap({"W": W, "b": b},
+                     {"X": (X_given, X), "Y": (Y_given, Y), "order": (order_given, order)})
     n_rows = X.shape[0] if order is None else order.shape[0]
     batch_size = check_int(batch_size, "batch_size", 1, n_rows)
     mean_loss = _compiled.build.sgd_epoch(X, Y, W2, b, lr, order, batch_size)
@@ -319,6 +328,7 @@ def sgd_epochs(X, Y, W, b, lr, loss_out, *, order=None, batch_size=1, rng_state=
         n_completed diverged (non-finite loss_out[n_completed]; W, b hold the last finite
         values, reached within that epoch).
     """
+    X_given, Y_given = X, Y
     X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
     lr = check_lr(lr)
     _check_loss_out(loss_out)
@@ -334,6 +344,10 @@ def sgd_epochs(X, Y, W, b, lr, loss_out, *, order=None, batch_size=1, rng_state=
         if order is None:
             raise ValueError("rng_state shuffles `order`, so order must be given with it")
         check_param(rng_state, "rng_state", (1,), np.uint64, writable=True)
+    shuffled = rng_state is not None  # then `order` is written too
+    check_no_overlap({"W": W, "b": b, "loss_out": loss_out, "early_stop": early_stop,
+                      "rng_state": rng_state, "order": order if shuffled else None},
+                     {"X": (X_given, X), "Y": (Y_given, Y), "order": None if shuffled else order})
     n_rows = X.shape[0] if order is None else order.shape[0]
     batch_size = check_int(batch_size, "batch_size", 1, n_rows)
     n_completed = _compiled.build.sgd_epochs(
@@ -350,6 +364,7 @@ def shuffle(order, rng_state):
         raise TypeError("order must be a 1-D ndarray of dtype intp")
     check_param(order, "order", order.shape, np.intp, writable=True, contiguous=True)
     check_param(rng_state, "rng_state", (1,), np.uint64, writable=True)
+    check_no_overlap({"order": order, "rng_state": rng_state}, {})
     if order.shape[0]:
         _compiled.build.shuffle(order, rng_state)
 
@@ -418,6 +433,9 @@ def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
     _check_loss_out(loss_out)
     _check_early_stop(early_stop)
     n_samples = check_int(stats.n_samples, "stats.n_samples", 1)
+    check_no_overlap({"W": W, "b": b, "loss_out": loss_out, "early_stop": early_stop},
+                     {f"stats.{field}": getattr(stats, field)
+                      for field in ("XtX", "XtY", "mean_X", "mean_Y")})
     return _compiled.build.gd_epochs_gram(
         stats.XtX, stats.XtY, stats.mean_X, stats.mean_Y, stats.yy, n_samples,
         W.reshape(d, k), b, lr, loss_out, early_stop,
