@@ -4,6 +4,9 @@ The compiled kernels run with bounds checks off, so everything that could make t
 or write out of bounds is checked here, with an error that names the argument.
 """
 import numbers
+import os
+import sys
+import warnings
 
 import numpy as np
 
@@ -12,15 +15,90 @@ from linreg import _compiled
 __all__ = [
     "as_data_matrix",
     "as_targets",
+    "cast_to_dtype",
     "check_param",
     "check_lr",
     "check_int",
+    "check_n_threads",
     "check_order",
+    "check_no_overlap",
     "all_finite",
     "raise_if_not_finite",
+    "available_cpus",
+    "ThreadCountWarning",
+    "INT64_MAX",
+    "C_INT_MAX",
+    "MAX_THREADS_PER_CPU",
+    "MAX_OVERLAP_WORK",
 ]
 
 _KEPT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+#: Largest value `check_int` returns: what a C int64_t / Py_ssize_t holds.
+INT64_MAX = 2**63 - 1
+_INT64_MIN = -(2**63)
+#: Largest thread count: OpenMP takes it as a C int.
+C_INT_MAX = 2**31 - 1
+#: n_threads above this many per available CPU is capped (with a ThreadCountWarning):
+#: more only adds contention, and tens of thousands of threads crash OpenMP.
+MAX_THREADS_PER_CPU = 4
+#: Effort np.shares_memory may spend on one pair of arrays before `check_no_overlap`
+#: assumes the worst. Pairs of 1-D/2-D views take far less (a few microseconds).
+MAX_OVERLAP_WORK = 10**6
+
+# numpy >= 1.25 has it in numpy.exceptions; older versions at the top level.
+_TooHardError = getattr(getattr(np, "exceptions", np), "TooHardError")
+
+
+class ThreadCountWarning(UserWarning):
+    """n_threads was more than MAX_THREADS_PER_CPU x the available CPUs and was capped."""
+
+
+def _warn_at_caller(message, category):
+    """Warn, attributing the warning to the first frame outside linreg: the user's call
+    (the depth of linreg's own frames varies from one entry point to another)."""
+    package_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(0), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        package_dir
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def _without_mask(value, name):
+    """The data of a masked array without masked entries (no copy); the value itself if
+    it is no masked array. Masked entries would otherwise be used with whatever value
+    hides under the mask."""
+    if not isinstance(value, np.ma.MaskedArray):
+        return value
+    n_masked = int(np.ma.count_masked(value))
+    if n_masked:
+        raise ValueError(
+            f"{name} is a masked array with {n_masked} masked "
+            f"{'entry' if n_masked == 1 else 'entries'}; fill or drop them"
+        )
+    return np.ma.getdata(value)
+
+
+def _detached(value, name):
+    """`value.detach()` for a tensor that records gradients (torch's requires_grad), whose
+    __array__ refuses to run; the detached tensor is a view of the same memory."""
+    if isinstance(value, np.ndarray):
+        return value
+    try:
+        records_gradients = getattr(value, "requires_grad", False) is True
+        detach = getattr(value, "detach", None) if records_gradients else None
+    except Exception:  # a foreign __getattr__ that fails: leave it to np.asarray
+        return value
+    if not callable(detach):
+        return value
+    try:
+        return detach()
+    except Exception as exc:
+        raise TypeError(
+            f"{name} requires grad, and {name}.detach() raised {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _as_numeric_array(value, name):
@@ -32,10 +110,17 @@ def _as_numeric_array(value, name):
             f"{name} is a scipy sparse matrix, and sparse input is not supported: "
             f"pass a dense array ({name}.toarray())"
         )
+    value = _detached(_without_mask(value, name), name)
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{name} could not be converted to a numeric array: {exc}") from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # whatever a foreign __array__ raises (RuntimeError, ...)
+        raise TypeError(
+            f"{name} could not be converted to a numeric array: {type(exc).__name__}: {exc}"
+        ) from exc
     if array.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}")
     if array.dtype.kind not in "biuf":
@@ -50,7 +135,8 @@ def as_data_matrix(X, name="X"):
 
     A C-contiguous float32/float64 array is returned as is (never copied); float32 stays
     float32. Other real dtypes become float64; other layouts are copied to C order,
-    because the kernels stream rows of X.
+    because the kernels stream rows of X. A masked array without masked entries, or a
+    tensor that requires grad, is used through its data (detached), also without a copy.
     """
     X = _as_numeric_array(X, name)
     if X.ndim != 2:
@@ -76,7 +162,11 @@ def as_data_matrix(X, name="X"):
 
 
 def as_targets(Y, n_samples, dtype, name="Y"):
-    """Return Y as a 1-D (n,) or 2-D (n, k) array of `dtype`; copied only to convert dtype."""
+    """Return Y as a 1-D (n,) or 2-D (n, k) array of `dtype`; copied only to convert dtype.
+
+    `dtype` is X's: a value that fits Y's dtype but not X's float32 is a ValueError that
+    says so (not "contains NaN or infinity", which is what the cast would make of it).
+    """
     Y = _as_numeric_array(Y, name)
     if Y.ndim not in (1, 2):
         raise ValueError(
@@ -89,13 +179,73 @@ def as_targets(Y, n_samples, dtype, name="Y"):
         )
     if Y.ndim == 2 and Y.shape[1] == 0:
         raise ValueError(f"{name} needs at least one output column, got shape {Y.shape}")
-    return Y.astype(dtype, copy=False)
+    return _cast(Y, dtype, name, copy=False, what=_range_of_x)
+
+
+def _range_of_x(name, dtype, largest):
+    hint = ": pass X as float64" if dtype == np.float32 else ""
+    return (f"{name} holds values beyond the {dtype} range of X "
+            f"(largest |value| {largest:.3g}){hint}")
+
+
+def _cast(array, dtype, name, copy, what, order="K"):
+    """array.astype(dtype), refusing finite values that the cast makes infinite.
+
+    Only a cast to a float type of smaller range can overflow (float64 -> float32,
+    longdouble -> float64); only then is the result checked, at the cost of one pass
+    over it, less than the cast itself.
+    """
+    dtype = np.dtype(dtype)
+    narrowing = (array.dtype.kind == "f" and dtype.kind == "f"
+                 and np.finfo(array.dtype).max > np.finfo(dtype).max)
+    if not narrowing:
+        return array.astype(dtype, order=order, copy=copy)
+    with np.errstate(over="ignore"):  # detected below, with a better message
+        converted = array.astype(dtype, order=order, copy=copy)
+    if not all_finite(converted):
+        source_finite = np.isfinite(array)
+        if (source_finite & ~np.isfinite(converted)).any():
+            largest = float(np.abs(array[source_finite]).max())
+            raise ValueError(what(name, dtype, largest))
+    return converted
+
+
+def cast_to_dtype(array, dtype, name, *, dtype_of="X"):
+    """A new C-contiguous copy of `array` in `dtype`, refusing values that do not fit.
+
+    Parameters
+    ----------
+    array : array-like
+        For instance a fitted model's coef_ (float64) to continue training in float32.
+    dtype : numpy dtype
+        The dtype of `dtype_of`, the array it will be used with.
+    name : str
+        The argument's name, for the error message.
+    dtype_of : str, default "X"
+
+    Returns
+    -------
+    ndarray of `dtype`, C-contiguous, writable, sharing no memory with `array`
+
+    Raises
+    ------
+    ValueError
+        When a finite value of `array` is beyond the range of `dtype` (it would become
+        infinite), naming `name`.
+    """
+    def what(name, dtype, largest):
+        hint = f": pass {dtype_of} as float64" if dtype == np.float32 else ""
+        return (f"{name} holds values beyond the range of {dtype} (the dtype of "
+                f"{dtype_of}) (largest |value| {largest:.3g}){hint}")
+
+    return _cast(np.asarray(array), dtype, name, copy=True, what=what, order="C")
 
 
 def check_param(array, name, shape, dtype, writable=False, contiguous=False):
     """Check a caller-provided parameter or output buffer; it is never converted."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(array).__name__}")
+    _without_mask(array, name)
     if array.dtype != dtype:
         raise TypeError(f"{name} must have dtype {dtype} (the dtype of X), got {array.dtype}")
     if array.shape != tuple(shape):
@@ -119,22 +269,92 @@ def check_lr(lr, name="lr"):
     return lr
 
 
+def _shown(value):
+    """An int for a message: in full up to 24 digits, else its first digits and length."""
+    text = str(value)
+    digits = len(text.lstrip("-"))
+    return text if digits <= 24 else f"{text[:6]}... ({digits} digits)"
+
+
 def check_int(value, name, low, high=None):
-    """An integer in [low, high], returned as int."""
+    """An integer in [low, high], returned as int.
+
+    Whatever the bounds, the result fits in int64 (the kernels take Py_ssize_t and
+    double): high=None means INT64_MAX, and a bound beyond int64 is narrowed to it.
+    """
     if type(value) is not int and (
         isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)
     ):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     value = int(value)
-    if value < low or (high is not None and value > high):
-        bound = f">= {low}" if high is None else f"between {low} and {high}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
+    low_in_range = max(low, _INT64_MIN)
+    high_in_range = INT64_MAX if high is None else min(high, INT64_MAX)
+    if value < low_in_range or value > high_in_range:
+        if high is None and value >= low_in_range:
+            bound = f"between {low} and 2**63 - 1"
+        elif high is None:
+            bound = f">= {_shown(low_in_range)}"
+        elif high > INT64_MAX:
+            bound = f"between {_shown(low_in_range)} and 2**63 - 1"
+        else:
+            bound = f"between {_shown(low_in_range)} and {high}"
+        raise ValueError(f"{name} must be {bound}, got {_shown(value)}")
     return value
+
+
+def available_cpus():
+    """CPUs this process may run on: its affinity mask where the OS has one, else
+    os.cpu_count() (1 when even that is unknown)."""
+    if hasattr(os, "sched_getaffinity"):
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except OSError:
+            pass
+    return os.cpu_count() or 1
+
+
+def check_n_threads(n_threads):
+    """A thread count for the kernels: None, or an int from 1 up.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        None is returned as is (the caller resolves it to OpenMP's default).
+
+    Returns
+    -------
+    int or None
+        n_threads, capped at MAX_THREADS_PER_CPU x `available_cpus()` with a
+        ThreadCountWarning: OpenMP cannot create tens of thousands of threads (200000
+        crashed the process) and more than a few per CPU only add contention. The
+        result does not depend on the thread count.
+
+    Raises
+    ------
+    TypeError
+        If n_threads is not an integer.
+    ValueError
+        If n_threads < 1 or n_threads >= 2**31 (OpenMP takes a C int).
+    """
+    if n_threads is None:
+        return None
+    n_threads = check_int(n_threads, "n_threads", 1, C_INT_MAX)
+    if n_threads > MAX_THREADS_PER_CPU:  # only then is the CPU count needed
+        cpus = available_cpus()
+        limit = MAX_THREADS_PER_CPU * cpus
+        if n_threads > limit:
+            _warn_at_caller(
+                f"n_threads={n_threads} is more than {MAX_THREADS_PER_CPU} x the "
+                f"{cpus} CPUs available; using {limit}",
+                ThreadCountWarning,
+            )
+            return limit
+    return n_threads
 
 
 def check_order(order, n_samples, name="order"):
     """Row indices: a non-empty 1-D integer array with values in [0, n_samples), as intp."""
-    order = np.asarray(order)
+    order = np.asarray(_without_mask(order, name))
     if order.dtype.kind not in "iu":
         raise TypeError(f"{name} must be an array of integer row indices, got dtype {order.dtype}")
     if order.ndim != 1 or order.shape[0] == 0:
@@ -145,6 +365,68 @@ def check_order(order, n_samples, name="order"):
             f"{name} holds row indices from {low} to {high}, outside [0, {n_samples})"
         )
     return np.ascontiguousarray(order, dtype=np.intp)
+
+
+def _named_arrays(named):
+    """[(name, ndarray)] from a dict whose values are arrays, None, or tuples of them;
+    anything that is not an ndarray is skipped (numpy cannot write through it), and so is
+    an array listed twice under one name (X as given is often X as converted)."""
+    pairs = []
+    for name, value in named.items():
+        if isinstance(value, np.ndarray):
+            pairs.append((name, value))
+        elif type(value) is tuple:
+            kept = set()
+            for array in value:
+                if isinstance(array, np.ndarray) and id(array) not in kept:
+                    kept.add(id(array))
+                    pairs.append((name, array))
+    return pairs
+
+
+def check_no_overlap(outputs, inputs):
+    """Refuse any output that shares memory with an input or with another output.
+
+    A kernel writing into an output that overlaps what it reads gets wrong results, and
+    one that overwrites validated row indices (`order`) reads out of bounds; a write into
+    a caller's input breaks the promise that inputs are never modified.
+
+    Parameters
+    ----------
+    outputs : dict of str to ndarray or None
+        The arrays the kernel writes, by argument name (None: not given).
+    inputs : dict of str to ndarray, None or tuple of them
+        The arrays it reads, by argument name. A tuple holds several arrays of one
+        argument, e.g. X as the caller passed it and as converted for the kernel: writing
+        into either is refused. Values that are not ndarrays are skipped.
+
+    Raises
+    ------
+    ValueError
+        Naming both arguments. Overlap is decided exactly by np.shares_memory, with
+        up to MAX_OVERLAP_WORK effort per pair; a pair it cannot settle within that is
+        refused too (a false alarm is possible there, a missed overlap is not).
+    """
+    written = _named_arrays(outputs)
+    others = written + _named_arrays(inputs)
+    for index, (name, array) in enumerate(written):
+        for other_name, other in others[index + 1:]:
+            if other_name == name:
+                continue
+            try:
+                # max_work passed by position: as a keyword it costs twice as much.
+                shared = np.shares_memory(array, other, MAX_OVERLAP_WORK)
+            except _TooHardError:
+                raise ValueError(
+                    f"{name} may share memory with {other_name} (their layouts are too "
+                    f"intricate to tell): {name} is written in place, so pass arrays that "
+                    "do not view one buffer"
+                ) from None
+            if shared:
+                raise ValueError(
+                    f"{name} shares memory with {other_name}: {name} is written in place, "
+                    f"so it must not overlap {other_name}"
+                )
 
 
 def all_finite(array):

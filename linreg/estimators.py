@@ -17,6 +17,7 @@ from linreg._validation import (
     all_finite,
     as_data_matrix,
     as_targets,
+    cast_to_dtype,
     check_int,
     check_lr,
 )
@@ -291,7 +292,7 @@ class _GradientDescentRegressor:
         return _FitOptions(
             lr=check_lr(self.lr),
             epochs=check_int(self.epochs, "epochs", 1, MAX_EPOCHS),
-            log_every=check_int(self.log_every, "log_every", 0, 2**62),
+            log_every=check_int(self.log_every, "log_every", 0),
             n_threads=kernels.resolve_n_threads(self.n_threads),
             stop=stop,
             callback=self.callback,
@@ -317,8 +318,9 @@ class _GradientDescentRegressor:
                     f"y of shape {Y.shape} does not fit the fitted coef_ of shape "
                     f"{np.shape(self.coef_)}: continuing training needs the same outputs"
                 )
-            W = np.array(np.transpose(self.coef_), dtype=X.dtype, order="C")
-            return W, np.array(np.atleast_1d(self.intercept_), dtype=X.dtype)
+            # A copy (training writes into it) that refuses values beyond X's dtype.
+            W = cast_to_dtype(np.transpose(self.coef_), X.dtype, "coef_")
+            return W, cast_to_dtype(np.atleast_1d(self.intercept_), X.dtype, "intercept_")
         W_shape = coef_shape[::-1]
         return np.zeros(W_shape, dtype=X.dtype), np.zeros(W_shape[1:] or (1,), dtype=X.dtype)
 

@@ -51,6 +51,8 @@ from linreg._validation import (
     as_targets,
     check_int,
     check_lr,
+    check_n_threads,
+    check_no_overlap,
     check_order,
     check_param,
     raise_if_not_finite,
@@ -77,10 +79,15 @@ simd = _compiled.simd
 
 
 def resolve_n_threads(n_threads):
-    """The thread count to use: n_threads, or OpenMP's default (all cores) when None."""
+    """The thread count to use: n_threads, or OpenMP's default (all cores) when None.
+
+    A count above 4 x the available CPUs is capped there with a warning; one of 2**31 or
+    more is a ValueError (see `linreg._validation.check_n_threads`).
+    """
+    n_threads = check_n_threads(n_threads)
     if n_threads is None:
         return _compiled.build.openmp_max_threads()
-    return check_int(n_threads, "n_threads", 1)
+    return n_threads
 
 
 def _checked_problem(X, Y, W, b, *, in_place=False):
@@ -128,9 +135,12 @@ def loss_and_grad(X, Y, W, b, grad_W, grad_b, *, n_threads=None):
     loss : float
         L = mean over all n*k entries of (XW + b - Y)**2.
     """
+    X_given, Y_given = X, Y
     X, Y, W2, b = _checked_problem(X, Y, W, b)
     check_param(grad_W, "grad_W", W.shape, X.dtype, writable=True)
     check_param(grad_b, "grad_b", b.shape, X.dtype, writable=True)
+    check_no_overlap({"grad_W": grad_W, "grad_b": grad_b},
+                     {"X": (X_given, X), "Y": (Y_given, Y), "W": W, "b": b})
     n_threads = resolve_n_threads(n_threads)
     loss = _compiled.build.loss_and_grad(X, Y, W2, b, grad_W.reshape(W2.shape), grad_b, n_threads)
     if not np.isfinite(loss):
@@ -157,7 +167,7 @@ def predict(X, W, b, out=None, *, n_threads=None):
     -------
     out : ndarray of shape (n_samples,) or (n_samples, n_outputs)
     """
-    X = as_data_matrix(X)
+    X_given, X = X, as_data_matrix(X)
     if not isinstance(W, np.ndarray) or W.ndim not in (1, 2):
         raise ValueError("W must be a 1-D or 2-D ndarray of shape (n_features[, n_outputs])")
     n_outputs = 1 if W.ndim == 1 else W.shape[1]
@@ -169,8 +179,7 @@ def predict(X, W, b, out=None, *, n_threads=None):
         out = np.empty(out_shape, dtype=X.dtype)
     else:
         check_param(out, "out", out_shape, X.dtype, writable=True)
-        if np.shares_memory(out, X):
-            raise ValueError("out overlaps X: the rows of X would be overwritten while read")
+        check_no_overlap({"out": out}, {"X": (X_given, X), "W": W, "b": b})
     n_threads = resolve_n_threads(n_threads)
     _compiled.build.predict(X, W.reshape(X.shape[1], n_outputs), b,
                      out.reshape(X.shape[0], n_outputs), n_threads)
@@ -204,7 +213,7 @@ def new_early_stop(tol, n_iter_no_change):
     tol = float(tol)
     if not np.isfinite(tol):
         raise ValueError(f"tol must be a finite number, got {tol}")
-    n_iter_no_change = check_int(n_iter_no_change, "n_iter_no_change", 1, 2**62)
+    n_iter_no_change = check_int(n_iter_no_change, "n_iter_no_change", 1)
     early_stop = np.zeros(1, dtype=EARLY_STOP)
     early_stop["tol"] = tol
     early_stop["n_iter_no_change"] = n_iter_no_change
@@ -300,10 +309,13 @@ def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None, n_threads=None):
         (possibly non-finite) loss, that epoch's update was not applied because it would
         have made a parameter non-finite, and W, b are left at their last finite values.
     """
+    X_given, Y_given = X, Y
     X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
     lr = check_lr(lr)
     _check_loss_out(loss_out)
     _check_early_stop(early_stop)
+    check_no_overlap({"W": W, "b": b, "loss_out": loss_out, "early_stop": early_stop},
+                     {"X": (X_given, X), "Y": (Y_given, Y)})
     n_threads = resolve_n_threads(n_threads)
 
     def loop(model, settings, state):
@@ -343,12 +355,15 @@ def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
         last finite values; with batch_size=1, the values the epoch started from if the
         per-sample updates themselves overflowed).
     """
+    X_given, Y_given, order_given = X, Y, order
     X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
     lr = check_lr(lr)
     if order is not None:
         order = check_order(order, X.shape[0])
         # Rows outside `order` are never read, so a NaN there would go unnoticed.
         raise_if_not_finite(X=X, Y=Y)
+    check_no_overlap({"W": W, "b": b},
+                     {"X": (X_given, X), "Y": (Y_given, Y), "order": (order_given, order)})
     n_rows = X.shape[0] if order is None else order.shape[0]
     batch_size = check_int(batch_size, "batch_size", 1, n_rows)
     loss_out = np.empty(1)
@@ -391,6 +406,7 @@ def sgd_epochs(X, Y, W, b, lr, loss_out, *, order=None, batch_size=1, rng_state=
         n_completed diverged (non-finite loss_out[n_completed]; W, b hold the last finite
         values, reached within that epoch).
     """
+    X_given, Y_given = X, Y
     X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
     lr = check_lr(lr)
     _check_loss_out(loss_out)
@@ -406,6 +422,10 @@ def sgd_epochs(X, Y, W, b, lr, loss_out, *, order=None, batch_size=1, rng_state=
         if order is None:
             raise ValueError("rng_state shuffles `order`, so order must be given with it")
         check_param(rng_state, "rng_state", (1,), np.uint64, writable=True)
+    shuffled = rng_state is not None  # then `order` is written too
+    check_no_overlap({"W": W, "b": b, "loss_out": loss_out, "early_stop": early_stop,
+                      "rng_state": rng_state, "order": order if shuffled else None},
+                     {"X": (X_given, X), "Y": (Y_given, Y), "order": None if shuffled else order})
     n_rows = X.shape[0] if order is None else order.shape[0]
     batch_size = check_int(batch_size, "batch_size", 1, n_rows)
 
@@ -425,6 +445,7 @@ def shuffle(order, rng_state):
         raise TypeError("order must be a 1-D ndarray of dtype intp")
     check_param(order, "order", order.shape, np.intp, writable=True, contiguous=True)
     check_param(rng_state, "rng_state", (1,), np.uint64, writable=True)
+    check_no_overlap({"order": order, "rng_state": rng_state}, {})
     if order.shape[0]:
         _compiled.build.shuffle(order, rng_state)
 
@@ -522,9 +543,7 @@ def _check_gram_statistics(stats):
     """Every field of a GramStatistics, against each other: the kernel trusts them all."""
     if not isinstance(stats, GramStatistics):
         raise TypeError("stats must come from linreg.kernels.gram_statistics")
-    n = stats.n_samples
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n < 2**62:
-        raise ValueError(f"stats.n_samples must be an integer >= 1, got {n!r}")
+    check_int(stats.n_samples, "stats.n_samples", 1)
     XtY = stats.XtY
     if not (isinstance(XtY, np.ndarray) and XtY.ndim == 2 and XtY.shape[0] >= 1
             and XtY.shape[1] >= 1):
@@ -567,6 +586,9 @@ def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
     raise_if_not_finite(W=W, b=b)
     lr = check_lr(lr)
     _check_loss_out(loss_out)
+    check_no_overlap({"W": W, "b": b, "loss_out": loss_out, "early_stop": early_stop},
+                     {f"stats.{field}": getattr(stats, field)
+                      for field in ("XtX", "XtY", "mean_X", "mean_Y", "ref_W", "ref_grad")})
     _check_early_stop(early_stop)
 
     def loop(model, settings, state):

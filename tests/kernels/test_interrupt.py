@@ -59,20 +59,22 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def run_case(case):
+def run_case(case, cwd):
+    # From another directory: `python -c` puts the current one first on sys.path, and
+    # the repository root holds the uninstalled source tree.
     result = subprocess.run([sys.executable, "-c", SCRIPT, case], capture_output=True,
-                            text=True, timeout=300)
+                            text=True, timeout=300, cwd=cwd)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("case", ["gram", "gram-2-threads", "sgd", "sgd-refit"])
-def test_ctrl_c_stops_long_kernels_promptly(case):
+def test_ctrl_c_stops_long_kernels_promptly(case, tmp_path):
     # Up to three tries, since a busy machine can stall any one of them; a kernel that
     # does not look for Ctrl-C never stops before 0.9 of its time.
     reports = []
     for _ in range(3):
-        report = run_case(case)
+        report = run_case(case, tmp_path)
         assert report["outcome"] == "interrupted", report
         assert report["kept"], "an interrupted refit changed the fitted model"
         reports.append(report)
