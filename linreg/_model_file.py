@@ -18,13 +18,15 @@ This module knows the format only (it imports nothing from linreg): `read` turns
 into ``{member name: array}`` and `write` does the reverse; linreg.persistence turns
 those arrays into an estimator.
 
-Reading never trusts the file. Before it decompresses anything it checks the archive's
-table of contents: only the members above, stored or deflated, not encrypted, and at most
-``MAX_EXPANSION * file size + EXPANSION_ALLOWANCE`` bytes once decompressed, all members
-together. It then parses each member's ``.npy`` header itself (bounded to
-MAX_HEADER_BYTES) and checks the declared dtype and shape against the format, and
-against the members read before it (n_features_in_ before coef_, coef_ before
-intercept_), before it allocates the member's data. Every problem is a ValueError.
+Reading never trusts the file. Before it decompresses a member it checks, from the
+archive's table of contents, that the member is one of those above, stored or deflated,
+not encrypted, and that all members together stay within
+``MAX_EXPANSION * file size + EXPANSION_ALLOWANCE`` bytes once decompressed. It then
+parses the member's ``.npy`` header itself (at most MAX_HEADER_BYTES) and checks the
+declared dtype and shape against the format and against the members read before it
+(n_features_in_ before coef_, coef_ before intercept_), before it allocates the
+member's data, which it reads in bounded chunks up to exactly the declared size (zipfile
+then checks the CRC). Every problem is a ValueError.
 
 Writing a file name goes through a new file in the same directory, flushed to disk and
 then renamed over the target, so a save that fails part-way leaves the previous file
@@ -69,12 +71,15 @@ MEMBERS = ("format", "version", "estimator", "params", "n_iter_", "n_features_in
            "coef_", "intercept_", "loss_curve_")
 
 #: Decompressed bytes, all members together, may be at most MAX_EXPANSION times the
-#: file's size plus EXPANSION_ALLOWANCE. linreg writes its members uncompressed (ratio
-#: 1); numpy.savez_compressed shrinks real coefficients and losses by well under 2x.
-#: Deflate itself can expand about 1032x, which is how a 1 MB file could claim 1 GiB;
-#: this bound keeps what a file can make `read` allocate proportional to its size
-#: (a 20 kB file: under 2 MiB) without a fixed cap on the size of a model or on the
-#: length of its loss curve, which training does not have either.
+#: file's size plus EXPANSION_ALLOWANCE. Deflate can expand about 1032x, which is how a
+#: 1 MB file could claim 1 GiB; this bound keeps what a file can make `read` allocate
+#: proportional to its size (a 20 kB file: under 2 MiB) without a fixed cap on the size
+#: of a model or the length of its loss curve, which training does not have either.
+#: linreg writes its members uncompressed (ratio 1), so its own files always fit.
+#: A file recompressed with numpy.savez_compressed fits too unless it holds more than
+#: 1 MiB of highly repetitive numbers: coefficients shrink about 1x, but the loss curve
+#: of a long converged GD run repeats one value (18x at 5000 epochs, more beyond), and
+#: such a file is refused (load it from the file linreg wrote).
 MAX_EXPANSION = 32
 EXPANSION_ALLOWANCE = 2**20
 #: A member's .npy header (a short dict literal; numpy writes 118 bytes or so for the
