@@ -1,14 +1,15 @@
 """linreg: train y = XW + b on mean squared error by gradient descent, fast.
 
 - `GDRegressor`, `SGDRegressor`: scikit-learn-style estimators (full-batch and stochastic).
-- `load(path)`: read a model written by `model.save(path)` (no code runs on loading).
+- `save(model, path)` (or `model.save(path)`), `load(path)`: portable model files
+  (no code runs on loading).
 - `linreg.kernels`: the compiled, checked kernels they run on.
 - `linreg.reference`: plain-NumPy twins of those kernels.
 """
 from linreg import kernels, reference
 from linreg.estimators import GDRegressor, SGDRegressor
 from linreg.exceptions import ConvergenceWarning, DivergenceError, NotFittedError
-from linreg.persistence import load
+from linreg.persistence import load, save
 
 __version__ = "0.1.0"
 
@@ -19,6 +20,7 @@ __all__ = [
     "ConvergenceWarning",
     "NotFittedError",
     "load",
+    "save",
     "kernels",
     "reference",
     "__version__",

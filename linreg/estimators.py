@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linreg import kernels
+from linreg import _model_file, kernels
 from linreg._structs import Settings, StepRule, StopRule, new_training_state
 from linreg._validation import (
     all_finite,
@@ -242,13 +242,18 @@ class _GradientDescentRegressor:
     def save(self, path):
         """Write this model to `path` in a portable file whose loading runs no code.
 
-        `linreg.load(path)` reads it back; see `linreg.persistence` for the format.
+        `linreg.load(path)` reads it back; `linreg._model_file` defines the format.
         A callback, or a Generator as random_state, cannot be saved: they load as None,
         with a warning at save time.
-        """
-        from linreg.persistence import save
 
-        save(self, path)
+        Parameters
+        ----------
+        path : str, bytes or os.PathLike, or a binary file object with write()
+            A file name is written atomically (a new file in the same directory,
+            flushed to disk, then renamed over `path`): a failed save leaves a file
+            already at `path` as it was.
+        """
+        _model_file.write(path, self._model_file_members())
 
     def __sklearn_tags__(self):
         # Only scikit-learn calls this, so it may import scikit-learn.
@@ -370,6 +375,16 @@ class _GradientDescentRegressor:
                 )
             setattr(self, name, value)
         return self
+
+    def _model_file_members(self):
+        """This model as the members of a model file, {name: array}: the format's marker
+        and version, this class's name, the parameters as JSON and, when fitted, the
+        fitted attributes (`linreg._model_file` defines them; save and linreg.save write
+        them)."""
+        fitted = None
+        if hasattr(self, "coef_"):
+            fitted = {name: getattr(self, name) for name in _model_file.FITTED}
+        return _model_file.members(type(self).__name__, self.get_params(), fitted)
 
 
 class GDRegressor(_GradientDescentRegressor):

@@ -1,84 +1,54 @@
 """Saving and loading models in a portable file whose loading executes no code.
 
-The file is a NumPy .npz archive (a zip of .npy arrays) read with allow_pickle=False:
-strings and numbers only, no pickle anywhere. It holds
+The file is a zip of NumPy .npy members, strings and numbers only, never a pickle
+(`linreg._model_file` defines it and reads it with bounded memory). Arrays keep their
+dtype and values exactly, so a loaded model predicts bit-identically.
 
-    format        "linreg-model"             version   1
-    estimator     "GDRegressor" | "SGDRegressor"
-    params        the constructor parameters, as JSON
-    and, for a fitted model: coef_, intercept_, loss_curve_, n_iter_, n_features_in_
-
-Arrays keep their dtype and values exactly, so a loaded model predicts bit-identically.
+`save(model, path)` is the same as ``model.save(path)``; `load(path)` checks what the
+file holds (a known estimator, parameters that are a flat JSON object of plain values,
+finite coefficients and losses) and builds the model. Imports run one way: this module
+imports the estimators and the format; the estimators import the format only.
 """
 import json
-import numbers
 import os
-import warnings
-import zipfile
 
 import numpy as np
 
+from linreg import _model_file
+from linreg.estimators import GDRegressor, SGDRegressor
+
 __all__ = ["save", "load"]
 
-FORMAT = "linreg-model"
-VERSION = 1
-_FITTED = ("coef_", "intercept_", "loss_curve_", "n_iter_", "n_features_in_")
-
-
-def _estimator_classes():
-    from linreg.estimators import GDRegressor, SGDRegressor
-
-    return {cls.__name__: cls for cls in (GDRegressor, SGDRegressor)}
-
-
-def _portable_params(model):
-    """The parameters as JSON values; callables and random generators cannot be saved."""
-    params = {}
-    for name, value in model.get_params().items():
-        if isinstance(value, (bool, np.bool_)):
-            params[name] = bool(value)
-        elif value is None or isinstance(value, str):
-            params[name] = value
-        elif isinstance(value, numbers.Integral):
-            params[name] = int(value)
-        elif isinstance(value, numbers.Real):
-            params[name] = float(value)
-        else:
-            warnings.warn(
-                f"{name}={value!r} cannot be saved (it is code or generator state); "
-                f"the loaded model has {name}=None",
-                UserWarning,
-                stacklevel=3,
-            )
-            params[name] = None
-    return params
+_ESTIMATORS = {cls.__name__: cls for cls in (GDRegressor, SGDRegressor)}
 
 
 def save(model, path):
-    """Write `model` (fitted or not) to the file `path`, exactly at that name.
+    """Write `model` (fitted or not) to `path`, exactly at that name; ``model.save(path)``.
 
     Parameters
     ----------
     model : GDRegressor or SGDRegressor
-    path : str or os.PathLike
+    path : str, bytes or os.PathLike, or a binary file object with write()
+        A file name is written atomically (a new file in the same directory, flushed
+        to disk, then renamed over `path`): if the save fails, a file already at
+        `path` is left as it was.
+
+    Raises
+    ------
+    TypeError
+        If `model` is not a linreg estimator, or `path` not a file name or binary file.
+    OSError
+        If the file cannot be written.
+
+    Warns
+    -----
+    UserWarning
+        For a parameter that cannot be saved (a callback, a Generator as
+        random_state): it loads as None.
     """
-    arrays = {
-        "format": np.array(FORMAT),
-        "version": np.array(VERSION),
-        "estimator": np.array(type(model).__name__),
-        "params": np.array(json.dumps(_portable_params(model))),
-    }
-    if hasattr(model, "coef_"):
-        coef = np.asarray(model.coef_)
-        arrays.update(
-            coef_=coef,
-            intercept_=np.asarray(model.intercept_, dtype=coef.dtype),  # exact: it came from it
-            loss_curve_=np.asarray(model.loss_curve_),
-            n_iter_=np.array(model.n_iter_),
-            n_features_in_=np.array(model.n_features_in_),
-        )
-    with open(path, "wb") as file:  # a file object: np.savez would append ".npz" to a name
-        np.savez(file, **arrays)
+    if not isinstance(model, tuple(_ESTIMATORS.values())):
+        raise TypeError(f"model must be a GDRegressor or SGDRegressor, got {type(model).__name__}")
+    _model_file.write(path, model._model_file_members())
 
 
 def load(path):
@@ -86,7 +56,7 @@ def load(path):
 
     Parameters
     ----------
-    path : str or os.PathLike
+    path : str, bytes or os.PathLike, or a binary file object with read() and seek()
 
     Returns
     -------
@@ -94,86 +64,94 @@ def load(path):
 
     Raises
     ------
+    TypeError
+        If `path` is not a file name or a binary file object.
+    FileNotFoundError
+        If there is no such file.
     ValueError
         When the file is not a linreg model file: truncated, corrupt, of another kind,
-        of a newer format version, or inconsistent.
+        of a newer format version, inconsistent, or larger once decompressed than the
+        format allows (a compression bomb). Loading such a file allocates at most
+        about 32 times the file's size plus 1 MiB.
     """
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike file name, got {type(path).__name__}")
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):  # a .npy file: one bare array
-            raise ValueError("it holds a single array, not an archive")
-        with archive:
-            contents = {name: archive[name] for name in archive.files}
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path} is not a readable linreg model file: {exc}") from None
-    return _model_from(contents, path)
-
-
-def _text(contents, name, path):
-    value = contents.get(name)
-    if value is None or value.dtype.kind != "U" or value.ndim != 0:
-        raise ValueError(f"{path} is not a linreg model file: no valid {name!r} entry")
-    return str(value)
-
-
-def _model_from(contents, path):
-    if contents.get("format") is None or _text(contents, "format", path) != FORMAT:
-        raise ValueError(f"{path} is not a linreg model file (no '{FORMAT}' marker)")
-    version = contents.get("version")
-    if version is None or version.shape != () or version.dtype.kind not in "iu":
-        raise ValueError(f"{path} is not a valid linreg model file: bad version entry")
-    if int(version) > VERSION:
+    contents = _model_file.read(path)
+    where = _model_file_name(path)
+    name = str(contents["estimator"][()])
+    if name not in _ESTIMATORS:
         raise ValueError(
-            f"{path} was written in format version {int(version)}; this linreg reads up to "
-            f"version {VERSION}: upgrade linreg"
+            f"{where}: unknown estimator {name!r}; expected one of {sorted(_ESTIMATORS)}"
         )
-    classes = _estimator_classes()
-    name = _text(contents, "estimator", path)
-    if name not in classes:
-        raise ValueError(f"{path}: unknown estimator {name!r}; expected one of {sorted(classes)}")
+    params = _parse_params(str(contents["params"][()]), where)
     try:
-        params = json.loads(_text(contents, "params", path))
-        model = classes[name](**params)
-    except (TypeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: invalid parameters: {exc}") from None
-    present = [key for key in _FITTED if key in contents]
-    if not present:
-        return model
-    if len(present) != len(_FITTED):
-        raise ValueError(f"{path}: incomplete model, missing {sorted(set(_FITTED) - set(present))}")
-    _restore_fitted(model, contents, path)
+        model = _ESTIMATORS[name](**params)
+    except TypeError as exc:
+        raise ValueError(f"{where}: invalid parameters for {name}: {exc}") from None
+    if "coef_" in contents:
+        _restore_fitted(model, contents, where)
     return model
 
 
-def _restore_fitted(model, contents, path):
+def _model_file_name(path):
+    """`path` as error messages name it (as linreg._model_file.read does)."""
+    if isinstance(path, (str, bytes, os.PathLike)):
+        return os.fsdecode(path)
+    return getattr(path, "name", "the file object")
+
+
+def _parse_params(text, where):
+    """The constructor parameters: a flat JSON object of None, bool, int, float, str."""
+    # Checked before parsing, so that deep nesting cannot reach the parser's recursion.
+    if _brackets_outside_strings(text) > 1:
+        raise ValueError(f"{where}: invalid parameters: not a flat JSON object")
+    try:
+        params = json.loads(text)
+    except ValueError as exc:  # JSONDecodeError, and ints over Python's digit limit
+        raise ValueError(f"{where}: invalid parameters: {exc}") from None
+    if not isinstance(params, dict):
+        raise ValueError(f"{where}: invalid parameters: not a JSON object")
+    for key, value in params.items():
+        if not (value is None or isinstance(value, (bool, int, float, str))):
+            raise ValueError(f"{where}: invalid parameters: {key}={value!r} is not a plain value")
+    return params
+
+
+def _brackets_outside_strings(text):
+    """How many "{" and "[" open in JSON `text` outside its strings (one, for a flat
+    object); a linear scan (text is at most 65536 characters)."""
+    count = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            count += 1
+    return count
+
+
+def _restore_fitted(model, contents, where):
     coef = contents["coef_"]
     intercept = contents["intercept_"]
     losses = contents["loss_curve_"]
-    n_iter = contents["n_iter_"]
-    n_features = contents["n_features_in_"]
+    # Shapes, dtypes and the integers are the format's and already checked; the values
+    # are the model's.
     problems = []
-    if coef.dtype not in (np.float32, np.float64) or coef.ndim not in (1, 2):
-        problems.append(f"coef_ must be a 1-D or 2-D float array, got {coef.dtype} {coef.shape}")
-    elif n_features.shape != () or n_features.dtype.kind not in "iu" or coef.shape[-1] != n_features:
-        problems.append("coef_ and n_features_in_ disagree")
-    elif intercept.dtype != coef.dtype or intercept.shape != coef.shape[:-1]:
-        problems.append(f"intercept_ of shape {intercept.shape} does not match coef_ {coef.shape}")
-    if losses.dtype != np.float64 or losses.ndim != 1 or not np.isfinite(losses).all():
-        problems.append("loss_curve_ must be a 1-D float64 array of finite losses")
-    if n_iter.shape != () or n_iter.dtype.kind not in "iu" or n_iter < 0:
-        problems.append("n_iter_ must be a non-negative integer")
-    if not problems and not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
+    if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
         problems.append("coef_ or intercept_ holds NaN or infinity")
+    if not np.isfinite(losses).all():
+        problems.append("loss_curve_ must be a 1-D float64 array of finite losses")
     if problems:
-        raise ValueError(f"{path} is not a valid linreg model file: " + "; ".join(problems))
+        raise ValueError(f"{where} is not a valid linreg model file: " + "; ".join(problems))
     # Keep the estimator's invariant: coef_ is the transpose of a C-contiguous W.
     W = np.ascontiguousarray(coef.T)
     model.coef_ = W.T
     model.intercept_ = float(intercept) if coef.ndim == 1 else intercept
     model.loss_curve_ = losses
-    model.n_iter_ = int(n_iter)
-    model.n_features_in_ = int(n_features)
+    model.n_iter_ = int(contents["n_iter_"])
+    model.n_features_in_ = int(contents["n_features_in_"])

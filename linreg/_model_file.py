@@ -1,0 +1,589 @@
+"""The model file format: what a file holds, how it is read safely and written atomically.
+
+A model file is a zip archive of NumPy ``.npy`` members (what ``numpy.savez`` writes),
+holding strings and numbers only, never a pickle:
+
+    format          text     "linreg-model"
+    version         integer  1 (this module reads 1 to VERSION)
+    estimator       text     the class name, "GDRegressor" or "SGDRegressor"
+    params          text     the constructor parameters as a flat JSON object
+    and, for a fitted model, all of:
+    coef_           float32 or float64, (n_features,) or (n_outputs, n_features)
+    intercept_      coef_'s dtype, () or (n_outputs,)
+    loss_curve_     float64, (n_epochs,)
+    n_iter_         integer >= 0
+    n_features_in_  integer, equal to coef_.shape[-1]
+
+This module knows the format only (it imports nothing from linreg): `read` turns a file
+into ``{member name: array}`` and `write` does the reverse; linreg.persistence turns
+those arrays into an estimator.
+
+Reading never trusts the file. Before it decompresses a member it checks, from the
+archive's table of contents, that the member is one of those above, stored or deflated,
+not encrypted, and that all members together stay within
+``MAX_EXPANSION * file size + EXPANSION_ALLOWANCE`` bytes once decompressed. It then
+parses the member's ``.npy`` header itself (at most MAX_HEADER_BYTES) and checks the
+declared dtype and shape against the format and against the members read before it
+(n_features_in_ before coef_, coef_ before intercept_), before it allocates the
+member's data, which it reads in bounded chunks up to exactly the declared size (zipfile
+then checks the CRC). Every problem is a ValueError.
+
+Writing a file name goes through a new file in the same directory, flushed to disk and
+then renamed over the target, so a save that fails part-way leaves the previous file
+as it was.
+"""
+import ast
+import contextlib
+import io
+import json
+import math
+import numbers
+import os
+import stat
+import struct
+import warnings
+import zipfile
+import zlib
+
+import numpy as np
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "MEMBERS",
+    "FITTED",
+    "MAX_EXPANSION",
+    "EXPANSION_ALLOWANCE",
+    "MAX_HEADER_BYTES",
+    "MAX_TEXT_CHARS",
+    "members",
+    "read",
+    "write",
+]
+
+FORMAT = "linreg-model"
+VERSION = 1
+#: The fitted attributes a file holds (all of them or none).
+FITTED = ("coef_", "intercept_", "loss_curve_", "n_iter_", "n_features_in_")
+#: Every member a version-1 file may hold, in the order they are written and read: the
+#: small scalars first, so that the arrays' shapes can be checked against them.
+MEMBERS = ("format", "version", "estimator", "params", "n_iter_", "n_features_in_",
+           "coef_", "intercept_", "loss_curve_")
+
+#: Decompressed bytes, all members together, may be at most MAX_EXPANSION times the
+#: file's size plus EXPANSION_ALLOWANCE. Deflate can expand about 1032x, which is how a
+#: 1 MB file could claim 1 GiB; this bound keeps what a file can make `read` allocate
+#: proportional to its size (a 20 kB file: under 2 MiB) without a fixed cap on the size
+#: of a model or the length of its loss curve, which training does not have either.
+#: linreg writes its members uncompressed (ratio 1), so its own files always fit.
+#: A file recompressed with numpy.savez_compressed fits too unless it holds more than
+#: 1 MiB of highly repetitive numbers: coefficients shrink about 1x, but the loss curve
+#: of a long converged GD run repeats one value (18x at 5000 epochs, more beyond), and
+#: such a file is refused (load it from the file linreg wrote).
+MAX_EXPANSION = 32
+EXPANSION_ALLOWANCE = 2**20
+#: A member's .npy header (a short dict literal; numpy writes 118 bytes or so for the
+#: shapes here) may be at most this long. numpy reads up to 4 GiB before checking.
+MAX_HEADER_BYTES = 4096
+#: Text members' longest value, in characters.
+MAX_TEXT_CHARS = {"format": 64, "estimator": 64, "params": 65536}
+
+_INTEGER_MEMBERS = ("version", "n_iter_", "n_features_in_")
+_ZIP_ENCRYPTED = 0x01  # general purpose flag bits, which zipfile reports as errors
+_ZIP_PATCHED = 0x20  # of other types (RuntimeError, NotImplementedError)
+_ZIP_STRONG_ENCRYPTION = 0x40
+_READ_CHUNK = 2**20
+# What zipfile, zlib and numpy raise on a malformed archive; all become ValueError.
+# (OSError: a seek to an offset the archive makes up; RuntimeError: encryption;
+# NotImplementedError: a compression method; EOFError: a member cut short.)
+_MALFORMED = (ValueError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError,
+              OSError, struct.error, NotImplementedError, RuntimeError, OverflowError)
+
+
+def members(estimator, params, fitted=None):
+    """The members of the file for one model, {name: array}, ready for `write`.
+
+    Parameters
+    ----------
+    estimator : str
+        The estimator's class name.
+    params : dict
+        Its constructor parameters. None, bool, int, float and str values are kept;
+        anything else (a callback, a random Generator) is saved as None, with a
+        UserWarning: it is code or generator state, which a file of numbers cannot hold.
+    fitted : dict or None, default None
+        The FITTED attributes of a fitted model ({name: value}), None for an unfitted one.
+
+    Returns
+    -------
+    dict of str to ndarray
+    """
+    arrays = {
+        "format": np.array(FORMAT),
+        "version": np.array(VERSION, dtype=np.int64),
+        "estimator": np.array(estimator),
+        "params": np.array(json.dumps(_portable_params(params))),
+    }
+    if fitted is not None:
+        coef = np.asarray(fitted["coef_"])
+        arrays.update(
+            n_iter_=np.array(fitted["n_iter_"], dtype=np.int64),
+            n_features_in_=np.array(fitted["n_features_in_"], dtype=np.int64),
+            coef_=coef,
+            intercept_=np.asarray(fitted["intercept_"], dtype=coef.dtype),  # exact: from coef
+            loss_curve_=np.asarray(fitted["loss_curve_"]),
+        )
+    return arrays
+
+
+def _portable_params(params):
+    """The parameters as JSON values; other values become None, with a warning."""
+    portable = {}
+    for name, value in params.items():
+        if isinstance(value, (bool, np.bool_)):
+            portable[name] = bool(value)
+        elif value is None or isinstance(value, str):
+            portable[name] = value
+        elif isinstance(value, numbers.Integral):
+            portable[name] = int(value)
+        elif isinstance(value, numbers.Real):
+            portable[name] = float(value)
+        else:
+            # stacklevel 5: the user's save call, through model.save or linreg.save,
+            # the model's _model_file_members, members() and this function.
+            warnings.warn(
+                f"{name}={value!r} cannot be saved (it is code or generator state); "
+                f"the loaded model has {name}=None",
+                UserWarning,
+                stacklevel=5,
+            )
+            portable[name] = None
+    return portable
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def write(path, arrays):
+    """Write a model file holding `arrays` ({member name: array}, as from `members`).
+
+    Parameters
+    ----------
+    path : str, bytes or os.PathLike, or a binary file object with write()
+        A file name is written atomically: the archive goes to a new file in the same
+        directory, is flushed to disk (fsync), then renamed over `path`; if anything
+        fails, that new file is removed and a file already at `path` is left as it was.
+        The file at `path` keeps its permission bits; a symbolic link is followed (its
+        target is replaced), and a device or pipe is written through. A file object
+        is written at its current position (no atomicity: that is the caller's).
+    arrays : dict of str to array_like
+        Checked against the format first, so that a file `read` would refuse is never
+        written.
+
+    Raises
+    ------
+    TypeError
+        If `path` is neither a file name nor a binary file object.
+    ValueError
+        If `arrays` does not fit the format.
+    OSError
+        If the file cannot be written; the previous file is then intact.
+    """
+    if hasattr(path, "write") and not isinstance(path, (str, bytes, os.PathLike)):
+        if isinstance(path, io.TextIOBase):
+            raise TypeError("path is a text file object: open the file in binary mode ('wb')")
+        arrays = _checked_for_writing(arrays)
+        _write_archive(path, arrays)
+        return
+    path = _file_name(path, "a binary file object with write()")
+    arrays = _checked_for_writing(arrays)
+    target = os.path.realpath(path)  # through symbolic links, as open(path, "wb") writes
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        # /dev/null, a named pipe: a stream, not a file that can be replaced.
+        with open(target, "wb") as file:
+            _write_archive(file, arrays)
+        return
+    directory, name = os.path.split(target)
+    descriptor, temporary = _new_file_beside(directory, name)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            if mode is not None:
+                os.chmod(temporary, stat.S_IMODE(mode))
+            _write_archive(file, arrays)
+            file.flush()
+            os.fsync(file.fileno())  # the data are on disk before the name points at them
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _fsync_directory(directory)
+
+
+def _file_name(path, alternative):
+    """`path` as a str file name, or a TypeError naming it."""
+    # Not an int: open() would take it as a file descriptor (save(True) wrote to stdout
+    # and closed it).
+    if isinstance(path, bytes):
+        return os.fsdecode(path)
+    if isinstance(path, (str, os.PathLike)):
+        path = os.fspath(path)
+        return os.fsdecode(path) if isinstance(path, bytes) else path
+    raise TypeError(
+        f"path must be a file name (str, bytes or os.PathLike) or {alternative}, "
+        f"got {type(path).__name__}"
+    )
+
+
+def _new_file_beside(directory, name):
+    """A new, empty file in `directory`: (descriptor, its path)."""
+    for _ in range(100):
+        temporary = os.path.join(directory, f".{name}.{os.urandom(6).hex()}.tmp")
+        try:
+            # 0o666 less the umask, as open(path, "wb") would create the file.
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file in {directory!r}")
+
+
+def _fsync_directory(directory):
+    """Make the rename itself durable, where the system allows it (not on Windows)."""
+    try:
+        descriptor = os.open(directory or os.curdir, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _write_archive(file, arrays):
+    """The archive numpy.savez writes: stored (uncompressed) .npy members, zip64 headers."""
+    with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED,
+                         allowZip64=True) as archive:
+        for name, array in arrays.items():
+            with archive.open(name + ".npy", mode="w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+def _checked_for_writing(arrays):
+    """`arrays` as ndarrays in MEMBERS order, or a ValueError naming what does not fit."""
+    unknown = sorted(set(arrays) - set(MEMBERS))
+    if unknown:
+        raise ValueError(f"a model file cannot hold {unknown}; its members are {MEMBERS}")
+    checked = {name: np.asarray(arrays[name]) for name in MEMBERS if name in arrays}
+    problem = _check_layout(checked)
+    if problem is None:
+        for name, array in checked.items():
+            problem = _check_header(name, array.shape, array.dtype, checked)
+            if problem is None:
+                problem = _check_value(name, array, checked)
+            if problem is not None:
+                break
+    if problem is not None:
+        raise ValueError(f"cannot write this model file: {problem}")
+    return checked
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def read(path):
+    """Read a model file into {member name: array}, checked against the format.
+
+    Parameters
+    ----------
+    path : str, bytes or os.PathLike, or a binary file object with read() and seek()
+
+    Returns
+    -------
+    dict of str to ndarray
+        The members present: "format", "version", "estimator", "params" always, the
+        FITTED ones too for a fitted model. Arrays are in native byte order; text
+        members are 0-d str arrays of valid Unicode.
+
+    Raises
+    ------
+    TypeError
+        If `path` is neither a file name nor a binary file object.
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        When the file cannot be read (a directory, no permission), is not a model file
+        of a version this module reads, or breaks any of the format's limits (see the
+        module's docstring); the message says why.
+    """
+    if hasattr(path, "read") and not isinstance(path, (str, bytes, os.PathLike)):
+        if isinstance(path, io.TextIOBase):
+            raise TypeError("path is a text file object: open the file in binary mode ('rb')")
+        if not (hasattr(path, "seek") and getattr(path, "seekable", lambda: True)()):
+            raise TypeError("path is a file object without seek(): a zip archive is read "
+                            "from its end, so pass a file name or a seekable file")
+        return _read_file(path, getattr(path, "name", "the file object"))
+    path = _file_name(path, "a binary file object with read() and seek()")
+    try:
+        file = open(path, "rb")
+    except FileNotFoundError:
+        raise
+    except OSError as exc:  # a directory, no permission: not a file linreg can read
+        raise ValueError(f"{path} is not a readable linreg model file: {exc}") from None
+    with file:
+        return _read_file(file, path)
+
+
+def _read_file(file, name):
+    try:
+        start = file.tell()
+        size = file.seek(0, os.SEEK_END) - start
+        file.seek(start)
+        with zipfile.ZipFile(file) as archive:
+            return _read_archive(archive, size)
+    except _NewerVersion as exc:
+        raise ValueError(f"{name} {exc}") from None
+    except _FormatError as exc:
+        raise ValueError(f"{name} is not a valid linreg model file: {exc}") from None
+    except zlib.error as exc:
+        raise ValueError(f"{name} is not a readable linreg model file: corrupt compressed "
+                         f"data ({exc})") from None
+    except _MALFORMED as exc:
+        # What zipfile and numpy raise on a broken archive (RecursionError, a
+        # RuntimeError, included: none is expected, but a file must not raise anything
+        # but a ValueError).
+        raise ValueError(f"{name} is not a readable linreg model file: corrupt or "
+                         f"truncated zip archive ({type(exc).__name__}: {exc})") from None
+
+
+class _FormatError(ValueError):
+    """What the format's checks find wrong with a file (the message says what)."""
+
+
+class _NewerVersion(_FormatError):
+    """A file of a format version after VERSION: valid, maybe, but not for this linreg."""
+
+
+class _Budget:
+    """How many more decompressed bytes the file may make `read` allocate."""
+
+    def __init__(self, file_size):
+        self.left = MAX_EXPANSION * file_size + EXPANSION_ALLOWANCE
+        self.total = self.left
+
+    def take(self, member, n_bytes):
+        if n_bytes > self.left:
+            raise _FormatError(
+                f"member {member!r} declares {n_bytes} bytes; all members together may "
+                f"hold at most {self.total} (MAX_EXPANSION={MAX_EXPANSION} times the file's "
+                f"size + {EXPANSION_ALLOWANCE}): a compression bomb or a corrupt size"
+            )
+        self.left -= n_bytes
+
+
+def _read_archive(archive, file_size):
+    entries = {}
+    for info in archive.infolist():
+        if info.filename in entries:
+            raise _FormatError(f"member {info.filename!r} appears twice")
+        entries[info.filename] = info
+    budget = _Budget(file_size)
+    contents = {}
+
+    def read_member(name):
+        contents[name] = _read_member(archive, entries[name + ".npy"], name, file_size,
+                                      budget, contents)
+
+    # The marker and version first: another version may define other members.
+    if "format.npy" not in entries:
+        raise _FormatError(f"no {FORMAT!r} marker")
+    read_member("format")
+    if "version.npy" not in entries:
+        raise _FormatError("it has no 'version' member")
+    read_member("version")
+    unknown = sorted(set(entries) - {name + ".npy" for name in MEMBERS})
+    if unknown:
+        shown = ", ".join(repr(name) for name in unknown[:5])
+        raise _FormatError(f"unknown members {shown}{', ...' if len(unknown) > 5 else ''}; "
+                         f"version {VERSION} files hold {', '.join(MEMBERS)}")
+    for name in ("estimator", "params"):
+        if name + ".npy" not in entries:
+            raise _FormatError(f"it has no {name!r} member")
+    present = [name for name in FITTED if name + ".npy" in entries]
+    if present and len(present) != len(FITTED):
+        raise _FormatError(f"incomplete model, missing {sorted(set(FITTED) - set(present))}")
+    for name in MEMBERS[2:]:
+        if name + ".npy" in entries:
+            read_member(name)
+    return contents
+
+
+def _read_member(archive, info, name, file_size, budget, contents):
+    """One member as an array, its header checked against the format and `contents`
+    (the members read before it) before its data are read."""
+    where = f"member {name!r}"
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _FormatError(f"{where} uses compression method {info.compress_type}; linreg "
+                         "reads stored or deflated members only")
+    if info.flag_bits & (_ZIP_ENCRYPTED | _ZIP_STRONG_ENCRYPTION | _ZIP_PATCHED):
+        raise _FormatError(f"{where} is encrypted or patched (zip flags {info.flag_bits:#x})")
+    if info.compress_size > file_size or (
+        info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size
+    ):
+        raise _FormatError(f"{where} has inconsistent sizes ({info.compress_size} bytes "
+                         f"stored, {info.file_size} declared, in a {file_size}-byte file)")
+    budget.take(name, info.file_size)
+    with archive.open(info) as stream:
+        try:
+            major_minor = np.lib.format.read_magic(stream)  # reads exactly 8 bytes
+        except ValueError as exc:
+            raise _FormatError(f"{where} is not a .npy array ({exc})") from None
+        if major_minor not in ((1, 0), (2, 0)):
+            raise _FormatError(f"{where}: .npy format version {major_minor} (linreg reads "
+                             "1.0 and 2.0)")
+        length_format = "<H" if major_minor == (1, 0) else "<I"
+        length_bytes = _read_exactly(stream, struct.calcsize(length_format), where)
+        (header_length,) = struct.unpack(length_format, length_bytes)
+        if header_length > MAX_HEADER_BYTES:
+            raise _FormatError(f"{where}: a {header_length}-byte .npy header (at most "
+                             f"{MAX_HEADER_BYTES})")
+        header = _read_exactly(stream, header_length, where)
+        shape, fortran_order, dtype = _parse_header(major_minor, length_bytes, header, where)
+        problem = _check_header(name, shape, dtype, contents)
+        if problem is not None:
+            raise _FormatError(problem)
+        n_data = math.prod(shape) * dtype.itemsize
+        if 8 + len(length_bytes) + header_length + n_data != info.file_size:
+            raise _FormatError(f"{where}: its .npy header declares {n_data} bytes of data, "
+                             f"which does not match the member's size {info.file_size}")
+        # Reading exactly file_size bytes also makes zipfile check the member's CRC.
+        data = _read_exactly(stream, n_data, where)
+    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
+    if not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
+    problem = _check_value(name, array, contents)
+    if problem is not None:
+        raise _FormatError(problem)
+    return array
+
+
+def _read_exactly(stream, n_bytes, where):
+    """n_bytes from `stream`, read in bounded chunks; ValueError if it has fewer."""
+    data = bytearray(n_bytes)
+    view = memoryview(data)
+    filled = 0
+    while filled < n_bytes:
+        chunk = stream.read(min(_READ_CHUNK, n_bytes - filled))
+        if not chunk:
+            raise _FormatError(f"{where} is truncated ({filled} of {n_bytes} bytes)")
+        view[filled : filled + len(chunk)] = chunk
+        filled += len(chunk)
+    return data
+
+
+def _parse_header(major_minor, length_bytes, header, where):
+    """(shape, fortran_order, dtype) from a bounded .npy header, via numpy's parser."""
+    try:
+        # numpy retries a header that is not a Python literal with a Python 2 filter
+        # (and a warning); linreg never wrote such headers, so refuse them up front.
+        if not isinstance(ast.literal_eval(header.decode("latin1")), dict):
+            raise _FormatError("not a dict")
+        read_header = (np.lib.format.read_array_header_1_0 if major_minor == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran_order, dtype = read_header(io.BytesIO(bytes(length_bytes + header)),
+                                                  max_header_size=MAX_HEADER_BYTES)
+    except Exception as exc:  # noqa: BLE001 - numpy's parser of untrusted text raises
+        # SyntaxError, TypeError, IndexError, ... : whatever it raises, the file is bad.
+        raise _FormatError(f"{where}: unreadable .npy header ({type(exc).__name__}: {exc})") \
+            from None
+    if not all(type(n) is int and n >= 0 for n in shape):  # bool is an int to numpy
+        raise _FormatError(f"{where}: invalid shape {shape!r}")
+    return shape, fortran_order, dtype
+
+
+def _check_layout(arrays):
+    """The member set rules that `_read_archive` checks as it goes."""
+    for name in ("format", "version", "estimator", "params"):
+        if name not in arrays:
+            return f"it has no {name!r} member"
+    present = [name for name in FITTED if name in arrays]
+    if present and len(present) != len(FITTED):
+        return f"incomplete model, missing {sorted(set(FITTED) - set(present))}"
+    return None
+
+
+def _check_header(name, shape, dtype, contents):
+    """Why a member of this shape and dtype cannot be in a model file, or None.
+
+    `contents` holds the members before it in MEMBERS order (those present)."""
+    shape = tuple(shape)
+    where = f"member {name!r}"
+    if name in MAX_TEXT_CHARS:
+        if shape != () or dtype.kind != "U" or dtype.itemsize == 0:
+            return f"{where} must be a text (a 0-d str array), got {dtype} {shape}"
+        if dtype.itemsize // 4 > MAX_TEXT_CHARS[name]:
+            return (f"{where} holds {dtype.itemsize // 4} characters; at most "
+                    f"{MAX_TEXT_CHARS[name]}")
+        return None
+    if name in _INTEGER_MEMBERS:
+        if shape != () or dtype.kind not in "iu":
+            return f"{where} must be an integer, got {dtype} {shape}"
+        return None
+    is_float = dtype.kind == "f" and dtype.itemsize in (4, 8)
+    if name == "coef_":
+        if not is_float or len(shape) not in (1, 2):
+            return f"coef_ must be a 1-D or 2-D float array, got {dtype} {shape}"
+        n_features = contents.get("n_features_in_")
+        if n_features is not None and shape[-1] != int(n_features):
+            return (f"coef_ and n_features_in_ disagree: coef_ has shape {shape}, "
+                    f"n_features_in_ is {int(n_features)}")
+        if 0 in shape:
+            return f"coef_ of shape {shape}: a model has at least one feature and one output"
+        return None
+    if name == "intercept_":
+        coef = contents.get("coef_")
+        if coef is not None and (
+            shape != coef.shape[:-1] or dtype.newbyteorder("=") != coef.dtype
+        ):
+            return (f"intercept_ of shape {shape} and dtype {dtype} does not match coef_ "
+                    f"{coef.shape} {coef.dtype}")
+        if not is_float or len(shape) > 1:
+            return f"intercept_ must be a float scalar or 1-D array, got {dtype} {shape}"
+        return None
+    if name == "loss_curve_":
+        if dtype.kind != "f" or dtype.itemsize != 8 or len(shape) != 1:
+            return f"loss_curve_ must be a 1-D float64 array, got {dtype} {shape}"
+        return None
+    return f"unknown member {name!r}"
+
+
+def _check_value(name, array, contents):
+    """Why the value of a small member cannot be in a model file, or None."""
+    if name in MAX_TEXT_CHARS:
+        codes = np.frombuffer(array.tobytes(), dtype=np.uint32)
+        # numpy raises SystemError converting code points past U+10FFFF to str, and a
+        # lone surrogate cannot be printed: neither is text.
+        if ((codes > 0x10FFFF) | ((codes >= 0xD800) & (codes <= 0xDFFF))).any():
+            return f"member {name!r} is not valid Unicode text"
+        if name == "format" and str(array[()]) != FORMAT:
+            return f"no {FORMAT!r} marker"
+        return None
+    if name == "version":
+        version = int(array)
+        if version > VERSION:
+            raise _NewerVersion(f"was written in format version {version}; this linreg "
+                                f"reads up to version {VERSION}: upgrade linreg")
+        if version < 1:
+            return f"invalid format version {version} (versions start at 1)"
+        return None
+    if name == "n_iter_" and int(array) < 0:
+        return f"n_iter_ must be a non-negative integer, got {int(array)}"
+    if name == "n_features_in_" and int(array) < 1:
+        return f"n_features_in_ must be at least 1, got {int(array)}"
+    return None

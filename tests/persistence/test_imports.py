@@ -1,0 +1,53 @@
+"""Imports run one way: persistence -> estimators -> _model_file, which imports nothing
+from linreg; no import inside a function closes a circle."""
+import ast
+import importlib.util
+import pkgutil
+
+import pytest
+
+import linreg
+
+SUBMODULES = {f"linreg.{info.name}" for info in pkgutil.iter_modules(linreg.__path__)}
+
+
+def linreg_imports(module_name):
+    """The linreg submodules `module_name` imports anywhere in its source, functions
+    included (`from linreg import x` counts as importing linreg.x, not the package)."""
+    origin = importlib.util.find_spec(module_name).origin
+    if not origin.endswith(".py"):  # a compiled kernel module
+        return set()
+    with open(origin, encoding="utf-8") as file:
+        tree = ast.parse(file.read())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found & SUBMODULES
+
+
+def reachable(start):
+    seen, todo = set(), [start]
+    while todo:
+        for name in linreg_imports(todo.pop()) - seen:
+            seen.add(name)
+            todo.append(name)
+    return seen
+
+
+def test_the_model_file_format_imports_nothing_from_linreg():
+    assert "linreg._model_file" in SUBMODULES
+    assert linreg_imports("linreg._model_file") == set()
+
+
+@pytest.mark.parametrize("module", ["linreg.estimators", "linreg._model_file"])
+def test_nothing_below_persistence_imports_it(module):
+    assert "linreg.persistence" not in reachable(module)
+
+
+def test_persistence_builds_on_the_estimators_and_the_format():
+    assert {"linreg.estimators", "linreg._model_file"} <= linreg_imports("linreg.persistence")
+    assert "linreg._model_file" in linreg_imports("linreg.estimators")
