@@ -1,8 +1,9 @@
-"""The estimators and `linreg.load` guard the compiled kernels (issue 6).
+"""The estimators guard the compiled kernels (issue 6).
 
-Every bad input to GDRegressor / SGDRegressor (fit, partial_fit, predict, score) and to
-`linreg.load` raises ValueError or TypeError with a message that names the argument and
-says what is wrong, and a failed call leaves the model as it was. Integer, bool and list
+Every bad input to GDRegressor / SGDRegressor (fit, partial_fit, predict, score) raises
+ValueError or TypeError with a message that names the argument and says what is wrong,
+and a failed call leaves the model as it was (bad input to `linreg.load`:
+../persistence/test_load_input_checks.py). Integer, bool and list
 inputs are converted; Fortran-ordered, strided, negative-stride, read-only and memory-
 mapped arrays are accepted and give bit for bit the coefficients of the C-contiguous
 float copy (the kernels are deterministic and see the same values).
@@ -328,36 +329,6 @@ def test_gd_has_no_sgd_options():
 def test_unknown_constructor_keyword_is_pythons_type_error(Estimator):
     with pytest.raises(TypeError, match=r"unexpected keyword argument 'bogus'"):
         Estimator(bogus=1)
-
-
-# -------------------------------------------------------------------------------- load
-
-
-@pytest.mark.parametrize("path", [None, 123, 4.5, ["model.npz"]], ids=["None", "int", "float", "list"])
-def test_load_refuses_a_path_of_the_wrong_type_by_name(path):
-    with pytest.raises(TypeError, match=r"\bpath\b"):
-        linreg.load(path)
-
-
-def test_load_refuses_a_directory_naming_it(tmp_path):
-    with pytest.raises(ValueError, match=rf"{tmp_path}.* is not a readable linreg model file"):
-        linreg.load(tmp_path)
-
-
-@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=EST_IDS)
-def test_a_loaded_model_checks_its_input_like_the_original(tmp_path, Estimator):
-    X, y = data()
-    new(Estimator).fit(X, y).save(tmp_path / "m")
-    model = linreg.load(tmp_path / "m")
-    with pytest.raises(ValueError, match=rf"\bX has {D - 1} features.*expecting {D}"):
-        model.predict(X[:, 1:])
-    with pytest.raises(ValueError, match=r"\bX contains NaN"):
-        model.predict(_set(X, (0, 0), np.nan))
-    with pytest.raises(ValueError, match=r"\by contains NaN"):
-        model.partial_fit(X, _set(y, 0, np.nan))
-    linreg.GDRegressor(lr=-1.0).save(tmp_path / "bad")
-    with pytest.raises(ValueError, match=r"\blr must be a positive finite number"):
-        linreg.load(tmp_path / "bad").fit(X, y)
 
 
 # ------------------------------------------------------------------- conversions accepted

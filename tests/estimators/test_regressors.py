@@ -1,17 +1,14 @@
-"""GDRegressor and SGDRegressor: the seed's semantics, scikit-learn's trajectory, options."""
-import re
-import signal
-import threading
-import time
+"""GDRegressor and SGDRegressor: the trajectories of the NumPy reference and of
+scikit-learn, warm starts, and the data they train on.
 
+Elsewhere: the seed tutorial in test_seed_tutorial.py, bad input in test_input_checks.py,
+the epoch loop (stopping, callbacks, log lines, Ctrl-C) and divergence in ../training/.
+"""
 import numpy as np
 import pytest
 
 import linreg
-from _helpers import SEED_EPOCH_LINES, SEED_PREDICTION_AT_10
-from linreg import _compiled, kernels, reference
-
-SEED_LINES = SEED_EPOCH_LINES
+from linreg import _compiled, reference
 
 
 def make_problem(n=200, d=5, k=None, dtype=np.float64, seed=0):
@@ -25,35 +22,6 @@ def make_problem(n=200, d=5, k=None, dtype=np.float64, seed=0):
 def rng_state_for(seed):
     """The kernels' shuffle state that SGDRegressor(random_state=seed) starts from."""
     return np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)
-
-
-# -- the seed tutorial -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_gd_prints_the_seed_lines_and_predicts_like_the_seed(dtype, capsys):
-    x = np.array([[1.0], [2.0], [3.0]], dtype=dtype)
-    y = np.array([3.0, 6.0, 9.0], dtype=dtype)
-    model = linreg.GDRegressor(lr=0.01, epochs=1000, log_every=100).fit(x, y)
-    assert capsys.readouterr().out.splitlines() == SEED_LINES
-    prediction = model.predict(np.array([[10.0]], dtype=dtype))
-    assert prediction.shape == (1,) and prediction.dtype == dtype
-    assert abs(float(prediction[0]) - SEED_PREDICTION_AT_10) < 1e-5
-
-
-def test_demo_prints_the_seed_output_then_the_speedup():
-    import io
-
-    from linreg.demo import main
-
-    out = io.StringIO()
-    main(out)
-    lines = out.getvalue().splitlines()
-    assert lines[:10] == SEED_LINES
-    label, value = lines[10].rsplit(": ", 1)
-    assert label == "prediction after training for input 10"
-    assert abs(float(value) - SEED_PREDICTION_AT_10) < 1e-5
-    assert re.fullmatch(r"linreg trained the 1000 epochs in [\d.]+ ms, \d+x faster than .*", lines[11])
 
 
 # -- GD ----------------------------------------------------------------------------------
@@ -98,39 +66,6 @@ def test_warm_start_continues_exactly():
     assert len(cold.loss_curve_) == 5
 
 
-def test_stopping_rule_stops_where_the_reference_does():
-    X, y = make_problem()
-    model = linreg.GDRegressor(lr=0.1, epochs=5000, tol=1e-6, n_iter_no_change=3).fit(X, y)
-    W, b, losses = np.zeros(X.shape[1]), np.zeros(1), np.empty(5000)
-    n = reference.gd_epochs(X, y, W, b, 0.1, losses, early_stop=kernels.new_early_stop(1e-6, 3))
-    assert 3 < model.n_iter_ == n < 5000
-    np.testing.assert_allclose(model.coef_, W, rtol=1e-12)
-
-
-def test_callback_sees_each_epoch_and_can_stop():
-    X, y = make_problem()
-    seen = []
-
-    def callback(epoch, loss, model):
-        seen.append((epoch, loss, model.coef_.copy()))
-        return epoch == 7
-
-    model = linreg.GDRegressor(epochs=100, callback=callback).fit(X, y)
-    assert [e for e, _, _ in seen] == list(range(1, 8))
-    assert model.n_iter_ == 7 and len(model.loss_curve_) == 7
-    np.testing.assert_array_equal([l for _, l, _ in seen], model.loss_curve_)
-    np.testing.assert_array_equal(seen[2][2], linreg.GDRegressor(epochs=3).fit(X, y).coef_)
-
-
-def test_log_lines_with_several_weights_keep_the_seed_prefix(capsys):
-    X, y = make_problem(d=4, k=2)
-    linreg.GDRegressor(epochs=4, log_every=2).fit(X, y)
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 2
-    for epoch, line in zip((2, 4), lines):
-        assert re.fullmatch(rf"Epoch \[{epoch}/4\], W: \[.*\], b: \[.*\], Loss: \d+\.\d{{4}}", line)
-
-
 # -- SGD ---------------------------------------------------------------------------------
 
 
@@ -163,19 +98,6 @@ def test_shuffled_sgd_matches_the_reference_with_the_same_seed(dtype, batch_size
     rtol = 1e-12 if dtype == np.float64 else 1e-4
     np.testing.assert_allclose(model.loss_curve_, losses, rtol=rtol)
     np.testing.assert_allclose(model.coef_, W.T, rtol=rtol, atol=rtol)
-
-
-def test_same_seed_is_bit_identical_whatever_the_chunking(capsys):
-    X, y = make_problem()
-    plain = linreg.SGDRegressor(epochs=6, random_state=3).fit(X, y)
-    logged = linreg.SGDRegressor(epochs=6, random_state=3, log_every=1).fit(X, y)
-    capsys.readouterr()
-    np.testing.assert_array_equal(plain.coef_, logged.coef_)
-    np.testing.assert_array_equal(plain.loss_curve_, logged.loss_curve_)
-    other = linreg.SGDRegressor(epochs=6, random_state=4).fit(X, y)
-    assert not np.array_equal(plain.coef_, other.coef_)
-    generator = linreg.SGDRegressor(epochs=2, random_state=np.random.default_rng(0)).fit(X, y)
-    assert np.isfinite(generator.coef_).all()
 
 
 def test_no_shuffle_visits_rows_in_order():
@@ -308,47 +230,6 @@ def test_nan_in_the_data_is_named():
     y[0] = np.inf
     with pytest.raises(ValueError, match="y contains NaN"):
         linreg.SGDRegressor().fit(X, y)
-
-
-def test_ctrl_c_interrupts_a_long_fit():
-    X, y = make_problem(n=20_000, d=32)
-    model = linreg.GDRegressor(lr=1e-3, epochs=10**7)  # hours if nothing interrupted it
-    main = threading.main_thread().ident
-    timer = threading.Timer(0.3, signal.pthread_kill, (main, signal.SIGINT))
-    start = time.perf_counter()
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            model.fit(X, y)
-    finally:
-        timer.cancel()
-    # Not a timing claim: only that the fit did not run its 10**7 epochs.
-    assert time.perf_counter() - start < 60
-
-
-@pytest.mark.parametrize("Estimator", [linreg.GDRegressor, linreg.SGDRegressor])
-@pytest.mark.parametrize("k", [None, 2])
-def test_log_lines_do_not_depend_on_the_chunking(Estimator, k, capsys, monkeypatch):
-    # Log lines are printed from weights the kernel records at each log epoch, when the
-    # chunk holding it returns; one-epoch chunks must print exactly the same lines.
-    X, y = make_problem(n=64, d=3, k=k)
-    params = {"random_state": 0} if Estimator is linreg.SGDRegressor else {"method": "fused"}
-    Estimator(epochs=30, log_every=7, **params).fit(X, y)
-    whole = capsys.readouterr().out
-    monkeypatch.setattr("linreg.training.CHUNK_SECONDS", 0.0)
-    Estimator(epochs=30, log_every=7, **params).fit(X, y)
-    assert capsys.readouterr().out == whole
-    assert [line.split("]")[0] for line in whole.splitlines()] == [
-        f"Epoch [{e}/30" for e in (7, 14, 21, 28)
-    ]
-
-
-def test_the_demos_numpy_baseline_does_the_same_work(capsys):
-    from linreg.demo import fit_numpy, seed_data
-
-    W, b = fit_numpy(*seed_data())
-    assert capsys.readouterr().out.splitlines() == SEED_LINES
-    assert abs(float(10 * W[0] + b[0]) - SEED_PREDICTION_AT_10) < 1e-5
 
 
 def test_float32_input_to_a_model_too_large_for_float32_is_refused():

@@ -503,3 +503,18 @@ def test_batch_size_numpy_integer_is_accepted(impl, problem):
     m2 = kernels.sgd_epoch(X, Y, W2, b2, 0.01, batch_size=N)
     assert m1 == m2
     np.testing.assert_array_equal(W1, W2)
+
+
+@pytest.mark.parametrize("func", ["sgd_epoch", "sgd_epochs"])
+@pytest.mark.parametrize("where", ["X", "Y"])
+def test_nan_in_rows_that_order_skips_is_still_refused(impl, func, where):
+    rng = np.random.default_rng(9)
+    X, Y = rng.standard_normal((9, 3)), rng.standard_normal(9)
+    {"X": X, "Y": Y}[where].reshape(-1)[-1] = np.nan  # in row 8
+    order = np.array([0, 1, 2, 3], dtype=np.intp)  # row 8 is never visited
+    W, b = np.zeros(3), np.zeros(1)
+    with pytest.raises(ValueError, match=rf"\b{where} contains NaN or infinity"):
+        if func == "sgd_epoch":
+            kernels.sgd_epoch(X, Y, W, b, 0.01, order=order)
+        else:
+            kernels.sgd_epochs(X, Y, W, b, 0.01, np.empty(2), order=order)
