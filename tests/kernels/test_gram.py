@@ -1,5 +1,7 @@
 """GD from sufficient statistics: the same trajectory as the fused path, far cheaper.
 
+The tests run on each compiled build (`impl`); `dtype` (float32, float64) and `k` (1-D
+or 2-D targets) come from the kernel contract, kernels/conftest.py.
 (GDRegressor's choice between the two: ../estimators/test_gd_method.py.)
 """
 import numpy as np
@@ -41,8 +43,7 @@ def params_like(X, Y):
 
 
 @pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_gram_follows_the_fused_trajectory(case, dtype):
+def test_gram_follows_the_fused_trajectory(impl, case, dtype):
     make, lr, epochs = CASES[case]
     X, Y = make(dtype)
     W_f, b_f = params_like(X, Y)
@@ -57,9 +58,7 @@ def test_gram_follows_the_fused_trajectory(case, dtype):
     np.testing.assert_allclose(b_g, b_f, rtol=rtol, atol=rtol * np.abs(b_f).max())
 
 
-@pytest.mark.parametrize("k", [None, 1, 3])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_statistics_and_epochs_match_the_reference(k, dtype):
+def test_statistics_and_epochs_match_the_reference(impl, k, dtype):
     X, Y = random_problem(dtype, 1 if k is None else k)
     if k is None:
         Y = Y[:, 0].copy()
@@ -80,7 +79,7 @@ def test_statistics_and_epochs_match_the_reference(k, dtype):
     np.testing.assert_allclose(W1, W2, rtol=rtol, atol=rtol)
 
 
-def test_gram_diverges_and_stops_like_the_fused_path():
+def test_gram_diverges_and_stops_like_the_fused_path(impl):
     X, y = random_problem(np.float64, 1)
     y = y[:, 0].copy()
     stats = kernels.gram_statistics(X, y)
