@@ -6,9 +6,9 @@ the installed package.
 """
 import importlib
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
-import pytest
 
 import linreg._kernels_generic
 
@@ -59,6 +59,11 @@ def stable_lr(d, k):
     return 0.1 * (1 if k is None else k) / (d + 1)
 
 
+def stable_lr_for(W):
+    """stable_lr for the shape of W: (d,) or (d, k)."""
+    return stable_lr(W.shape[0], None if W.ndim == 1 else W.shape[1])
+
+
 def tolerance(dtype):
     """The relative tolerance of kernel-vs-reference comparisons for `dtype`."""
     return 1e-12 if np.dtype(dtype) == np.float64 else 1e-5
@@ -75,6 +80,75 @@ def assert_close(actual, expected, dtype, err_msg=""):
     assert actual.shape == expected.shape, (actual.shape, expected.shape, err_msg)
     scale = float(np.max(np.abs(expected))) if expected.size else 0.0
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=err_msg)
+
+
+class KernelProblem(NamedTuple):
+    """What the kernel contract (kernels/conftest.py) hands a test: the compiled build in
+    use (already installed as `linreg._compiled.build`) and the arrays (X, Y in the
+    layout under test; W, b C-contiguous, in X's dtype)."""
+
+    build: object
+    X: np.ndarray
+    Y: np.ndarray
+    W: np.ndarray
+    b: np.ndarray
+
+    @property
+    def dtype(self):
+        return self.W.dtype
+
+
+def reference_dtypes(dtype):
+    """The dtypes the reference runs in to check a kernel in `dtype`: the same, and for
+    float32 also float64 (the kernels accumulate in double, so they must be close to
+    both)."""
+    return [np.dtype(dtype)] + ([np.dtype(np.float64)] if np.dtype(dtype) == np.float32 else [])
+
+
+def assert_matches_reference(run, problem, err_msg=""):
+    """Run `run(module, X, Y, W, b)` with `linreg.reference` and with `linreg.kernels`,
+    and assert that every output agrees: exactly for integers (counts, row orders,
+    generator states), at `tolerance(problem.dtype)` for floats.
+
+    Parameters
+    ----------
+    run : callable(module, X, Y, W, b) -> dict of name: value
+        Calls `module.<kernel>` (the two modules have the same signatures) and returns
+        what to compare: return values, output buffers, the updated W and b.
+    problem : KernelProblem
+        The reference runs first, on C-contiguous copies of X, Y, W, b in each of
+        `reference_dtypes(problem.dtype)`; then the kernels run on the problem's own
+        arrays (their layout, read-only flags, ...), so W and b, if trained, end up
+        updated in place as in a caller's code.
+    err_msg : str
+        Prefixed to the failure messages.
+
+    Returns
+    -------
+    dict
+        The kernels' outputs, for further checks (their dtype, say).
+
+    X and Y must come back unmodified from the kernels (bytes, strides and flags).
+    """
+    import linreg.kernels
+    import linreg.reference
+
+    expected = []
+    for ref_dtype in reference_dtypes(problem.dtype):
+        copies = (np.array(a, dtype=ref_dtype, order="C") for a in problem[1:])
+        expected.append((ref_dtype.name, run(linreg.reference, *copies)))
+    before = (snapshot(problem.X), snapshot(problem.Y))
+    actual = run(linreg.kernels, problem.X, problem.Y, problem.W, problem.b)
+    assert (snapshot(problem.X), snapshot(problem.Y)) == before, f"{err_msg}: X or Y modified"
+    for label, outputs in expected:
+        assert actual.keys() == outputs.keys()
+        for name, value in outputs.items():
+            what = f"{err_msg} {name} vs the {label} reference".strip()
+            if np.asarray(value).dtype.kind in "biu":  # counts, row orders, generator states
+                np.testing.assert_array_equal(actual[name], value, err_msg=what)
+            else:
+                assert_close(actual[name], value, problem.dtype, what)
+    return actual
 
 
 def as_float64(*arrays):

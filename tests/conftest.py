@@ -1,9 +1,11 @@
-"""Shared fixtures for the tests of the compiled kernels (data makers: _helpers.py).
+"""Fixtures for every test folder (data makers and comparisons: _helpers.py).
 
 The tests import the installed package (pytest runs with --import-mode=importlib, so the
-source tree is not on sys.path). Every kernel test takes the `impl` fixture, which runs it
-once per compiled variant ("generic" always, "avx2" when the CPU and the build have it)
-by pointing `linreg._compiled.build` at that variant.
+source tree is not on sys.path). This directory, and only it, is put on sys.path so that
+test modules in any folder can `import _helpers` (and `_strategies`). A test that takes
+the `impl` fixture runs once per compiled variant ("generic" always, "avx2" when the CPU
+and the build have it), with `linreg._compiled.build` pointed at that variant. The kernel
+tests' contract (build x dtype x layout x targets) is in kernels/conftest.py.
 """
 import importlib
 import os
@@ -29,7 +31,8 @@ except ImportError:  # pragma: no cover - hypothesis is in the `test` extra
 else:
     # "ci" (the default): derandomized, so every run tries the same examples, and no
     # example database on disk. "explore" (HYPOTHESIS_PROFILE=explore): random examples
-    # (test_properties.py then runs ten times as many), to hunt for new failures locally.
+    # (the test_properties.py files then run ten times as many), to hunt for new failures
+    # locally.
     _COMMON = dict(deadline=None, print_blob=True,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     settings.register_profile("ci", derandomize=True, database=None, **_COMMON)
@@ -43,35 +46,3 @@ def impl(request, monkeypatch):
     module = importlib.import_module(f"linreg._kernels_{request.param}")
     monkeypatch.setattr(linreg._compiled, "build", module)
     return module
-
-
-# Queries and checks, not kernel calls on the data.
-NOT_RECORDED = {"all_finite", "openmp_max_threads", "built_with_openmp", "cpu_has_avx2_fma"}
-
-
-class RecordingKernels:
-    """Stands in for a compiled module: records the arguments of every kernel call (not
-    of the queries in NOT_RECORDED), then delegates."""
-
-    def __init__(self, module):
-        self._module = module
-        self.calls = []
-
-    def __getattr__(self, name):
-        target = getattr(self._module, name)
-        if not callable(target) or name in NOT_RECORDED:
-            return target
-
-        def wrapper(*args):
-            self.calls.append((name, args))
-            return target(*args)
-
-        return wrapper
-
-
-@pytest.fixture
-def recorder(impl, monkeypatch):
-    """Like `impl`, but wrapped so that the arguments passed down can be inspected."""
-    rec = RecordingKernels(impl)
-    monkeypatch.setattr(linreg._compiled, "build", rec)
-    return rec

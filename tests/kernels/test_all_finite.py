@@ -3,7 +3,8 @@
 For C-contiguous float32/float64 arrays it runs the compiled all_finite on the array seen
 as rows (array.reshape(n, -1)); other arrays go through np.isfinite. A single NaN, +inf or
 -inf must be found wherever it is: first, middle, last, and in rows shorter than a SIMD
-vector (which only a scalar loop sees).
+vector (which only a scalar loop sees). The tests of the compiled path run on every build
+(`impl`): each has its own SIMD loops.
 """
 import itertools
 
@@ -44,7 +45,7 @@ def test_is_the_validation_function():
 
 
 @pytest.mark.parametrize(("dtype", "shape", "value", "flat"), list(cases()))
-def test_finds_a_single_non_finite_entry(dtype, shape, value, flat):
+def test_finds_a_single_non_finite_entry(impl, dtype, shape, value, flat):
     array = np.ones(shape, dtype=dtype)
     array.reshape(-1)[flat] = value
     before = array.tobytes()
@@ -54,7 +55,7 @@ def test_finds_a_single_non_finite_entry(dtype, shape, value, flat):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
-def test_finite_arrays_pass(dtype, shape):
+def test_finite_arrays_pass(impl, dtype, shape):
     rng = np.random.default_rng(50)
     info = np.finfo(dtype)
     array = rng.standard_normal(shape).astype(dtype)

@@ -3,15 +3,17 @@
 The seed (../shared/seed next to the repository) trains y = xW + b on x = [1, 2, 3],
 y = [3, 6, 9] from W = b = 0 with lr 0.01 for 1000 full-batch epochs and prints every
 100th epoch; `expected-output.txt` is what its PyTorch run printed.
-"""
 
+Tests run on every compiled build (`impl`) and take `dtype` (float32, float64) and `k`
+(the targets' shape) from the kernel contract, kernels/conftest.py.
+"""
 import numpy as np
 import pytest
 
 import linreg.kernels as kernels
 from _helpers import SEED_DIR, SEED_EPOCH_LINES, SEED_PREDICTION_AT_10, make_problem, param_shapes
 
-DTYPES = [np.float32, np.float64]
+
 def seed_problem(dtype, y_2d):
     X = np.array([[1.0], [2.0], [3.0]], dtype=dtype)
     Y = np.array([3.0, 6.0, 9.0], dtype=dtype)
@@ -33,7 +35,6 @@ def test_embedded_seed_output_matches_the_file():
 # ----------------------------------------------------------------- hand-computed values
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
 @pytest.mark.parametrize("y_2d", [False, True], ids=["y1d", "y2d"])
 def test_seed_loss_and_gradients_at_zero(impl, dtype, y_2d):
     # r = XW + b - y = -[3, 6, 9]: loss = (9 + 36 + 81) / 3 = 42,
@@ -48,7 +49,6 @@ def test_seed_loss_and_gradients_at_zero(impl, dtype, y_2d):
     np.testing.assert_array_equal(kernels.predict(X, W, b), np.zeros_like(Y))
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
 def test_seed_data_as_two_identical_outputs(impl, dtype):
     # Two copies of y as two outputs: the loss (a mean over all 6 entries) is still 42,
     # and each output's gradient is halved by the 1/(n k) = 1/6: dW = -14, db = -6.
@@ -63,14 +63,12 @@ def test_seed_data_as_two_identical_outputs(impl, dtype):
     np.testing.assert_allclose(grad_b, [-6.0, -6.0], rtol=rtol)
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
 def test_seed_predict_by_hand(impl, dtype):
     X = np.array([[1.0], [2.0], [3.0], [10.0], [-4.0]], dtype=dtype)
     W, b = np.array([3.0], dtype=dtype), np.array([0.5], dtype=dtype)
     np.testing.assert_array_equal(kernels.predict(X, W, b), [3.5, 6.5, 9.5, 30.5, -11.5])
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
 def test_seed_first_gd_step_by_hand(impl, dtype):
     # From W = b = 0 one epoch at lr 0.01: W = 0.28, b = 0.12, and the recorded loss is
     # the one before the update, 42.
@@ -86,7 +84,6 @@ def test_seed_first_gd_step_by_hand(impl, dtype):
 # ------------------------------------------------------------------ the seed trajectory
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
 @pytest.mark.parametrize("y_2d", [False, True], ids=["y1d", "y2d"])
 def test_seed_trajectory(impl, dtype, y_2d):
     X, Y, W, b = seed_problem(dtype, y_2d)
@@ -126,7 +123,6 @@ def _loss(X, Y, W, b):
     return kernels.loss_and_grad(X, Y, W, b, np.empty_like(W), np.empty_like(b))
 
 
-@pytest.mark.parametrize("k", [None, 1, 3], ids=["y1d", "k1", "k3"])
 @pytest.mark.parametrize(("n", "d"), [(1, 1), (7, 5), (13, 35)], ids=["n1-d1", "n7-d5", "n13-d35"])
 def test_gradients_match_central_differences(impl, k, n, d):
     X, Y, W, b = make_problem(n, d, k, np.float64, seed=20 + n + d)

@@ -1,11 +1,11 @@
-"""Property-based tests (hypothesis) of the kernels and estimators over shapes, dtypes,
-memory layouts and values (issue 6).
+"""Property-based tests (hypothesis) of the kernels over shapes, dtypes, memory layouts
+and values (issue 6). The strategies that draw the problems are in ../_strategies.py;
+the estimators' property is in ../estimators/test_properties.py.
 
 Every call either returns what `linreg.reference` computes on the validated arrays (X
 converted to float32/float64 and made C-contiguous, Y converted to X's dtype), within a
 tolerance derived below, or raises one of the documented errors: ValueError / TypeError
-naming the bad argument, or DivergenceError from the estimators. Never a crash, a hang,
-or a silent NaN or infinity.
+naming the bad argument. Never a crash, a hang, or a silent NaN or infinity.
 
 Tolerances. For one sample i and output o let M_io = sum_j |x_ij w_jo| + |b_o| + |y_io|.
 A residual r_io computed in working precision eps (2**-23 for float32, 2**-52 for float64)
@@ -32,40 +32,25 @@ many.
 import contextlib
 import importlib
 import math
-import os
 import re
 import types
-import warnings
 
-import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from hypothesis import example, given, note, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import linreg
 import linreg.kernels as kernels
 from linreg import _compiled
 import linreg.reference as reference
-from _helpers import IMPLS, LAYOUTS, in_layout
+from _helpers import IMPLS, in_layout
+from _strategies import F32, F64, HUGE_EXPONENTS, examples, problems, stable_lr
 
-SCALE = 10 if os.environ.get("HYPOTHESIS_PROFILE") == "explore" else 1
 MODULES = [importlib.import_module(f"linreg._kernels_{name}") for name in IMPLS]
 
-F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
-DTYPES = [np.dtype(t) for t in (np.float32, np.float64, np.int64, np.bool_)]
 EPS = {F32: 2.0**-23, F64: 2.0**-52}
 FLOOR = {F32: 1e-42, F64: 1e-320}
 SAFETY = 4.0
-
-# Powers of ten spanned by (X, W and b, Y), per working dtype: wide, yet the exact loss,
-# gradients and predictions stay well inside the dtype's range (see the overflow tests).
-SAFE_EXPONENTS = {F32: ((-6, 6), (-4, 4), (-8, 8)), F64: ((-60, 60), (-30, 30), (-90, 90))}
-HUGE_EXPONENTS = {F32: ((0, 36), (0, 36), (0, 36)), F64: ((0, 300), (0, 300), (0, 300))}
-
-
-def examples(n):
-    return n * SCALE
 
 
 @contextlib.contextmanager
@@ -79,78 +64,7 @@ def using(module):
         _compiled.build = saved
 
 
-def working_dtype(dtype):
-    return F32 if np.dtype(dtype) == F32 else F64
-
-
-# ------------------------------------------------------------------------- strategies
-
-
-def draw_values(draw, shape, dtype, exponent_range):
-    """An array of `dtype`: bools, integers up to 2**40, or floats m * 10**e (|m| <= 1,
-    one exponent e per array, optionally spread over the columns by up to 10**+-2)."""
-    dtype = np.dtype(dtype)
-    if dtype.kind == "b":
-        return draw(hnp.arrays(np.bool_, shape))
-    if dtype.kind == "i":
-        bits = draw(st.integers(0, 40))
-        return draw(hnp.arrays(np.int64, shape, elements=st.integers(-(2**bits), 2**bits)))
-    mantissas = draw(hnp.arrays(
-        np.float64, shape,
-        elements=st.floats(-1.0, 1.0, allow_nan=False, allow_infinity=False, allow_subnormal=False),
-    ))
-    low, high = exponent_range
-    if dtype == F32:  # a float32 Y for float64 X: within float32's own range
-        low, high = max(low, -36), min(high, 36)
-    exponent = draw(st.integers(low, high))
-    if len(shape) == 2 and draw(st.booleans()):
-        spread = draw(hnp.arrays(np.int64, (shape[1],), elements=st.integers(-2, 2)))
-        mantissas = mantissas * 10.0 ** spread
-    with np.errstate(over="ignore", under="ignore"):
-        return (mantissas * 10.0**exponent).astype(dtype)
-
-
-SPECIAL_TARGETS = [None] * 6 + ["X", "X", "Y", "Y", "W", "b"]
-
-
-@st.composite
-def problems(draw, exponents=SAFE_EXPONENTS, specials=True, params=True, max_n=40):
-    """X, Y (and W, b) of random shape, dtype, layout and magnitude; sometimes one NaN or
-    infinity in X, Y, W or b. Returns a namespace with the arrays as passed (`X`, `Y`,
-    `W`, `b`), their validated versions (`Xv`, `Yv`) and what was injected (`special`)."""
-    n = draw(st.integers(1, max_n))
-    d = draw(st.integers(1, 12))
-    k = draw(st.sampled_from([None, 1, 3]))
-    x_dtype = draw(st.sampled_from(DTYPES))
-    y_dtype = draw(st.sampled_from(DTYPES))
-    wdt = working_dtype(x_dtype)
-    ex, ew, ey = exponents[wdt]
-    X = draw_values(draw, (n, d), x_dtype, ex)
-    Y = draw_values(draw, (n,) if k is None else (n, k), y_dtype, ey)
-    W = b = None
-    if params:
-        W = draw_values(draw, (d,) if k is None else (d, k), wdt, ew)
-        b = draw_values(draw, (1 if k is None else k,), wdt, ew)
-    special = None
-    target = draw(st.sampled_from(SPECIAL_TARGETS)) if specials else None
-    arrays = {"X": X, "Y": Y, "W": W, "b": b}
-    if target is not None and arrays[target] is not None and arrays[target].dtype.kind == "f":
-        value = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
-        flat = draw(st.integers(0, arrays[target].size - 1))
-        arrays[target].reshape(-1)[flat] = value
-        special = (target, value, flat)
-    x_layout = draw(st.sampled_from(LAYOUTS))
-    y_layout = draw(st.sampled_from(LAYOUTS))
-    note(f"n={n} d={d} k={k} X {x_dtype}/{x_layout} Y {y_dtype}/{y_layout} special={special}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # float64 -> float32 overflow
-        Yv = Y.astype(wdt)
-    return types.SimpleNamespace(
-        n=n, d=d, k=k, wdt=wdt, special=special,
-        X=in_layout(X, x_layout), Y=in_layout(Y, y_layout), W=W, b=b,
-        Xv=np.ascontiguousarray(X, dtype=wdt), Yv=Yv,
-        x_layout=x_layout, y_layout=y_layout,
-    )
+# ------------------------------------------------------------------ problems, outcomes
 
 
 def as2d(p, W=None, b=None):
@@ -419,11 +333,6 @@ class Trajectory:
             f"{what}: |(W, b) - reference| = {diff!r} > bound {2 * self.err!r}")
 
 
-def stable_lr(p, c):
-    """lr = c / (1 + max_i |x_i|^2): non-expansive steps for c <= 0.5 (see the top)."""
-    return c / (1.0 + float((p.Xv.astype(np.float64) ** 2).sum(axis=1).max()))
-
-
 @given(p=problems(specials=False), epochs=st.integers(1, 5), c=st.floats(0.01, 0.5))
 @settings(max_examples=examples(100))
 def test_gd_epochs_follows_the_reference_trajectory(p, epochs, c):
@@ -528,86 +437,6 @@ def test_trainers_with_a_large_lr_stop_with_finite_parameters(p, epochs, log_lr,
                     break
 
 
-# ---------------------------------------------------------------- (c) the estimators
-
-
-@st.composite
-def estimators(draw, n):
-    kind = draw(st.sampled_from(["GD", "SGD"]))
-    epochs = draw(st.integers(1, 4))
-    params = {"epochs": epochs}
-    if kind == "SGD":
-        params.update(batch_size=draw(st.integers(1, n)), shuffle=draw(st.booleans()),
-                      random_state=draw(st.integers(0, 2**32 - 1)))
-    cls = linreg.GDRegressor if kind == "GD" else linreg.SGDRegressor
-    return cls, params
-
-
-def outcome(make_model, X, y):
-    """('fitted', model) | ('diverged', model, error) | ('refused', model, error)."""
-    model = make_model()
-    try:
-        model.fit(X, y)
-    except linreg.DivergenceError as error:
-        return "diverged", model, error
-    except (ValueError, TypeError) as error:
-        return "refused", model, error
-    return "fitted", model, None
-
-
-@given(data=st.data(), p=problems(params=False), log_lr=st.integers(-6, 300), huge=st.booleans())
-@settings(max_examples=examples(100))
-def test_estimators_fit_and_predict_finite_or_raise(data, p, log_lr, huge):
-    cls, params = data.draw(estimators(p.n))
-    lr = stable_lr(p, 0.5) * (10.0 ** log_lr if huge else 10.0 ** min(log_lr, 0))
-    lr = min(lr, 1e300) if lr > 0 else 1e-300
-    params["lr"] = lr
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        kind, model, error = outcome(lambda: cls(**params), p.X, p.Y)
-    data_error = None
-    if not np.isfinite(p.Xv).all():
-        data_error = r"\bX contains NaN or infinity"
-    elif not np.isfinite(p.Yv).all():
-        data_error = r"\by contains NaN or infinity"
-    if data_error is not None:
-        assert kind == "refused" and re.search(data_error, str(error)), (kind, error)
-        assert not hasattr(model, "coef_"), "a refused fit left a fitted model"
-        return
-    assert kind != "refused", f"valid input refused: {error!r}"
-    if not huge:
-        assert kind == "fitted", f"diverged at a stable lr: {error!r}"
-    if kind == "diverged":
-        # A failed fit leaves the (unfitted) model unfitted; the losses come with the error.
-        assert 1 <= error.epoch <= params["epochs"] and error.lr == lr
-        assert len(error.losses) == error.epoch - 1 and np.isfinite(error.losses).all()
-        assert not hasattr(model, "coef_"), "a diverged fit left a fitted model"
-        return
-    assert np.isfinite(model.coef_).all() and np.isfinite(model.intercept_).all()
-    assert np.isfinite(model.loss_curve_).all()
-    assert model.coef_.dtype == p.wdt
-    assert model.n_iter_ == params["epochs"] == len(model.loss_curve_)
-    try:
-        prediction = model.predict(p.X)
-    except ValueError as predict_error:
-        # Finite weights whose predictions overflow the dtype: refused, never returned.
-        assert huge and "overflowed" in str(predict_error), predict_error
-    else:
-        assert prediction.shape == p.Y.shape and prediction.dtype == p.wdt
-        assert np.isfinite(prediction).all()
-    # Layout and dtype conversions change nothing: the validated C-contiguous copy trains
-    # to the same bits, or fails the same way.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        again = outcome(lambda: cls(**params), p.Xv, p.Yv)
-    assert again[0] == kind
-    if kind == "diverged":
-        assert again[2].epoch == error.epoch
-    np.testing.assert_array_equal(again[1].coef_, model.coef_)
-    np.testing.assert_array_equal(again[1].intercept_, model.intercept_)
-    np.testing.assert_array_equal(again[1].loss_curve_, model.loss_curve_)
-
-
 # -------------------------------------------------------------------- overflow regime
 
 
@@ -654,18 +483,3 @@ def test_gradient_overflow_is_reported(impl, dtype, x, y):
         loss = kernels.loss_and_grad(X, Y, W, b, grad_W, grad_b)
         # Reached only without the error: show what came back.
         pytest.fail(f"returned loss={loss!r} with grad_W={grad_W!r}")
-
-
-@pytest.mark.parametrize("func", ["sgd_epoch", "sgd_epochs"])
-@pytest.mark.parametrize("where", ["X", "Y"])
-def test_nan_in_rows_that_order_skips_is_still_refused(impl, func, where):
-    rng = np.random.default_rng(9)
-    X, Y = rng.standard_normal((9, 3)), rng.standard_normal(9)
-    {"X": X, "Y": Y}[where].reshape(-1)[-1] = np.nan  # in row 8
-    order = np.array([0, 1, 2, 3], dtype=np.intp)  # row 8 is never visited
-    W, b = np.zeros(3), np.zeros(1)
-    with pytest.raises(ValueError, match=rf"\b{where} contains NaN or infinity"):
-        if func == "sgd_epoch":
-            kernels.sgd_epoch(X, Y, W, b, 0.01, order=order)
-        else:
-            kernels.sgd_epochs(X, Y, W, b, 0.01, np.empty(2), order=order)

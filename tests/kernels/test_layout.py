@@ -4,6 +4,7 @@ Any layout of X or Y must give exactly the results of the C-contiguous array wit
 same values (the kernels get a C-ordered copy, and they are deterministic). Integer and
 bool X become float64. A C-contiguous float32/float64 X is handed to the compiled module
 as is: the very same object, never a copy, and float32 stays float32 all the way down.
+`dtype` comes from the kernel contract (kernels/conftest.py); `recorder` from there too.
 """
 import numpy as np
 import pytest
@@ -12,7 +13,6 @@ import linreg.kernels as kernels
 import linreg.reference as reference
 from _helpers import assert_close, make_problem, stable_lr
 
-DTYPES = [np.float32, np.float64]
 N, D = 11, 6  # n: two blocks of four rows plus a tail of three
 
 
@@ -64,11 +64,6 @@ def x_layouts(X):
         "negative-column-stride": X[:, ::-1].copy()[:, ::-1],
         "fortran-negative": np.asfortranarray(X[::-1])[::-1],
     }
-
-
-@pytest.fixture(params=DTYPES, ids=lambda t: np.dtype(t).name)
-def dtype(request):
-    return request.param
 
 
 @pytest.mark.parametrize("k", [None, 3], ids=["y1d", "k3"])

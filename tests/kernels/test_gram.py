@@ -1,10 +1,13 @@
-"""GD from sufficient statistics: the same trajectory as the fused path, far cheaper."""
+"""GD from sufficient statistics: the same trajectory as the fused path, far cheaper.
+
+The tests run on each compiled build (`impl`); `dtype` (float32, float64) and `k` (1-D
+or 2-D targets) come from the kernel contract, kernels/conftest.py.
+(GDRegressor's choice between the two: ../estimators/test_gd_method.py.)
+"""
 import numpy as np
 import pytest
 
-import linreg
 from linreg import kernels, reference
-from linreg.estimators import choose_method
 
 
 def seed(dtype):
@@ -40,8 +43,7 @@ def params_like(X, Y):
 
 
 @pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_gram_follows_the_fused_trajectory(case, dtype):
+def test_gram_follows_the_fused_trajectory(impl, case, dtype):
     make, lr, epochs = CASES[case]
     X, Y = make(dtype)
     W_f, b_f = params_like(X, Y)
@@ -56,9 +58,7 @@ def test_gram_follows_the_fused_trajectory(case, dtype):
     np.testing.assert_allclose(b_g, b_f, rtol=rtol, atol=rtol * np.abs(b_f).max())
 
 
-@pytest.mark.parametrize("k", [None, 1, 3])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_statistics_and_epochs_match_the_reference(k, dtype):
+def test_statistics_and_epochs_match_the_reference(impl, k, dtype):
     X, Y = random_problem(dtype, 1 if k is None else k)
     if k is None:
         Y = Y[:, 0].copy()
@@ -79,7 +79,7 @@ def test_statistics_and_epochs_match_the_reference(k, dtype):
     np.testing.assert_allclose(W1, W2, rtol=rtol, atol=rtol)
 
 
-def test_gram_diverges_and_stops_like_the_fused_path():
+def test_gram_diverges_and_stops_like_the_fused_path(impl):
     X, y = random_problem(np.float64, 1)
     y = y[:, 0].copy()
     stats = kernels.gram_statistics(X, y)
@@ -94,31 +94,3 @@ def test_gram_diverges_and_stops_like_the_fused_path():
     n_gram = kernels.gd_epochs_gram(stats, W, b, 0.05, np.empty(1000), early_stop=stop)
     n_fused = kernels.gd_epochs(X, y, W_f, b_f, 0.05, np.empty(1000), early_stop=stop_f)
     assert n_gram == n_fused < 1000
-
-
-def test_estimator_methods_agree_and_auto_follows_the_rule():
-    X, Y = random_problem(np.float64)
-    fused = linreg.GDRegressor(lr=0.05, epochs=200, method="fused").fit(X, Y)
-    gram = linreg.GDRegressor(lr=0.05, epochs=200, method="gram").fit(X, Y)
-    auto = linreg.GDRegressor(lr=0.05, epochs=200).fit(X, Y)
-    assert (fused.method_, gram.method_, auto.method_) == ("fused", "gram", "gram")
-    np.testing.assert_allclose(gram.coef_, fused.coef_, rtol=1e-9)
-    np.testing.assert_allclose(gram.loss_curve_, fused.loss_curve_, rtol=1e-9)
-    with pytest.raises(ValueError, match="method must be one of"):
-        linreg.GDRegressor(method="newton").fit(X, Y)
-
-
-@pytest.mark.parametrize(
-    "n, d, k, epochs, expected",
-    [
-        (1_000_000, 32, 1, 1000, "gram"),  # many epochs over tall data
-        (1_000_000, 32, 1, 1, "fused"),  # one epoch: the statistics cost more than it
-        (1_000_000, 32, 1, 8, "fused"),  # epochs * k = 8 < d / 4: still fused
-        (1_000_000, 32, 1, 20, "gram"),
-        (3, 1, 1, 1000, "gram"),  # the seed
-        (100, 5000, 1, 1000, "fused"),  # too many features for d*d statistics
-    ],
-)
-def test_auto_rule(n, d, k, epochs, expected):
-    assert choose_method("auto", n, d, k, epochs) == expected
-    assert choose_method("fused", n, d, k, epochs) == "fused"

@@ -53,7 +53,8 @@ def assert_rejected(exc, match, func, X, Y, W, b, *, params_untouched=True, **kw
 
 
 @pytest.fixture
-def problem():
+def valid_problem():
+    """Valid arguments (X, Y, W, b) for every kernel: each test spoils one of them."""
     return make_problem(N, D, None, np.float64, seed=30)
 
 
@@ -136,8 +137,8 @@ def test_non_finite_parameters_are_rejected(impl, func, k, name, position):
         for row, col in [(3, 2), (8, 4)]
     ],
 )
-def test_non_finite_x_in_a_non_contiguous_array(impl, problem, func, row, col):
-    X, Y, W, b = problem
+def test_non_finite_x_in_a_non_contiguous_array(impl, valid_problem, func, row, col):
+    X, Y, W, b = valid_problem
     Xf = np.asfortranarray(X)
     Xf[row, col] = np.nan
     assert_rejected(ValueError, r"\bX contains NaN", func, Xf, Y, W, b)
@@ -148,14 +149,14 @@ def test_non_finite_x_in_a_non_contiguous_array(impl, problem, func, row, col):
 
 @pytest.mark.parametrize("func", WITH_Y)
 @pytest.mark.parametrize("y_rows", [N - 1, N + 1])
-def test_mismatched_sample_counts(impl, problem, func, y_rows):
-    X, _, W, b = problem
+def test_mismatched_sample_counts(impl, valid_problem, func, y_rows):
+    X, _, W, b = valid_problem
     Y = np.ones(y_rows)
     assert_rejected(ValueError, rf"\bY has {y_rows} samples but X has {N}\b", func, X, Y, W, b)
 
 
-def test_predict_out_with_wrong_sample_count(impl, problem):
-    X, _, W, b = problem
+def test_predict_out_with_wrong_sample_count(impl, valid_problem):
+    X, _, W, b = valid_problem
     out = np.empty(N + 1)
     assert_rejected(ValueError, r"\bout must have shape", "predict", X, None, W, b, out=out)
 
@@ -169,15 +170,15 @@ def test_predict_out_with_wrong_sample_count(impl, problem):
         pytest.param(lambda: np.float64(1.0), id="scalar"),
     ],
 )
-def test_x_must_be_2d(impl, problem, func, make_x):
-    _, Y, W, b = problem
+def test_x_must_be_2d(impl, valid_problem, func, make_x):
+    _, Y, W, b = valid_problem
     assert_rejected(ValueError, r"\bX must be 2-D", func, make_x(), Y, W, b)
 
 
 @pytest.mark.parametrize("func", FUNCS)
 @pytest.mark.parametrize("shape", [(0, D), (N, 0), (0, 0)], ids=["no-rows", "no-cols", "0x0"])
-def test_empty_x(impl, problem, func, shape):
-    _, Y, W, b = problem
+def test_empty_x(impl, valid_problem, func, shape):
+    _, Y, W, b = valid_problem
     Y = np.ones(shape[0])
     W = np.zeros(shape[1])
     what = "sample" if shape[0] == 0 else "feature"
@@ -194,23 +195,23 @@ def test_empty_x(impl, problem, func, shape):
         pytest.param(lambda X: X.astype("datetime64[s]"), id="datetime"),
     ],
 )
-def test_x_must_hold_real_numbers(impl, problem, func, make_x):
-    X, Y, W, b = problem
+def test_x_must_hold_real_numbers(impl, valid_problem, func, make_x):
+    X, Y, W, b = valid_problem
     assert_rejected(TypeError, r"\bX must hold real numbers", func, make_x(X.round()), Y, W, b)
 
 
 @pytest.mark.parametrize("func", WITH_Y)
 @pytest.mark.parametrize("name", ["X", "Y"])
-def test_complex_data_is_refused(impl, problem, func, name):
-    arrays = dict(zip("XYWb", problem))
+def test_complex_data_is_refused(impl, valid_problem, func, name):
+    arrays = dict(zip("XYWb", valid_problem))
     arrays[name] = arrays[name].astype(np.complex128)
     assert_rejected(ValueError, rf"Complex data not supported: {name} has dtype complex128",
                     func, arrays["X"], arrays["Y"], arrays["W"], arrays["b"])
 
 
 @pytest.mark.parametrize("func", FUNCS)
-def test_ragged_x(impl, problem, func):
-    _, Y, W, b = problem
+def test_ragged_x(impl, valid_problem, func):
+    _, Y, W, b = valid_problem
     ragged = [[1.0] * D] * (N - 1) + [[1.0] * (D - 1)]
     assert_rejected(ValueError, r"\bX could not be converted", func, ragged, Y, W, b)
 
@@ -222,14 +223,14 @@ def test_ragged_x(impl, problem, func):
         pytest.param(lambda Y: Y.astype(str), id="str"),
     ],
 )
-def test_y_must_hold_real_numbers(impl, problem, func, make_y):
-    X, Y, W, b = problem
+def test_y_must_hold_real_numbers(impl, valid_problem, func, make_y):
+    X, Y, W, b = valid_problem
     assert_rejected(TypeError, r"\bY must hold real numbers", func, X, make_y(Y), W, b)
 
 
 @pytest.mark.parametrize("func", WITH_Y)
-def test_y_must_be_1d_or_2d(impl, problem, func):
-    X, Y, W, b = problem
+def test_y_must_be_1d_or_2d(impl, valid_problem, func):
+    X, Y, W, b = valid_problem
     assert_rejected(ValueError, r"\bY must be 1-D .* or 2-D", func, X, Y.reshape(N, 1, 1), W, b)
 
 
@@ -252,13 +253,13 @@ def test_wrong_w_shape(impl, func, k, w_shape):
 
 
 @pytest.mark.parametrize("func", WITH_Y)
-def test_2d_w_with_1d_y(impl, problem, func):
-    X, Y, W, b = problem
+def test_2d_w_with_1d_y(impl, valid_problem, func):
+    X, Y, W, b = valid_problem
     assert_rejected(ValueError, r"\bW must have shape \(5,\)", func, X, Y, W.reshape(D, 1), b)
 
 
-def test_predict_3d_w(impl, problem):
-    X, Y, W, b = problem
+def test_predict_3d_w(impl, valid_problem):
+    X, Y, W, b = valid_problem
     assert_rejected(ValueError, r"\bW must be a 1-D or 2-D ndarray", "predict", X, Y,
                     W.reshape(D, 1, 1), b)
 
@@ -273,8 +274,8 @@ def test_predict_3d_w(impl, problem):
         pytest.param(lambda a: a.tolist(), id="list"),
     ],
 )
-def test_wrong_param_dtype_or_type(impl, problem, func, name, convert):
-    X, Y, W, b = problem
+def test_wrong_param_dtype_or_type(impl, valid_problem, func, name, convert):
+    X, Y, W, b = valid_problem
     params = {"W": W, "b": b}
     params[name] = convert(params[name])
     if isinstance(params[name], list):
@@ -307,8 +308,8 @@ def test_wrong_b_shape(impl, func):
 
 
 @pytest.mark.parametrize("name", ["grad_W", "grad_b"])
-def test_read_only_grad(impl, problem, name):
-    X, Y, W, b = problem
+def test_read_only_grad(impl, valid_problem, name):
+    X, Y, W, b = valid_problem
     buf = np.empty_like(W if name == "grad_W" else b)
     buf.flags.writeable = False
     assert_rejected(ValueError, rf"\b{name} is written to in place, but it is read-only",
@@ -326,8 +327,8 @@ def test_read_only_grad(impl, problem, name):
     ],
     ids=["grad_W-float32", "grad_W-shape", "grad_W-list", "grad_b-shape", "grad_b-float32"],
 )
-def test_bad_grad_buffer(impl, problem, name, make):
-    X, Y, W, b = problem
+def test_bad_grad_buffer(impl, valid_problem, name, make):
+    X, Y, W, b = valid_problem
     with pytest.raises((ValueError, TypeError), match=rf"\b{name} must"):
         call("loss_and_grad", X, Y, W, b, **{name: make(W, b)})
 
@@ -340,14 +341,14 @@ def test_bad_grad_buffer(impl, problem, name, make):
         pytest.param(lambda: np.empty(N - 1), id="short"),
     ],
 )
-def test_bad_predict_out(impl, problem, make_out):
-    X, Y, W, b = problem
+def test_bad_predict_out(impl, valid_problem, make_out):
+    X, Y, W, b = valid_problem
     with pytest.raises((ValueError, TypeError), match=r"\bout must"):
         call("predict", X, Y, W, b, out=make_out())
 
 
-def test_read_only_predict_out(impl, problem):
-    X, Y, W, b = problem
+def test_read_only_predict_out(impl, valid_problem):
+    X, Y, W, b = valid_problem
     out = np.empty(N)
     out.flags.writeable = False
     assert_rejected(ValueError, r"\bout is written to in place", "predict", X, Y, W, b, out=out)
@@ -363,14 +364,14 @@ def test_read_only_predict_out(impl, problem):
         pytest.param(lambda: [0.0, 0.0], id="list"),
     ],
 )
-def test_bad_loss_out(impl, problem, make):
-    X, Y, W, b = problem
+def test_bad_loss_out(impl, valid_problem, make):
+    X, Y, W, b = valid_problem
     with pytest.raises((ValueError, TypeError), match=r"\bloss_out\b"):
         call("gd_epochs", X, Y, W, b, loss_out=make())
 
 
-def test_read_only_loss_out(impl, problem):
-    X, Y, W, b = problem
+def test_read_only_loss_out(impl, valid_problem):
+    X, Y, W, b = valid_problem
     loss_out = np.empty(3)
     loss_out.flags.writeable = False
     assert_rejected(ValueError, r"\bloss_out is written to in place", "gd_epochs", X, Y, W, b,
@@ -382,8 +383,8 @@ def test_read_only_loss_out(impl, problem):
 
 @pytest.mark.parametrize("func", TRAINERS)
 @pytest.mark.parametrize("name", ["W", "b"])
-def test_read_only_params_for_training(impl, problem, func, name):
-    X, Y, W, b = problem
+def test_read_only_params_for_training(impl, valid_problem, func, name):
+    X, Y, W, b = valid_problem
     params = {"W": W, "b": b}
     params[name].flags.writeable = False
     assert_rejected(ValueError, rf"\b{name} is written to in place, but it is read-only",
@@ -431,23 +432,23 @@ def test_non_contiguous_params_are_fine_when_only_read(impl, func):
 
 @pytest.mark.parametrize("func", TRAINERS)
 @pytest.mark.parametrize("lr", [0.0, -0.01, -np.inf, np.inf, np.nan], ids=str)
-def test_lr_out_of_range(impl, problem, func, lr):
-    X, Y, W, b = problem
+def test_lr_out_of_range(impl, valid_problem, func, lr):
+    X, Y, W, b = valid_problem
     assert_rejected(ValueError, r"\blr must be a positive finite number", func, X, Y, W, b, lr=lr)
 
 
 @pytest.mark.parametrize("func", TRAINERS)
 @pytest.mark.parametrize("lr", ["0.01", None, True, np.array([0.01]), 1j],
                          ids=["str", "None", "bool", "array", "complex"])
-def test_lr_not_a_real_number(impl, problem, func, lr):
-    X, Y, W, b = problem
+def test_lr_not_a_real_number(impl, valid_problem, func, lr):
+    X, Y, W, b = valid_problem
     assert_rejected(TypeError, r"\blr must be a real number", func, X, Y, W, b, lr=lr)
 
 
 @pytest.mark.parametrize("func", TRAINERS)
 @pytest.mark.parametrize("lr", [1, np.float32(0.01), np.int64(1)], ids=["int", "float32", "int64"])
-def test_lr_real_number_types_are_accepted(impl, problem, func, lr):
-    X, Y, W, b = problem
+def test_lr_real_number_types_are_accepted(impl, valid_problem, func, lr):
+    X, Y, W, b = valid_problem
     call(func, X, Y, W.copy(), b.copy(), lr=lr)
 
 
@@ -470,8 +471,8 @@ def test_lr_real_number_types_are_accepted(impl, problem, func, lr):
     ids=["too-large", "negative", "huge", "float", "bool", "float-list", "empty", "2-D",
          "scalar"],
 )
-def test_bad_order(impl, problem, order, exc, match):
-    X, Y, W, b = problem
+def test_bad_order(impl, valid_problem, order, exc, match):
+    X, Y, W, b = valid_problem
     order_before = _bytes(order)
     assert_rejected(exc, match, "sgd_epoch", X, Y, W, b, order=order)
     assert _bytes(order) == order_before
@@ -491,15 +492,30 @@ def test_bad_order(impl, problem, order, exc, match):
     ],
     ids=["zero", "negative", "above-n", "above-order-length", "float", "bool", "str"],
 )
-def test_bad_batch_size(impl, problem, batch_size, order, exc, match):
-    X, Y, W, b = problem
+def test_bad_batch_size(impl, valid_problem, batch_size, order, exc, match):
+    X, Y, W, b = valid_problem
     assert_rejected(exc, match, "sgd_epoch", X, Y, W, b, order=order, batch_size=batch_size)
 
 
-def test_batch_size_numpy_integer_is_accepted(impl, problem):
-    X, Y, W, b = problem
+def test_batch_size_numpy_integer_is_accepted(impl, valid_problem):
+    X, Y, W, b = valid_problem
     W1, b1, W2, b2 = W.copy(), b.copy(), W.copy(), b.copy()
     m1 = kernels.sgd_epoch(X, Y, W1, b1, 0.01, batch_size=np.int32(N))
     m2 = kernels.sgd_epoch(X, Y, W2, b2, 0.01, batch_size=N)
     assert m1 == m2
     np.testing.assert_array_equal(W1, W2)
+
+
+@pytest.mark.parametrize("func", ["sgd_epoch", "sgd_epochs"])
+@pytest.mark.parametrize("where", ["X", "Y"])
+def test_nan_in_rows_that_order_skips_is_still_refused(impl, func, where):
+    rng = np.random.default_rng(9)
+    X, Y = rng.standard_normal((9, 3)), rng.standard_normal(9)
+    {"X": X, "Y": Y}[where].reshape(-1)[-1] = np.nan  # in row 8
+    order = np.array([0, 1, 2, 3], dtype=np.intp)  # row 8 is never visited
+    W, b = np.zeros(3), np.zeros(1)
+    with pytest.raises(ValueError, match=rf"\b{where} contains NaN or infinity"):
+        if func == "sgd_epoch":
+            kernels.sgd_epoch(X, Y, W, b, 0.01, order=order)
+        else:
+            kernels.sgd_epochs(X, Y, W, b, 0.01, np.empty(2), order=order)
