@@ -9,7 +9,7 @@ setting means a field here and in step.pxi (see linreg/_kernels/README.md).
 This module imports nothing from linreg, so every layer (and the NumPy twins in
 `linreg.reference`) can use it.
 """
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -76,7 +76,7 @@ class StopRule:
         return cls(0.0, 0)
 
     def as_struct(self):
-        return asdict(self)
+        return {"tol": float(self.tol), "patience": int(self.patience)}
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,15 @@ TRAINING_STATE = np.dtype(
 )
 
 
+_FRESH_STATE = np.zeros(1, dtype=TRAINING_STATE)
+_FRESH_STATE["best_loss"] = np.inf
+
+
 def new_training_state(rng=0):
     """A fresh TrainingState (shape (1,)): nothing done yet, the generator at `rng`."""
-    state = np.zeros(1, dtype=TRAINING_STATE)
-    state["best_loss"] = np.inf
-    state["rng"] = rng
+    state = _FRESH_STATE.copy()
+    if rng:
+        state["rng"] = rng
     return state
 
 

@@ -7,7 +7,7 @@ does, with the scikit-learn estimator conventions: parameters stored unchanged b
 import numbers
 import threading
 import warnings
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -40,8 +40,7 @@ _FITTING = set()
 _FITTED_LOCK = threading.Lock()
 
 
-@dataclass(frozen=True)
-class _FitOptions:
+class _FitOptions(NamedTuple):
     """The constructor's parameters, checked, as one fit uses them."""
 
     lr: float
@@ -337,7 +336,8 @@ class _GradientDescentRegressor:
         fitted = {
             "coef_": np.transpose(W) if w_ndim == 2 else W[:, 0],
             "intercept_": model[0, d].copy() if w_ndim == 2 else float(model[0, d, 0]),
-            "loss_curve_": np.concatenate([previous_losses, losses]),
+            "loss_curve_": (np.concatenate([previous_losses, losses]) if len(previous_losses)
+                            else losses.copy()),
             "n_iter_": n_iter,
             "n_features_in_": d,
         }

@@ -484,59 +484,66 @@ def gram_statistics(X, Y, *, n_threads=None):
     X = as_data_matrix(X)
     Y = as_targets(Y, X.shape[0], X.dtype)
     raise_if_not_finite(X=X, Y=Y)
+    y_1d = Y.ndim == 1
+    return _gram_statistics(X, Y.reshape(X.shape[0], -1), y_1d, resolve_n_threads(n_threads))
+
+
+#: The loss expansion needs the exact residual sum at its reference point only when the
+#: best fit leaves less than this fraction of |Yc|^2 unexplained: above it, the sum from
+#: the statistics (which cancels to ~1e-16 |Yc|^2) is already accurate to ~1e-10.
+EXACT_RESIDUALS_BELOW = 1e-6
+
+
+def _gram_statistics(X, Y, y_1d, n_threads):
+    """`gram_statistics` of a validated X and 2-D Y (linreg.solvers calls it directly)."""
     if X.shape[1] > GRAM_MAX_FEATURES:
         raise ValueError(
             f"X has {X.shape[1]} features: the Gram statistics would take "
             f"{16 * X.shape[1] ** 2 / 2**30:.1f} GiB; at most {GRAM_MAX_FEATURES} features "
             "are supported (use method='fused')"
         )
-    n_threads = resolve_n_threads(n_threads)
-    y_1d = Y.ndim == 1
-    Y = Y.reshape(X.shape[0], -1)
     d, k = X.shape[1], Y.shape[1]
     mean_X, mean_Y = np.empty(d), np.empty(k)
     XtX, XtY = np.empty((d, d)), np.empty((d, k))
-    yy = _compiled.build.gram_statistics(X, Y, mean_X, mean_Y, XtX, XtY, n_threads)
-    ref_W, ref_sse = _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, float(yy), n_threads)
-    ref_grad = XtX @ ref_W - XtY
-    return GramStatistics(X.shape[0], mean_X, mean_Y, XtX, XtY, float(yy), y_1d, ref_W,
-                          ref_grad, ref_sse)
+    yy = float(_compiled.build.gram_statistics(X, Y, mean_X, mean_Y, XtX, XtY, n_threads))
+    with np.errstate(all="ignore"):
+        ref_W, ref_grad, ref_sse = _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy,
+                                                    n_threads)
+    return GramStatistics(X.shape[0], mean_X, mean_Y, XtX, XtY, yy, y_1d, ref_W, ref_grad,
+                          ref_sse)
 
 
 def _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy, n_threads):
-    """(a, |Xc a - Yc|^2): a point near the least-squares solution, in X's dtype (held
-    in float64), and its residual sum computed exactly by a pass over the rows.
+    """(a, XtX a - XtY, |Xc a - Yc|^2) for a point a near the least-squares solution.
 
     Any point makes the loss expansion of gd_epochs_gram exact; the nearer the solution,
     the less it cancels. A tiny ridge keeps the solve defined for singular XtX (constant
-    or repeated columns); a = 0, the plain expansion, is the fallback.
+    or repeated columns); a = 0, the plain expansion, is the fallback. When the best fit
+    is nearly exact, the residual sum at a is computed from the rows, in double.
     """
     d, k = XtY.shape
     a = np.zeros((d, k))
-    scale = float(np.max(np.diag(XtX), initial=0.0))
+    scale = float(XtX.diagonal().max())
     if scale > 0:
-        try:
-            with np.errstate(all="ignore"):
-                solved = np.linalg.solve(XtX + (1e-13 * scale) * np.eye(d), XtY).astype(X.dtype)
-        except np.linalg.LinAlgError:
-            solved = None
-        if solved is not None and np.isfinite(solved).all():
-            a = solved.astype(np.float64)
-    W = a.astype(X.dtype)
-    with np.errstate(all="ignore"):
-        b = (mean_Y - mean_X @ a).astype(X.dtype)
-    if not np.isfinite(b).all():
-        a[...] = 0
-        W[...] = 0
-        b = mean_Y.astype(X.dtype)
-    grad_W, grad_b = np.empty_like(W), np.empty_like(b)
-    loss = _compiled.build.loss_and_grad(X, Y, W, b, grad_W, grad_b, n_threads)
-    n = X.shape[0]
-    c0 = mean_X @ a + b.astype(np.float64) - mean_Y  # b's rounding: sse = centred + n c0^2
-    sse = loss * n * k - n * float(c0 @ c0)
-    if not np.isfinite(sse):  # the residuals overflowed: expand around a = 0 instead
-        return np.zeros((d, k)), yy
-    return a, max(sse, 0.0)
+        if d == 1:  # one feature: the solve is a division
+            solved = XtY / (XtX[0, 0] * (1 + 1e-13))
+        else:
+            ridged = XtX.copy()
+            ridged.flat[:: d + 1] += 1e-13 * scale
+            try:
+                solved = np.linalg.solve(ridged, XtY)
+            except np.linalg.LinAlgError:
+                solved = a
+        if np.isfinite(solved).all():
+            a = solved
+    ref_grad = XtX @ a
+    ref_grad -= XtY
+    sse = float(np.vdot(a, ref_grad) - np.vdot(a, XtY)) + yy
+    if sse < EXACT_RESIDUALS_BELOW * yy:
+        sse = _compiled.build.centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads)
+        if not np.isfinite(sse):  # the residuals overflowed: expand around a = 0 instead
+            return np.zeros((d, k)), -XtY, yy
+    return a, ref_grad, max(sse, 0.0)
 
 
 def _check_gram_statistics(stats):

@@ -182,6 +182,44 @@ def gram_statistics(
     return yy
 
 
+def centred_residual_sum(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    const double[::1] mean_X,
+    const double[::1] mean_Y,
+    const double[:, ::1] A,
+    int n_threads=1,
+):
+    """sum_i |(x_i - mean_X) A - (y_i - mean_Y)|^2, every product and sum in double.
+
+    The residual sum at the reference point of the Gram loss (see gram.pxi) when the fit
+    is nearly exact; chunked like `_pass_over_rows`, so the thread count does not change
+    the result.
+    """
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1], c, i, j, o
+    cdef Py_ssize_t n_chunks = _n_chunks(n, d, 8)
+    cdef double* sums = <double*> malloc(n_chunks * 8 * sizeof(double))
+    cdef double r, part, total = 0.0
+    if sums == NULL:
+        raise MemoryError()
+    n_threads = _threads_for(n, d, n_threads)
+    with nogil:
+        for c in prange(n_chunks, num_threads=n_threads, schedule="static"):
+            part = 0.0
+            for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+                for o in range(k):
+                    r = mean_Y[o] - Y[i, o]
+                    for j in range(d):
+                        r = r + (X[i, j] - mean_X[j]) * A[j, o]
+                    part = part + r * r
+            sums[8 * c] = part
+        for c in range(n_chunks):
+            total += sums[8 * c]
+        _release_threads(n_chunks, n_threads)
+        free(sums)
+    return total
+
+
 cdef inline void _check_outcome(const TrainingState* state) except *:
     if state.outcome == OUTCOME_INTERRUPTED:
         _raise_pending()

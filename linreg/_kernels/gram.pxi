@@ -11,14 +11,14 @@
 # The loss. Evaluated as w^T G w - 2 w^T C + |Yc|^2 it cancels: near a good fit the
 # three terms are ~ |Yc|^2 and their sum is tiny, so it came out as rounding noise, even
 # negative. Instead it is expanded around a reference point a close to the least-squares
-# solution (computed once, see linreg.kernels.gram_statistics), whose residual sum
-# s_a = |Xc a - Yc|^2 was computed exactly by a pass over the rows: with D = w - a and
-# g_a = G a - C,
+# solution (computed once, see linreg.kernels.gram_statistics) with residual sum
+# s_a = |Xc a - Yc|^2: with D = w - a and g_a = G a - C,
 #     |Xc w - Yc|^2 = s_a + D^T (2 g_a + G D),   G w - C = G D + g_a.
-# s_a >= 0 is exact, D^T G D >= 0 is accurate relative to itself, and g_a is tiny: the
-# loss no longer cancels, and its error is small relative to the loss itself (down to
-# what the statistics resolve, ~1e-16 cond(G)). A total that rounding still pushes below
-# zero is reported as zero.
+# D^T G D >= 0 is accurate relative to itself and g_a is tiny, so the loss no longer
+# cancels: its error is small relative to the loss itself. s_a, the least any loss can
+# be, comes from the statistics when it is large enough to be accurate there (over 1e-6
+# |Yc|^2), else from an exact pass over the rows. A total that rounding still pushes
+# below zero is reported as zero.
 
 
 cdef struct GramView:

@@ -62,7 +62,7 @@ cdef double _sgd_per_sample(
 
     `r` is scratch for k residuals. Returns a non-finite value, without applying that
     update, at the first sample whose residual is not finite; NaN with outcome
-    INTERRUPTED when Ctrl-C was pressed.
+    INTERRUPTED when Ctrl-C was pressed. The updates applied are counted in state.t.
     """
     cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], t, i, j, o
     cdef const floating* x
@@ -70,6 +70,7 @@ cdef double _sgd_per_sample(
     cdef double s, sse = 0.0
     # A sample's loss is the mean over its k outputs, so its gradient carries 2/k.
     cdef double grad_scale = 2.0 / k
+    cdef double lr = _learning_rate(rule, state)
     # A sample costs about as much as 64 more elements of work (its update waits for
     # its dot product), so a small model looks for Ctrl-C about every 10 ms.
     cdef Py_ssize_t look_every = INTERRUPT_CHECK_WORK // (4 * d * k + 64) + 1
@@ -86,14 +87,16 @@ cdef double _sgd_per_sample(
         if until_look == 0:
             until_look = look_every
             if _interrupt_requested():
+                state.t += t
                 state.outcome = OUTCOME_INTERRUPTED
                 return NAN
         if k == 1:
             s = _dot_short_chain(x, w, d) + b[0] - Y[i, 0]
             if not isfinite(s):
+                state.t += t
                 return s
             sse += s * s
-            _sample_step(w, &b[0], x, s, d, grad_scale, rule, state)
+            _sample_step(w, &b[0], x, s, d, grad_scale, lr)
         else:
             for o in range(k):
                 r[o] = b[o] - Y[i, o]
@@ -104,9 +107,12 @@ cdef double _sgd_per_sample(
             for o in range(k):
                 s += r[o] * r[o]
             if not isfinite(s):
+                state.t += t
                 return s
             sse += s
-            _sample_step_multi(w, &b[0], x, r, d, k, grad_scale, rule, state)
+            _sample_step_multi(w, &b[0], x, r, d, k, grad_scale, lr)
+    state.t += m
+    state.lr_now = lr
     return sse
 
 

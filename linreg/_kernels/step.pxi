@@ -94,13 +94,14 @@ cdef bint _take_step(
     return True
 
 
-cdef inline double _sample_step(
+cdef inline void _sample_step(
     floating* w, floating* b, const floating* x, double residual, Py_ssize_t d,
-    double grad_scale, const StepRule* rule, TrainingState* state,
+    double grad_scale, double lr,
 ) noexcept nogil:
     """The update from one sample's gradient, single output: w -= c x, b -= c, with
-    c = lr * grad_scale * residual. Unchecked (see _sgd_per_sample). Returns c."""
-    cdef double lr = _learning_rate(rule, state)
+    c = lr * grad_scale * residual. Unchecked (see _sgd_per_sample); the caller counts
+    the update in the training state (once per pass, not per sample: a store per sample
+    through the state pointer cost 5% of small-model SGD)."""
     # The update in W's dtype, as PyTorch does: converting W and x to double and back
     # made float32 SGD compute-bound.
     cdef floating c = <floating> (lr * grad_scale * residual)
@@ -108,18 +109,14 @@ cdef inline double _sample_step(
     for j in range(d):
         w[j] = w[j] - c * x[j]
     b[0] = b[0] - c
-    state.t += 1
-    state.lr_now = lr
-    return c
 
 
 cdef inline void _sample_step_multi(
     floating* w, floating* b, const floating* x, double* residuals, Py_ssize_t d,
-    Py_ssize_t k, double grad_scale, const StepRule* rule, TrainingState* state,
+    Py_ssize_t k, double grad_scale, double lr,
 ) noexcept nogil:
     """`_sample_step` for k outputs: W (d, k) -= x c^T, b -= c, c = lr grad_scale r.
     `residuals` is overwritten with c."""
-    cdef double lr = _learning_rate(rule, state)
     cdef double xj
     cdef floating* w_row
     cdef Py_ssize_t j, o
@@ -131,5 +128,3 @@ cdef inline void _sample_step_multi(
         w_row = w + j * k
         for o in range(k):
             w_row[o] = <floating> (w_row[o] - residuals[o] * xj)
-    state.t += 1
-    state.lr_now = lr
