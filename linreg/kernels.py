@@ -45,6 +45,7 @@ from linreg._structs import (
     StopRule,
     new_training_state,
 )
+from linreg._gram import GRAM_MAX_FEATURES, check_gram_statistics, gram_statistics_of
 from linreg._validation import (
     all_finite,
     as_data_matrix,
@@ -69,6 +70,7 @@ __all__ = [
     "gram_statistics",
     "gd_epochs_gram",
     "GramStatistics",
+    "GRAM_MAX_FEATURES",
     "resolve_n_threads",
     "simd",
 ]
@@ -450,11 +452,6 @@ def shuffle(order, rng_state):
         _compiled.build.shuffle(order, rng_state)
 
 
-#: An explicit method="gram" is refused past this many features: the statistics take
-#: 16 d^2 bytes (the matrix and one chunk's partial sums), 1 GiB at d = 8192.
-GRAM_MAX_FEATURES = 8192
-
-
 def gram_statistics(X, Y, *, n_threads=None):
     """The centred sufficient statistics of (X, Y) for `gd_epochs_gram`, in one go.
 
@@ -485,91 +482,7 @@ def gram_statistics(X, Y, *, n_threads=None):
     Y = as_targets(Y, X.shape[0], X.dtype)
     raise_if_not_finite(X=X, Y=Y)
     y_1d = Y.ndim == 1
-    return _gram_statistics(X, Y.reshape(X.shape[0], -1), y_1d, resolve_n_threads(n_threads))
-
-
-#: The loss expansion needs the exact residual sum at its reference point only when the
-#: best fit leaves less than this fraction of |Yc|^2 unexplained: above it, the sum from
-#: the statistics (which cancels to ~1e-16 |Yc|^2) is already accurate to ~1e-10.
-EXACT_RESIDUALS_BELOW = 1e-6
-
-
-def _gram_statistics(X, Y, y_1d, n_threads):
-    """`gram_statistics` of a validated X and 2-D Y (linreg.solvers calls it directly)."""
-    if X.shape[1] > GRAM_MAX_FEATURES:
-        raise ValueError(
-            f"X has {X.shape[1]} features: the Gram statistics would take "
-            f"{16 * X.shape[1] ** 2 / 2**30:.1f} GiB; at most {GRAM_MAX_FEATURES} features "
-            "are supported (use method='fused')"
-        )
-    d, k = X.shape[1], Y.shape[1]
-    mean_X, mean_Y = np.empty(d), np.empty(k)
-    XtX, XtY = np.empty((d, d)), np.empty((d, k))
-    yy = float(_compiled.build.gram_statistics(X, Y, mean_X, mean_Y, XtX, XtY, n_threads))
-    with np.errstate(all="ignore"):
-        ref_W, ref_grad, ref_sse = _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy,
-                                                    n_threads)
-    return GramStatistics(X.shape[0], mean_X, mean_Y, XtX, XtY, yy, y_1d, ref_W, ref_grad,
-                          ref_sse)
-
-
-def _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy, n_threads):
-    """(a, XtX a - XtY, |Xc a - Yc|^2) for a point a near the least-squares solution.
-
-    Any point makes the loss expansion of gd_epochs_gram exact; the nearer the solution,
-    the less it cancels. A tiny ridge keeps the solve defined for singular XtX (constant
-    or repeated columns); a = 0, the plain expansion, is the fallback. When the best fit
-    is nearly exact, the residual sum at a is computed from the rows, in double.
-    """
-    d, k = XtY.shape
-    a = np.zeros((d, k))
-    scale = float(XtX.diagonal().max())
-    if scale > 0:
-        if d == 1:  # one feature: the solve is a division
-            solved = XtY / (XtX[0, 0] * (1 + 1e-13))
-        else:
-            ridged = XtX.copy()
-            ridged.flat[:: d + 1] += 1e-13 * scale
-            try:
-                solved = np.linalg.solve(ridged, XtY)
-            except np.linalg.LinAlgError:
-                solved = a
-        if np.isfinite(solved).all():
-            a = solved
-    ref_grad = XtX @ a
-    ref_grad -= XtY
-    sse = float(np.vdot(a, ref_grad) - np.vdot(a, XtY)) + yy
-    if sse < EXACT_RESIDUALS_BELOW * yy:
-        sse = _compiled.build.centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads)
-        if not np.isfinite(sse):  # the residuals overflowed: expand around a = 0 instead
-            return np.zeros((d, k)), -XtY, yy
-    return a, ref_grad, max(sse, 0.0)
-
-
-def _check_gram_statistics(stats):
-    """Every field of a GramStatistics, against each other: the kernel trusts them all."""
-    if not isinstance(stats, GramStatistics):
-        raise TypeError("stats must come from linreg.kernels.gram_statistics")
-    check_int(stats.n_samples, "stats.n_samples", 1)
-    XtY = stats.XtY
-    if not (isinstance(XtY, np.ndarray) and XtY.ndim == 2 and XtY.shape[0] >= 1
-            and XtY.shape[1] >= 1):
-        raise ValueError("stats.XtY must be a 2-D ndarray of shape (n_features, n_outputs)")
-    d, k = XtY.shape
-    shapes = {"mean_X": (d,), "mean_Y": (k,), "XtX": (d, d), "XtY": (d, k), "ref_W": (d, k),
-              "ref_grad": (d, k)}
-    for name, shape in shapes.items():
-        array = getattr(stats, name)
-        check_param(array, f"stats.{name}", shape, np.float64, contiguous=True)
-        if not all_finite(array):
-            raise ValueError(f"stats.{name} contains NaN or infinity")
-    for name in ("yy", "ref_sse"):
-        value = getattr(stats, name)
-        if not isinstance(value, numbers.Real) or not (np.isfinite(value) and value >= 0):
-            raise ValueError(f"stats.{name} must be a finite number >= 0, got {value!r}")
-    if not isinstance(stats.y_1d, (bool, np.bool_)) or (stats.y_1d and k != 1):
-        raise ValueError("stats.y_1d must be a bool, and True only for one output")
-    return d, k
+    return gram_statistics_of(X, Y.reshape(X.shape[0], -1), y_1d, resolve_n_threads(n_threads))
 
 
 def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
@@ -585,7 +498,7 @@ def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
     W, b : as in `gd_epochs` (float32 or float64, writable, C-contiguous)
     lr, loss_out, early_stop : as in `gd_epochs`
     """
-    d, k = _check_gram_statistics(stats)
+    d, k = check_gram_statistics(stats)
     if not isinstance(W, np.ndarray) or W.dtype not in (np.float32, np.float64):
         raise TypeError("W must be a float32 or float64 ndarray")
     check_param(W, "W", (d,) if stats.y_1d else (d, k), W.dtype, writable=True, contiguous=True)

@@ -11,7 +11,7 @@ import numpy as np
 
 from linreg import _compiled
 from linreg._structs import TRAINING_STATE
-from linreg.kernels import _gram_statistics
+from linreg._gram import gram_statistics_of
 
 __all__ = ["FusedGD", "GramGD", "SGD", "new_model"]
 
@@ -67,7 +67,7 @@ class GramGD(_Solver):
 
     def __init__(self, X, Y, settings):
         super().__init__(X, Y, settings)
-        self.stats = _gram_statistics(X, Y, Y.shape[1] == 1, settings.n_threads)
+        self.stats = gram_statistics_of(X, Y, Y.shape[1] == 1, settings.n_threads)
 
     def run(self, model, state, loss_out, snapshots=None):
         self._check(model, state, loss_out)
