@@ -51,32 +51,69 @@ class StepRule:
         How the learning rate changes with the update count (a key of SCHEDULES).
     batch_size : int, default 1
         Rows per SGD update (1: per sample); GD ignores it.
+    momentum, dampening : float, default 0.0
+        torch.optim.SGD's: velocity v = momentum v + (1 - dampening) g (v = g at first).
+    nesterov : bool, default False
+        Step along g + momentum v instead of v.
+    precondition : bool, default False
+        Step in centred, scaled coordinates (the model's centre and scale slots).
+    average_start : int, default -1
+        Average the iterates after this many updates (the average is the model then);
+        -1: no averaging.
     """
 
     lr: float
     schedule: str = "constant"
     batch_size: int = 1
+    momentum: float = 0.0
+    dampening: float = 0.0
+    nesterov: bool = False
+    precondition: bool = False
+    average_start: int = -1
+
+    @property
+    def slots(self):
+        """{name: slot index} of the arrays this rule keeps beside the parameters."""
+        names = []
+        if self.momentum:
+            names.append("velocity")
+        if self.average_start >= 0:
+            names.append("average")
+        if self.precondition:
+            names += ["centre", "scale"]
+        return {name: i + 1 for i, name in enumerate(names)}
 
     def as_struct(self):
         """The dict Cython converts to the C struct (every field, C types)."""
+        slots = self.slots
         return {"lr": float(self.lr), "schedule": SCHEDULES[self.schedule],
-                "batch_size": int(self.batch_size)}
+                "batch_size": int(self.batch_size), "momentum": float(self.momentum),
+                "dampening": float(self.dampening), "nesterov": bool(self.nesterov),
+                "precondition": bool(self.precondition),
+                "average_start": int(self.average_start),
+                "slot_velocity": slots.get("velocity", -1),
+                "slot_average": slots.get("average", -1),
+                "slot_centre": slots.get("centre", -1), "slot_scale": slots.get("scale", -1)}
 
 
 @dataclass(frozen=True)
 class StopRule:
     """scikit-learn's stopping rule: stop after `patience` epochs in a row whose loss is
-    not below best_loss - tol. patience 0 turns it off."""
+    not below best_loss - max(tol, rtol * best_loss); patience 0 turns it off. Also
+    stop once the loss is at most `target`."""
 
     tol: float = 0.0
     patience: int = 0
+    rtol: float = 0.0
+    target: float = -np.inf
 
     @classmethod
     def off(cls):
         return cls(0.0, 0)
 
     def as_struct(self):
-        return {"tol": float(self.tol), "patience": int(self.patience)}
+        return {"tol": float(self.tol), "patience": int(self.patience),
+                "rtol": float(self.rtol), "target": float(self.target)}
 
 
 @dataclass(frozen=True)
@@ -109,6 +146,8 @@ TRAINING_STATE = np.dtype(
         ("bad_epochs", np.int64),  # stopping rule: epochs in a row without improvement
         ("outcome", np.int64),  # an Outcome: why the last call returned
         ("rng", np.uint64),  # splitmix64 state of the shuffling generator
+        ("velocity_steps", np.int64),  # updates the velocity has seen
+        ("averaged", np.int64),  # iterates in the average
     ],
     align=True,
 )

@@ -8,6 +8,8 @@ cdef struct WorkBuffers:
     double* grad_by_output     # (k, d): sum over rows of r_i x_i, transposed
     double* grad_bias          # (k,): sum over rows of r_i
     double* bias               # (k,)
+    double* direction          # ((d + 1) k): a step's direction, laid out like a model slot
+    double* velocity           # ((d + 1) k): the velocity a step would leave
     Py_ssize_t n_chunks        # chunks of a pass over all rows (see MIN_CHUNK_ROWS)
     double* chunk_sums         # per chunk: grad_by_output, grad_bias, sse; NULL for one chunk
     Py_ssize_t chunk_stride    # doubles from one chunk's sums to the next (whole lines)
@@ -34,7 +36,7 @@ cdef double* _alloc_lines(Py_ssize_t n_doubles, void** block) noexcept nogil:
 
 cdef int _work_alloc(WorkBuffers* work, Py_ssize_t d, Py_ssize_t k, Py_ssize_t n_rows=0) except -1:
     """Buffers for a problem with d features and k outputs; chunk buffers for n_rows."""
-    cdef double* block = <double*> malloc((2 * d * k + 2 * k) * sizeof(double))
+    cdef double* block = <double*> malloc((2 * d * k + 2 * k + 2 * (d + 1) * k) * sizeof(double))
     cdef float* block32 = <float*> malloc(d * k * sizeof(float))
     work.chunk_stride = _whole_lines(d * k + k + 1)
     work.n_chunks = _n_chunks(n_rows, d, work.chunk_stride)
@@ -51,6 +53,8 @@ cdef int _work_alloc(WorkBuffers* work, Py_ssize_t d, Py_ssize_t k, Py_ssize_t n
     work.grad_by_output = block + d * k
     work.grad_bias = block + 2 * d * k  # right after grad_by_output: summed as one run
     work.bias = block + 2 * d * k + k
+    work.direction = block + 2 * d * k + 2 * k
+    work.velocity = work.direction + (d + 1) * k
     work.w_by_output_f32 = block32
     return 0
 
@@ -70,13 +74,37 @@ cdef void _load_params(const floating[:, :] W, const floating[:] b, WorkBuffers*
         work.bias[o] = b[o]
 
 
-cdef void _restore_params(floating[:, ::1] W, floating[::1] b, const WorkBuffers* work) noexcept nogil:
-    """W, b = the values `_load_params` put in work (exact: W's dtype fits in double)."""
-    cdef Py_ssize_t d = W.shape[0], k = W.shape[1], j, o
+cdef void _load_model(floating[:, :, ::1] model, WorkBuffers* work) noexcept nogil:
+    """`_load_params` from the parameters of a model (slot 0: W's d rows, then b)."""
+    cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], j, o
+    cdef const floating* p = &model[0, 0, 0]
     for o in range(k):
         for j in range(d):
-            W[j, o] = <floating> work.w_by_output[o * d + j]
-        b[o] = <floating> work.bias[o]
+            work.w_by_output[o * d + j] = p[j * k + o]
+            work.w_by_output_f32[o * d + j] = <float> p[j * k + o]
+        work.bias[o] = p[d * k + o]
+
+
+cdef void _copy_model(floating[:, :, ::1] model, double* backup, bint restore) noexcept nogil:
+    """backup = every slot of model, or the reverse (exact: either dtype fits in double)."""
+    cdef Py_ssize_t i, n = model.shape[0] * model.shape[1] * model.shape[2]
+    cdef floating* p = &model[0, 0, 0]
+    if restore:
+        for i in range(n):
+            p[i] = <floating> backup[i]
+    else:
+        for i in range(n):
+            backup[i] = p[i]
+
+
+cdef bint _model_finite(floating[:, :, ::1] model) noexcept nogil:
+    """Whether the parameters (slot 0) are all finite."""
+    cdef Py_ssize_t i, n = model.shape[1] * model.shape[2]
+    cdef const floating* p = &model[0, 0, 0]
+    cdef bint finite = True
+    for i in range(n):
+        finite &= isfinite(p[i])
+    return finite
 
 
 cdef inline void _zero_grad(WorkBuffers* work, Py_ssize_t d, Py_ssize_t k) noexcept nogil:
@@ -90,14 +118,3 @@ cdef inline const floating* _weights(const floating* x, const WorkBuffers* work,
         return work.w_by_output_f32 + o * d
     else:
         return work.w_by_output + o * d
-
-
-cdef bint _params_finite(const floating[:, ::1] W, const floating[::1] b) noexcept nogil:
-    cdef Py_ssize_t j, o
-    cdef bint finite = True
-    for j in range(W.shape[0]):
-        for o in range(W.shape[1]):
-            finite &= isfinite(W[j, o])
-    for o in range(b.shape[0]):
-        finite &= isfinite(b[o])
-    return finite

@@ -236,16 +236,15 @@ def gd_epochs(
 ):
     """Up to len(loss_out) full-batch GD epochs in place; returns the epochs completed.
 
-    model[0, :d] is W (d, k) and model[0, d] is b (k,); later slots hold optimizer
-    buffers. Why it returned is in state[0].outcome (see Outcome).
+    model[0, :d] is W (d, k) and model[0, d] is b (k,); the slots the settings name
+    hold the optimizer's arrays. Why it returned is in state[0].outcome (see Outcome).
     """
     cdef Py_ssize_t d = X.shape[1], completed
-    cdef floating[:, ::1] W = model[0, :d]
-    cdef floating[::1] b = model[0, d]
     cdef WorkBuffers work
     _work_alloc(&work, d, Y.shape[1], X.shape[0])
     with nogil:
-        completed = _gd_loop(X, Y, NULL, W, b, &settings, &state[0], loss_out, snapshots, &work)
+        completed = _gd_loop(X, Y, NULL, model, &settings, &state[0], loss_out, snapshots,
+                             &work)
         _work_free(&work)
     return completed
 
@@ -266,8 +265,6 @@ def gd_epochs_gram(
     cdef const double[:, ::1] ref_W = stats.ref_W
     cdef const double[:, ::1] ref_grad = stats.ref_grad
     cdef Py_ssize_t d = XtY.shape[0], k = XtY.shape[1], j, o, completed
-    cdef floating[:, ::1] W = model[0, :d]
-    cdef floating[::1] b = model[0, d]
     cdef GramView gram
     cdef WorkBuffers work
     cdef double* by_output = <double*> malloc(2 * d * k * sizeof(double) + 1)
@@ -291,7 +288,7 @@ def gd_epochs_gram(
         free(by_output)
         raise
     with nogil:
-        completed = _gd_loop[floating](None, None, &gram, W, b, &settings, &state[0], loss_out,
+        completed = _gd_loop[floating](None, None, &gram, model, &settings, &state[0], loss_out,
                                        snapshots, &work)
         _work_free(&work)
         free(by_output)
@@ -318,13 +315,20 @@ def sgd_epochs(
     cdef Py_ssize_t d = X.shape[1], completed
     cdef Py_ssize_t m = X.shape[0] if order is None else order.shape[0]
     cdef Py_ssize_t* rows = NULL if order is None else <Py_ssize_t*> &order[0]
-    cdef floating[:, ::1] W = model[0, :d]
-    cdef floating[::1] b = model[0, d]
     cdef WorkBuffers work
-    _work_alloc(&work, d, Y.shape[1])
+    cdef double* backup = <double*> malloc(model.shape[0] * model.shape[1] * model.shape[2]
+                                           * sizeof(double))
+    if backup == NULL:
+        raise MemoryError()
+    try:
+        _work_alloc(&work, d, Y.shape[1])
+    except MemoryError:
+        free(backup)
+        raise
     with nogil:
-        completed = _sgd_loop(X, Y, W, b, &settings, &state[0], rows, m, loss_out, snapshots,
-                              &work)
+        completed = _sgd_loop(X, Y, model, &settings, &state[0], rows, m, loss_out, snapshots,
+                              &work, backup)
         _work_free(&work)
+        free(backup)
     _check_outcome(&state[0])
     return completed

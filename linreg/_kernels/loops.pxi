@@ -6,12 +6,17 @@
 # the training state alike. Why a loop returned is in state.outcome, never left to be inferred.
 
 
+cdef inline int _reported_slot(const StepRule* rule, const TrainingState* state) noexcept nogil:
+    """The slot that holds the model a user sees: the average of the iterates once there
+    is one, else the parameters."""
+    return rule.slot_average if rule.average_start >= 0 and state.averaged > 0 else 0
+
+
 cdef Py_ssize_t _gd_loop(
     const floating[:, ::1] X,
     const floating[:, :] Y,
     const GramView* gram,
-    floating[:, ::1] W,
-    floating[::1] b,
+    floating[:, :, ::1] model,
     const Settings* settings,
     TrainingState* state,
     double[::1] loss_out,
@@ -22,26 +27,28 @@ cdef Py_ssize_t _gd_loop(
 
     Returns the number of epochs completed by this call.
     """
-    cdef Py_ssize_t d = W.shape[0], k = W.shape[1], epoch
+    cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], epoch
     cdef int64_t first_epoch = state.epoch
     cdef double nk = (gram.n if gram != NULL else <double> X.shape[0]) * k
     cdef double loss
     cdef int n_threads = _threads_for(X.shape[0], X.shape[1], settings.n_threads) if gram == NULL else 1
     state.outcome = OUTCOME_RUNNING
-    _load_params[floating](W, b, work)
+    _load_model(model, work)
     for epoch in range(loss_out.shape[0]):
         if gram != NULL:
             loss = _gram_pass(gram, d, k, work) / nk
         else:
             loss = _pass_over_rows(X, Y, work, n_threads) / nk
         loss_out[epoch] = loss
-        if not isfinite(loss) or not _take_step(W, b, work, 2.0 / nk, &settings.step, state):
+        if not isfinite(loss) or not _take_step(model, work, 2.0 / nk, &settings.step, state):
             state.outcome = OUTCOME_DIVERGED
             break
         if _end_epoch(loss, &settings.stop, state):
-            _snapshot[floating](W, b, snapshots, settings.snapshot_every, first_epoch, state.epoch)
+            _snapshot(model, _reported_slot(&settings.step, state), snapshots,
+                      settings.snapshot_every, first_epoch, state.epoch)
             break
-        _snapshot[floating](W, b, snapshots, settings.snapshot_every, first_epoch, state.epoch)
+        _snapshot(model, _reported_slot(&settings.step, state), snapshots,
+                  settings.snapshot_every, first_epoch, state.epoch)
     if gram == NULL:
         _release_threads(work.n_chunks, n_threads)
     return state.epoch - first_epoch
@@ -50,8 +57,7 @@ cdef Py_ssize_t _gd_loop(
 cdef double _sgd_per_sample(
     const floating[:, ::1] X,
     const floating[:, :] Y,
-    floating[:, ::1] W,
-    floating[::1] b,
+    floating[:, :, ::1] model,
     const Py_ssize_t* rows,
     Py_ssize_t m,
     double* r,
@@ -63,18 +69,24 @@ cdef double _sgd_per_sample(
     `r` is scratch for k residuals. Returns a non-finite value, without applying that
     update, at the first sample whose residual is not finite; NaN with outcome
     INTERRUPTED when Ctrl-C was pressed. The updates applied are counted in state.t.
+    One output with the plain rule takes a loop of its own: the common case, and the
+    one whose speed is the dot product's latency.
     """
     cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], t, i, j, o
     cdef const floating* x
-    cdef floating* w = &W[0, 0]
+    cdef floating* w = &model[0, 0, 0]
+    cdef floating* b = w + d * k
     cdef double s, sse = 0.0
     # A sample's loss is the mean over its k outputs, so its gradient carries 2/k.
     cdef double grad_scale = 2.0 / k
     cdef double lr = _learning_rate(rule, state)
+    cdef bint plain = k == 1 and not rule.precondition and rule.average_start < 0
+    cdef int64_t t_start = state.t
     # A sample costs about as much as 64 more elements of work (its update waits for
     # its dot product), so a small model looks for Ctrl-C about every 10 ms.
     cdef Py_ssize_t look_every = INTERRUPT_CHECK_WORK // (4 * d * k + 64) + 1
     cdef Py_ssize_t until_look = look_every
+    state.lr_now = lr
     for t in range(m):
         i = rows[t] if rows != NULL else t
         x = &X[i, 0]
@@ -87,16 +99,17 @@ cdef double _sgd_per_sample(
         if until_look == 0:
             until_look = look_every
             if _interrupt_requested():
-                state.t += t
+                if plain:
+                    state.t = t_start + t
                 state.outcome = OUTCOME_INTERRUPTED
                 return NAN
-        if k == 1:
+        if plain:
             s = _dot_short_chain(x, w, d) + b[0] - Y[i, 0]
             if not isfinite(s):
-                state.t += t
+                state.t = t_start + t
                 return s
             sse += s * s
-            _sample_step(w, &b[0], x, s, d, grad_scale, lr)
+            _sample_step(w, b, x, s, d, grad_scale, lr)
         else:
             for o in range(k):
                 r[o] = b[o] - Y[i, o]
@@ -107,20 +120,18 @@ cdef double _sgd_per_sample(
             for o in range(k):
                 s += r[o] * r[o]
             if not isfinite(s):
-                state.t += t
                 return s
             sse += s
-            _sample_step_multi(w, &b[0], x, r, d, k, grad_scale, lr)
-    state.t += m
-    state.lr_now = lr
+            _sample_step_general(model, x, r, grad_scale, lr, rule, state)
+    if plain:
+        state.t = t_start + m
     return sse
 
 
 cdef double _sgd_mini_batch(
     const floating[:, ::1] X,
     const floating[:, :] Y,
-    floating[:, ::1] W,
-    floating[::1] b,
+    floating[:, :, ::1] model,
     const Py_ssize_t* rows,
     Py_ssize_t m,
     WorkBuffers* work,
@@ -136,7 +147,7 @@ cdef double _sgd_mini_batch(
     cdef Py_ssize_t batch_size = rule.batch_size
     cdef int64_t work_done = 0
     cdef double batch_sse, sse = 0.0
-    _load_params[floating](W, b, work)
+    _load_model(model, work)
     while start < m:
         stop = start + batch_size if start + batch_size < m else m
         _zero_grad(work, d, k)
@@ -145,7 +156,7 @@ cdef double _sgd_mini_batch(
         if not isfinite(batch_sse):
             return batch_sse
         sse += batch_sse
-        if not _take_step(W, b, work, 2.0 / (<double> (stop - start) * k), rule, state):
+        if not _take_step(model, work, 2.0 / (<double> (stop - start) * k), rule, state):
             return INFINITY
         work_done += (stop - start) * d * k
         start = stop
@@ -160,8 +171,7 @@ cdef double _sgd_mini_batch(
 cdef Py_ssize_t _sgd_loop(
     const floating[:, ::1] X,
     const floating[:, :] Y,
-    floating[:, ::1] W,
-    floating[::1] b,
+    floating[:, :, ::1] model,
     const Settings* settings,
     TrainingState* state,
     Py_ssize_t* rows,
@@ -169,9 +179,14 @@ cdef Py_ssize_t _sgd_loop(
     double[::1] loss_out,
     double[:, ::1] snapshots,
     WorkBuffers* work,
+    double* backup,
 ) noexcept nogil:
     """SGD epochs over the m rows listed in `rows` (NULL: 0..m-1), shuffled at the start
-    of every epoch when settings.shuffle. Returns the epochs completed by this call."""
+    of every epoch when settings.shuffle. Returns the epochs completed by this call.
+
+    `backup` has room for every slot of `model`: a per-sample epoch's starting point,
+    to roll back to (its updates are not checked one by one: that would cost a second
+    pass over the weights per sample)."""
     cdef Py_ssize_t epoch
     cdef int64_t first_epoch = state.epoch
     cdef TrainingState at_start
@@ -183,19 +198,17 @@ cdef Py_ssize_t _sgd_loop(
             break
         at_start = state[0]
         if settings.step.batch_size == 1:
-            # The epoch's starting point, to roll back to: per-sample updates are not
-            # checked one by one (that would cost a second pass over the weights).
-            _load_params[floating](W, b, work)
+            _copy_model(model, backup, False)
             # work.grad_bias has room for k doubles: the per-sample residuals.
-            sse = _sgd_per_sample(X, Y, W, b, rows, m, work.grad_bias, &settings.step, state)
-            if state.outcome == OUTCOME_INTERRUPTED or not _params_finite(W, b):
-                _restore_params(W, b, work)
+            sse = _sgd_per_sample(X, Y, model, rows, m, work.grad_bias, &settings.step, state)
+            if state.outcome == OUTCOME_INTERRUPTED or not _model_finite(model):
+                _copy_model(model, backup, True)
                 at_start.outcome = state.outcome
                 state[0] = at_start
                 if state.outcome != OUTCOME_INTERRUPTED:
                     sse = INFINITY
         else:
-            sse = _sgd_mini_batch(X, Y, W, b, rows, m, work, &settings.step, state)
+            sse = _sgd_mini_batch(X, Y, model, rows, m, work, &settings.step, state)
         loss = sse / (<double> m * Y.shape[1])
         loss_out[epoch] = loss
         if state.outcome == OUTCOME_INTERRUPTED:
@@ -204,7 +217,9 @@ cdef Py_ssize_t _sgd_loop(
             state.outcome = OUTCOME_DIVERGED
             break
         if _end_epoch(loss, &settings.stop, state):
-            _snapshot[floating](W, b, snapshots, settings.snapshot_every, first_epoch, state.epoch)
+            _snapshot(model, _reported_slot(&settings.step, state), snapshots,
+                      settings.snapshot_every, first_epoch, state.epoch)
             break
-        _snapshot[floating](W, b, snapshots, settings.snapshot_every, first_epoch, state.epoch)
+        _snapshot(model, _reported_slot(&settings.step, state), snapshots,
+                  settings.snapshot_every, first_epoch, state.epoch)
     return state.epoch - first_epoch

@@ -24,13 +24,27 @@ cdef struct StepRule:
     double lr                # base learning rate
     int schedule             # a Schedule
     Py_ssize_t batch_size    # rows per SGD update (1: per sample); GD ignores it
+    double momentum          # torch.optim.SGD's: velocity v = momentum v + (1 - dampening) g
+    double dampening
+    bint nesterov            # step along g + momentum v instead of v
+    bint precondition        # step in centred, scaled coordinates (see _precondition)
+    int64_t average_start    # average the iterates after this many updates; -1: never
+    # Where the optimizer's arrays are in `model` (slots of shape (d + 1, k) each: W's d
+    # rows, then b), -1 when unused. Slot 0 is always the parameters.
+    int slot_velocity
+    int slot_average
+    int slot_centre          # row j, every column: the mean of feature j
+    int slot_scale           # row j, every column: 1 / its variance (row d: 1)
 
 
 cdef struct StopRule:
     # scikit-learn's stopping rule: stop after `patience` epochs in a row whose loss is
-    # not below best_loss - tol. patience 0: no rule.
+    # not below best_loss - max(tol, rtol * best_loss). patience 0: no rule. Also stop
+    # (that epoch counts) once the loss is at most `target` (-inf: never).
     double tol
+    double rtol
     int64_t patience
+    double target
 
 
 cdef struct Settings:
@@ -51,6 +65,8 @@ cdef struct TrainingState:
     int64_t bad_epochs       # stopping rule: epochs in a row without improvement
     int64_t outcome          # an Outcome: why the last call returned
     uint64_t rng             # splitmix64 state of the shuffling generator
+    int64_t velocity_steps   # updates the velocity has seen (torch: the first sets v = g)
+    int64_t averaged         # iterates in the average
 
 
 cdef inline double _learning_rate(const StepRule* rule, const TrainingState* state) noexcept nogil:
@@ -58,40 +74,128 @@ cdef inline double _learning_rate(const StepRule* rule, const TrainingState* sta
     return rule.lr
 
 
-cdef bint _take_step(
-    floating[:, ::1] W, floating[::1] b, WorkBuffers* work, double grad_scale,
-    const StepRule* rule, TrainingState* state,
-) noexcept nogil:
-    """The update from a dense gradient: W -= lr * grad_scale * work.grad_by_output^T,
-    b -= lr * grad_scale * work.grad_bias, but only if every new value is finite.
+cdef inline floating* _slot(floating[:, :, ::1] model, int slot) noexcept nogil:
+    """The (d + 1) * k values of a slot of `model`: W (d, k) row by row, then b (k)."""
+    return &model[slot, 0, 0]
 
-    The new values, rounded to W's dtype, are left in work.w_by_output(_f32) and
-    work.bias, so the next pass needs no reload. Returns False, leaving W, b and the
-    state untouched, on a non-finite value.
+
+cdef void _precondition(
+    double* g, Py_ssize_t d, Py_ssize_t k, const floating* centre, const floating* scale,
+) noexcept nogil:
+    """Turn the gradient g (W's (d, k) rows, then b's k) into the step direction of GD on
+    centred, scaled features z = (x - mu) / s, mapped back to (W, b).
+
+    With u = s w and c = b + mu.w, the gradient in (u, c) is ((g_w - mu g_b) / s, g_b);
+    a step along it, mapped back, moves w by q = (g_w - mu g_b) / s^2 and b by
+    g_b - mu.q. O(d k): an exact diagonal preconditioner that never touches X.
     """
-    cdef Py_ssize_t d = W.shape[0], k = W.shape[1], j, o
-    cdef double lr = _learning_rate(rule, state)
-    cdef double step = lr * grad_scale
-    cdef floating new
-    cdef bint finite = True
+    cdef Py_ssize_t j, o
+    cdef double q, mu
+    for j in range(d):
+        mu = centre[j * k]
+        for o in range(k):
+            q = (g[j * k + o] - mu * g[d * k + o]) * scale[j * k]
+            g[j * k + o] = q
     for o in range(k):
         for j in range(d):
-            new = <floating> (W[j, o] - step * work.grad_by_output[o * d + j])
+            g[d * k + o] -= centre[j * k] * g[j * k + o]
+
+
+cdef bint _take_step(
+    floating[:, :, ::1] model, WorkBuffers* work, double grad_scale,
+    const StepRule* rule, TrainingState* state,
+) noexcept nogil:
+    """The update from a dense gradient, grad_scale * (work.grad_by_output^T,
+    work.grad_bias): preconditioned, with momentum, then W, b -= lr * direction, but only
+    if every new value is finite.
+
+    The new values, rounded to W's dtype, are left in work.w_by_output(_f32) and
+    work.bias, so the next pass needs no reload. Returns False, leaving the model and
+    the state untouched, on a non-finite value.
+    """
+    cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], j, o, i, n = (d + 1) * k
+    cdef floating* p = _slot(model, 0)
+    cdef floating* v
+    cdef double lr = _learning_rate(rule, state)
+    cdef double step = lr * grad_scale, gi
+    cdef double* g = work.direction
+    cdef floating new
+    cdef bint finite = True, plain = not rule.precondition and rule.momentum == 0.0
+    if plain:
+        # W -= (lr grad_scale) sums: the seed tutorial's update, rounded as it always was.
+        for o in range(k):
+            for j in range(d):
+                new = <floating> (p[j * k + o] - step * work.grad_by_output[o * d + j])
+                finite &= isfinite(new)
+                work.w_by_output[o * d + j] = new
+                work.w_by_output_f32[o * d + j] = <float> new
+            new = <floating> (p[d * k + o] - step * work.grad_bias[o])
             finite &= isfinite(new)
-            work.w_by_output[o * d + j] = new
-            work.w_by_output_f32[o * d + j] = <float> new
-        new = <floating> (b[o] - step * work.grad_bias[o])
-        finite &= isfinite(new)
-        work.bias[o] = new
+            work.bias[o] = new
+    else:
+        for o in range(k):
+            for j in range(d):
+                g[j * k + o] = grad_scale * work.grad_by_output[o * d + j]
+            g[d * k + o] = grad_scale * work.grad_bias[o]
+        if rule.precondition:
+            _precondition(g, d, k, _slot(model, rule.slot_centre), _slot(model, rule.slot_scale))
+        if rule.momentum != 0.0:
+            # torch.optim.SGD: v = g on the first step, then momentum v + (1 - dampening) g;
+            # the direction is v, or g + momentum v with nesterov. The new velocity goes
+            # to work.velocity until the step is known to be finite.
+            v = _slot(model, rule.slot_velocity)
+            for i in range(n):
+                gi = g[i]
+                if state.velocity_steps == 0:
+                    work.velocity[i] = gi
+                else:
+                    work.velocity[i] = rule.momentum * v[i] + (1.0 - rule.dampening) * gi
+                finite &= isfinite(<floating> work.velocity[i])
+                g[i] = gi + rule.momentum * work.velocity[i] if rule.nesterov else work.velocity[i]
+        for o in range(k):
+            for j in range(d):
+                new = <floating> (p[j * k + o] - lr * g[j * k + o])
+                finite &= isfinite(new)
+                work.w_by_output[o * d + j] = new
+                work.w_by_output_f32[o * d + j] = <float> new
+            new = <floating> (p[d * k + o] - lr * g[d * k + o])
+            finite &= isfinite(new)
+            work.bias[o] = new
     if not finite:
         return False
     for o in range(k):
         for j in range(d):
-            W[j, o] = <floating> work.w_by_output[o * d + j]
-        b[o] = <floating> work.bias[o]
+            p[j * k + o] = <floating> work.w_by_output[o * d + j]
+        p[d * k + o] = <floating> work.bias[o]
+    if rule.momentum != 0.0:
+        v = _slot(model, rule.slot_velocity)
+        for i in range(n):
+            v[i] = <floating> work.velocity[i]
+        state.velocity_steps += 1
     state.t += 1
     state.lr_now = lr
+    _add_to_average(model, rule, state)
     return True
+
+
+cdef inline void _add_to_average(
+    floating[:, :, ::1] model, const StepRule* rule, TrainingState* state,
+) noexcept nogil:
+    """After update state.t: fold the parameters into the running average of the iterates
+    once more than average_start updates were made (avg += (w - avg) / count)."""
+    cdef Py_ssize_t i, n
+    cdef floating* p
+    cdef floating* avg
+    cdef double inv
+    if rule.average_start < 0 or state.t <= rule.average_start:
+        return
+    n = model.shape[1] * model.shape[2]
+    p = _slot(model, 0)
+    avg = _slot(model, rule.slot_average)
+    state.averaged += 1
+    inv = 1.0 / <double> state.averaged
+    for i in range(n):
+        avg[i] = <floating> (avg[i] + (p[i] - avg[i]) * inv)
 
 
 cdef inline void _sample_step(
@@ -111,20 +215,38 @@ cdef inline void _sample_step(
     b[0] = b[0] - c
 
 
-cdef inline void _sample_step_multi(
-    floating* w, floating* b, const floating* x, double* residuals, Py_ssize_t d,
-    Py_ssize_t k, double grad_scale, double lr,
+cdef inline void _sample_step_general(
+    floating[:, :, ::1] model, const floating* x, double* residuals, double grad_scale,
+    double lr, const StepRule* rule, TrainingState* state,
 ) noexcept nogil:
-    """`_sample_step` for k outputs: W (d, k) -= x c^T, b -= c, c = lr grad_scale r.
-    `residuals` is overwritten with c."""
-    cdef double xj
-    cdef floating* w_row
-    cdef Py_ssize_t j, o
+    """The update from one sample's gradient, any k, preconditioned when the rule says
+    so, averaged after it when it says so. `residuals` (k) is overwritten with the
+    coefficients c = lr grad_scale r of the step."""
+    cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], j, o
+    cdef floating* w = _slot(model, 0)
+    cdef floating* b = w + d * k
+    cdef const floating* centre
+    cdef const floating* scale
+    cdef double z, mu_dot_z = 0.0
     for o in range(k):
         residuals[o] = lr * grad_scale * residuals[o]
-        b[o] = <floating> (b[o] - residuals[o])
-    for j in range(d):
-        xj = x[j]
-        w_row = w + j * k
+    if rule.precondition:
+        # The direction of _precondition for g_w = r x, g_b = r: q = r (x - mu) / s^2,
+        # and b moves by r (1 - mu.(x - mu) / s^2).
+        centre = _slot(model, rule.slot_centre)
+        scale = _slot(model, rule.slot_scale)
+        for j in range(d):
+            z = (x[j] - centre[j * k]) * scale[j * k]
+            mu_dot_z += centre[j * k] * z
+            for o in range(k):
+                w[j * k + o] = <floating> (w[j * k + o] - residuals[o] * z)
         for o in range(k):
-            w_row[o] = <floating> (w_row[o] - residuals[o] * xj)
+            b[o] = <floating> (b[o] - residuals[o] * (1.0 - mu_dot_z))
+    else:
+        for j in range(d):
+            for o in range(k):
+                w[j * k + o] = <floating> (w[j * k + o] - residuals[o] * x[j])
+        for o in range(k):
+            b[o] = <floating> (b[o] - residuals[o])
+    state.t += 1
+    _add_to_average(model, rule, state)

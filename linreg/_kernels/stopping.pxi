@@ -4,11 +4,17 @@
 cdef bint _end_epoch(double loss, const StopRule* rule, TrainingState* state) noexcept nogil:
     """Count the epoch just completed; True (and outcome CONVERGED) when the stopping
     rule fires: `rule.patience` epochs in a row whose loss is not below
-    best_loss - tol. The rule's counters live in `state`, so it carries across calls."""
+    best_loss - max(tol, rtol best_loss), or once the loss is at most rule.target. The
+    rule's counters live in `state`, so it carries across calls."""
+    cdef double margin
     state.epoch += 1
+    if loss <= rule.target:
+        state.outcome = OUTCOME_CONVERGED
+        return True
     if rule.patience <= 0:
         return False
-    if loss > state.best_loss - rule.tol:
+    margin = rule.rtol * state.best_loss if rule.rtol * state.best_loss > rule.tol else rule.tol
+    if loss > state.best_loss - margin:
         state.bad_epochs += 1
     else:
         state.bad_epochs = 0
@@ -21,23 +27,20 @@ cdef bint _end_epoch(double loss, const StopRule* rule, TrainingState* state) no
 
 
 cdef inline void _snapshot(
-    const floating[:, ::1] W, const floating[::1] b, double[:, ::1] snapshots,
+    floating[:, :, ::1] model, int slot, double[:, ::1] snapshots,
     int64_t every, int64_t first_epoch, int64_t epoch_number,
 ) noexcept nogil:
-    """Record W (d*k, in W's C order) then b (k) into a row of `snapshots` if the
-    1-based `epoch_number` is a multiple of `every`: row s holds the (s+1)-th such
-    epoch after `first_epoch` (the epochs completed before this call)."""
-    cdef Py_ssize_t s, j, o, d, k
-    cdef double* row
+    """Record a slot of `model` (W's d*k values in W's C order, then b's k) into a row of
+    `snapshots` if the 1-based `epoch_number` is a multiple of `every`: row s holds the
+    (s+1)-th such epoch after `first_epoch` (the epochs completed before this call)."""
+    cdef Py_ssize_t s, i, n
+    cdef const floating* p
     if every <= 0 or epoch_number % every != 0 or snapshots is None:
         return
     s = epoch_number // every - first_epoch // every - 1
     if s < 0 or s >= snapshots.shape[0]:
         return
-    d = W.shape[0]; k = W.shape[1]
-    row = &snapshots[s, 0]
-    for j in range(d):
-        for o in range(k):
-            row[j * k + o] = W[j, o]
-    for o in range(k):
-        row[d * k + o] = b[o]
+    n = model.shape[1] * model.shape[2]
+    p = &model[slot, 0, 0]
+    for i in range(n):
+        snapshots[s, i] = p[i]
