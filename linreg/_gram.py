@@ -54,19 +54,24 @@ def _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy, n_threads):
     """
     d, k = XtY.shape
     a = np.zeros((d, k))
-    scale = float(XtX.diagonal().max())
-    if scale > 0:
-        if d == 1:  # one feature: the solve is a division
-            solved = XtY / (XtX[0, 0] * (1 + 1e-13))
-        else:
-            ridged = XtX.copy()
-            ridged.flat[:: d + 1] += 1e-13 * scale
-            try:
-                solved = np.linalg.solve(ridged, XtY)
-            except np.linalg.LinAlgError:
-                solved = a
-        if np.isfinite(solved).all():
-            a = solved
+    diagonal = XtX.diagonal()
+    if d == 1:  # one feature: the solve is a division
+        if diagonal[0] > 0:
+            a = XtY / (diagonal[0] * (1 + 1e-13))
+    else:
+        # Solved on the correlation scale, so that the ridge is tiny for every feature
+        # whatever its units (a ridge relative to the largest variance would swamp the
+        # smallest ones, and the point would not be near the solution).
+        root = np.zeros(d)
+        np.divide(1.0, np.sqrt(diagonal), out=root, where=diagonal > 0)
+        scaled = XtX * np.outer(root, root)
+        scaled.flat[:: d + 1] += 1e-13
+        try:
+            a = root[:, None] * np.linalg.solve(scaled, root[:, None] * XtY)
+        except np.linalg.LinAlgError:
+            a = np.zeros((d, k))
+    if not np.isfinite(a).all():
+        a = np.zeros((d, k))
     ref_grad = XtX @ a
     ref_grad -= XtY
     sse = float(np.vdot(a, ref_grad) - np.vdot(a, XtY)) + yy

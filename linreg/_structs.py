@@ -100,12 +100,14 @@ class StepRule:
 class StopRule:
     """scikit-learn's stopping rule: stop after `patience` epochs in a row whose loss is
     not below best_loss - max(tol, rtol * best_loss); patience 0 turns it off. Also
-    stop once the loss is at most `target`."""
+    stop once the loss is at most `target`. With `on_average` (SGD with averaging) the
+    rule judges the averaged model's loss, from one more pass over the rows an epoch."""
 
     tol: float = 0.0
     patience: int = 0
     rtol: float = 0.0
     target: float = -np.inf
+    on_average: bool = False  # SGD with averaging: judge the average's loss
 
     @classmethod
     def off(cls):
@@ -113,7 +115,8 @@ class StopRule:
 
     def as_struct(self):
         return {"tol": float(self.tol), "patience": int(self.patience),
-                "rtol": float(self.rtol), "target": float(self.target)}
+                "rtol": float(self.rtol), "target": float(self.target),
+                "on_average": bool(self.on_average)}
 
 
 @dataclass(frozen=True)

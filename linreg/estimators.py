@@ -11,8 +11,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from linreg import _model_file, kernels
-from linreg._structs import Settings, StepRule, StopRule, new_training_state
+from linreg import _auto, _model_file, kernels
+from linreg._gram import gram_statistics_of
+from linreg._structs import Outcome, Settings, StepRule, StopRule, new_training_state
 from linreg._validation import (
     all_finite,
     as_data_matrix,
@@ -43,13 +44,27 @@ _FITTED_LOCK = threading.Lock()
 class _FitOptions(NamedTuple):
     """The constructor's parameters, checked, as one fit uses them."""
 
-    lr: float
+    lr: object  # a float, or "auto"
+    precondition: bool
     epochs: int
     log_every: int
     n_threads: int
     stop: StopRule
+    user_stop: bool  # whether tol was given (else lr="auto" brings its own rule)
+    patience: int
     callback: object
     warm: bool
+
+    @property
+    def auto(self):
+        return isinstance(self.lr, str)
+
+
+class _Plan(NamedTuple):
+    """How one fit trains: the solver (holding the settings) and the preconditioner."""
+
+    solver: object
+    scaling: object  # an _auto.Scaling, or None
 
 
 class _GradientDescentRegressor:
@@ -81,10 +96,13 @@ class _GradientDescentRegressor:
         X, Y = self._check_data(X, y)
         options = self._check_options()
         W, b = self._initial_params(X, Y, continue_from_fitted=options.warm)
-        model = new_model(W, b)
+        plan = self._plan(X, Y.reshape(X.shape[0], -1), options)
+        rule = plan.solver.settings.step
+        model = new_model(W, b, rule)
+        if plan.scaling is not None:
+            _auto.fill_scaling(model, rule, plan.scaling)
         d, k = X.shape[1], model.shape[2]
-        solver = self._solver(X, Y.reshape(X.shape[0], -1), options,
-                              self._settings(options, X.shape[0]))
+        state = self._new_state()
         previous = self.loss_curve_ if options.warm else np.empty(0)
 
         def log_line(epoch, loss, params):
@@ -96,18 +114,26 @@ class _GradientDescentRegressor:
 
             def callback(epoch, losses):
                 # The callback sees a snapshot: training goes on updating `model`.
-                self._publish(model.copy(), W.ndim, previous, losses, epoch, solver)
+                self._publish(model.copy(), state, W.ndim, previous, losses, epoch,
+                              plan.solver)
                 return bool(options.callback(epoch, float(losses[-1]), self))
 
-        losses = run_epochs(solver, model, self._new_state(), options.epochs, options.lr,
+        losses = run_epochs(plan.solver, model, state, options.epochs, rule.lr,
                             log_every=options.log_every, log_line=log_line, callback=callback)
-        self._publish(model, W.ndim, previous, losses, len(losses), solver)
-        self._warn_if_blown_up(losses, options.lr)
+        self._publish(model, state, W.ndim, previous, losses, len(losses), plan.solver)
+        self._warn_if_blown_up(losses, rule.lr)
+        if (options.auto and len(losses) == options.epochs
+                and state["outcome"][0] != Outcome.CONVERGED):
+            warnings.warn(
+                f"{type(self).__name__} did not converge in epochs={options.epochs} (the "
+                f"loss went from {losses[0]:.6g} to {losses[-1]:.6g}); raise epochs",
+                convergence_warning(), stacklevel=3,
+            )
         return self
 
-    def _settings(self, options, n_samples):
-        """The kernels' Settings for this fit (SGDRegressor adds batches, shuffling)."""
-        return Settings(StepRule(options.lr), options.stop, n_threads=options.n_threads,
+    def _settings(self, options, n_samples, step):
+        """The kernels' Settings for this fit, around the step rule `step`."""
+        return Settings(step, options.stop, n_threads=options.n_threads,
                         snapshot_every=options.log_every)
 
     def _new_state(self):
@@ -123,7 +149,8 @@ class _GradientDescentRegressor:
                 stacklevel=4,
             )
 
-    _FITTED = ("coef_", "intercept_", "loss_curve_", "n_iter_", "n_features_in_", "method_")
+    _FITTED = ("coef_", "intercept_", "loss_curve_", "n_iter_", "n_features_in_", "method_",
+               "_stream_moments_", "_stream_largest_norm_")
 
     def _transaction(self, train, X, y):
         """Run train(X, y); if it raises, put the fitted attributes back as they were.
@@ -207,15 +234,50 @@ class _GradientDescentRegressor:
         options = self._check_options()
         fitted = hasattr(self, "coef_")
         W, b = self._initial_params(X, Y, continue_from_fitted=fitted)
-        model = new_model(W, b)
-        full = self._settings(options, X.shape[0])
+        Y2 = Y.reshape(X.shape[0], -1)
+        scaling = None
+        if options.precondition:
+            # Running statistics over the chunks seen: the first chunk's, merged with
+            # every later one's (Chan et al.), so each step is safe for the data at hand.
+            scaling = self._stream_scaling(X, options.n_threads, fitted)
+        step = self._chunk_step(X, Y2, options, scaling)
+        full = self._settings(options, X.shape[0], step)
         settings = Settings(full.step, n_threads=full.n_threads, shuffle=full.shuffle)
         # One epoch: the Gram statistics would cost more than the epoch itself.
-        solver = self._solver(X, Y.reshape(X.shape[0], -1), options, settings, method="fused")
+        solver = self._solver(X, Y2, settings, method="fused")
+        model = new_model(W, b, settings.step)
+        if scaling is not None:
+            _auto.fill_scaling(model, settings.step, scaling)
         previous = self.loss_curve_ if fitted else np.empty(0)
-        losses = run_epochs(solver, model, self._new_state(), 1, options.lr)
-        self._publish(model, W.ndim, previous, losses, 1, solver)
+        state = self._new_state()
+        losses = run_epochs(solver, model, state, 1, settings.step.lr)
+        self._publish(model, state, W.ndim, previous, losses, 1, solver, streaming=True)
         return self
+
+    def _stream_scaling(self, X, n_threads, fitted):
+        """The preconditioner for a partial_fit chunk: running moments of every chunk."""
+        chunk = _auto.scaling_from_data(X, n_threads)
+        n = X.shape[0]
+        var = np.zeros_like(chunk.inv_var)
+        np.divide(1.0, chunk.inv_var, out=var, where=chunk.inv_var != 1.0)
+        moments = (n, chunk.centre, var * n)
+        previous = self.__dict__.get("_stream_moments_") if fitted else None
+        if previous is not None and previous[1].shape == chunk.centre.shape:
+            n_a, mean_a, m2_a = previous
+            delta = chunk.centre - mean_a
+            total = n_a + n
+            moments = (total, mean_a + delta * (n / total),
+                       m2_a + var * n + delta**2 * (n_a * n / total))
+        with _FITTED_LOCK:
+            self.__dict__["_stream_moments_"] = moments
+        total, mean, m2 = moments
+        return _auto.Scaling(mean.copy(), _auto._inverse_variance(m2 / total))
+
+    def _chunk_step(self, X, Y, options, scaling):
+        """The step rule of one partial_fit epoch."""
+        if options.auto:
+            return _auto.gd_chunk_rule(X, scaling, Y.shape[1], options.n_threads)
+        return StepRule(options.lr, precondition=options.precondition)
 
     def score(self, X, y):
         """Coefficient of determination R^2 of predict(X) against y.
@@ -288,17 +350,40 @@ class _GradientDescentRegressor:
             raise TypeError(f"warm_start must be True or False, got {self.warm_start!r}")
         if self.callback is not None and not callable(self.callback):
             raise TypeError("callback must be callable(epoch, loss, model) or None")
+        patience = check_int(self.n_iter_no_change, "n_iter_no_change", 1)
         if self.tol is None:
             stop = StopRule.off()
         else:
             early_stop = kernels.new_early_stop(self.tol, self.n_iter_no_change)
             stop = StopRule(float(early_stop["tol"][0]), int(early_stop["n_iter_no_change"][0]))
+        if isinstance(self.lr, str):
+            if self.lr != "auto":
+                raise TypeError(f"lr must be a real number or 'auto', got str {self.lr!r}")
+            lr = "auto"
+        else:
+            lr = check_lr(self.lr)
+        if isinstance(self.precondition, str):
+            if self.precondition != "auto":
+                raise ValueError("precondition must be 'auto', True or False, got "
+                                 f"{self.precondition!r}")
+            precondition = lr == "auto"
+        elif isinstance(self.precondition, (bool, np.bool_)):
+            precondition = bool(self.precondition)
+            if lr == "auto" and not precondition:
+                raise ValueError("lr='auto' steps in centred, scaled coordinates: it needs "
+                                 "precondition='auto' or True")
+        else:
+            raise TypeError("precondition must be 'auto', True or False, got "
+                            f"{type(self.precondition).__name__}")
         return _FitOptions(
-            lr=check_lr(self.lr),
+            lr=lr,
+            precondition=precondition,
             epochs=check_int(self.epochs, "epochs", 1, MAX_EPOCHS),
             log_every=check_int(self.log_every, "log_every", 0),
             n_threads=kernels.resolve_n_threads(self.n_threads),
             stop=stop,
+            user_stop=self.tol is not None,
+            patience=patience,
             callback=self.callback,
             warm=bool(self.warm_start) and hasattr(self, "coef_"),
         )
@@ -328,14 +413,18 @@ class _GradientDescentRegressor:
         W_shape = coef_shape[::-1]
         return np.zeros(W_shape, dtype=X.dtype), np.zeros(W_shape[1:] or (1,), dtype=X.dtype)
 
-    def _publish(self, model, w_ndim, previous_losses, losses, n_iter, solver):
+    def _publish(self, model, state, w_ndim, previous_losses, losses, n_iter, solver,
+                 streaming=False):
         """Set the fitted attributes from `model` (see linreg.solvers.new_model), all at
-        once: a predict in another thread sees the old fit or the new, never a mix."""
+        once: a predict in another thread sees the old fit or the new, never a mix. With
+        averaging, the model is the average of the iterates."""
         d = model.shape[1] - 1
-        W = model[0, :d]  # (d, k), C-contiguous: coef_ is its transpose, a view
+        rule = solver.settings.step
+        slot = rule.slots["average"] if rule.average_start >= 0 and state["averaged"][0] else 0
+        W = model[slot, :d]  # (d, k), C-contiguous: coef_ is its transpose, a view
         fitted = {
             "coef_": np.transpose(W) if w_ndim == 2 else W[:, 0],
-            "intercept_": model[0, d].copy() if w_ndim == 2 else float(model[0, d, 0]),
+            "intercept_": model[slot, d].copy() if w_ndim == 2 else float(model[slot, d, 0]),
             "loss_curve_": (np.concatenate([previous_losses, losses]) if len(previous_losses)
                             else losses.copy()),
             "n_iter_": n_iter,
@@ -343,6 +432,9 @@ class _GradientDescentRegressor:
         }
         fitted.update(self._fitted_extras(solver))
         with _FITTED_LOCK:
+            if not streaming:  # a fit starts the running statistics of partial_fit afresh
+                self.__dict__.pop("_stream_moments_", None)
+                self.__dict__.pop("_stream_largest_norm_", None)
             self.__dict__.update(fitted)
 
     def _fitted_extras(self, solver):
@@ -440,12 +532,14 @@ class GDRegressor(_GradientDescentRegressor):
     call: unfitted if it was unfitted.
     """
 
-    _param_names = ("lr", "epochs", "method", "n_threads", "log_every", "tol",
-                    "n_iter_no_change", "warm_start", "callback")
+    _param_names = ("lr", "epochs", "method", "precondition", "n_threads", "log_every",
+                    "tol", "n_iter_no_change", "warm_start", "callback")
 
-    def __init__(self, lr=0.01, epochs=1000, method="auto", n_threads=None, log_every=0,
-                 tol=None, n_iter_no_change=5, warm_start=False, callback=None):
+    def __init__(self, lr="auto", epochs=1000, method="auto", precondition="auto",
+                 n_threads=None, log_every=0, tol=None, n_iter_no_change=5, warm_start=False,
+                 callback=None):
         self.lr = lr
+        self.precondition = precondition
         self.epochs = epochs
         self.method = method
         self.n_threads = n_threads
@@ -455,9 +549,28 @@ class GDRegressor(_GradientDescentRegressor):
         self.warm_start = warm_start
         self.callback = callback
 
-    def _solver(self, X, Y, options, settings, method=None):
-        method = method or choose_method(self.method, *X.shape, Y.shape[1], options.epochs)
-        return (GramGD if method == "gram" else FusedGD)(X, Y, settings)
+    def _plan(self, X, Y, options):
+        method = choose_method(self.method, *X.shape, Y.shape[1], options.epochs)
+        stats = scaling = None
+        if method == "gram":
+            stats = gram_statistics_of(X, Y, Y.shape[1] == 1, options.n_threads)
+            if options.precondition:
+                scaling = _auto.scaling_from_stats(stats)
+        elif options.precondition:
+            scaling = _auto.scaling_from_data(X, options.n_threads)
+        if options.auto:
+            step, stop = _auto.gd_rules(stats, scaling, Y.shape[1], options.epochs,
+                                        options.patience, X, Y, options.n_threads, X.dtype)
+            if options.user_stop:  # the user's rule, and the target
+                stop = StopRule(options.stop.tol, options.stop.patience, target=stop.target)
+        else:
+            step, stop = StepRule(options.lr, precondition=options.precondition), options.stop
+        settings = self._settings(options._replace(stop=stop), X.shape[0], step)
+        solver = GramGD(X, Y, settings, stats) if method == "gram" else FusedGD(X, Y, settings)
+        return _Plan(solver, scaling)
+
+    def _solver(self, X, Y, settings, method):
+        return FusedGD(X, Y, settings)
 
     def _fitted_extras(self, solver):
         return {"method_": "gram" if isinstance(solver, GramGD) else "fused"}
@@ -497,13 +610,15 @@ class SGDRegressor(_GradientDescentRegressor):
         As in `GDRegressor`.
     """
 
-    _param_names = ("lr", "epochs", "batch_size", "shuffle", "random_state", "n_threads",
-                    "log_every", "tol", "n_iter_no_change", "warm_start", "callback")
+    _param_names = ("lr", "epochs", "batch_size", "shuffle", "random_state", "precondition",
+                    "n_threads", "log_every", "tol", "n_iter_no_change", "warm_start",
+                    "callback")
 
-    def __init__(self, lr=0.01, epochs=100, batch_size=1, shuffle=True, random_state=None,
-                 n_threads=None, log_every=0, tol=None, n_iter_no_change=5, warm_start=False,
-                 callback=None):
+    def __init__(self, lr="auto", epochs=100, batch_size=1, shuffle=True, random_state=None,
+                 precondition="auto", n_threads=None, log_every=0, tol=None,
+                 n_iter_no_change=5, warm_start=False, callback=None):
         self.lr = lr
+        self.precondition = precondition
         self.epochs = epochs
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -515,19 +630,50 @@ class SGDRegressor(_GradientDescentRegressor):
         self.warm_start = warm_start
         self.callback = callback
 
-    def _settings(self, options, n_samples):
-        batch_size = check_int(self.batch_size, "batch_size", 1, n_samples)
+    def _batch_size(self, n_samples, clip):
+        """batch_size, checked; `clip` (partial_fit) lets a chunk be smaller than it."""
+        batch_size = check_int(self.batch_size, "batch_size", 1, None if clip else n_samples)
+        return min(batch_size, n_samples)
+
+    def _settings(self, options, n_samples, step):
         if not isinstance(self.shuffle, (bool, np.bool_)):
             raise TypeError(f"shuffle must be True or False, got {self.shuffle!r}")
-        return Settings(StepRule(options.lr, batch_size=batch_size), options.stop,
-                        shuffle=bool(self.shuffle), n_threads=options.n_threads,
-                        snapshot_every=options.log_every)
+        return Settings(step, options.stop, shuffle=bool(self.shuffle),
+                        n_threads=options.n_threads, snapshot_every=options.log_every)
 
     def _new_state(self):
         # Drawn once per fit, so a Generator as random_state advances once per fit.
         return new_training_state(_splitmix_seed(self.random_state)[0] if self.shuffle else 0)
 
-    def _solver(self, X, Y, options, settings, method=None):
+    def _plan(self, X, Y, options):
+        batch_size = self._batch_size(X.shape[0], clip=False)
+        scaling = _auto.scaling_from_data(X, options.n_threads) if options.precondition else None
+        if options.auto:
+            step, stop = _auto.sgd_rules(scaling, X, Y.shape[1], batch_size, options.patience,
+                                         options.n_threads)
+            if options.user_stop:
+                stop = options.stop
+        else:
+            step = StepRule(options.lr, batch_size=batch_size, precondition=options.precondition)
+            stop = options.stop
+        settings = self._settings(options._replace(stop=stop), X.shape[0], step)
+        return _Plan(SGD(X, Y, settings), scaling)
+
+    def _chunk_step(self, X, Y, options, scaling):
+        batch_size = self._batch_size(X.shape[0], clip=True)
+        if options.auto:
+            # The largest row seen so far in the stream bounds every step, so no chunk can
+            # make a step unstable for the rows it holds.
+            largest, mean = _auto.row_norms(X, scaling, options.n_threads)
+            largest = max(largest, self.__dict__.get("_stream_largest_norm_") or 0.0)
+            with _FITTED_LOCK:
+                self.__dict__["_stream_largest_norm_"] = largest
+            step, _ = _auto.sgd_rules_for_norm(largest, mean, X.shape[0], Y.shape[1],
+                                               batch_size, options.patience, average=False)
+            return step
+        return StepRule(options.lr, batch_size=batch_size, precondition=options.precondition)
+
+    def _solver(self, X, Y, settings, method):
         return SGD(X, Y, settings)
 
 

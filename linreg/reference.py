@@ -22,6 +22,9 @@ __all__ = [
     "shuffle",
     "gram_statistics",
     "gd_epochs_gram",
+    "precondition",
+    "gd_train",
+    "sgd_train",
 ]
 
 
@@ -226,3 +229,68 @@ def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
         if _should_stop(loss, early_stop):
             return epoch + 1
     return loss_out.shape[0]
+
+
+# -- the step rules of linreg/_kernels/step.pxi --------------------------------------------
+
+
+def precondition(grad_W, grad_b, centre, inv_var):
+    """The step direction of GD on centred, scaled features, mapped back to (W, b).
+
+    grad_W (d, k) and grad_b (k,) in float64; returns (q, g_b - centre.q) where
+    q = (grad_W - centre grad_b) * inv_var (see `_precondition` in step.pxi).
+    """
+    q = (grad_W - np.outer(centre, grad_b)) * inv_var[:, None]
+    return q, grad_b - centre @ q
+
+
+def gd_train(X, Y, W, b, rule, n_epochs, centre=None, inv_var=None):
+    """`n_epochs` full-batch GD epochs with a `linreg._structs.StepRule` (its lr,
+    momentum, dampening, nesterov, precondition), in float64; W (d, k), b (k,) updated in
+    place. Returns the losses. The NumPy twin of the compiled loop with these options."""
+    n, k = Y.shape
+    velocity = None
+    losses = []
+    for _ in range(n_epochs):
+        R = X @ W + b - Y
+        losses.append(float(np.vdot(R, R)) / R.size)
+        g_W, g_b = (2.0 / R.size) * (X.T @ R), (2.0 / R.size) * R.sum(axis=0)
+        if rule.precondition:
+            g_W, g_b = precondition(g_W, g_b, centre, inv_var)
+        g = np.vstack([g_W, g_b[None, :]])
+        if rule.momentum:
+            # torch.optim.SGD: the first step sets the velocity to the gradient.
+            velocity = g.copy() if velocity is None else (
+                rule.momentum * velocity + (1.0 - rule.dampening) * g)
+            g = g + rule.momentum * velocity if rule.nesterov else velocity
+        W -= rule.lr * g[:-1]
+        b -= rule.lr * g[-1]
+    return np.array(losses)
+
+
+def sgd_train(X, Y, W, b, rule, n_epochs, centre=None, inv_var=None):
+    """Per-sample SGD in natural order with a StepRule (lr, precondition, average_start),
+    in float64. Returns (losses, W_average, b_average); W (d, k), b (k,) updated in place.
+    The average is of the iterates after update number average_start (None without)."""
+    n, k = Y.shape
+    W_avg, b_avg, averaged, t = np.zeros_like(W), np.zeros_like(b), 0, 0
+    losses = []
+    for _ in range(n_epochs):
+        sse = 0.0
+        for i in range(n):
+            r = X[i] @ W + b - Y[i]
+            sse += float(r @ r)
+            g_W, g_b = (2.0 / k) * np.outer(X[i], r), (2.0 / k) * r
+            if rule.precondition:
+                g_W, g_b = precondition(g_W, g_b, centre, inv_var)
+            W -= rule.lr * g_W
+            b -= rule.lr * g_b
+            t += 1
+            if 0 <= rule.average_start < t:
+                averaged += 1
+                W_avg += (W - W_avg) / averaged
+                b_avg += (b - b_avg) / averaged
+        losses.append(sse / (n * k))
+    if not averaged:
+        return np.array(losses), None, None
+    return np.array(losses), W_avg, b_avg

@@ -16,11 +16,13 @@ from linreg._gram import gram_statistics_of
 __all__ = ["FusedGD", "GramGD", "SGD", "new_model"]
 
 
-def new_model(W, b):
-    """The loops' parameter array: model[0, :d] is W (d, k), model[0, d] is b (k,)."""
+def new_model(W, b, rule=None):
+    """The loops' array: model[0, :d] is W (d, k), model[0, d] is b (k,), then a zeroed
+    slot of the same shape for each array the step rule keeps (see StepRule.slots)."""
     W2 = W.reshape(W.shape[0], -1)
     d, k = W2.shape
-    model = np.empty((1, d + 1, k), dtype=W.dtype)
+    model = np.zeros((1 + (len(rule.slots) if rule is not None else 0), d + 1, k),
+                     dtype=W.dtype)
     model[0, :d] = W2
     model[0, d] = b
     return model
@@ -39,8 +41,10 @@ class _Solver:
 
     def _check(self, model, state, loss_out):
         d, k = self.X.shape[1], self.Y.shape[1]
-        if model.dtype != self.X.dtype or model.shape[1:] != (d + 1, k) or not model.flags.c_contiguous:
-            raise TypeError("model must come from new_model, in X's dtype")
+        if (model.dtype != self.X.dtype or model.shape != (1 + len(self.settings.step.slots),
+                                                            d + 1, k)
+                or not model.flags.c_contiguous):
+            raise TypeError("model must come from new_model, in X's dtype, with the rule's slots")
         if state.dtype != TRAINING_STATE or state.shape != (1,):
             raise TypeError("state must come from linreg._structs.new_training_state")
         if loss_out.dtype != np.float64 or loss_out.ndim != 1:
@@ -65,9 +69,11 @@ class GramGD(_Solver):
     """Full-batch GD from the centred Gram statistics, computed once here: O(d^2 k) an
     epoch after that."""
 
-    def __init__(self, X, Y, settings):
+    def __init__(self, X, Y, settings, stats=None):
         super().__init__(X, Y, settings)
-        self.stats = gram_statistics_of(X, Y, Y.shape[1] == 1, settings.n_threads)
+        if stats is None:
+            stats = gram_statistics_of(X, Y, Y.shape[1] == 1, settings.n_threads)
+        self.stats = stats
 
     def run(self, model, state, loss_out, snapshots=None):
         self._check(model, state, loss_out)

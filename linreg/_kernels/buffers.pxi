@@ -74,10 +74,10 @@ cdef void _load_params(const floating[:, :] W, const floating[:] b, WorkBuffers*
         work.bias[o] = b[o]
 
 
-cdef void _load_model(floating[:, :, ::1] model, WorkBuffers* work) noexcept nogil:
-    """`_load_params` from the parameters of a model (slot 0: W's d rows, then b)."""
+cdef void _load_model(floating[:, :, ::1] model, WorkBuffers* work, int slot=0) noexcept nogil:
+    """`_load_params` from a slot of a model (0, the parameters: W's d rows, then b)."""
     cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], j, o
-    cdef const floating* p = &model[0, 0, 0]
+    cdef const floating* p = &model[slot, 0, 0]
     for o in range(k):
         for j in range(d):
             work.w_by_output[o * d + j] = p[j * k + o]

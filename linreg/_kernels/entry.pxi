@@ -182,6 +182,94 @@ def gram_statistics(
     return yy
 
 
+def column_moments(
+    const floating[:, ::1] X,
+    double[::1] mean_out,
+    double[::1] var_out,
+    int n_threads=1,
+):
+    """Each column's mean and variance (divided by n), in double: two passes over X,
+    chunked like `_pass_over_rows`, so the thread count does not change the result."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], c, i, j
+    cdef Py_ssize_t stride = _whole_lines(d)
+    cdef Py_ssize_t n_chunks = _n_chunks(n, d, stride)
+    cdef void* block = NULL
+    cdef double* sums = _alloc_lines(n_chunks * stride, &block)
+    cdef double* part
+    cdef double delta
+    if sums == NULL:
+        raise MemoryError()
+    n_threads = _threads_for(n, d, n_threads)
+    with nogil:
+        for c in prange(n_chunks, num_threads=n_threads, schedule="static"):
+            part = sums + c * stride
+            memset(part, 0, d * sizeof(double))
+            for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+                for j in range(d):
+                    part[j] += X[i, j]
+        memset(&mean_out[0], 0, d * sizeof(double))
+        for c in range(n_chunks):
+            for j in range(d):
+                mean_out[j] += sums[c * stride + j]
+        for j in range(d):
+            mean_out[j] /= n
+        for c in prange(n_chunks, num_threads=n_threads, schedule="static"):
+            part = sums + c * stride
+            memset(part, 0, d * sizeof(double))
+            for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+                for j in range(d):
+                    delta = X[i, j] - mean_out[j]
+                    part[j] += delta * delta
+        memset(&var_out[0], 0, d * sizeof(double))
+        for c in range(n_chunks):
+            for j in range(d):
+                var_out[j] += sums[c * stride + j]
+        for j in range(d):
+            var_out[j] /= n
+        _release_threads(n_chunks, n_threads)
+        free(block)
+
+
+def scaled_row_norms(
+    const floating[:, ::1] X,
+    const double[::1] centre,
+    const double[::1] inv_var,
+    int n_threads=1,
+):
+    """(max, mean) over the rows of sum_j (x_ij - centre_j)^2 inv_var_j: the squared
+    norms of the centred, scaled rows, which bound a step's curvature."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], c, i, j
+    cdef Py_ssize_t n_chunks = _n_chunks(n, d, 8)
+    cdef double* sums = <double*> malloc(n_chunks * 8 * sizeof(double))
+    cdef double norm, delta, largest, total
+    if sums == NULL:
+        raise MemoryError()
+    n_threads = _threads_for(n, d, n_threads)
+    with nogil:
+        for c in prange(n_chunks, num_threads=n_threads, schedule="static"):
+            largest = 0.0
+            total = 0.0
+            for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+                norm = 0.0
+                for j in range(d):
+                    delta = X[i, j] - centre[j]
+                    norm = norm + delta * delta * inv_var[j]
+                total = total + norm
+                if norm > largest:
+                    largest = norm
+            sums[8 * c] = largest
+            sums[8 * c + 1] = total
+        largest = 0.0
+        total = 0.0
+        for c in range(n_chunks):
+            if sums[8 * c] > largest:
+                largest = sums[8 * c]
+            total += sums[8 * c + 1]
+        _release_threads(n_chunks, n_threads)
+        free(sums)
+    return largest, total / n
+
+
 def centred_residual_sum(
     const floating[:, ::1] X,
     const floating[:, :] Y,

@@ -190,7 +190,7 @@ cdef Py_ssize_t _sgd_loop(
     cdef Py_ssize_t epoch
     cdef int64_t first_epoch = state.epoch
     cdef TrainingState at_start
-    cdef double sse, loss
+    cdef double sse, loss, judged
     state.outcome = OUTCOME_RUNNING
     for epoch in range(loss_out.shape[0]):
         if settings.shuffle and rows != NULL and _shuffle(rows, m, &state.rng):
@@ -216,7 +216,11 @@ cdef Py_ssize_t _sgd_loop(
         if not isfinite(loss):
             state.outcome = OUTCOME_DIVERGED
             break
-        if _end_epoch(loss, &settings.stop, state):
+        judged = loss
+        if settings.stop.on_average and _reported_slot(&settings.step, state) != 0:
+            _load_model(model, work, settings.step.slot_average)
+            judged = _pass_over_rows(X, Y, work, 1) / (<double> X.shape[0] * Y.shape[1])
+        if _end_epoch(judged, &settings.stop, state):
             _snapshot(model, _reported_slot(&settings.step, state), snapshots,
                       settings.snapshot_every, first_epoch, state.epoch)
             break

@@ -45,6 +45,10 @@ cdef struct StopRule:
     double rtol
     int64_t patience
     double target
+    # SGD with averaging: judge by the averaged model's loss (a pass over the rows per
+    # epoch) rather than by the epoch's running loss, which stalls at the iterates' noise
+    # floor while the average still improves.
+    bint on_average
 
 
 cdef struct Settings:

@@ -245,7 +245,7 @@ BAD_SETTINGS = [
     ({"lr": float("inf")}, ValueError, r"\blr must be a positive finite number, got inf"),
     ({"lr": -float("inf")}, ValueError, r"\blr must be a positive finite number, got -inf"),
     ({"lr": np.float32("nan")}, ValueError, r"\blr must be a positive finite number"),
-    ({"lr": "0.1"}, TypeError, r"\blr must be a real number, got str"),
+    ({"lr": "0.1"}, TypeError, r"\blr must be a real number( or 'auto')?, got str"),
     ({"lr": None}, TypeError, r"\blr must be a real number, got NoneType"),
     ({"lr": True}, TypeError, r"\blr must be a real number, got bool"),
     ({"lr": 0.1j}, TypeError, r"\blr must be a real number, got complex"),
@@ -265,9 +265,10 @@ BAD_SETTINGS = [
     ({"warm_start": "no"}, TypeError, r"\bwarm_start\b"),
 ]
 SGD_BAD_SETTINGS = [
-    ({"batch_size": 0}, ValueError, rf"\bbatch_size must be between 1 and {N}, got 0"),
-    ({"batch_size": -1}, ValueError, rf"\bbatch_size must be between 1 and {N}, got -1"),
-    ({"batch_size": N + 1}, ValueError, rf"\bbatch_size must be between 1 and {N}, got {N + 1}"),
+    # fit bounds batch_size by n; partial_fit takes a chunk smaller than it as one short
+    # batch (a DataLoader without drop_last), so it only needs it >= 1.
+    ({"batch_size": 0}, ValueError, r"\bbatch_size must be (between 1 and \d+|>= 1), got 0"),
+    ({"batch_size": -1}, ValueError, r"\bbatch_size must be (between 1 and \d+|>= 1), got -1"),
     ({"batch_size": 2.0}, TypeError, r"\bbatch_size must be an integer, got float"),
     ({"batch_size": True}, TypeError, r"\bbatch_size must be an integer, got bool"),
     ({"batch_size": None}, TypeError, r"\bbatch_size must be an integer, got NoneType"),
@@ -303,11 +304,22 @@ def test_bad_settings_are_refused_by_name_and_the_model_is_untouched(method, Est
     assert_same_state(fitted_state(model), before)
 
 
-def test_batch_size_is_bounded_by_the_rows_of_each_partial_fit_chunk():
+def test_fit_bounds_batch_size_by_the_rows():
     X, y = data()
-    model = linreg.SGDRegressor(batch_size=8, random_state=0).partial_fit(X, y)
-    with pytest.raises(ValueError, match=r"\bbatch_size must be between 1 and 5, got 8"):
-        model.partial_fit(X[:5], y[:5])
+    with pytest.raises(ValueError, match=rf"\bbatch_size must be between 1 and {N}, got {N + 1}"):
+        linreg.SGDRegressor(batch_size=N + 1, random_state=0).fit(X, y)
+
+
+def test_partial_fit_takes_a_chunk_smaller_than_batch_size_as_one_batch():
+    # As a DataLoader without drop_last: the last batch of a pass is shorter.
+    X, y = data()
+    model = linreg.SGDRegressor(lr=0.01, batch_size=8, random_state=0).partial_fit(X, y)
+    one_batch = linreg.SGDRegressor(lr=0.01, batch_size=5, random_state=0)
+    one_batch.partial_fit(X, y)
+    model.partial_fit(X[:5], y[:5])
+    one_batch.set_params(batch_size=5).partial_fit(X[:5], y[:5])
+    assert model.n_iter_ == 1 and np.isfinite(model.coef_).all()
+    assert len(model.loss_curve_) == 2
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS, ids=EST_IDS)

@@ -57,12 +57,14 @@ def test_full_batch_sgd_is_gd():
 
 def test_warm_start_continues_exactly():
     X, y = make_problem()
-    whole = linreg.GDRegressor(epochs=10).fit(X, y)
-    halves = linreg.GDRegressor(epochs=5, warm_start=True).fit(X, y).fit(X, y)
+    # A numeric lr: plain GD, whose whole state is W and b (lr="auto" also carries
+    # momentum, which a new fit starts afresh).
+    whole = linreg.GDRegressor(lr=0.01, epochs=10).fit(X, y)
+    halves = linreg.GDRegressor(lr=0.01, epochs=5, warm_start=True).fit(X, y).fit(X, y)
     np.testing.assert_array_equal(halves.coef_, whole.coef_)
     np.testing.assert_array_equal(halves.loss_curve_, whole.loss_curve_)
     assert halves.n_iter_ == 5
-    cold = linreg.GDRegressor(epochs=5).fit(X, y).fit(X, y)
+    cold = linreg.GDRegressor(lr=0.01, epochs=5).fit(X, y).fit(X, y)
     assert len(cold.loss_curve_) == 5
 
 

@@ -67,10 +67,10 @@ def test_log_lines_do_not_depend_on_the_chunking(Estimator, k, capsys, monkeypat
     # chunk holding it returns; one-epoch chunks must print exactly the same lines.
     X, y = make_problem(n=64, d=3, k=k)
     params = {"random_state": 0} if Estimator is linreg.SGDRegressor else {"method": "fused"}
-    Estimator(epochs=30, log_every=7, **params).fit(X, y)
+    Estimator(lr=0.01, epochs=30, log_every=7, **params).fit(X, y)
     whole = capsys.readouterr().out
     monkeypatch.setattr("linreg.training.CHUNK_SECONDS", 0.0)
-    Estimator(epochs=30, log_every=7, **params).fit(X, y)
+    Estimator(lr=0.01, epochs=30, log_every=7, **params).fit(X, y)
     assert capsys.readouterr().out == whole
     assert [line.split("]")[0] for line in whole.splitlines()] == [
         f"Epoch [{e}/30" for e in (7, 14, 21, 28)
