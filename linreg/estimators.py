@@ -483,23 +483,35 @@ class GDRegressor(_GradientDescentRegressor):
     """Linear regression y = XW + b trained by full-batch gradient descent on the MSE.
 
     Every epoch computes the loss over all samples, L = mean((XW + b - y)**2) (the
-    epoch's logged loss, taken before the update), then updates W -= lr * dL/dW and
-    b -= lr * dL/db: exactly the seed tutorial's PyTorch loop with optim.SGD.
+    epoch's logged loss, taken before the update), then updates W and b along its
+    gradient. With a numeric lr the update is W -= lr * dL/dW, b -= lr * dL/db: exactly
+    the seed tutorial's PyTorch loop with optim.SGD. With lr="auto" (the default) it
+    works on raw data without tuning (see `lr` and `precondition`).
 
     Parameters
     ----------
-    lr : float, default 0.01
-        Learning rate.
+    lr : float or "auto", default "auto"
+        Learning rate. "auto" steps on centred, scaled features (see `precondition`)
+        with the step 1 / lambda_max of that Hessian, so GD cannot diverge, and Nesterov
+        momentum tuned to its condition number when the Gram statistics give it; the fit
+        stops once its loss is within 1e-6 of the least-squares loss (1e-4 for float32
+        data; without the Gram statistics: when the loss stops improving by 1e-8 of
+        itself) and warns with `linreg.ConvergenceWarning` if `epochs` ends first.
+        A number trains exactly the user's loop, and nothing stops early unless `tol`
+        asks for it.
     epochs : int, default 1000
-        Number of epochs (full passes, one update each).
+        Number of epochs (full passes, one update each): with lr="auto", the most.
     method : {"auto", "fused", "gram"}, default "auto"
         How an epoch's loss and gradient are computed. "fused" reads X once per epoch
         (O(n d k)). "gram" first computes the centred statistics X^T X, X^T y, the
         means (O(n d^2), once), after which an epoch costs O(d^2 k) whatever n: many
         epochs then cost about one pass over the data. The two give the same trajectory
-        up to rounding, except that once the loss falls below about 1e-16 times the
-        variance of y, "gram"'s loss values are rounding noise (its weights are still
-        right). "auto" (see `choose_method`) takes "gram" when it is cheaper.
+        up to rounding; "gram"'s loss is never negative and accurate relative to itself.
+        "auto" (see `choose_method`) takes "gram" when it is cheaper.
+    precondition : {"auto", True, False}, default "auto"
+        Train on centred features scaled to unit variance, without copying X: the
+        gradient is mapped through that change of variables (O(d) per step), and coef_,
+        intercept_, predict and save stay in X's units. "auto": with lr="auto" only.
     n_threads : int or None, default None
         Threads for the passes over X (None: OpenMP's default, all cores). Results do
         not depend on it.
@@ -507,13 +519,14 @@ class GDRegressor(_GradientDescentRegressor):
         Print a line in the seed's format every log_every epochs; 0 is silent.
     tol : float or None, default None
         With a number, stop after `n_iter_no_change` epochs in a row whose loss is not
-        below best_loss - tol. None runs all epochs.
+        below best_loss - tol. None: with a numeric lr, all epochs; with lr="auto", its
+        own rule.
     n_iter_no_change : int, default 5
     warm_start : bool, default False
-        Continue from the fitted coefficients instead of zeros.
+        Continue from the fitted coefficients instead of zeros (momentum starts afresh).
     callback : callable(epoch, loss, model) -> bool, optional
-        Called after every epoch (1-based epoch, that epoch's loss, this model with its
-        current coef_ and intercept_); returning True stops training.
+        Called after every epoch (1-based epoch, that epoch's loss, this model with a
+        snapshot of its coef_, intercept_ and loss_curve_); returning True stops training.
 
     Attributes
     ----------
@@ -530,6 +543,21 @@ class GDRegressor(_GradientDescentRegressor):
     If training diverges, fit raises `linreg.DivergenceError` (with the epoch, the lr and
     the losses up to it) and, like any failed fit, leaves the model as it was before the
     call: unfitted if it was unfitted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import linreg
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(500, 3)) * [1.0, 100.0, 0.01] + [0.0, 1000.0, 5.0]
+    >>> y = X @ [2.0, 0.03, -400.0] + 1.0
+    >>> model = linreg.GDRegressor().fit(X, y)          # raw, unscaled data
+    >>> bool(np.allclose(model.coef_, [2.0, 0.03, -400.0]))
+    True
+    >>> x = np.array([[1.0], [2.0], [3.0]], dtype=np.float32)
+    >>> seed = linreg.GDRegressor(lr=0.01, epochs=1000).fit(x, [3.0, 6.0, 9.0])
+    >>> round(float(seed.predict(np.array([[10.0]], dtype=np.float32))[0]), 4)
+    29.6614
     """
 
     _param_names = ("lr", "epochs", "method", "precondition", "n_threads", "log_every",
@@ -581,26 +609,40 @@ class SGDRegressor(_GradientDescentRegressor):
 
     Each epoch visits the samples in order (a new random order per epoch when shuffle
     is on) in batches of `batch_size`, and makes one update per batch with the gradient
-    of that batch's mean squared error, W -= lr * dL_B/dW, b -= lr * dL_B/db. The
-    default batch_size=1 is per-sample SGD. An epoch's loss is the mean of the squared
-    errors seen during it, each computed just before the update it drives.
+    of that batch's mean squared error. The default batch_size=1 is per-sample SGD. An
+    epoch's loss is the mean of the squared errors seen during it, each computed just
+    before the update it drives.
 
-    With shuffle=False and batch_size=1 the trajectory is scikit-learn's SGDRegressor(
-    penalty=None, learning_rate="constant", eta0=2*lr, tol=None, shuffle=False),
-    whose loss is half the squared error.
+    With a numeric lr, shuffle=False and batch_size=1 the trajectory is scikit-learn's
+    SGDRegressor(penalty=None, learning_rate="constant", eta0=2*lr, tol=None,
+    shuffle=False), whose loss is half the squared error.
 
     Parameters
     ----------
-    lr : float, default 0.01
+    lr : float or "auto", default "auto"
+        Learning rate. "auto" steps on centred, scaled features (see `precondition`)
+        with the largest step that is stable for every sample (or batch), 1 / max_i
+        |z_i|^2 as scikit-learn's SAG takes, and averages the iterates after the first
+        epoch (coef_ and intercept_ are then the averages), which converges where a
+        constant step alone stalls at a noise floor. It stops when the averaged model's
+        loss (one more pass over the rows an epoch) has not improved by 1e-5 of itself
+        for `n_iter_no_change` epochs, and warns with `linreg.ConvergenceWarning` if
+        `epochs` ends first. In `partial_fit` it keeps running statistics of the chunks
+        seen, so every step is stable for the rows seen so far. A number trains with
+        exactly that constant step.
     epochs : int, default 100
     batch_size : int, default 1
-        Samples per update, from 1 to n_samples.
+        Samples per update, from 1 to n_samples; a partial_fit chunk smaller than it is
+        one shorter batch.
     shuffle : bool, default True
         Visit the samples in a new random order every epoch.
     random_state : int, numpy.random.Generator, numpy.random.RandomState or None
         Seeds the shuffling; the same int gives bit-identical fits. None: fresh entropy.
+    precondition : {"auto", True, False}, default "auto"
+        As in `GDRegressor`.
     n_threads : int or None, default None
-        Threads for predict and score (SGD's updates are sequential by nature).
+        Threads for the passes over X outside the updates (statistics, predict, score):
+        SGD's updates are sequential by nature.
     log_every, tol, n_iter_no_change, warm_start, callback :
         As in `GDRegressor`.
 
@@ -608,6 +650,17 @@ class SGDRegressor(_GradientDescentRegressor):
     ----------
     coef_, intercept_, loss_curve_, n_iter_, n_features_in_ :
         As in `GDRegressor`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import linreg
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(2000, 3)) * [1.0, 100.0, 0.01] + [0.0, 1000.0, 5.0]
+    >>> y = X @ [2.0, 0.03, -400.0] + 1.0 + 0.1 * rng.normal(size=2000)
+    >>> model = linreg.SGDRegressor(random_state=0).fit(X, y)
+    >>> bool(model.score(X, y) > 0.99)
+    True
     """
 
     _param_names = ("lr", "epochs", "batch_size", "shuffle", "random_state", "precondition",
