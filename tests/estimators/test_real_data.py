@@ -144,9 +144,9 @@ def test_data_sets_are_the_published_ones_and_unscaled(name):
     assert (X.shape, Y.shape) == (data.shape_X, data.shape_Y)
     np.testing.assert_allclose(r2, data.r2, rtol=0, atol=1e-9)
     np.testing.assert_allclose(_exact_least_squares_r2(X, Y), r2, rtol=0, atol=1e-9)
-    # Unscaled: constant-step GD on the raw columns faces a condition number of 1e5 or
-    # more, so it cannot fit them in the default 1000 epochs.
-    assert _condition_number(np.column_stack([X, np.ones(len(X))])) > 1e5
+    # Unscaled: constant-step GD on the raw columns faces a condition number above 1e4
+    # (1.2e5 to 2e19 here), so it cannot fit them in the default 1000 epochs.
+    assert _condition_number(np.column_stack([X, np.ones(len(X))])) > 1e4
     scaled = _condition_number((X - X.mean(axis=0)) / X.std(axis=0))
     if name in WELL_POSED:
         assert scaled < 1e3
