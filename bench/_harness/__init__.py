@@ -5,11 +5,15 @@ Modules:
 
 * `threads`: the thread pinning (1 BLAS / OpenMP thread on every side) and the thread
   counts actually seen;
-* `problems`: the generated regression problems and the tolerances of the checks;
+* `problems`: the generated regression problems and the tolerances of the checks
+  (`make_unscaled_problem`: raw features with scales from 1e-3 to 1e3);
+* `least_squares`: the least-squares optimum of a problem, computed in NumPy, and the
+  relative gap of a model's loss to it (bench/test_auto_lr.py's measure);
 * `record`: what each row records for the report (`describe`: group and extra_info) and
   the rows that did not run;
 * `peers`: scikit-learn and PyTorch, each run in a subprocess by the scripts beside it,
-  `peer_sklearn_sgd.py` and `peer_torch.py`;
+  `peer_sklearn_sgd.py`, `peer_sklearn_lstsq.py` (LinearRegression),
+  `peer_sklearn_sgd_capped.py` (SGDRegressor under a time cap) and `peer_torch.py`;
 * `machine`: the machine description written into the JSON, and the load other
   processes put on the machine during each row;
 * `pytest_hooks`: the pytest hooks that write skipped rows and the machine into the JSON;
@@ -36,6 +40,10 @@ Conventions (so that new peers and workloads slot in):
   benchmark process: they run in a subprocess (`peers.run_peer`) with every thread pool
   pinned to 1, check their result against linreg's before they time anything, and
   report their own timings (extra_info["external_times_s"]);
+* a row measured against a target instead of an identical answer (bench/test_auto_lr.py:
+  time to within 1e-6 of the least-squares loss) records extra_info["relative_gap"],
+  "target_gap", "reached", "capped" and "budget"; a row that must reach the target
+  asserts it before it is timed, the others are timed anyway and `report` marks them ✗;
 * a peer that cannot run (not installed, or no such work: scikit-learn has no float32
   SGD) is a skipped test with a stated reason, after `describe` has named its group:
   `pytest_hooks` records it and writes the list into the JSON as "not_run", which

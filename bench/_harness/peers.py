@@ -22,14 +22,20 @@ import pytest
 
 from .threads import PINNED_THREAD_ENV, pool_threads
 
-__all__ = ["PEERS", "SKLEARN_SGD_SCRIPT", "TORCH_SCRIPT", "probe_peers", "probed_versions",
-           "require_peer", "run_peer", "time_in_subprocess", "torch_row", "sklearn_sgd_row"]
+__all__ = ["PEERS", "SKLEARN_SGD_SCRIPT", "SKLEARN_LSTSQ_SCRIPT", "SKLEARN_SGD_CAPPED_SCRIPT",
+           "TORCH_SCRIPT", "probe_peers", "probed_versions", "require_peer", "run_peer",
+           "time_in_subprocess", "torch_row", "sklearn_sgd_row", "sklearn_lstsq_row",
+           "sklearn_sgd_capped_row"]
 
 #: Import name -> distribution name of the optional peers.
 PEERS = {"sklearn": "scikit-learn", "torch": "torch"}
 
 #: scikit-learn's SGDRegressor, per-sample SGD (see the script's docstring).
 SKLEARN_SGD_SCRIPT = Path(__file__).with_name("peer_sklearn_sgd.py")
+#: scikit-learn's LinearRegression, checked against the least-squares loss.
+SKLEARN_LSTSQ_SCRIPT = Path(__file__).with_name("peer_sklearn_lstsq.py")
+#: scikit-learn's SGDRegressor epoch by epoch under a time cap (optionally an eta0 grid).
+SKLEARN_SGD_CAPPED_SCRIPT = Path(__file__).with_name("peer_sklearn_sgd_capped.py")
 #: The seed tutorial's PyTorch loops: full-batch GD, per-sample SGD, the seed's run.
 TORCH_SCRIPT = Path(__file__).with_name("peer_torch.py")
 
@@ -219,4 +225,81 @@ def sklearn_sgd_row(benchmark, request, rounds, dtype_name):
     if answer.get("coef_dtype") not in (None, dtype_name):  # an old scikit-learn
         benchmark.extra_info["external_process"] += (
             f" [this scikit-learn trained {dtype_name} data in {answer['coef_dtype']}]")
+    return answer
+
+
+def _sklearn_info(answer):
+    return dict(threads=pool_threads(answer["threadpools"], "blas"),
+                openmp_threads=pool_threads(answer["threadpools"], "openmp"),
+                sklearn_version=answer["sklearn_version"])
+
+
+def sklearn_lstsq_row(benchmark, request, rounds):
+    """A LinearRegression row: peer_sklearn_lstsq.py fits `request` (see its docstring).
+
+    Parameters
+    ----------
+    benchmark : pytest-benchmark's fixture
+    request : dict
+        peer_sklearn_lstsq.py's request without rounds.
+    rounds : int
+        Fits to time in the subprocess.
+
+    Returns
+    -------
+    dict
+        The script's answer; its relative gap is also in extra_info.
+    """
+    assert "sklearn" not in sys.modules, "scikit-learn must not load into this process"
+    answer = time_in_subprocess(benchmark, SKLEARN_LSTSQ_SCRIPT, request, rounds)
+    benchmark.extra_info.update(
+        external_process=(
+            f"{SKLEARN_LSTSQ_SCRIPT.name}: scikit-learn {answer['sklearn_version']} "
+            "LinearRegression(**params).fit (it centres a copy of X, then "
+            "scipy.linalg.lstsq with cond=tol), timed with time.perf_counter in a "
+            "subprocess with OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1 and threadpoolctl "
+            "limits=1"
+        ),
+        rank=answer["rank"],
+        ignored_params=answer["ignored_params"],
+        **_sklearn_info(answer),
+    )
+    return answer
+
+
+def sklearn_sgd_capped_row(benchmark, request):
+    """A capped SGDRegressor row: peer_sklearn_sgd_capped.py runs `request` once.
+
+    The row's time is the time spent in partial_fit over the whole run (to the target,
+    or to the cap); pytest-benchmark's stats time the whole subprocess, grid included.
+
+    Parameters
+    ----------
+    benchmark : pytest-benchmark's fixture
+    request : dict
+        peer_sklearn_sgd_capped.py's request.
+
+    Returns
+    -------
+    dict
+        The script's answer.
+    """
+    assert "sklearn" not in sys.modules, "scikit-learn must not load into this process"
+    answer = {}
+
+    def run_in_subprocess():
+        answer.update(run_peer(SKLEARN_SGD_CAPPED_SCRIPT, request))
+
+    benchmark.pedantic(run_in_subprocess, rounds=1, warmup_rounds=0, iterations=1)
+    benchmark.extra_info.update(
+        external_times_s=answer["times_s"], rounds=1,
+        external_process=(
+            f"{SKLEARN_SGD_CAPPED_SCRIPT.name}: scikit-learn {answer['sklearn_version']} "
+            "SGDRegressor(**params) run epoch by epoch with partial_fit (the updates of "
+            "fit, its learning-rate schedule carried on), the clock running only inside "
+            "partial_fit, stopped at the target gap, the time cap or the epoch budget; "
+            "OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1 and threadpoolctl limits=1"
+        ),
+        **_sklearn_info(answer),
+    )
     return answer

@@ -29,6 +29,12 @@ What a benchmark can add to its extra_info, and what the report does with it:
   with 2), the report adds that implementation's concurrent speedup, sequential median /
   concurrent median (ideal: the number of workers).
 * "threads": the threads column (the thread pools' sizes, or the workers).
+* "relative_gap", "target_gap", "reached", "capped", "budget" (bench/test_auto_lr.py):
+  the row's result against a target rather than a time to an identical answer. A row
+  with reached False is marked ✗: its time is its whole run, so its ratio is a lower
+  bound ("> 12x") when it stopped at its budget still short ("capped"), and "n/a" when
+  it finished with an answer short of the target; a line under the table lists every
+  row's gap and budget.
 * any row with 3 or more rounds whose IQR exceeds UNSTABLE_IQR of its median is marked
   unstable (⚠) and named under the table.
 * "other_load_cores", "steal_cores" (bench/conftest.py measures them around every test):
@@ -68,6 +74,7 @@ WORK_ORDER = [
     "epoch-all-cores",
     "gd-1000-epochs",
     "blas-after-linreg",
+    "reach-1e-6-unscaled",
     "memory-fit",
 ]
 
@@ -292,17 +299,41 @@ def _timing_table(members):
             unstable.append(f"{label}: IQR {iqr / median:.0%} of the median")
             label += " ⚠"
         label += " †" if external else ""
+        info = bench.get("extra_info", {})
+        short = info.get("reached") is False
+        if short:
+            label += " ✗"
         if impl == LINREG:
             ratio = "1.00x (the denominator)"
-        elif base.get(variant):
-            ratio = _fmt_ratio(median / base[variant])
-        else:
+        elif not base.get(variant):
             ratio = "n/a (no linreg row)"
+        elif short and info.get("capped"):  # it would need more than the time it ran
+            ratio = "> " + _fmt_ratio(median / base[variant])
+        elif short:
+            ratio = "n/a (short of the target)"
+        else:
+            ratio = _fmt_ratio(median / base[variant])
         lines.append(
             f"| {label} | {median * 1e3:.3f} | {iqr * 1e3:.3f} | {rounds} | {threads}"
             f" | {ratio} |"
         )
     return lines, any_external, unstable
+
+
+def _gap_lines(members):
+    """Each row's relative gap to its target (rows with extra_info["relative_gap"])."""
+    rows = [b for b in members if "relative_gap" in b.get("extra_info", {})]
+    if not rows:
+        return []
+    target = rows[0]["extra_info"].get("target_gap")
+    parts = []
+    for b in sorted(rows, key=lambda b: (_impl(b) != LINREG, _impl(b))):
+        info = b["extra_info"]
+        mark = " ✗" if info.get("reached") is False else ""
+        budget = f" ({info['budget']})" if info.get("budget") else ""
+        parts.append(f"{_impl(b)}{mark}: {info['relative_gap']:.3g}{budget}")
+    return ["", f"Relative gap (MSE - MSE*) / MSE* reached (target {target:g}; ✗: not"
+            " reached, the time shown is the whole run): " + "; ".join(parts) + "."]
 
 
 def _concurrency_lines(members):
@@ -472,6 +503,7 @@ def report(data):
             lines += ["", f"⚠ unstable (IQR above {UNSTABLE_IQR:.0%} of the median: its"
                       " rounds moved between levels, so its median and ratio are less"
                       " reliable): " + "; ".join(unstable) + "."]
+        lines += _gap_lines(members)
         lines += _concurrency_lines(members)
         lines += _load_lines(members, machine)
         if skipped.get(group):
