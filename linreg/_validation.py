@@ -2,7 +2,12 @@
 
 The compiled kernels run with bounds checks off, so everything that could make them read
 or write out of bounds is checked here, with an error that names the argument.
+
+Data frames (pandas, polars, or anything with a `columns` attribute) are recognized by
+duck typing: this module never imports pandas or polars, it only calls the methods of
+the object the user passed.
 """
+import decimal
 import numbers
 import os
 import sys
@@ -33,6 +38,8 @@ __all__ = [
 ]
 
 _KEPT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: dtype kinds converted to float: bool, signed and unsigned integers, floats.
+_REAL_KINDS = ("b", "i", "u", "f")
 
 #: Largest value `check_int` returns: what a C int64_t / Py_ssize_t holds.
 INT64_MAX = 2**63 - 1
@@ -102,7 +109,11 @@ def _detached(value, name):
 
 
 def _as_numeric_array(value, name):
-    """np.asarray(value) with a clear error for what cannot be a float array."""
+    """np.asarray(value) with a clear error for what cannot be a float array.
+
+    Object arrays that hold numbers become float64; a pandas or polars data frame is
+    converted with at most one copy (see `_from_data_frame_library`).
+    """
     if value is None:
         raise ValueError(f"{name} is None: expected an array-like of numbers")
     if type(value).__module__.startswith("scipy.sparse"):
@@ -112,8 +123,11 @@ def _as_numeric_array(value, name):
         )
     value = _detached(_without_mask(value, name), name)
     try:
+        value = _from_data_frame_library(value, name)
         array = np.asarray(value)
     except (ValueError, TypeError) as exc:
+        if isinstance(exc, _InputError):  # already says what is wrong, by name
+            raise ValueError(str(exc)) from None
         raise ValueError(f"{name} could not be converted to a numeric array: {exc}") from None
     except MemoryError:
         raise
@@ -121,6 +135,8 @@ def _as_numeric_array(value, name):
         raise TypeError(
             f"{name} could not be converted to a numeric array: {type(exc).__name__}: {exc}"
         ) from exc
+    if array.dtype.kind == "O":
+        array = _numbers_from_objects(array, name)
     if array.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}")
     if array.dtype.kind not in "biuf":
@@ -128,6 +144,132 @@ def _as_numeric_array(value, name):
             f"{name} must hold real numbers (bool, int or float), got dtype {array.dtype}"
         )
     return array
+
+
+class _InputError(ValueError):
+    """A ValueError about the input's values (pd.NA, ...) found while converting it,
+    whose message already names the argument: `_as_numeric_array` does not wrap it."""
+
+
+def _is_real_number_type(kind):
+    """Whether objects of type `kind` are real numbers that float() converts exactly as
+    numpy does: Python's and numpy's ints, floats and bools, Fraction, Decimal."""
+    if issubclass(kind, (np.bool_, decimal.Decimal)):
+        return True
+    return issubclass(kind, numbers.Real)
+
+
+def _numbers_from_objects(array, name):
+    """An object array that holds only real numbers, as float64 (scikit-learn converts
+    such arrays too); any other content is a TypeError naming the argument and the type.
+
+    Strings are refused although float() would parse some of them: "1.5" in a numeric
+    array is almost always a column read as text by mistake. Complex numbers are a
+    ValueError, as for a complex dtype.
+    """
+    kinds = {type(element) for element in array.flat}
+    others = sorted((kind for kind in kinds if not _is_real_number_type(kind)),
+                    key=lambda kind: kind.__qualname__)
+    if others:
+        if all(issubclass(kind, numbers.Complex) for kind in others):
+            raise ValueError(f"Complex data not supported: {name} holds complex numbers")
+        shown = ", ".join(kind.__qualname__ for kind in others[:5])
+        reason = ""
+        first = next(element for element in array.flat if type(element) is others[0])
+        if isinstance(first, (str, bytes)):
+            reason = " (text is not converted to numbers)"
+        else:
+            try:
+                float(first)
+            except TypeError as exc:  # why float() refuses it, in Python's words
+                reason = f" ({exc})"
+            except Exception:  # noqa: BLE001 - a foreign __float__ may raise anything
+                pass
+        raise TypeError(
+            f"{name} must hold real numbers (bool, int or float), got dtype object "
+            f"holding {shown}{reason}"
+        )
+    try:
+        return array.astype(np.float64)
+    except OverflowError as exc:  # an int beyond the float64 range
+        raise ValueError(
+            f"{name} holds a number beyond the float64 range: {exc}"
+        ) from None
+    except (ValueError, ArithmeticError) as exc:  # Decimal("sNaN"), ...
+        raise ValueError(f"{name} could not be converted to float64: {exc}") from None
+
+
+def _from_data_frame_library(value, name):
+    """`value`, or an array made from it when it is a pandas or polars object for which
+    np.asarray would copy twice or cannot convert (pandas' nullable dtypes).
+
+    - A pandas DataFrame held in one block of one dtype is returned as is: np.asarray
+      then gives a view of that block (column-major; as_data_matrix copies it to C order
+      once). One held in several blocks (columns added one by one, pd.concat, mixed
+      dtypes) would be copied twice (np.asarray interleaves it into a new column-major
+      array, then the C-order copy): it is copied here once, column by column, into a
+      C-order array of the dtype np.asarray would have chosen.
+    - pandas' nullable dtypes (Int64, Float64, boolean, ...) become float64; a missing
+      value (pd.NA) is a ValueError naming the argument and the column.
+    - A polars DataFrame is asked for a C-order array directly (one copy, not two).
+
+    Only the type's module name is looked at: neither library is imported here.
+    """
+    module = type(value).__module__
+    if module.startswith("pandas"):
+        if getattr(value, "ndim", None) == 2 and hasattr(value, "dtypes"):
+            return _from_pandas_frame(value, name)
+        dtype = getattr(value, "dtype", None)
+        if getattr(value, "ndim", None) == 1 and not isinstance(dtype, np.dtype) \
+                and getattr(dtype, "kind", None) in _REAL_KINDS:
+            _refuse_pandas_missing(value, name, None)
+            return value.to_numpy(dtype=np.float64)
+        return value
+    if module.startswith("polars") and hasattr(value, "columns") and hasattr(value, "to_numpy"):
+        try:
+            return value.to_numpy(order="c")  # polars >= 0.19; np.asarray gives Fortran
+        except TypeError:  # an older polars without `order`
+            return value
+    return value
+
+
+def _refuse_pandas_missing(series, name, label):
+    """ValueError if a pandas Series of a nullable dtype holds pd.NA (`label`: its
+    column, None for a Series given as the argument itself)."""
+    n_missing = int(series.isna().sum())
+    if n_missing:
+        where = name if label is None else f"{name} column {label!r}"
+        raise _InputError(
+            f"{where} has {n_missing} missing value{'s' if n_missing > 1 else ''} "
+            f"(pd.NA) out of {len(series)}: fill or drop them"
+        )
+
+
+def _from_pandas_frame(frame, name):
+    """A pandas DataFrame as an ndarray with at most one copy (or the frame itself, for
+    np.asarray to convert); see `_from_data_frame_library`."""
+    dtypes = list(frame.dtypes)
+    extension = [not isinstance(dtype, np.dtype) for dtype in dtypes]
+    if not dtypes or not all(getattr(dtype, "kind", None) in _REAL_KINDS for dtype in dtypes):
+        # Text, dates, categories, ...: np.asarray gives object or datetime arrays, which
+        # _as_numeric_array converts when they hold numbers or refuses by dtype.
+        return frame
+    if not any(extension) and getattr(getattr(frame, "_mgr", None), "nblocks", None) == 1:
+        return frame  # one block: np.asarray is a view (pandas' block manager, private)
+    if any(extension):
+        dtype = np.dtype(np.float64)
+    else:
+        dtype = np.result_type(*dtypes)
+        if dtype not in _KEPT_DTYPES:
+            dtype = np.dtype(np.float64)
+    out = np.empty(frame.shape, dtype=dtype)
+    for j, (label, column) in enumerate(frame.items()):
+        if extension[j]:
+            _refuse_pandas_missing(column, name, label)
+            out[:, j] = column.to_numpy(dtype=np.float64)
+        else:
+            out[:, j] = column.to_numpy(copy=False)
+    return out
 
 
 def as_data_matrix(X, name="X"):

@@ -17,10 +17,6 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-OBJECT_ARRAYS = (
-    "by design: object arrays are rejected with a TypeError instead of being converted "
-    "element by element (the check expects object arrays of numbers to be accepted)"
-)
 UNSCALED = (
     "by design: the check fits unscaled features (mean 100), on which plain gradient "
     "descent at lr=0.01 diverges, and linreg raises DivergenceError rather "
@@ -33,7 +29,7 @@ SLOW_AT_SMALL_LR = (
 
 
 def expected_failures(estimator):
-    failures = {"check_dtype_object": OBJECT_ARRAYS}
+    failures = {}
     if estimator.lr == "auto":  # the default: unscaled data is no problem
         return failures
     if estimator.lr >= 1e-3:
