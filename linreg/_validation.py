@@ -20,6 +20,8 @@ from linreg import _compiled
 __all__ = [
     "as_data_matrix",
     "as_targets",
+    "feature_names",
+    "check_feature_names",
     "cast_to_dtype",
     "check_param",
     "check_lr",
@@ -270,6 +272,112 @@ def _from_pandas_frame(frame, name):
         else:
             out[:, j] = column.to_numpy(copy=False)
     return out
+
+
+def feature_names(X):
+    """The column names of a data frame X, as scikit-learn's `feature_names_in_`.
+
+    Parameters
+    ----------
+    X : object
+        Anything; only a `columns` attribute is looked at (pandas, polars and other data
+        frames have one; numpy arrays and lists do not).
+
+    Returns
+    -------
+    ndarray of object dtype, shape (n_features,), holding str; or None
+        None when X has no `columns`, none, or names that are not all strings (pandas'
+        default integer labels, for instance): scikit-learn's rule.
+
+    Raises
+    ------
+    TypeError
+        When the names mix strings and other types, with scikit-learn's message.
+    """
+    if isinstance(X, np.ndarray):
+        return None
+    try:
+        columns = getattr(X, "columns", None)
+    except Exception:  # noqa: BLE001 - a foreign __getattr__ that fails: no names
+        return None
+    if columns is None or isinstance(columns, (str, bytes)):
+        return None
+    try:
+        names = list(columns)
+    except TypeError:  # not iterable
+        return None
+    if not names:
+        return None
+    is_text = [isinstance(label, str) for label in names]
+    if all(is_text):
+        return np.array([str(label) for label in names], dtype=object)
+    if any(is_text):
+        types = sorted({type(label).__qualname__ for label in names})
+        raise TypeError(
+            "Feature names are only supported if all input features have string names, "
+            f"but your input has {types} as feature name / column name types. "
+            "If you want feature names to be stored and validated, you must convert "
+            "them all to strings, by using X.columns = X.columns.astype(str) for "
+            "example. Otherwise you can remove feature / column names from your input "
+            "data, or convert them all to a non-string data type."
+        )
+    return None
+
+
+def check_feature_names(fitted_names, X, estimator_name):
+    """Check X's column names against those seen in fit, as scikit-learn does.
+
+    Parameters
+    ----------
+    fitted_names : ndarray of str or None
+        The estimator's `feature_names_in_` (None: fitted without names).
+    X : object
+        The data given to predict, score or partial_fit, before any conversion.
+    estimator_name : str
+        For the messages.
+
+    Raises
+    ------
+    ValueError
+        When X has names that differ from `fitted_names` or are in another order; the
+        message lists (up to 5 of each) the unexpected and the missing names.
+
+    Warns
+    -----
+    UserWarning
+        When only one of X and the fit had names (scikit-learn's two messages).
+    """
+    X_names = feature_names(X)
+    if fitted_names is None and X_names is None:
+        return
+    if fitted_names is None:
+        _warn_at_caller(f"X has feature names, but {estimator_name} was fitted without "
+                        "feature names", UserWarning)
+        return
+    if X_names is None:
+        _warn_at_caller(f"X does not have valid feature names, but {estimator_name} was "
+                        "fitted with feature names", UserWarning)
+        return
+    if len(fitted_names) == len(X_names) and all(
+        fitted == given for fitted, given in zip(fitted_names, X_names)
+    ):
+        return
+    unexpected = sorted(set(X_names) - set(fitted_names))
+    missing = sorted(set(fitted_names) - set(X_names))
+    message = "The feature names should match those that were passed during fit.\n"
+    if unexpected:
+        message += "Feature names unseen at fit time:\n" + _listed(unexpected)
+    if missing:
+        message += "Feature names seen at fit time, yet now missing:\n" + _listed(missing)
+    if not unexpected and not missing:
+        message += "Feature names must be in the same order as they were in fit.\n"
+    raise ValueError(message)
+
+
+def _listed(names, most=5):
+    """Names one per line, "- name", at most `most` of them then "- ..."."""
+    lines = [f"- {name}\n" for name in names[:most]]
+    return "".join(lines) + ("- ...\n" if len(names) > most else "")
 
 
 def as_data_matrix(X, name="X"):
