@@ -501,6 +501,8 @@ class _GradientDescentRegressor:
         fitted = None
         if hasattr(self, "coef_"):
             fitted = {name: getattr(self, name) for name in _model_file.FITTED}
+            fitted.update({name: getattr(self, name) for name in _model_file.OPTIONAL_FITTED
+                           if hasattr(self, name)})
         return _model_file.members(type(self).__name__, self.get_params(), fitted)
 
 
