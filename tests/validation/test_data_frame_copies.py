@@ -116,8 +116,18 @@ def test_polars_is_asked_for_c_order_directly():
     sees is numpy's own copy, which a Fortran-order result from np.asarray needed."""
     pl = pytest.importorskip("polars")
     X = values()
-    df = pl.DataFrame({f"f{j}": X[:, j] for j in range(D)})
+    df = pl.DataFrame({f"f{j}": X[:, j] for j in range(D)})  # polars copies each column
     converted, peak = traced_peak(as_data_matrix, df)
     assert converted.flags.c_contiguous and converted.dtype == np.float64
     np.testing.assert_array_equal(converted, X)
     assert peak < 0.2 * X.nbytes, f"peak {peak / X.nbytes:.2f} x X's size"
+
+
+def test_polars_columns_side_by_side_are_viewed_then_copied_once():
+    pl = pytest.importorskip("polars")
+    F = np.asfortranarray(values())
+    df = pl.DataFrame({f"f{j}": F[:, j] for j in range(D)})  # polars keeps the buffer
+    converted, peak = traced_peak(as_data_matrix, df)
+    assert converted.flags.c_contiguous
+    np.testing.assert_array_equal(converted, F)
+    assert peak < 1.2 * F.nbytes, f"peak {peak / F.nbytes:.2f} x X's size"
