@@ -4,7 +4,7 @@ A model file is a zip archive of NumPy ``.npy`` members (what ``numpy.savez`` wr
 holding strings and numbers only, never a pickle:
 
     format          text     "linreg-model"
-    version         integer  1 (this module reads 1 to VERSION)
+    version         integer  1 or 2 (this module reads 1 to VERSION)
     estimator       text     the class name, "GDRegressor" or "SGDRegressor"
     params          text     the constructor parameters as a flat JSON object
     and, for a fitted model, all of:
@@ -13,6 +13,14 @@ holding strings and numbers only, never a pickle:
     loss_curve_     float64, (n_epochs,)
     n_iter_         integer >= 0
     n_features_in_  integer, equal to coef_.shape[-1]
+    and, for a model fitted on a data frame with string column names (version 2 only):
+    feature_names_in_  text  a JSON array of n_features_in_ strings
+
+A file without feature_names_in_ is written as version 1, so that a linreg that reads
+version 1 only still loads it; one with it is version 2, which such a linreg refuses
+with "upgrade linreg" rather than with an unknown member. The names are one JSON text,
+not an array of str: numpy's fixed-width str arrays pad every name to the longest one
+and drop trailing NUL characters.
 
 This module knows the format only (it imports nothing from linreg): `read` turns a file
 into ``{member name: array}`` and `write` does the reverse; linreg.persistence turns
@@ -24,9 +32,11 @@ not encrypted, and that all members together stay within
 ``MAX_EXPANSION * file size + EXPANSION_ALLOWANCE`` bytes once decompressed. It then
 parses the member's ``.npy`` header itself (at most MAX_HEADER_BYTES) and checks the
 declared dtype and shape against the format and against the members read before it
-(n_features_in_ before coef_, coef_ before intercept_), before it allocates the
-member's data, which it reads in bounded chunks up to exactly the declared size (zipfile
-then checks the CRC). Every problem is a ValueError.
+(n_features_in_ before coef_, coef_ before intercept_, n_features_in_ before
+feature_names_in_), before it allocates the member's data, which it reads in bounded
+chunks up to exactly the declared size (zipfile then checks the CRC). The names of
+feature_names_in_ become Python str objects, which cost more than their text: reading
+charges the bound for them too. Every problem is a ValueError.
 
 Writing a file name goes through a new file in the same directory, flushed to disk and
 then renamed over the target, so a save that fails part-way leaves the previous file
@@ -52,6 +62,7 @@ __all__ = [
     "VERSION",
     "MEMBERS",
     "FITTED",
+    "OPTIONAL_FITTED",
     "MAX_EXPANSION",
     "EXPANSION_ALLOWANCE",
     "MAX_HEADER_BYTES",
@@ -59,16 +70,21 @@ __all__ = [
     "members",
     "read",
     "write",
+    "decode_feature_names",
 ]
 
 FORMAT = "linreg-model"
-VERSION = 1
+VERSION = 2
 #: The fitted attributes a file holds (all of them or none).
 FITTED = ("coef_", "intercept_", "loss_curve_", "n_iter_", "n_features_in_")
-#: Every member a version-1 file may hold, in the order they are written and read: the
-#: small scalars first, so that the arrays' shapes can be checked against them.
+#: Fitted attributes a fitted model may or may not have (version 2 on).
+OPTIONAL_FITTED = ("feature_names_in_",)
+#: Every member a file may hold, in the order they are written and read: the small
+#: scalars first, so that the arrays' shapes can be checked against them.
 MEMBERS = ("format", "version", "estimator", "params", "n_iter_", "n_features_in_",
-           "coef_", "intercept_", "loss_curve_")
+           "coef_", "intercept_", "loss_curve_", "feature_names_in_")
+#: The members each format version may hold.
+_VERSION_MEMBERS = {1: MEMBERS[:-1], 2: MEMBERS}
 
 #: Decompressed bytes, all members together, may be at most MAX_EXPANSION times the
 #: file's size plus EXPANSION_ALLOWANCE. Deflate can expand about 1032x, which is how a
@@ -85,8 +101,12 @@ EXPANSION_ALLOWANCE = 2**20
 #: A member's .npy header (a short dict literal; numpy writes 118 bytes or so for the
 #: shapes here) may be at most this long. numpy reads up to 4 GiB before checking.
 MAX_HEADER_BYTES = 4096
-#: Text members' longest value, in characters.
+#: Text members' longest value, in characters (feature_names_in_ has no fixed limit:
+#: the expansion bound limits it, as it does the arrays).
 MAX_TEXT_CHARS = {"format": 64, "estimator": 64, "params": 65536}
+#: What reading charges the expansion bound for each feature name, on top of its text:
+#: the Python str object (49 bytes and up), the list's and the object array's pointers.
+_BYTES_PER_NAME = 72
 
 _INTEGER_MEMBERS = ("version", "n_iter_", "n_features_in_")
 _ZIP_ENCRYPTED = 0x01  # general purpose flag bits, which zipfile reports as errors
@@ -112,7 +132,8 @@ def members(estimator, params, fitted=None):
         anything else (a callback, a random Generator) is saved as None, with a
         UserWarning: it is code or generator state, which a file of numbers cannot hold.
     fitted : dict or None, default None
-        The FITTED attributes of a fitted model ({name: value}), None for an unfitted one.
+        The FITTED attributes of a fitted model ({name: value}), and any of the
+        OPTIONAL_FITTED it has; None for an unfitted one.
 
     Returns
     -------
@@ -120,7 +141,8 @@ def members(estimator, params, fitted=None):
     """
     arrays = {
         "format": np.array(FORMAT),
-        "version": np.array(VERSION, dtype=np.int64),
+        # The oldest version that holds these members (2 with feature names, below).
+        "version": np.array(1, dtype=np.int64),
         "estimator": np.array(estimator),
         "params": np.array(json.dumps(_portable_params(params))),
     }
@@ -133,7 +155,30 @@ def members(estimator, params, fitted=None):
             intercept_=np.asarray(fitted["intercept_"], dtype=coef.dtype),  # exact: from coef
             loss_curve_=np.asarray(fitted["loss_curve_"]),
         )
+        names = fitted.get("feature_names_in_")
+        if names is not None:
+            # ensure_ascii (the default) escapes every non-ASCII character, lone
+            # surrogates included, so any Python str round-trips.
+            arrays["feature_names_in_"] = np.array(json.dumps([str(n) for n in names]))
+            arrays["version"] = np.array(2, dtype=np.int64)
     return arrays
+
+
+def decode_feature_names(member):
+    """The feature names held by a feature_names_in_ member, as a list of str.
+
+    Raises
+    ------
+    ValueError
+        If the member's text is not a JSON array of strings.
+    """
+    try:
+        names = json.loads(str(member[()]))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError; nesting too deep
+        raise _FormatError(f"feature_names_in_ is not valid JSON ({exc})") from None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise _FormatError("feature_names_in_ must be a JSON array of strings")
+    return names
 
 
 def _portable_params(params):
@@ -407,19 +452,25 @@ def _read_archive(archive, file_size):
     if "version.npy" not in entries:
         raise _FormatError("it has no 'version' member")
     read_member("version")
-    unknown = sorted(set(entries) - {name + ".npy" for name in MEMBERS})
+    version = int(contents["version"])
+    allowed = _VERSION_MEMBERS[version]
+    unknown = sorted(set(entries) - {name + ".npy" for name in allowed})
     if unknown:
         shown = ", ".join(repr(name) for name in unknown[:5])
         raise _FormatError(f"unknown members {shown}{', ...' if len(unknown) > 5 else ''}; "
-                         f"version {VERSION} files hold {', '.join(MEMBERS)}")
+                         f"version {version} files hold {', '.join(allowed)}")
     for name in ("estimator", "params"):
         if name + ".npy" not in entries:
             raise _FormatError(f"it has no {name!r} member")
-    present = [name for name in FITTED if name + ".npy" in entries]
-    if present and len(present) != len(FITTED):
-        raise _FormatError(f"incomplete model, missing {sorted(set(FITTED) - set(present))}")
+    problem = _check_fitted_set({name for name in MEMBERS if name + ".npy" in entries})
+    if problem is not None:
+        raise _FormatError(problem)
     for name in MEMBERS[2:]:
         if name + ".npy" in entries:
+            if name == "feature_names_in_":
+                # Their text is charged with the member; the str objects cost more.
+                budget.take(f"{name} (as Python strings)",
+                            _BYTES_PER_NAME * int(contents["n_features_in_"]))
             read_member(name)
     return contents
 
@@ -512,9 +563,20 @@ def _check_layout(arrays):
     for name in ("format", "version", "estimator", "params"):
         if name not in arrays:
             return f"it has no {name!r} member"
-    present = [name for name in FITTED if name in arrays]
+    problem = _check_fitted_set(set(arrays))
+    if problem is None and "feature_names_in_" in arrays and int(arrays["version"]) < 2:
+        problem = "feature_names_in_ needs format version 2"
+    return problem
+
+
+def _check_fitted_set(names):
+    """Why a file holding the members `names` is not one model, or None."""
+    present = [name for name in FITTED if name in names]
     if present and len(present) != len(FITTED):
         return f"incomplete model, missing {sorted(set(FITTED) - set(present))}"
+    optional = sorted(set(OPTIONAL_FITTED) & set(names))
+    if optional and not present:
+        return f"{optional} without the fitted model ({', '.join(FITTED)})"
     return None
 
 
@@ -530,6 +592,10 @@ def _check_header(name, shape, dtype, contents):
         if dtype.itemsize // 4 > MAX_TEXT_CHARS[name]:
             return (f"{where} holds {dtype.itemsize // 4} characters; at most "
                     f"{MAX_TEXT_CHARS[name]}")
+        return None
+    if name == "feature_names_in_":
+        if shape != () or dtype.kind != "U" or dtype.itemsize == 0:
+            return f"{where} must be a text (a 0-d str array), got {dtype} {shape}"
         return None
     if name in _INTEGER_MEMBERS:
         if shape != () or dtype.kind not in "iu":
@@ -565,7 +631,7 @@ def _check_header(name, shape, dtype, contents):
 
 def _check_value(name, array, contents):
     """Why the value of a small member cannot be in a model file, or None."""
-    if name in MAX_TEXT_CHARS:
+    if name in MAX_TEXT_CHARS or name == "feature_names_in_":
         codes = np.frombuffer(array.tobytes(), dtype=np.uint32)
         # numpy raises SystemError converting code points past U+10FFFF to str, and a
         # lone surrogate cannot be printed: neither is text.
@@ -573,6 +639,15 @@ def _check_value(name, array, contents):
             return f"member {name!r} is not valid Unicode text"
         if name == "format" and str(array[()]) != FORMAT:
             return f"no {FORMAT!r} marker"
+        if name == "feature_names_in_":
+            try:
+                n_names = len(decode_feature_names(array))
+            except _FormatError as exc:
+                return str(exc)
+            n_features = int(contents["n_features_in_"])
+            if n_names != n_features:
+                return (f"feature_names_in_ holds {n_names} names, but n_features_in_ "
+                        f"is {n_features}")
         return None
     if name == "version":
         version = int(array)

@@ -19,8 +19,10 @@ from linreg._validation import (
     as_data_matrix,
     as_targets,
     cast_to_dtype,
+    check_feature_names,
     check_int,
     check_lr,
+    feature_names,
 )
 from linreg.exceptions import convergence_warning, not_fitted_error
 from linreg.solvers import SGD, FusedGD, GramGD, new_model
@@ -35,9 +37,10 @@ MAX_EPOCHS = 10**9
 #: it grew by orders of magnitude without overflowing, so lr is above the stable limit.
 BLOW_UP_FACTOR = 1e3
 
-# Estimator objects being fitted (by id), and the lock that guards it and every change
-# of fitted attributes: one lock for all estimators, held for microseconds at a time.
-_FITTING = set()
+# Estimator objects being fitted (by id), each with the feature names its fit publishes,
+# and the lock that guards it and every change of fitted attributes: one lock for all
+# estimators, held for microseconds at a time.
+_FITTING = {}
 _FITTED_LOCK = threading.Lock()
 
 
@@ -77,7 +80,8 @@ class _GradientDescentRegressor:
         ----------
         X : array-like of shape (n_samples, n_features)
             float32 data trains in float32 without a copy (when C-contiguous); other
-            real data trains in float64.
+            real data trains in float64. A data frame (pandas, polars, anything with
+            `columns`) whose column names are all str sets feature_names_in_.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
 
         Returns
@@ -90,7 +94,7 @@ class _GradientDescentRegressor:
             If the loss or a weight becomes non-finite. Like any error raised by fit
             (and Ctrl-C), it leaves the model exactly as it was before the call.
         """
-        return self._transaction(self._fit, X, y)
+        return self._transaction(self._fit, X, y, reset_feature_names=True)
 
     def _fit(self, X, y):
         X, Y = self._check_data(X, y)
@@ -150,16 +154,19 @@ class _GradientDescentRegressor:
             )
 
     _FITTED = ("coef_", "intercept_", "loss_curve_", "n_iter_", "n_features_in_", "method_",
-               "_stream_moments_", "_stream_largest_norm_")
+               "_stream_moments_", "_stream_largest_norm_", "feature_names_in_")
 
-    def _transaction(self, train, X, y):
+    def _transaction(self, train, X, y, reset_feature_names):
         """Run train(X, y); if it raises, put the fitted attributes back as they were.
 
         A failed fit (divergence, bad input, Ctrl-C, a callback's exception) thus never
         leaves a half-trained model: unfitted stays unfitted, fitted keeps its weights.
         One estimator object is fitted by one thread at a time: a second fit started
         while one runs raises RuntimeError (clone the estimator for each thread).
+        X's column names are taken (fit, a first partial_fit) or checked against
+        feature_names_in_ (partial_fit) first, before X is converted, as scikit-learn does.
         """
+        names = self._feature_names_for(X, reset_feature_names or not hasattr(self, "coef_"))
         with _FITTED_LOCK:
             if id(self) in _FITTING:
                 raise RuntimeError(
@@ -167,7 +174,7 @@ class _GradientDescentRegressor:
                     "estimator object fits one call at a time (use sklearn.base.clone or "
                     "copy.deepcopy for one estimator per thread)"
                 )
-            _FITTING.add(id(self))
+            _FITTING[id(self)] = names
             state = {name: self.__dict__[name] for name in self._FITTED if name in self.__dict__}
         try:
             return train(X, y)
@@ -179,7 +186,7 @@ class _GradientDescentRegressor:
             raise
         finally:
             with _FITTED_LOCK:
-                _FITTING.discard(id(self))
+                _FITTING.pop(id(self), None)
 
     def predict(self, X):
         """Predictions XW + b.
@@ -187,6 +194,9 @@ class _GradientDescentRegressor:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            With the columns fit saw: a data frame whose column names differ from
+            feature_names_in_ (or are in another order) is a ValueError; names on only
+            one side warn (UserWarning), as in scikit-learn.
 
         Returns
         -------
@@ -194,6 +204,7 @@ class _GradientDescentRegressor:
             Shaped like the y given to fit, in X's float dtype.
         """
         self._check_fitted()
+        self._feature_names_for(X, reset=False)
         X = as_data_matrix(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
@@ -227,7 +238,7 @@ class _GradientDescentRegressor:
         DivergenceError
             As in `fit`, which leaves the model as it was before the call.
         """
-        return self._transaction(self._partial_fit, X, y)
+        return self._transaction(self._partial_fit, X, y, reset_feature_names=False)
 
     def _partial_fit(self, X, y):
         X, Y = self._check_data(X, y)
@@ -344,6 +355,15 @@ class _GradientDescentRegressor:
             raise ValueError("y contains NaN or infinity")
         return X, Y
 
+    def _feature_names_for(self, X, reset):
+        """The feature names a fit on X publishes (reset: X's, None without names);
+        otherwise X's names checked against feature_names_in_, which stay."""
+        if reset:
+            return feature_names(X)
+        fitted_names = getattr(self, "feature_names_in_", None)
+        check_feature_names(fitted_names, X, type(self).__name__)
+        return fitted_names
+
     def _check_options(self):
         """Check the constructor's parameters (scikit-learn style: at fit, not in __init__)."""
         if not isinstance(self.warm_start, (bool, np.bool_)):
@@ -436,6 +456,11 @@ class _GradientDescentRegressor:
                 self.__dict__.pop("_stream_moments_", None)
                 self.__dict__.pop("_stream_largest_norm_", None)
             self.__dict__.update(fitted)
+            names = _FITTING.get(id(self))  # this fit's, from _transaction
+            if names is None:
+                self.__dict__.pop("feature_names_in_", None)
+            else:
+                self.__dict__["feature_names_in_"] = names
 
     def _fitted_extras(self, solver):
         return {}
@@ -476,6 +501,8 @@ class _GradientDescentRegressor:
         fitted = None
         if hasattr(self, "coef_"):
             fitted = {name: getattr(self, name) for name in _model_file.FITTED}
+            fitted.update({name: getattr(self, name) for name in _model_file.OPTIONAL_FITTED
+                           if hasattr(self, name)})
         return _model_file.members(type(self).__name__, self.get_params(), fitted)
 
 
@@ -537,6 +564,9 @@ class GDRegressor(_GradientDescentRegressor):
     n_iter_ : int
         Epochs run by the last fit.
     n_features_in_ : int
+    feature_names_in_ : ndarray of str (object dtype), shape (n_features,)
+        The column names of a data frame given to fit, when they are all strings;
+        absent otherwise.
     method_ : str
         "fused" or "gram": what the last fit used.
 
@@ -648,7 +678,7 @@ class SGDRegressor(_GradientDescentRegressor):
 
     Attributes
     ----------
-    coef_, intercept_, loss_curve_, n_iter_, n_features_in_ :
+    coef_, intercept_, loss_curve_, n_iter_, n_features_in_, feature_names_in_ :
         As in `GDRegressor`.
 
     Examples

@@ -155,3 +155,6 @@ def _restore_fitted(model, contents, where):
     model.loss_curve_ = losses
     model.n_iter_ = int(contents["n_iter_"])
     model.n_features_in_ = int(contents["n_features_in_"])
+    if "feature_names_in_" in contents:  # a model fitted on a data frame (version 2)
+        names = _model_file.decode_feature_names(contents["feature_names_in_"])
+        model.feature_names_in_ = np.array(names, dtype=object)
