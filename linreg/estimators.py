@@ -129,8 +129,9 @@ class _GradientDescentRegressor:
         if (options.auto and len(losses) == options.epochs
                 and state["outcome"][0] != Outcome.CONVERGED):
             warnings.warn(
-                f"{type(self).__name__} did not converge in epochs={options.epochs} (the "
-                f"loss went from {losses[0]:.6g} to {losses[-1]:.6g}); raise epochs",
+                f"{type(self).__name__} did not converge in epochs={options.epochs}: its "
+                "stopping rule had not fired; raise epochs (or, if the features are "
+                "nearly collinear, expect a slow fit)",
                 convergence_warning(), stacklevel=3,
             )
         return self
@@ -398,7 +399,7 @@ class _GradientDescentRegressor:
         return _FitOptions(
             lr=lr,
             precondition=precondition,
-            epochs=check_int(self.epochs, "epochs", 1, MAX_EPOCHS),
+            epochs=self._check_epochs(lr),
             log_every=check_int(self.log_every, "log_every", 0),
             n_threads=kernels.resolve_n_threads(self.n_threads),
             stop=stop,
@@ -407,6 +408,9 @@ class _GradientDescentRegressor:
             callback=self.callback,
             warm=bool(self.warm_start) and hasattr(self, "coef_"),
         )
+
+    def _check_epochs(self, lr):
+        return check_int(self.epochs, "epochs", 1, MAX_EPOCHS)
 
     @staticmethod
     def _coef_shape(X, Y):
@@ -660,7 +664,9 @@ class SGDRegressor(_GradientDescentRegressor):
         `epochs` ends first. In `partial_fit` it keeps running statistics of the chunks
         seen, so every step is stable for the rows seen so far. A number trains with
         exactly that constant step.
-    epochs : int, default 100
+    epochs : int or "auto", default "auto"
+        The most epochs: "auto" is 1000 with lr="auto" (which stops when converged; on
+        small data an epoch is few updates) and 100 with a numeric lr.
     batch_size : int, default 1
         Samples per update, from 1 to n_samples; a partial_fit chunk smaller than it is
         one shorter batch.
@@ -697,7 +703,7 @@ class SGDRegressor(_GradientDescentRegressor):
                     "n_threads", "log_every", "tol", "n_iter_no_change", "warm_start",
                     "callback")
 
-    def __init__(self, lr="auto", epochs=100, batch_size=1, shuffle=True, random_state=None,
+    def __init__(self, lr="auto", epochs="auto", batch_size=1, shuffle=True, random_state=None,
                  precondition="auto", n_threads=None, log_every=0, tol=None,
                  n_iter_no_change=5, warm_start=False, callback=None):
         self.lr = lr
@@ -712,6 +718,13 @@ class SGDRegressor(_GradientDescentRegressor):
         self.n_iter_no_change = n_iter_no_change
         self.warm_start = warm_start
         self.callback = callback
+
+    def _check_epochs(self, lr):
+        if isinstance(self.epochs, str):
+            if self.epochs != "auto":
+                raise TypeError(f"epochs must be an integer or 'auto', got str {self.epochs!r}")
+            return 1000 if lr == "auto" else 100
+        return check_int(self.epochs, "epochs", 1, MAX_EPOCHS)
 
     def _batch_size(self, n_samples, clip):
         """batch_size, checked; `clip` (partial_fit) lets a chunk be smaller than it."""

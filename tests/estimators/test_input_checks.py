@@ -257,7 +257,7 @@ BAD_SETTINGS = [
     ({"epochs": -3}, ValueError, r"\bepochs must be between 1 and \d+, got -3"),
     ({"epochs": np.int64(0)}, ValueError, r"\bepochs must be between 1 and \d+, got 0"),
     ({"epochs": 2.0}, TypeError, r"\bepochs must be an integer, got float"),
-    ({"epochs": "3"}, TypeError, r"\bepochs must be an integer, got str"),
+    ({"epochs": "3"}, TypeError, r"\bepochs must be an integer( or 'auto')?, got str"),
     ({"epochs": None}, TypeError, r"\bepochs must be an integer, got NoneType"),
     ({"epochs": True}, TypeError, r"\bepochs must be an integer, got bool"),
     ({"epochs": 10**30}, ValueError, r"\bepochs must be between 1 and \d+, got 10+\.\.\. \(31 digits\)"),
