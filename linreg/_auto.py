@@ -82,11 +82,17 @@ def fill_scaling(model, rule, scaling):
 
 
 def _eigen_range(stats, scaling):
-    """Extreme eigenvalues of the correlation matrix R = D XtX D / n, D = diag(s^-1)."""
+    """(largest, smallest non-null) eigenvalue of the correlation matrix R = D XtX D / n,
+    D = diag(s^-1); the smallest is inf when R is null."""
     root = np.sqrt(scaling.inv_var)
     R = stats.XtX * np.outer(root, root) / stats.n_samples
     eigenvalues = np.linalg.eigvalsh(R)
-    return max(float(eigenvalues[-1]), 0.0), max(float(eigenvalues[0]), 0.0)
+    top = max(float(eigenvalues[-1]), 0.0)
+    # Directions R does not see (constant or repeated columns, fewer rows than columns)
+    # get no gradient, so they do not slow GD: the smallest eigenvalue that counts is the
+    # smallest one above rounding.
+    seen = eigenvalues[eigenvalues > 1e-10 * top]
+    return top, float(seen[0]) if seen.size else np.inf
 
 
 def _power_lambda_max(X, Y, scaling, n_threads):
@@ -117,6 +123,12 @@ def _power_lambda_max(X, Y, scaling, n_threads):
     return max(estimate, 0.0)
 
 
+def _spread(variance, mean):
+    """The scale of a loss floor for exact fits: Y's variance (per entry), or, for a
+    constant Y, its mean square."""
+    return variance if variance > 0 else float(np.mean(np.square(mean)))
+
+
 def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype):
     """(StepRule, StopRule) of lr="auto" GD on data of `dtype`; with `stats` (Gram
     statistics) the exact version, else from power iterations over X and Y (2-D)."""
@@ -128,7 +140,8 @@ def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype
     largest = max(top, 1.0)  # the intercept's direction has eigenvalue 1
     lr = k / (2.0 * largest)
     if stats is None:
-        stop = StopRule(0.0, patience, rtol=FUSED_RTOL)
+        floor = 1e-15 * _spread(float(np.var(Y, axis=0).mean()), Y.mean(axis=0))
+        stop = StopRule(0.0, patience, rtol=FUSED_RTOL, target=floor)
         return StepRule(lr, precondition=True), stop
     smallest = min(bottom, 1.0)
     # Nesterov momentum for condition number kappa converges like (1 - 1/sqrt(kappa));
@@ -138,17 +151,22 @@ def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype
     kappa = min(kappa, max(epochs / 10.0, 2.0) ** 2)
     momentum = (np.sqrt(kappa) - 1.0) / (np.sqrt(kappa) + 1.0)
     least = stats.ref_sse / (stats.n_samples * k)
-    target = least * (1.0 + TARGET_GAP[dtype]) + 1e-15 * stats.yy / (stats.n_samples * k)
+    target = least * (1.0 + TARGET_GAP[dtype]) + 1e-15 * _spread(
+        stats.yy / (stats.n_samples * k), stats.mean_Y)
     step = StepRule(lr, momentum=float(momentum), nesterov=momentum > 0, precondition=True)
     return step, StopRule(0.0, 0, target=float(target))
 
 
-def sgd_rules(scaling, X, n_outputs, batch_size, patience, n_threads, average=True):
-    """(StepRule, StopRule) of lr="auto" SGD on X."""
+def sgd_rules(scaling, X, Y, batch_size, patience, n_threads, average=True):
+    """(StepRule, StopRule) of lr="auto" SGD on X and Y (2-D)."""
     largest, mean = _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var,
                                                      n_threads)
-    return sgd_rules_for_norm(largest, mean, X.shape[0], n_outputs, batch_size, patience,
-                              average)
+    step, stop = sgd_rules_for_norm(largest, mean, X.shape[0], Y.shape[1], batch_size,
+                                    patience, average)
+    # An exact fit's loss only tends to zero: stop below 1e-12 of Y's variance.
+    floor = 1e-12 * _spread(float(np.var(Y, axis=0).mean()), Y.mean(axis=0))
+    return step, StopRule(stop.tol, stop.patience, rtol=stop.rtol, target=floor,
+                          on_average=stop.on_average)
 
 
 def sgd_rules_for_norm(largest_norm, mean_norm, n_samples, n_outputs, batch_size, patience,

@@ -745,7 +745,7 @@ class SGDRegressor(_GradientDescentRegressor):
         batch_size = self._batch_size(X.shape[0], clip=False)
         scaling = _auto.scaling_from_data(X, options.n_threads) if options.precondition else None
         if options.auto:
-            step, stop = _auto.sgd_rules(scaling, X, Y.shape[1], batch_size, options.patience,
+            step, stop = _auto.sgd_rules(scaling, X, Y, batch_size, options.patience,
                                          options.n_threads)
             if options.user_stop:
                 stop = options.stop

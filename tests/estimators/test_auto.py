@@ -162,3 +162,16 @@ def test_auto_models_save_and_load_bit_identically(tmp_path):
     for model in (linreg.GDRegressor().fit(X, y), linreg.SGDRegressor(random_state=0).fit(X, y)):
         model.save(tmp_path / "m")
         np.testing.assert_array_equal(linreg.load(tmp_path / "m").predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("Estimator", [linreg.GDRegressor, linreg.SGDRegressor])
+def test_degenerate_data_converge_without_warning(Estimator):
+    # One sample, or more columns than rows: exact fits whose loss only tends to zero,
+    # and null directions (no gradient there) that must not slow the fit.
+    rng = np.random.default_rng(0)
+    for X, y in [(rng.standard_normal((1, 3)), np.array([2.0])),
+                 (np.repeat(rng.standard_normal((50, 1)), 3, axis=1), rng.standard_normal(50))]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            model = Estimator().fit(X, y)
+        assert model.n_iter_ < 100 and np.isfinite(model.coef_).all()
