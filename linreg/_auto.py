@@ -60,7 +60,8 @@ def _inverse_variance(var):
 
 def scaling_from_stats(stats):
     """The preconditioner from Gram statistics: free (the means and XtX's diagonal)."""
-    return Scaling(stats.mean_X.copy(), _inverse_variance(stats.XtX.diagonal() / stats.n_samples))
+    return Scaling(stats.mean_X.copy(),
+                   _inverse_variance(stats.XtX.diagonal() / stats.weight_total))
 
 
 def scaling_from_data(X, n_threads):
@@ -85,7 +86,7 @@ def _eigen_range(stats, scaling):
     """(largest, smallest non-null) eigenvalue of the correlation matrix R = D XtX D / n,
     D = diag(s^-1); the smallest is inf when R is null."""
     root = np.sqrt(scaling.inv_var)
-    R = stats.XtX * np.outer(root, root) / stats.n_samples
+    R = stats.XtX * np.outer(root, root) / stats.weight_total
     eigenvalues = np.linalg.eigvalsh(R)
     top = max(float(eigenvalues[-1]), 0.0)
     # Directions R does not see (constant or repeated columns, fewer rows than columns)
@@ -150,9 +151,9 @@ def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype
     kappa = largest / smallest if smallest > 0 else np.inf
     kappa = min(kappa, max(epochs / 10.0, 2.0) ** 2)
     momentum = (np.sqrt(kappa) - 1.0) / (np.sqrt(kappa) + 1.0)
-    least = stats.ref_sse / (stats.n_samples * k)
+    least = stats.ref_sse / (stats.weight_total * k)
     target = least * (1.0 + TARGET_GAP[dtype]) + 1e-15 * _spread(
-        stats.yy / (stats.n_samples * k), stats.mean_Y)
+        stats.yy / (stats.weight_total * k), stats.mean_Y)
     step = StepRule(lr, momentum=float(momentum), nesterov=momentum > 0, precondition=True)
     return step, StopRule(0.0, 0, target=float(target))
 

@@ -25,8 +25,9 @@ GRAM_MAX_FEATURES = 8192
 EXACT_RESIDUALS_BELOW = 1e-6
 
 
-def gram_statistics_of(X, Y, y_1d, n_threads):
-    """`gram_statistics` of a validated X and 2-D Y (linreg.solvers calls it directly)."""
+def gram_statistics_of(X, Y, y_1d, n_threads, sample_weight=None):
+    """`gram_statistics` of a validated X, 2-D Y and sample_weight (float64 or None);
+    linreg.solvers calls it directly."""
     if X.shape[1] > GRAM_MAX_FEATURES:
         raise ValueError(
             f"X has {X.shape[1]} features: the Gram statistics would take "
@@ -36,15 +37,17 @@ def gram_statistics_of(X, Y, y_1d, n_threads):
     d, k = X.shape[1], Y.shape[1]
     mean_X, mean_Y = np.empty(d), np.empty(k)
     XtX, XtY = np.empty((d, d)), np.empty((d, k))
-    yy = float(_compiled.build.gram_statistics(X, Y, mean_X, mean_Y, XtX, XtY, n_threads))
+    yy = float(_compiled.build.gram_statistics(X, Y, mean_X, mean_Y, XtX, XtY, n_threads,
+                                               sample_weight))
     with np.errstate(all="ignore"):
         ref_W, ref_grad, ref_sse = _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy,
-                                                    n_threads)
+                                                    n_threads, sample_weight)
+    total = float(X.shape[0]) if sample_weight is None else float(sample_weight.sum())
     return GramStatistics(X.shape[0], mean_X, mean_Y, XtX, XtY, yy, y_1d, ref_W, ref_grad,
-                          ref_sse)
+                          ref_sse, total)
 
 
-def _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy, n_threads):
+def _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy, n_threads, sample_weight=None):
     """(a, XtX a - XtY, |Xc a - Yc|^2) for a point a near the least-squares solution.
 
     Any point makes the loss expansion of gd_epochs_gram exact; the nearer the solution,
@@ -76,7 +79,8 @@ def _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy, n_threads):
     ref_grad -= XtY
     sse = float(np.vdot(a, ref_grad) - np.vdot(a, XtY)) + yy
     if sse < EXACT_RESIDUALS_BELOW * yy:
-        sse = _compiled.build.centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads)
+        sse = _compiled.build.centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads,
+                                                   sample_weight)
         if not np.isfinite(sse):  # the residuals overflowed: expand around a = 0 instead
             return np.zeros((d, k)), -XtY, yy
     return a, ref_grad, max(sse, 0.0)
@@ -99,6 +103,9 @@ def check_gram_statistics(stats):
         check_param(array, f"stats.{name}", shape, np.float64, contiguous=True)
         if not all_finite(array):
             raise ValueError(f"stats.{name} contains NaN or infinity")
+    total = stats.weight_total
+    if not isinstance(total, numbers.Real) or not (np.isfinite(total) and total > 0):
+        raise ValueError(f"stats.weight_total must be a finite number > 0, got {total!r}")
     for name in ("yy", "ref_sse"):
         value = getattr(stats, name)
         if not isinstance(value, numbers.Real) or not (np.isfinite(value) and value >= 0):

@@ -185,7 +185,8 @@ class GramStatistics(NamedTuple):
 
     See `linreg.kernels.gram_statistics`. `ref_W`, `ref_grad` and `ref_sse` expand the
     loss around a point near the least-squares solution, so that it does not cancel
-    (see linreg/_kernels/gram.pxi).
+    (see linreg/_kernels/gram.pxi). With sample weights every sum is weighted, the means
+    too, and `weight_total` takes the place of n_samples in the loss.
     """
 
     n_samples: int
@@ -198,3 +199,4 @@ class GramStatistics(NamedTuple):
     ref_W: np.ndarray  # (n_features, n_outputs): the reference point a
     ref_grad: np.ndarray  # (n_features, n_outputs): XtX a - XtY
     ref_sse: float  # |Xc a - Yc|^2, from a pass over the rows
+    weight_total: float  # sum of the sample weights (n_samples without weights)

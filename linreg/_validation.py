@@ -18,6 +18,7 @@ import numpy as np
 from linreg import _compiled
 
 __all__ = [
+    "check_sample_weight",
     "as_data_matrix",
     "as_targets",
     "feature_names",
@@ -718,3 +719,22 @@ def raise_if_not_finite(**arrays):
     for name, array in arrays.items():
         if not all_finite(array):
             raise ValueError(f"{name} contains NaN or infinity")
+
+
+def check_sample_weight(sample_weight, n_samples, name="sample_weight"):
+    """None, or the weights as a C-contiguous float64 array of shape (n_samples,):
+    finite, non-negative, not all zero. A float64 C-contiguous array is used as is."""
+    if sample_weight is None:
+        return None
+    weights = _as_numeric_array(sample_weight, name)
+    if weights.ndim != 1 or weights.shape[0] != n_samples:
+        raise ValueError(f"{name} must have shape ({n_samples},) (one weight per sample), "
+                         f"got {weights.shape}")
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    if not np.isfinite(weights).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    if (weights < 0).any():
+        raise ValueError(f"{name} must be non-negative, got a minimum of {weights.min():g}")
+    if not weights.any():
+        raise ValueError(f"{name} is all zero: no sample would count")
+    return weights

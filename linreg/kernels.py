@@ -54,6 +54,7 @@ from linreg._validation import (
     check_lr,
     check_n_threads,
     check_no_overlap,
+    check_sample_weight,
     check_order,
     check_param,
     raise_if_not_finite,
@@ -114,7 +115,7 @@ def _raise_for_non_finite_data(X, Y, what):
     )
 
 
-def loss_and_grad(X, Y, W, b, grad_W, grad_b, *, n_threads=None):
+def loss_and_grad(X, Y, W, b, grad_W, grad_b, *, sample_weight=None, n_threads=None):
     """Fused forward pass, MSE loss and gradients in one pass over X.
 
     Parameters
@@ -128,6 +129,9 @@ def loss_and_grad(X, Y, W, b, grad_W, grad_b, *, n_threads=None):
         Receives dL/dW = 2/(n k) X^T (XW + b - Y).
     grad_b : ndarray like b, writable
         Receives dL/db = 2/(n k) sum over samples of (XW + b - Y).
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights, not all zero: the loss becomes sum_i w_i |r_i|^2 /
+        (sum_i w_i k) and the gradients follow (integer weights: the rows repeated).
     n_threads : int, optional
         Threads to share the rows among (default: OpenMP's default, all cores). The
         result is the same, to the last bit, for any thread count.
@@ -135,7 +139,15 @@ def loss_and_grad(X, Y, W, b, grad_W, grad_b, *, n_threads=None):
     Returns
     -------
     loss : float
-        L = mean over all n*k entries of (XW + b - Y)**2.
+        L = mean over all n*k entries of (XW + b - Y)**2 (weighted with sample_weight).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y = np.array([[1.0], [2.0]]), np.array([1.0, 3.0])
+    >>> gW, gb = np.empty(1), np.empty(1)
+    >>> loss_and_grad(X, y, np.zeros(1), np.zeros(1), gW, gb, sample_weight=[1.0, 3.0])
+    7.0
     """
     X_given, Y_given = X, Y
     X, Y, W2, b = _checked_problem(X, Y, W, b)
@@ -143,8 +155,10 @@ def loss_and_grad(X, Y, W, b, grad_W, grad_b, *, n_threads=None):
     check_param(grad_b, "grad_b", b.shape, X.dtype, writable=True)
     check_no_overlap({"grad_W": grad_W, "grad_b": grad_b},
                      {"X": (X_given, X), "Y": (Y_given, Y), "W": W, "b": b})
+    sample_weight = check_sample_weight(sample_weight, X.shape[0])
     n_threads = resolve_n_threads(n_threads)
-    loss = _compiled.build.loss_and_grad(X, Y, W2, b, grad_W.reshape(W2.shape), grad_b, n_threads)
+    loss = _compiled.build.loss_and_grad(X, Y, W2, b, grad_W.reshape(W2.shape), grad_b, n_threads,
+                                         sample_weight)
     if not np.isfinite(loss):
         _raise_for_non_finite_data(X, Y, "the loss")
     if not (all_finite(grad_W) and all_finite(grad_b)):
@@ -452,7 +466,7 @@ def shuffle(order, rng_state):
         _compiled.build.shuffle(order, rng_state)
 
 
-def gram_statistics(X, Y, *, n_threads=None):
+def gram_statistics(X, Y, *, sample_weight=None, n_threads=None):
     """The centred sufficient statistics of (X, Y) for `gd_epochs_gram`, in one go.
 
     For MSE the full-batch gradient depends on X only through these, so after this
@@ -462,6 +476,8 @@ def gram_statistics(X, Y, *, n_threads=None):
     Parameters
     ----------
     X, Y : as in `loss_and_grad`
+    sample_weight : array-like of shape (n_samples,), optional
+        As in `loss_and_grad`: every sum weighted, the means too.
     n_threads : int, optional
         As in `loss_and_grad`.
 
@@ -482,7 +498,9 @@ def gram_statistics(X, Y, *, n_threads=None):
     Y = as_targets(Y, X.shape[0], X.dtype)
     raise_if_not_finite(X=X, Y=Y)
     y_1d = Y.ndim == 1
-    return gram_statistics_of(X, Y.reshape(X.shape[0], -1), y_1d, resolve_n_threads(n_threads))
+    sample_weight = check_sample_weight(sample_weight, X.shape[0])
+    return gram_statistics_of(X, Y.reshape(X.shape[0], -1), y_1d, resolve_n_threads(n_threads),
+                              sample_weight)
 
 
 def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):

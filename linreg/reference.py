@@ -28,19 +28,25 @@ __all__ = [
 ]
 
 
-def loss_and_grad(X, Y, W, b, grad_W, grad_b):
+def loss_and_grad(X, Y, W, b, grad_W, grad_b, sample_weight=None):
     """Loss, with dL/dW written into grad_W and dL/db into grad_b; see linreg.kernels."""
     R = X @ W  # the one temporary, (n,) or (n, k)
     R += b
     R -= Y
-    scale = 2.0 / R.size
-    loss = float(np.vdot(R, R)) / R.size
-    np.matmul(X.T, R, out=grad_W)
+    if sample_weight is None:
+        total = R.size
+        weighted = R
+    else:
+        total = float(np.sum(sample_weight)) * (R.size // R.shape[0])
+        weighted = R * (sample_weight if R.ndim == 1 else sample_weight[:, None])
+    scale = 2.0 / total
+    loss = float(np.vdot(weighted, R)) / total
+    np.matmul(X.T, weighted, out=grad_W)
     grad_W *= scale
     if R.ndim == 1:
-        grad_b[0] = R.sum()
+        grad_b[0] = weighted.sum()
     else:
-        R.sum(axis=0, out=grad_b)
+        weighted.sum(axis=0, out=grad_b)
     grad_b *= scale
     return loss
 
@@ -183,22 +189,24 @@ def _sgd_per_sample_1d(X, y, w, b, lr, rows):
     return float(sse) / rows.shape[0]
 
 
-def gram_statistics(X, Y):
+def gram_statistics(X, Y, sample_weight=None):
     """The centred statistics of (X, Y) in float64; see linreg.kernels.gram_statistics.
 
     The reference point is the least-squares solution (min-norm), in X's dtype.
     """
     y_1d = Y.ndim == 1
     Y2 = Y.reshape(X.shape[0], -1)
-    mean_X = X.mean(axis=0, dtype=np.float64)
-    mean_Y = Y2.mean(axis=0, dtype=np.float64)
+    w = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
+    total = float(w.sum())
+    mean_X = (w @ X.astype(np.float64)) / total
+    mean_Y = (w @ Y2.astype(np.float64)) / total
     Xc = X - mean_X  # float64, a full copy: fine for an oracle
     Yc = Y2 - mean_Y
-    XtX, XtY = Xc.T @ Xc, Xc.T @ Yc
+    XtX, XtY = (Xc.T * w) @ Xc, (Xc.T * w) @ Yc
     ref_W = np.linalg.lstsq(XtX, XtY, rcond=None)[0].astype(X.dtype).astype(np.float64)
     R = Xc @ ref_W - Yc
-    return GramStatistics(X.shape[0], mean_X, mean_Y, XtX, XtY, float(np.vdot(Yc, Yc)), y_1d,
-                          ref_W, XtX @ ref_W - XtY, float(np.vdot(R, R)))
+    return GramStatistics(X.shape[0], mean_X, mean_Y, XtX, XtY, float(np.vdot(Yc * w[:, None], Yc)),
+                          y_1d, ref_W, XtX @ ref_W - XtY, float(np.vdot(R * w[:, None], R)), total)
 
 
 def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
@@ -208,7 +216,7 @@ def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
     n mean_X c0^T, sum_i R_i = n c0, and sum R^2 = max(ref_sse + <D, 2 ref_grad + XtX D>,
     0) + n |c0|^2 (the expansion that does not cancel, see linreg/_kernels/gram.pxi).
     """
-    n = stats.n_samples
+    n = stats.weight_total
     W2 = W.reshape(stats.XtY.shape[0], -1)
     nk = n * W2.shape[1]
     grad_W = np.empty_like(W)

@@ -10,6 +10,7 @@ cdef struct WorkBuffers:
     double* bias               # (k,)
     double* direction          # ((d + 1) k): a step's direction, laid out like a model slot
     double* velocity           # ((d + 1) k): the velocity a step would leave
+    const double* sample_weight  # (n,): each row's weight in the sums; NULL: all 1
     Py_ssize_t n_chunks        # chunks of a pass over all rows (see MIN_CHUNK_ROWS)
     double* chunk_sums         # per chunk: grad_by_output, grad_bias, sse; NULL for one chunk
     Py_ssize_t chunk_stride    # doubles from one chunk's sums to the next (whole lines)
@@ -42,6 +43,7 @@ cdef int _work_alloc(WorkBuffers* work, Py_ssize_t d, Py_ssize_t k, Py_ssize_t n
     work.n_chunks = _n_chunks(n_rows, d, work.chunk_stride)
     work.chunk_sums = NULL
     work.chunk_block = NULL
+    work.sample_weight = NULL
     if work.n_chunks > 1:
         work.chunk_sums = _alloc_lines(work.n_chunks * work.chunk_stride, &work.chunk_block)
     if block == NULL or block32 == NULL or (work.n_chunks > 1 and work.chunk_sums == NULL):

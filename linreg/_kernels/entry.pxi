@@ -47,6 +47,17 @@ def shuffle(Py_ssize_t[::1] order, uint64_t[::1] rng_state):
         _raise_pending()
 
 
+cdef double _weight_total(const double[::1] sample_weight, Py_ssize_t n):
+    """sum_i w_i, in order (n when there are no weights)."""
+    cdef double total = 0.0
+    cdef Py_ssize_t i
+    if sample_weight is None:
+        return <double> n
+    for i in range(n):
+        total += sample_weight[i]
+    return total
+
+
 def loss_and_grad(
     const floating[:, ::1] X,
     const floating[:, :] Y,
@@ -55,12 +66,18 @@ def loss_and_grad(
     floating[:, :] grad_W,
     floating[:] grad_b,
     int n_threads=1,
+    const double[::1] sample_weight=None,
 ):
-    """Fused forward pass, MSE loss and gradients in one pass over X; see linreg.kernels."""
+    """Fused forward pass, MSE loss and gradients in one pass over X; see linreg.kernels.
+
+    With sample_weight (n,), the weighted loss sum_i w_i |r_i|^2 / (sum_i w_i k) and its
+    gradients."""
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1], j, o
-    cdef double sse, scale = 2.0 / (<double> n * k)
+    cdef double sse, total = _weight_total(sample_weight, n), scale
     cdef WorkBuffers work
+    scale = 2.0 / (total * k)
     _work_alloc(&work, d, k, n)
+    work.sample_weight = NULL if sample_weight is None else &sample_weight[0]
     n_threads = _threads_for(n, d, n_threads)
     with nogil:
         _load_params(W, b, &work)
@@ -71,7 +88,7 @@ def loss_and_grad(
             grad_b[o] = <floating> (scale * work.grad_bias[o])
         _release_threads(work.n_chunks, n_threads)
         _work_free(&work)
-    return sse / (<double> n * k)
+    return sse / (total * k)
 
 
 def predict(
@@ -106,8 +123,12 @@ def gram_statistics(
     double[:, ::1] XtX,
     double[:, ::1] XtY,
     int n_threads=1,
+    const double[::1] sample_weight=None,
 ):
     """Centred statistics of (X, Y) for `gd_epochs_gram`, in double; returns yy.
+
+    With sample_weight, every sum is weighted: the weighted means, then
+    sum_i w_i (x_i - mean)(x_i - mean)^T and the like.
 
     Two passes over X: the means, then the centred products (lower triangle, mirrored).
     Chunked like `_pass_over_rows`, so the thread count does not change the result.
@@ -117,7 +138,9 @@ def gram_statistics(
     # Per chunk, on whole cache lines (see _alloc_lines): sums of X's and Y's columns;
     # G (d*d), C (d*k) and yy; scratch for four centred rows.
     cdef Py_ssize_t stride_means = _whole_lines(d + k), at_yy = d * d + d * k
-    cdef Py_ssize_t stride = _whole_lines(at_yy + 1), stride_scratch = _whole_lines(4 * (d + k))
+    cdef Py_ssize_t stride = _whole_lines(at_yy + 1), stride_scratch = _whole_lines(8 * d + 4 * k)
+    cdef const double* sw = NULL if sample_weight is None else &sample_weight[0]
+    cdef double total = _weight_total(sample_weight, n), wi
     cdef Py_ssize_t n_chunks = _n_chunks(n, d, stride)
     cdef Py_ssize_t n_mean_chunks = _n_chunks(n, d, stride_means)
     cdef void* sums_block = NULL
@@ -138,10 +161,11 @@ def gram_statistics(
             part = sums + c * stride_means
             memset(part, 0, (d + k) * sizeof(double))
             for i in range(c * n // n_mean_chunks, (c + 1) * n // n_mean_chunks):
+                wi = 1.0 if sw == NULL else sw[i]
                 for j in range(d):
-                    part[j] += X[i, j]
+                    part[j] += wi * X[i, j]
                 for o in range(k):
-                    part[d + o] += Y[i, o]
+                    part[d + o] += wi * Y[i, o]
         memset(&mean_X[0], 0, d * sizeof(double))
         memset(&mean_Y[0], 0, k * sizeof(double))
         for c in range(n_mean_chunks):
@@ -150,9 +174,9 @@ def gram_statistics(
             for o in range(k):
                 mean_Y[o] += sums[c * stride_means + d + o]
         for j in range(d):
-            mean_X[j] /= n
+            mean_X[j] /= total
         for o in range(k):
-            mean_Y[o] /= n
+            mean_Y[o] /= total
         # Static: chunk c goes to thread c % n_threads, so the calling thread (0), the
         # one that can see Ctrl-C, always has work, even with a single chunk.
         for c in prange(n_chunks, num_threads=n_threads, schedule="static", chunksize=1):
@@ -160,7 +184,7 @@ def gram_statistics(
             memset(part, 0, (at_yy + 1) * sizeof(double))
             _gram_chunk(X, Y, &mean_X[0], &mean_Y[0], c * n // n_chunks, (c + 1) * n // n_chunks,
                         part, part + d * d, part + at_yy, scratch + c * stride_scratch,
-                        &interrupted)
+                        &interrupted, sw)
         if not interrupted:
             memset(&XtX[0, 0], 0, d * d * sizeof(double))
             memset(&XtY[0, 0], 0, d * k * sizeof(double))
@@ -187,10 +211,14 @@ def column_moments(
     double[::1] mean_out,
     double[::1] var_out,
     int n_threads=1,
+    const double[::1] sample_weight=None,
 ):
-    """Each column's mean and variance (divided by n), in double: two passes over X,
-    chunked like `_pass_over_rows`, so the thread count does not change the result."""
+    """Each column's mean and variance (divided by n; weighted by sample_weight when
+    given), in double: two passes over X, chunked like `_pass_over_rows`, so the thread
+    count does not change the result."""
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], c, i, j
+    cdef const double* sw = NULL if sample_weight is None else &sample_weight[0]
+    cdef double total = _weight_total(sample_weight, n), wi
     cdef Py_ssize_t stride = _whole_lines(d)
     cdef Py_ssize_t n_chunks = _n_chunks(n, d, stride)
     cdef void* block = NULL
@@ -205,27 +233,29 @@ def column_moments(
             part = sums + c * stride
             memset(part, 0, d * sizeof(double))
             for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+                wi = 1.0 if sw == NULL else sw[i]
                 for j in range(d):
-                    part[j] += X[i, j]
+                    part[j] += wi * X[i, j]
         memset(&mean_out[0], 0, d * sizeof(double))
         for c in range(n_chunks):
             for j in range(d):
                 mean_out[j] += sums[c * stride + j]
         for j in range(d):
-            mean_out[j] /= n
+            mean_out[j] /= total
         for c in prange(n_chunks, num_threads=n_threads, schedule="static"):
             part = sums + c * stride
             memset(part, 0, d * sizeof(double))
             for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+                wi = 1.0 if sw == NULL else sw[i]
                 for j in range(d):
                     delta = X[i, j] - mean_out[j]
-                    part[j] += delta * delta
+                    part[j] += wi * delta * delta
         memset(&var_out[0], 0, d * sizeof(double))
         for c in range(n_chunks):
             for j in range(d):
                 var_out[j] += sums[c * stride + j]
         for j in range(d):
-            var_out[j] /= n
+            var_out[j] /= total
         _release_threads(n_chunks, n_threads)
         free(block)
 
@@ -277,8 +307,10 @@ def centred_residual_sum(
     const double[::1] mean_Y,
     const double[:, ::1] A,
     int n_threads=1,
+    const double[::1] sample_weight=None,
 ):
-    """sum_i |(x_i - mean_X) A - (y_i - mean_Y)|^2, every product and sum in double.
+    """sum_i w_i |(x_i - mean_X) A - (y_i - mean_Y)|^2, every product and sum in double
+    (w_i = 1 without sample_weight).
 
     The residual sum at the reference point of the Gram loss (see gram.pxi) when the fit
     is nearly exact; chunked like `_pass_over_rows`, so the thread count does not change
@@ -287,7 +319,8 @@ def centred_residual_sum(
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = Y.shape[1], c, i, j, o
     cdef Py_ssize_t n_chunks = _n_chunks(n, d, 8)
     cdef double* sums = <double*> malloc(n_chunks * 8 * sizeof(double))
-    cdef double r, part, total = 0.0
+    cdef double r, part, total = 0.0, wi
+    cdef const double* sw = NULL if sample_weight is None else &sample_weight[0]
     if sums == NULL:
         raise MemoryError()
     n_threads = _threads_for(n, d, n_threads)
@@ -295,11 +328,12 @@ def centred_residual_sum(
         for c in prange(n_chunks, num_threads=n_threads, schedule="static"):
             part = 0.0
             for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+                wi = 1.0 if sw == NULL else sw[i]
                 for o in range(k):
                     r = mean_Y[o] - Y[i, o]
                     for j in range(d):
                         r = r + (X[i, j] - mean_X[j]) * A[j, o]
-                    part = part + r * r
+                    part = part + wi * r * r
             sums[8 * c] = part
         for c in range(n_chunks):
             total += sums[8 * c]
@@ -369,7 +403,7 @@ def gd_epochs_gram(
             gram.ref_by_output[o * d + j] = ref_W[j, o]
             gram.ref_grad_by_output[o * d + j] = ref_grad[j, o]
     gram.ref_sse = stats.ref_sse
-    gram.n = <double> stats.n_samples
+    gram.n = <double> stats.weight_total
     try:
         _work_alloc(&work, d, k)
     except MemoryError:

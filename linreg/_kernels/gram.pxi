@@ -64,26 +64,32 @@ cdef double _gram_pass(const GramView* gram, Py_ssize_t d, Py_ssize_t k, WorkBuf
 cdef void _gram_rows(
     const floating[:, ::1] X, const floating[:, :] Y, const double* mu, const double* ybar,
     Py_ssize_t start, Py_ssize_t stop, double* G, double* C, double* yy, double* xc,
+    const double* sample_weight,
 ) noexcept nogil:
-    """Add the centred rows start..stop-1 into G's lower triangle, C and yy.
+    """Add the centred rows start..stop-1, each times its weight (1 when sample_weight is
+    NULL), into G's lower triangle, C and yy.
 
-    `xc` is scratch for 4 centred rows (4 d doubles) and 4 centred targets (4 k).
+    `xc` is scratch for 4 centred rows (4 d doubles), 4 centred targets (4 k) and the
+    same 4 rows times their weights (4 d).
     """
     cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], i = start, j, l, o, r, n_r
     cdef double* yc = xc + 4 * d
-    cdef double a0, a1, a2, a3
+    cdef double* wxc = xc + 4 * d + 4 * k
+    cdef double a0, a1, a2, a3, w
     cdef double* g
     while i < stop:
         n_r = 4 if i + 4 <= stop else 1
         for r in range(n_r):
+            w = 1.0 if sample_weight == NULL else sample_weight[i + r]
             for j in range(d):
                 xc[r * d + j] = X[i + r, j] - mu[j]
+                wxc[r * d + j] = w * xc[r * d + j]
             for o in range(k):
                 yc[r * k + o] = Y[i + r, o] - ybar[o]
-                yy[0] += yc[r * k + o] * yc[r * k + o]
+                yy[0] += w * yc[r * k + o] * yc[r * k + o]
         if n_r == 4:
             for j in range(d):
-                a0 = xc[j]; a1 = xc[d + j]; a2 = xc[2 * d + j]; a3 = xc[3 * d + j]
+                a0 = wxc[j]; a1 = wxc[d + j]; a2 = wxc[2 * d + j]; a3 = wxc[3 * d + j]
                 g = G + j * d
                 for l in range(j + 1):
                     g[l] = g[l] + ((a0 * xc[l] + a1 * xc[d + l]) + (a2 * xc[2 * d + l] + a3 * xc[3 * d + l]))
@@ -91,7 +97,7 @@ cdef void _gram_rows(
                     C[j * k + o] += (a0 * yc[o] + a1 * yc[k + o]) + (a2 * yc[2 * k + o] + a3 * yc[3 * k + o])
         else:
             for j in range(d):
-                a0 = xc[j]
+                a0 = wxc[j]
                 g = G + j * d
                 for l in range(j + 1):
                     g[l] = g[l] + a0 * xc[l]
@@ -114,7 +120,7 @@ cdef extern from *:
 cdef void _gram_chunk(
     const floating[:, ::1] X, const floating[:, :] Y, const double* mu, const double* ybar,
     Py_ssize_t start, Py_ssize_t stop, double* G, double* C, double* yy, double* xc,
-    int* interrupted,
+    int* interrupted, const double* sample_weight,
 ) noexcept nogil:
     """`_gram_rows` over start..stop-1, in blocks between which Ctrl-C is looked for
     (by Python's main thread, see _interrupt_requested) and obeyed (by every thread).
@@ -128,7 +134,7 @@ cdef void _gram_chunk(
         if linreg_flag_get(interrupted):
             return
         until = at + block if at + block < stop else stop
-        _gram_rows(X, Y, mu, ybar, at, until, G, C, yy, xc)
+        _gram_rows(X, Y, mu, ybar, at, until, G, C, yy, xc, sample_weight)
         at = until
         if at < stop and _interrupt_requested():
             linreg_flag_set(interrupted)

@@ -18,8 +18,8 @@ cdef double _accumulate_rows(
     double* grad_by_output,
     double* grad_bias,
 ) noexcept nogil:
-    """Add sum_i r_i x_i into grad_by_output (k, d) and sum_i r_i into grad_bias (k,);
-    return sum_i |r_i|^2.
+    """Add sum_i w_i r_i x_i into grad_by_output (k, d) and sum_i w_i r_i into grad_bias
+    (k,); return sum_i w_i |r_i|^2 (w_i: work.sample_weight, or 1).
 
     The rows are rows[start:stop] when `rows` is not NULL, else start..stop-1. The
     weights are read from `work`, which is not written, so threads may share it.
@@ -32,7 +32,7 @@ cdef double _accumulate_rows(
     cdef const floating* x3
     cdef double* g
     cdef double s[4]
-    cdef double r0, r1, r2, r3
+    cdef double r0, r1, r2, r3, q0, q1, q2, q3
     cdef double sse = 0.0
     while t + 4 <= stop:
         if rows != NULL:
@@ -46,20 +46,26 @@ cdef double _accumulate_rows(
             r1 = s[1] + work.bias[o] - Y[i1, o]
             r2 = s[2] + work.bias[o] - Y[i2, o]
             r3 = s[3] + work.bias[o] - Y[i3, o]
-            sse += (r0 * r0 + r1 * r1) + (r2 * r2 + r3 * r3)
-            grad_bias[o] += (r0 + r1) + (r2 + r3)
-            _add_rank4(grad_by_output + o * d, x0, x1, x2, x3, r0, r1, r2, r3, d)
+            if work.sample_weight == NULL:
+                q0 = r0; q1 = r1; q2 = r2; q3 = r3
+            else:
+                q0 = work.sample_weight[i0] * r0; q1 = work.sample_weight[i1] * r1
+                q2 = work.sample_weight[i2] * r2; q3 = work.sample_weight[i3] * r3
+            sse += (q0 * r0 + q1 * r1) + (q2 * r2 + q3 * r3)
+            grad_bias[o] += (q0 + q1) + (q2 + q3)
+            _add_rank4(grad_by_output + o * d, x0, x1, x2, x3, q0, q1, q2, q3, d)
         t += 4
     while t < stop:
         i0 = rows[t] if rows != NULL else t
         x0 = &X[i0, 0]
         for o in range(k):
             r0 = _dot(x0, _weights(x0, work, o, d), d) + work.bias[o] - Y[i0, o]
-            sse += r0 * r0
-            grad_bias[o] += r0
+            q0 = r0 if work.sample_weight == NULL else work.sample_weight[i0] * r0
+            sse += q0 * r0
+            grad_bias[o] += q0
             g = grad_by_output + o * d
             for j in range(d):
-                g[j] = g[j] + r0 * x0[j]
+                g[j] = g[j] + q0 * x0[j]
         t += 1
     return sse
 

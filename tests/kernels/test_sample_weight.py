@@ -1,0 +1,104 @@
+"""Sample weights in the kernels' passes and statistics (issue 13, first part): the
+weighted loss sum_i w_i |r_i|^2 / (sum_i w_i k); integer weights are the rows repeated,
+zero weights the rows dropped, on both builds, both dtypes, 1-D and 2-D targets."""
+import numpy as np
+import pytest
+
+from _helpers import make_problem
+from linreg import kernels, reference
+
+
+def repeated(X, Y, counts):
+    return np.repeat(X, counts, axis=0), np.repeat(Y, counts, axis=0)
+
+
+def rtol(dtype):
+    return 2e-5 if dtype == np.float32 else 1e-11
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [None, 3], ids=["y1d", "k3"])
+def test_integer_weights_are_the_rows_repeated(impl, dtype, k):
+    X, Y, W, b = make_problem(200, 6, k, dtype, seed=3)
+    counts = np.random.default_rng(3).integers(0, 4, 200)
+    gW, gb, gW2, gb2 = (np.empty_like(a) for a in (W, b, W, b))
+    loss = kernels.loss_and_grad(X, Y, W, b, gW, gb, sample_weight=counts)
+    Xr, Yr = repeated(X, Y, counts)
+    expected = kernels.loss_and_grad(Xr, Yr, W, b, gW2, gb2)
+    np.testing.assert_allclose(loss, expected, rtol=rtol(dtype))
+    np.testing.assert_allclose(gW, gW2, rtol=rtol(dtype) * 10, atol=1e-6 if dtype == np.float32 else 1e-12)
+    np.testing.assert_allclose(gb, gb2, rtol=rtol(dtype) * 10, atol=1e-6 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("k", [None, 2], ids=["y1d", "k2"])
+def test_real_weights_match_the_numpy_twin(impl, k):
+    X, Y, W, b = make_problem(300, 5, k, np.float64, seed=4)
+    w = np.random.default_rng(4).uniform(0, 2, 300)
+    gW, gb, rW, rb = (np.empty_like(a) for a in (W, b, W, b))
+    loss = kernels.loss_and_grad(X, Y, W, b, gW, gb, sample_weight=w)
+    expected = reference.loss_and_grad(X, Y, W, b, rW, rb, sample_weight=w)
+    np.testing.assert_allclose(loss, expected, rtol=1e-12)
+    np.testing.assert_allclose(gW, rW, rtol=1e-11)
+    np.testing.assert_allclose(gb, rb, rtol=1e-11)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [None, 3], ids=["y1d", "k3"])
+def test_weighted_gram_statistics_are_those_of_the_repeated_rows(impl, dtype, k):
+    X, Y, _, _ = make_problem(400, 5, k, dtype, seed=5)
+    counts = np.random.default_rng(5).integers(0, 3, 400)
+    weighted = kernels.gram_statistics(X, Y, sample_weight=counts)
+    plain = kernels.gram_statistics(*repeated(X, Y, counts))
+    assert weighted.weight_total == plain.n_samples == counts.sum()
+    tol = 1e-5 if dtype == np.float32 else 1e-10
+    for field in ("mean_X", "mean_Y", "XtX", "XtY"):
+        np.testing.assert_allclose(getattr(weighted, field), getattr(plain, field), rtol=tol,
+                                   atol=tol * np.abs(getattr(plain, field)).max(), err_msg=field)
+    np.testing.assert_allclose(weighted.yy, plain.yy, rtol=tol)
+    twin = reference.gram_statistics(X.astype(np.float64), Y.astype(np.float64), counts)
+    np.testing.assert_allclose(weighted.XtX, twin.XtX, rtol=tol, atol=tol * np.abs(twin.XtX).max())
+
+
+def test_gd_from_weighted_statistics_is_gd_on_the_repeated_rows(impl):
+    X, Y, _, _ = make_problem(300, 4, None, np.float64, seed=6)
+    counts = np.random.default_rng(6).integers(0, 4, 300)
+    stats = kernels.gram_statistics(X, Y, sample_weight=counts)
+    W, b, W2, b2 = np.zeros(4), np.zeros(1), np.zeros(4), np.zeros(1)
+    losses, losses2 = np.empty(50), np.empty(50)
+    kernels.gd_epochs_gram(stats, W, b, 0.05, losses)
+    kernels.gd_epochs(*repeated(X, Y, counts), W2, b2, 0.05, losses2)
+    np.testing.assert_allclose(losses, losses2, rtol=1e-9)
+    np.testing.assert_allclose(W, W2, rtol=1e-9)
+
+
+def test_zero_weights_drop_rows(impl):
+    X, Y, W, b = make_problem(100, 3, None, np.float64, seed=7)
+    w = np.zeros(100)
+    w[:60] = 1.0
+    gW, gb, gW2, gb2 = (np.empty_like(a) for a in (W, b, W, b))
+    loss = kernels.loss_and_grad(X, Y, W, b, gW, gb, sample_weight=w)
+    assert loss == pytest.approx(kernels.loss_and_grad(X[:60], Y[:60], W, b, gW2, gb2), rel=1e-13)
+
+
+@pytest.mark.parametrize(("weights", "message"), [
+    (np.full(10, -1.0), "must be non-negative"),
+    (np.full(10, np.nan), "NaN or infinity"),
+    (np.ones(9), r"must have shape \(10,\)"),
+    (np.ones((10, 1)), r"must have shape \(10,\)"),
+    (np.zeros(10), "all zero"),
+])
+def test_bad_weights_are_refused_by_name(weights, message):
+    X, Y, W, b = make_problem(10, 2, None, np.float64, seed=8)
+    with pytest.raises(ValueError, match=rf"sample_weight {message}|sample_weight.*{message}"):
+        kernels.loss_and_grad(X, Y, W, b, np.empty(2), np.empty(1), sample_weight=weights)
+    with pytest.raises(ValueError, match="sample_weight"):
+        kernels.gram_statistics(X, Y, sample_weight=weights)
+
+
+def test_weights_are_not_modified_nor_copied_when_float64():
+    X, Y, W, b = make_problem(50, 2, None, np.float64, seed=9)
+    w = np.random.default_rng(9).uniform(0, 1, 50)
+    before = w.copy()
+    kernels.loss_and_grad(X, Y, W, b, np.empty(2), np.empty(1), sample_weight=w)
+    kernels.gram_statistics(X, Y, sample_weight=w)
+    np.testing.assert_array_equal(w, before)
