@@ -25,6 +25,8 @@ __all__ = [
     "precondition",
     "gd_train",
     "sgd_train",
+    "sgd_sklearn_rule",
+    "sklearn_optimal_t0",
 ]
 
 
@@ -302,3 +304,113 @@ def sgd_train(X, Y, W, b, rule, n_epochs, centre=None, inv_var=None):
     if not averaged:
         return np.array(losses), None, None
     return np.array(losses), W_avg, b_avg
+
+
+# -- scikit-learn's per-sample SGD, in linreg's units ---------------------------------------
+
+
+def sklearn_optimal_t0(alpha):
+    """scikit-learn's t0 of learning_rate="optimal" for the squared loss, for linreg's
+    alpha (scikit-learn's alpha is half of it): the t at which the step starts."""
+    alpha_sk = alpha / 2.0
+    typw = np.sqrt(1.0 / np.sqrt(alpha_sk))
+    # scikit-learn divides typw by max(1, dloss(y=1, p=-typw)); the squared loss's dloss
+    # is p - y = -typw - 1 < 1 there, so the initial step is typw itself.
+    initial_eta0 = typw
+    return 1.0 / (initial_eta0 * alpha_sk)
+
+
+def sgd_sklearn_rule(X, y, w, b, *, lr, epochs, penalty=None, alpha=0.0001, l1_ratio=0.15,
+                     schedule="constant", power_t=0.25, average=0, sample_weight=None,
+                     fit_intercept=True, tol=None, n_iter_no_change=5):
+    """Per-sample SGD on one output in natural order, in float64, with scikit-learn's
+    update order and bookkeeping (sklearn/linear_model/_sgd_fast.pyx.tp and its
+    WeightVector), in linreg's units: the loss (p - y)^2 + alpha R(w), so scikit-learn's
+    eta is 2 * lr_t and its alpha is alpha / 2.
+
+    w is kept as scale * v (the L2 shrink is O(1): scale *= max(0, 1 - (1 - l1_ratio)
+    lr_t alpha)); for each sample, t counted from 1: p = x.w + b; u = -2 lr_t (p - y) s
+    (s the sample's weight); v += x u / scale; b += u; the average (from update
+    `average`) is kept lazily as (a_w + a v) / a_b, Bottou's trick, which sees changes
+    of v through the adds only; then the L1 part truncates each weight towards zero by
+    the cumulative penalty (Tsuruoka et al., 2009). "adaptive" divides lr by 5 after
+    n_iter_no_change epochs without improving the epoch's mean loss by tol (scikit-
+    learn's tol is tol / 2 here). w (d,) and b (1,) are updated in place.
+
+    Returns (losses, w_average, b_average, epochs_run); the averages are None without
+    averaging.
+    """
+    n, d = X.shape
+    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    rho = {None: 0.0, "l2": 0.0, "l1": 1.0, "elasticnet": l1_ratio}[penalty]
+    shrinks = penalty in ("l2", "elasticnet")
+    truncates = penalty in ("l1", "elasticnet")
+    t0 = sklearn_optimal_t0(alpha) if schedule == "optimal" else 0.0
+    v, scale = w.astype(float).copy(), 1.0
+    a_w, a_a, a_b, b_avg = np.zeros(d), 0.0, 1.0, 0.0
+    q = np.zeros(d)  # the L1 penalty each weight has received
+    u_l1 = 0.0  # the L1 penalty each weight could have received
+    t, eta_factor = 1, 1.0
+    best, bad = np.inf, 0
+    losses = []
+
+    def reset_scale():
+        nonlocal scale, a_w, a_a, a_b
+        if average:
+            a_w = (a_w + a_a * v) / a_b
+            a_a, a_b = 0.0, 1.0
+        v[:] *= scale
+        scale = 1.0
+
+    epochs_run = epochs
+    for epoch in range(epochs):
+        sse = 0.0
+        for i in range(n):
+            p = scale * (X[i] @ v) + b[0]
+            if schedule == "optimal":
+                lr_t = 1.0 / (alpha * (t0 + t - 1))
+            elif schedule == "invscaling":
+                lr_t = lr / t**power_t
+            else:
+                lr_t = lr * eta_factor
+            sse += (p - y[i]) ** 2
+            update = -2.0 * lr_t * float(np.clip(p - y[i], -1e12, 1e12)) * s[i]
+            if shrinks:
+                scale *= max(0.0, 1.0 - (1.0 - rho) * lr_t * alpha)
+                if scale < 1e-9:
+                    reset_scale()
+            if update != 0.0:
+                v += X[i] * (update / scale)
+            if fit_intercept:
+                b[0] += update
+            if 0 < average <= t:
+                count = t - average + 1
+                a_w += a_a * X[i] * (-update / scale)
+                if count > 1:
+                    a_b /= 1.0 - 1.0 / count
+                a_a += (1.0 / count) * a_b * scale
+                b_avg += (b[0] - b_avg) / count
+            if truncates:
+                u_l1 += rho * lr_t * alpha
+                before = v.copy()
+                positive, negative = scale * v > 0, scale * v < 0
+                v[positive] = np.maximum(0.0, v[positive] - (u_l1 + q[positive]) / scale)
+                v[negative] = np.minimum(0.0, v[negative] + (u_l1 - q[negative]) / scale)
+                q += scale * (v - before)
+            t += 1
+        losses.append(sse / n)
+        if tol is not None:
+            bad = bad + 1 if sse / n > best - tol else 0
+            best = min(best, sse / n)
+            if bad >= n_iter_no_change:
+                if schedule == "adaptive" and 2.0 * lr * eta_factor > 1e-6:
+                    eta_factor /= 5.0
+                    bad = 0
+                else:
+                    epochs_run = epoch + 1
+                    break
+    reset_scale()
+    w[:] = v
+    if not average:
+        return np.array(losses), None, None, epochs_run
+    return np.array(losses), a_w, np.array([b_avg]), epochs_run
