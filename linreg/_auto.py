@@ -30,7 +30,7 @@ import numpy as np
 from linreg import _compiled
 from linreg._structs import StepRule, StopRule
 
-__all__ = ["Scaling", "scaling_from_stats", "scaling_from_data", "fill_scaling", "gd_rules",
+__all__ = ["Scaling", "scaling_for", "scaling_from_stats", "scaling_from_data", "fill_scaling", "gd_rules",
            "sgd_rules", "sgd_rules_for_norm", "gd_chunk_rule", "row_norms",
            "POWER_ITERATIONS", "TARGET_GAP", "FUSED_RTOL", "SGD_RTOL"]
 
@@ -58,17 +58,26 @@ def _inverse_variance(var):
     return inv
 
 
-def scaling_from_stats(stats):
+def scaling_for(mean, var, fit_intercept=True):
+    """The preconditioner of features with these means and variances: centred and scaled
+    to unit variance; without an intercept, uncentred (centre 0) and scaled to a unit
+    second moment, 1 / (var + mean^2), since b cannot absorb the means then."""
+    if fit_intercept:
+        return Scaling(np.asarray(mean, dtype=np.float64).copy(), _inverse_variance(var))
+    return Scaling(np.zeros_like(mean, dtype=np.float64), _inverse_variance(var + mean**2))
+
+
+def scaling_from_stats(stats, fit_intercept=True):
     """The preconditioner from Gram statistics: free (the means and XtX's diagonal)."""
-    return Scaling(stats.mean_X.copy(), _inverse_variance(stats.XtX.diagonal() / stats.n_samples))
+    return scaling_for(stats.mean_X, stats.XtX.diagonal() / stats.n_samples, fit_intercept)
 
 
-def scaling_from_data(X, n_threads):
+def scaling_from_data(X, n_threads, fit_intercept=True):
     """The preconditioner from one fused pass over X (two passes, compiled)."""
     d = X.shape[1]
     centre, var = np.empty(d), np.empty(d)
     _compiled.build.column_moments(X, centre, var, n_threads)
-    return Scaling(centre, _inverse_variance(var))
+    return scaling_for(centre, var, fit_intercept)
 
 
 def fill_scaling(model, rule, scaling):

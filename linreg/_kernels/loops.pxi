@@ -12,6 +12,16 @@ cdef inline int _reported_slot(const StepRule* rule, const TrainingState* state)
     return rule.slot_average if rule.average_start >= 0 and state.averaged > 0 else 0
 
 
+cdef double _squared_norm_W(floating[:, :, ::1] model) noexcept nogil:
+    """|W|^2 of the parameters (slot 0), in double."""
+    cdef Py_ssize_t i, n = (model.shape[1] - 1) * model.shape[2]
+    cdef const floating* p = &model[0, 0, 0]
+    cdef double total = 0.0
+    for i in range(n):
+        total += <double> p[i] * p[i]
+    return total
+
+
 cdef Py_ssize_t _gd_loop(
     const floating[:, ::1] X,
     const floating[:, :] Y,
@@ -25,12 +35,14 @@ cdef Py_ssize_t _gd_loop(
 ) noexcept nogil:
     """GD epochs, the sums from a pass over X, or from `gram` when it is not NULL.
 
+    With an L2 penalty the stopping rule judges the objective, the loss plus
+    l2/2 |W|^2 at the same point, which GD decreases (loss_out records the loss).
     Returns the number of epochs completed by this call.
     """
     cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], epoch
     cdef int64_t first_epoch = state.epoch
     cdef double nk = (gram.n if gram != NULL else <double> X.shape[0]) * k
-    cdef double loss
+    cdef double loss, judged
     cdef int n_threads = _threads_for(X.shape[0], X.shape[1], settings.n_threads) if gram == NULL else 1
     state.outcome = OUTCOME_RUNNING
     _load_model(model, work)
@@ -40,10 +52,13 @@ cdef Py_ssize_t _gd_loop(
         else:
             loss = _pass_over_rows(X, Y, work, n_threads) / nk
         loss_out[epoch] = loss
+        judged = loss
+        if settings.step.l2 != 0.0:
+            judged = loss + 0.5 * settings.step.l2 * _squared_norm_W(model)
         if not isfinite(loss) or not _take_step(model, work, 2.0 / nk, &settings.step, state):
             state.outcome = OUTCOME_DIVERGED
             break
-        if _end_epoch(loss, &settings.stop, state):
+        if _end_epoch(judged, &settings.stop, state):
             _snapshot(model, _reported_slot(&settings.step, state), snapshots,
                       settings.snapshot_every, first_epoch, state.epoch)
             break
@@ -63,14 +78,16 @@ cdef double _sgd_per_sample(
     double* r,
     const StepRule* rule,
     TrainingState* state,
+    WorkBuffers* work,
 ) noexcept nogil:
     """One update per sample, in place; returns the summed squared residuals.
 
-    `r` is scratch for k residuals. Returns a non-finite value, without applying that
+    `r` is scratch for k residuals; `work` gives momentum its direction and velocity. Returns a non-finite value, without applying that
     update, at the first sample whose residual is not finite; NaN with outcome
     INTERRUPTED when Ctrl-C was pressed. The updates applied are counted in state.t.
-    One output with the plain rule takes a loop of its own: the common case, and the
-    one whose speed is the dot product's latency.
+    One output with the plain rule (no option on) takes a loop of its own: the common
+    case, and the one whose speed is the dot product's latency. The choice is made once
+    per pass; every option goes to _sample_step_general.
     """
     cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], t, i, j, o
     cdef const floating* x
@@ -80,7 +97,8 @@ cdef double _sgd_per_sample(
     # A sample's loss is the mean over its k outputs, so its gradient carries 2/k.
     cdef double grad_scale = 2.0 / k
     cdef double lr = _learning_rate(rule, state)
-    cdef bint plain = k == 1 and not rule.precondition and rule.average_start < 0
+    cdef bint plain = (k == 1 and not rule.precondition and rule.average_start < 0
+                       and rule.momentum == 0.0 and rule.l2 == 0.0 and rule.fit_intercept)
     cdef int64_t t_start = state.t
     # A sample costs about as much as 64 more elements of work (its update waits for
     # its dot product), so a small model looks for Ctrl-C about every 10 ms.
@@ -122,7 +140,7 @@ cdef double _sgd_per_sample(
             if not isfinite(s):
                 return s
             sse += s
-            _sample_step_general(model, x, r, grad_scale, lr, rule, state)
+            _sample_step_general(model, x, r, grad_scale, lr, rule, state, work)
     if plain:
         state.t = t_start + m
     return sse
@@ -200,7 +218,8 @@ cdef Py_ssize_t _sgd_loop(
         if settings.step.batch_size == 1:
             _copy_model(model, backup, False)
             # work.grad_bias has room for k doubles: the per-sample residuals.
-            sse = _sgd_per_sample(X, Y, model, rows, m, work.grad_bias, &settings.step, state)
+            sse = _sgd_per_sample(X, Y, model, rows, m, work.grad_bias, &settings.step, state,
+                                  work)
             if state.outcome == OUTCOME_INTERRUPTED or not _model_finite(model):
                 _copy_model(model, backup, True)
                 at_start.outcome = state.outcome
