@@ -21,8 +21,8 @@ correlation matrix, whatever the raw scales were.
   stops when the averaged model's loss (one more pass over the rows an epoch) has not
   improved by 1e-5 of itself for n_iter_no_change epochs.
 
-The options compose: an L2 penalty adds its curvature, (k/2) l2 / s_j^2 on R's diagonal,
-to the step's bound, and the Gram target becomes the least objective (loss + penalty,
+The options compose: an L2 penalty adds its curvature, (k/2) l2, to each feature's
+variance in the scale (so R plus the penalty keeps a unit diagonal), and the Gram target becomes the least objective (loss + penalty,
 which GD's stopping rule then judges); without an intercept b cannot absorb the means,
 so the features are only scaled, z = x / s with s^2 = mean(x^2) (uncentred), and every
 bound above is taken on those uncentred z, without the intercept's direction. A user's
@@ -65,26 +65,34 @@ def _inverse_variance(var):
     return inv
 
 
-def scaling_for(mean, var, fit_intercept=True):
+def scaling_for(mean, var, fit_intercept=True, ridge=0.0):
     """The preconditioner of features with these means and variances: centred and scaled
     to unit variance; without an intercept, uncentred (centre 0) and scaled to a unit
-    second moment, 1 / (var + mean^2), since b cannot absorb the means then."""
-    if fit_intercept:
-        return Scaling(np.asarray(mean, dtype=np.float64).copy(), _inverse_variance(var))
-    return Scaling(np.zeros_like(mean, dtype=np.float64), _inverse_variance(var + mean**2))
+    second moment, 1 / (var + mean^2), since b cannot absorb the means then.
+
+    An L2 penalty adds `ridge` = (k/2) l2 to every feature's curvature in these units
+    (the Hessian's diagonal is (2/k)(var_j + (k/2) l2)), so the scale is
+    1 / (var + ridge): the diagonal preconditioner of the penalized objective. Without
+    it a feature of tiny scale, whose weight the penalty holds, would be stiff."""
+    second = np.asarray(var, dtype=np.float64)
+    if not fit_intercept:
+        second = second + np.asarray(mean, dtype=np.float64) ** 2
+    centre = np.array(mean, dtype=np.float64) if fit_intercept else np.zeros(len(second))
+    return Scaling(centre, _inverse_variance(second + ridge))
 
 
-def scaling_from_stats(stats, fit_intercept=True):
+def scaling_from_stats(stats, fit_intercept=True, ridge=0.0):
     """The preconditioner from Gram statistics: free (the means and XtX's diagonal)."""
-    return scaling_for(stats.mean_X, stats.XtX.diagonal() / stats.n_samples, fit_intercept)
+    return scaling_for(stats.mean_X, stats.XtX.diagonal() / stats.n_samples, fit_intercept,
+                       ridge)
 
 
-def scaling_from_data(X, n_threads, fit_intercept=True):
+def scaling_from_data(X, n_threads, fit_intercept=True, ridge=0.0):
     """The preconditioner from one fused pass over X (two passes, compiled)."""
     d = X.shape[1]
     centre, var = np.empty(d), np.empty(d)
     _compiled.build.column_moments(X, centre, var, n_threads)
-    return scaling_for(centre, var, fit_intercept)
+    return scaling_for(centre, var, fit_intercept, ridge)
 
 
 def fill_scaling(model, rule, scaling):

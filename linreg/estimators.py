@@ -76,6 +76,10 @@ class _FitOptions(NamedTuple):
                         nesterov=self.nesterov, l2=self.l2, fit_intercept=self.fit_intercept,
                         precondition=self.precondition, **fields)
 
+    def ridge(self, n_outputs):
+        """What the L2 penalty adds to each feature's variance in the preconditioner."""
+        return 0.5 * n_outputs * self.l2
+
     def with_user_momentum(self, step):
         """lr="auto"'s StepRule `step`, its momentum replaced by the user's if given."""
         if self.momentum == 0:
@@ -332,7 +336,8 @@ class _GradientDescentRegressor:
         if options.precondition:
             # Running statistics over the chunks seen: the first chunk's, merged with
             # every later one's (Chan et al.), so each step is safe for the data at hand.
-            scaling = self._stream_scaling(X, options.n_threads, fitted, options.fit_intercept)
+            scaling = self._stream_scaling(X, options.n_threads, fitted, options.fit_intercept,
+                                           options.ridge(Y2.shape[1]))
         step = self._chunk_step(X, Y2, options, scaling)
         full = self._settings(options, X.shape[0], step)
         settings = Settings(full.step, n_threads=full.n_threads, shuffle=full.shuffle)
@@ -349,7 +354,7 @@ class _GradientDescentRegressor:
         self._publish(model, state, W.ndim, previous, losses, 1, solver, streaming=True)
         return self
 
-    def _stream_scaling(self, X, n_threads, fitted, fit_intercept):
+    def _stream_scaling(self, X, n_threads, fitted, fit_intercept, ridge):
         """The preconditioner for a partial_fit chunk: running moments of every chunk."""
         chunk = _auto.scaling_from_data(X, n_threads)  # centred: the moments to merge
         n = X.shape[0]
@@ -366,7 +371,7 @@ class _GradientDescentRegressor:
         with _FITTED_LOCK:
             self.__dict__["_stream_moments_"] = moments
         total, mean, m2 = moments
-        return _auto.scaling_for(mean, m2 / total, fit_intercept)
+        return _auto.scaling_for(mean, m2 / total, fit_intercept, ridge)
 
     def _chunk_step(self, X, Y, options, scaling):
         """The step rule of one partial_fit epoch."""
@@ -665,6 +670,9 @@ class GDRegressor(_GradientDescentRegressor):
         Train on centred features scaled to unit variance, without copying X: the
         gradient is mapped through that change of variables (O(d) per step), and coef_,
         intercept_, predict and save stay in X's units. "auto": with lr="auto" only.
+        With penalty="l2" the scale is 1 / (variance + n_outputs * alpha / 2), the
+        penalized curvature; with fit_intercept=False the features are not centred and
+        the second moment mean(x^2) replaces the variance.
     n_threads : int or None, default None
         Threads for the passes over X (None: OpenMP's default, all cores). Results do
         not depend on it.
@@ -784,9 +792,11 @@ class GDRegressor(_GradientDescentRegressor):
         if method == "gram":
             stats = gram_statistics_of(X, Y, Y.shape[1] == 1, options.n_threads)
             if options.precondition:
-                scaling = _auto.scaling_from_stats(stats, options.fit_intercept)
+                scaling = _auto.scaling_from_stats(stats, options.fit_intercept,
+                                                   options.ridge(Y.shape[1]))
         elif options.precondition:
-            scaling = _auto.scaling_from_data(X, options.n_threads, options.fit_intercept)
+            scaling = _auto.scaling_from_data(X, options.n_threads, options.fit_intercept,
+                                              options.ridge(Y.shape[1]))
         if options.auto:
             step, stop = _auto.gd_rules(stats, scaling, Y.shape[1], options.epochs,
                                         options.patience, X, Y, options.n_threads, X.dtype,
@@ -935,7 +945,8 @@ class SGDRegressor(_GradientDescentRegressor):
 
     def _plan(self, X, Y, options, intercept, t_start):
         batch_size = self._batch_size(X.shape[0], clip=False)
-        scaling = (_auto.scaling_from_data(X, options.n_threads, options.fit_intercept)
+        scaling = (_auto.scaling_from_data(X, options.n_threads, options.fit_intercept,
+                                           options.ridge(Y.shape[1]))
                    if options.precondition else None)
         if options.auto:
             step, stop = _auto.sgd_rules(scaling, X, Y.shape[1], batch_size, options.patience,
