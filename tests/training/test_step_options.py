@@ -179,3 +179,25 @@ def test_options_train_in_float32(impl, name):
     assert model32.dtype == np.float32
     np.testing.assert_allclose(losses32, losses64, rtol=1e-4)
     np.testing.assert_allclose(model32[0], model64[0], rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("solver_class", [solvers.FusedGD, solvers.SGD], ids=["gd", "sgd"])
+def test_without_an_intercept_preconditioning_only_scales(impl, solver_class):
+    # A centre slot holding the features' means (as a centred scaling would) is ignored:
+    # the direction is g_w * scale, and b does not move.
+    X, Y = unscaled_problem()
+    rule = StepRule(0.01, fit_intercept=False, precondition=True)
+    centred = _auto.scaling_from_data(X, 1)
+    assert np.abs(centred.centre).max() > 0.5
+    W0, b0 = start_point(X.shape[1], Y.shape[1])
+    model = solvers.new_model(W0, b0, rule)
+    _auto.fill_scaling(model, rule, centred)
+    losses = np.empty(2)
+    solver_class(X, Y, Settings(rule)).run(model, new_training_state(), losses)
+    W, b = W0.copy(), b0.copy()
+    twin = reference.gd_train if solver_class is solvers.FusedGD else (
+        lambda *args: reference.sgd_train(*args)[0])
+    expected = twin(X, Y, W, b, rule, 2, np.zeros_like(centred.centre), centred.inv_var)
+    np.testing.assert_allclose(losses, expected, rtol=1e-10)
+    assert_model_is(model, W, b)
+    np.testing.assert_array_equal(model[0, -1], b0)
