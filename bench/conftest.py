@@ -6,9 +6,10 @@ Run from the repository root:
     pytest bench --benchmark-only --benchmark-json=bench.json
     python bench/report.py bench.json > bench/RESULTS.md
 
-PyTorch, an optional peer, is not in the `test` extra: install it (its CPU build is
-enough, e.g. from https://download.pytorch.org/whl/cpu) to include it; without it, its
-benchmarks are skipped and report.py lists them as not run, with the reason.
+PyTorch, an optional peer, is in the `test` extra only as torch==2.13.0 on x86_64 Python
+3.11 (the CPU build these machines keep on disk); elsewhere install it (its CPU build is
+enough) to include it. Without it, its benchmarks are skipped and report.py lists them
+as not run, with the reason.
 
 CI runs `pytest bench --benchmark-disable`: every benchmark body then runs once, which
 still exercises the correctness check each benchmark makes before it is timed.

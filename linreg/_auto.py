@@ -21,6 +21,13 @@ correlation matrix, whatever the raw scales were.
   stops when the averaged model's loss (one more pass over the rows an epoch) has not
   improved by 1e-5 of itself for n_iter_no_change epochs.
 
+The options compose: an L2 penalty adds its curvature, (k/2) l2, to each feature's
+variance in the scale (so R plus the penalty keeps a unit diagonal), and the Gram target becomes the least objective (loss + penalty,
+which GD's stopping rule then judges); without an intercept b cannot absorb the means,
+so the features are only scaled, z = x / s with s^2 = mean(x^2) (uncentred), and every
+bound above is taken on those uncentred z, without the intercept's direction. A user's
+momentum replaces the tuned one (the estimators do that).
+
 This module imports linreg's compiled build and structs only.
 """
 from typing import NamedTuple
@@ -30,7 +37,7 @@ import numpy as np
 from linreg import _compiled
 from linreg._structs import StepRule, StopRule
 
-__all__ = ["Scaling", "scaling_from_stats", "scaling_from_data", "fill_scaling", "gd_rules",
+__all__ = ["Scaling", "scaling_for", "scaling_from_stats", "scaling_from_data", "fill_scaling", "gd_rules",
            "sgd_rules", "sgd_rules_for_norm", "gd_chunk_rule", "row_norms",
            "POWER_ITERATIONS", "TARGET_GAP", "FUSED_RTOL", "SGD_RTOL"]
 
@@ -58,18 +65,34 @@ def _inverse_variance(var):
     return inv
 
 
-def scaling_from_stats(stats):
+def scaling_for(mean, var, fit_intercept=True, ridge=0.0):
+    """The preconditioner of features with these means and variances: centred and scaled
+    to unit variance; without an intercept, uncentred (centre 0) and scaled to a unit
+    second moment, 1 / (var + mean^2), since b cannot absorb the means then.
+
+    An L2 penalty adds `ridge` = (k/2) l2 to every feature's curvature in these units
+    (the Hessian's diagonal is (2/k)(var_j + (k/2) l2)), so the scale is
+    1 / (var + ridge): the diagonal preconditioner of the penalized objective. Without
+    it a feature of tiny scale, whose weight the penalty holds, would be stiff."""
+    second = np.asarray(var, dtype=np.float64)
+    if not fit_intercept:
+        second = second + np.asarray(mean, dtype=np.float64) ** 2
+    centre = np.array(mean, dtype=np.float64) if fit_intercept else np.zeros(len(second))
+    return Scaling(centre, _inverse_variance(second + ridge))
+
+
+def scaling_from_stats(stats, fit_intercept=True, ridge=0.0):
     """The preconditioner from Gram statistics: free (the means and XtX's diagonal)."""
-    return Scaling(stats.mean_X.copy(),
-                   _inverse_variance(stats.XtX.diagonal() / stats.weight_total))
+    return scaling_for(stats.mean_X, stats.XtX.diagonal() / stats.weight_total,
+                       fit_intercept, ridge)
 
 
-def scaling_from_data(X, n_threads):
+def scaling_from_data(X, n_threads, fit_intercept=True, ridge=0.0):
     """The preconditioner from one fused pass over X (two passes, compiled)."""
     d = X.shape[1]
     centre, var = np.empty(d), np.empty(d)
     _compiled.build.column_moments(X, centre, var, n_threads)
-    return Scaling(centre, _inverse_variance(var))
+    return scaling_for(centre, var, fit_intercept, ridge)
 
 
 def fill_scaling(model, rule, scaling):
@@ -82,11 +105,24 @@ def fill_scaling(model, rule, scaling):
     model[slots["scale"], d] = 1
 
 
-def _eigen_range(stats, scaling):
+def _penalty_curvature(scaling, n_outputs, l2):
+    """The L2 penalty's curvature in the preconditioned coordinates, in the units of R:
+    (l2/2)|w|^2 with w = u / s has Hessian l2 / s^2 = l2 inv_var, against the loss's
+    (2/k) R, so it adds (k/2) l2 inv_var_j to R's diagonal."""
+    return 0.5 * n_outputs * l2 * scaling.inv_var
+
+
+def _eigen_range(stats, scaling, n_outputs=1, l2=0.0, fit_intercept=True):
     """(largest, smallest non-null) eigenvalue of the correlation matrix R = D XtX D / n,
-    D = diag(s^-1); the smallest is inf when R is null."""
+    D = diag(s^-1), plus the penalty's diagonal; without an intercept, of the uncentred
+    second moments D (XtX + n mu mu^T) D / n (the scaling is then uncentred too). n is
+    the total sample weight; the smallest is inf when R is null."""
     root = np.sqrt(scaling.inv_var)
-    R = stats.XtX * np.outer(root, root) / stats.weight_total
+    second = stats.XtX if fit_intercept else (
+        stats.XtX + stats.weight_total * np.outer(stats.mean_X, stats.mean_X))
+    R = second * np.outer(root, root) / stats.weight_total
+    if l2:
+        R[np.diag_indices_from(R)] += _penalty_curvature(scaling, n_outputs, l2)
     eigenvalues = np.linalg.eigvalsh(R)
     top = max(float(eigenvalues[-1]), 0.0)
     # Directions R does not see (constant or repeated columns, fewer rows than columns)
@@ -96,14 +132,18 @@ def _eigen_range(stats, scaling):
     return top, float(seen[0]) if seen.size else np.inf
 
 
-def _power_lambda_max(X, Y, scaling, n_threads):
-    """lambda_max of R by power iteration, one pass over X per iteration.
+def _power_lambda_max(X, Y, scaling, n_threads, n_outputs=1, l2=0.0):
+    """lambda_max of R (plus the penalty's diagonal) by power iteration, one pass over X
+    per iteration.
 
     R v = D Xc^T Xc D v / n, and Xc^T Xc w = n/2 (g(w, -mu.w) - g(0, 0)) for the gradient
     g of the single-output loss on Y's first column: the kernels' own pass, no copy of X.
+    With an uncentred scaling (centre 0: no intercept) the same pass gives the uncentred
+    X^T X w, as that case needs.
     """
     n, d = X.shape
     root = np.sqrt(scaling.inv_var)
+    penalty = _penalty_curvature(scaling, n_outputs, l2)
     Y1 = Y[:, :1]
     grad_W, grad_b = np.empty((d, 1), dtype=X.dtype), np.empty(1, dtype=X.dtype)
     zero_W, zero_b = np.zeros((d, 1), dtype=X.dtype), np.zeros(1, dtype=X.dtype)
@@ -116,7 +156,7 @@ def _power_lambda_max(X, Y, scaling, n_threads):
         w = (root * v).astype(X.dtype)[:, None]
         b = np.array([-(scaling.centre @ w[:, 0])], dtype=X.dtype)
         _compiled.build.loss_and_grad(X, Y1, w, b, grad_W, grad_b, n_threads)
-        Rv = root * (grad_W[:, 0] - at_zero) / 2.0
+        Rv = root * (grad_W[:, 0] - at_zero) / 2.0 + penalty * v
         estimate = float(v @ Rv)
         if not np.isfinite(estimate) or np.linalg.norm(Rv) == 0:
             break
@@ -130,20 +170,54 @@ def _spread(variance, mean):
     return variance if variance > 0 else float(np.mean(np.square(mean)))
 
 
-def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype):
+def _optimal_objective(stats, n_outputs, l2, fit_intercept, intercept, dtype):
+    """The least value of the objective, loss + (l2/2)|W|^2, from the Gram statistics,
+    with b free or (no intercept) fixed at `intercept` (k,); and the size of Y about
+    that intercept, sum |Y - b|^2 (the target's floor is a fraction of it).
+
+    The minimizer solves (XtX' + (n k l2 / 2) I) W = XtY' (primed: uncentred about b
+    without an intercept) and is rounded to `dtype` as training's W would be; its loss
+    is the Gram expansion around ref_W (see gram.pxi), which does not cancel."""
+    n, k = stats.weight_total, n_outputs
+    A, B = stats.XtX, stats.XtY
+    c0 = np.zeros(k)
+    size = stats.yy
+    if not fit_intercept:
+        shift = stats.mean_Y - intercept
+        A = A + n * np.outer(stats.mean_X, stats.mean_X)
+        B = B + n * np.outer(stats.mean_X, shift)
+        size = stats.yy + n * float(shift @ shift)
+    A = A + (0.5 * n * k * l2) * np.eye(A.shape[0])
+    W = np.linalg.lstsq(A, B, rcond=None)[0].astype(dtype).astype(np.float64)
+    if not fit_intercept:
+        c0 = W.T @ stats.mean_X - shift
+    D = W - stats.ref_W
+    centred = max(stats.ref_sse + float(np.vdot(D, 2.0 * stats.ref_grad + stats.XtX @ D)), 0.0)
+    sse = centred + n * float(c0 @ c0)
+    return sse / (n * k) + 0.5 * l2 * float(np.vdot(W, W)), size
+
+
+def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype, *, l2=0.0,
+             fit_intercept=True, intercept=None):
     """(StepRule, StopRule) of lr="auto" GD on data of `dtype`; with `stats` (Gram
-    statistics) the exact version, else from power iterations over X and Y (2-D)."""
+    statistics) the exact version, else from power iterations over X and Y (2-D).
+
+    With an L2 penalty the step accounts for its curvature and the target is the least
+    objective (the kernels then judge the objective); without an intercept the scaling
+    is uncentred and b stays at `intercept` (k,)."""
     k = n_outputs
     if stats is not None:
-        top, bottom = _eigen_range(stats, scaling)
+        top, bottom = _eigen_range(stats, scaling, k, l2, fit_intercept)
     else:
-        top, bottom = _power_lambda_max(X, Y, scaling, n_threads), 0.0
+        top, bottom = _power_lambda_max(X, Y, scaling, n_threads, k, l2), 0.0
     largest = max(top, 1.0)  # the intercept's direction has eigenvalue 1
     lr = k / (2.0 * largest)
+    options = dict(l2=float(l2), fit_intercept=bool(fit_intercept), precondition=True)
     if stats is None:
+        # An exact fit's loss only tends to zero: a floor of 1e-15 of Y's variance.
         floor = 1e-15 * _spread(float(np.var(Y, axis=0).mean()), Y.mean(axis=0))
         stop = StopRule(0.0, patience, rtol=FUSED_RTOL, target=floor)
-        return StepRule(lr, precondition=True), stop
+        return StepRule(lr, **options), stop
     smallest = min(bottom, 1.0)
     # Nesterov momentum for condition number kappa converges like (1 - 1/sqrt(kappa));
     # tuned to more than the budget can use it slows every direction, so kappa is
@@ -151,19 +225,25 @@ def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype
     kappa = largest / smallest if smallest > 0 else np.inf
     kappa = min(kappa, max(epochs / 10.0, 2.0) ** 2)
     momentum = (np.sqrt(kappa) - 1.0) / (np.sqrt(kappa) + 1.0)
-    least = stats.ref_sse / (stats.weight_total * k)
+    if l2 == 0 and fit_intercept:
+        least, size = stats.ref_sse / (stats.weight_total * k), stats.yy
+    else:
+        least, size = _optimal_objective(stats, k, l2, fit_intercept, intercept, dtype)
+    # Plus a floor for exact fits, whose loss only tends to zero.
     target = least * (1.0 + TARGET_GAP[dtype]) + 1e-15 * _spread(
-        stats.yy / (stats.weight_total * k), stats.mean_Y)
-    step = StepRule(lr, momentum=float(momentum), nesterov=momentum > 0, precondition=True)
+        size / (stats.weight_total * k), stats.mean_Y)
+    step = StepRule(lr, momentum=float(momentum), nesterov=momentum > 0, **options)
     return step, StopRule(0.0, 0, target=float(target))
 
 
-def sgd_rules(scaling, X, Y, batch_size, patience, n_threads, average=True):
+def sgd_rules(scaling, X, Y, batch_size, patience, n_threads, average=True, *, l2=0.0,
+              fit_intercept=True):
     """(StepRule, StopRule) of lr="auto" SGD on X and Y (2-D)."""
     largest, mean = _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var,
                                                      n_threads)
     step, stop = sgd_rules_for_norm(largest, mean, X.shape[0], Y.shape[1], batch_size,
-                                    patience, average)
+                                    patience, average, l2=l2, fit_intercept=fit_intercept,
+                                    scaling=scaling)
     # An exact fit's loss only tends to zero: stop below 1e-12 of Y's variance.
     floor = 1e-12 * _spread(float(np.var(Y, axis=0).mean()), Y.mean(axis=0))
     return step, StopRule(stop.tol, stop.patience, rtol=stop.rtol, target=floor,
@@ -171,17 +251,22 @@ def sgd_rules(scaling, X, Y, batch_size, patience, n_threads, average=True):
 
 
 def sgd_rules_for_norm(largest_norm, mean_norm, n_samples, n_outputs, batch_size, patience,
-                       average):
+                       average, *, l2=0.0, fit_intercept=True, scaling=None):
     """`sgd_rules` given the largest and the mean squared norm of the centred, scaled
     rows. A batch of B rows has curvature at most min(R^2, R^2 / B + mean), R^2 the
     largest (plus 1 for the intercept): the step is its inverse, stable for every batch
-    (scikit-learn's SAG takes the same step for single samples)."""
-    largest, mean = largest_norm + 1.0, mean_norm + 1.0
+    (scikit-learn's SAG takes the same step for single samples). An L2 penalty adds its
+    largest curvature (`scaling` gives it); without an intercept there is no + 1."""
+    extra = 1.0 if fit_intercept else 0.0
+    if l2:
+        extra += float(_penalty_curvature(scaling, n_outputs, l2).max(initial=0.0))
+    largest, mean = largest_norm + extra, mean_norm + extra
     curvature = min(largest, largest / batch_size + mean)
     lr = n_outputs / (2.0 * curvature)
     updates_per_epoch = -(-n_samples // batch_size)
     step = StepRule(lr, batch_size=batch_size, precondition=True,
-                    average_start=updates_per_epoch if average else -1)
+                    average_start=updates_per_epoch if average else -1, l2=float(l2),
+                    fit_intercept=bool(fit_intercept))
     return step, StopRule(0.0, patience, rtol=SGD_RTOL, on_average=average)
 
 
@@ -190,9 +275,14 @@ def row_norms(X, scaling, n_threads):
     return _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var, n_threads)
 
 
-def gd_chunk_rule(X, scaling, n_outputs, n_threads):
+def gd_chunk_rule(X, scaling, n_outputs, n_threads, *, l2=0.0, fit_intercept=True):
     """A safe lr="auto" step for one GD epoch on a chunk (partial_fit): 1 / trace of the
-    chunk's preconditioned Hessian, which bounds its largest eigenvalue."""
+    chunk's preconditioned Hessian, which bounds its largest eigenvalue (the penalty's
+    largest curvature added, the intercept's 1 only with an intercept)."""
     _, mean_norm = _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var,
                                                     n_threads)
-    return StepRule(n_outputs / (2.0 * (mean_norm + 1.0)), precondition=True)
+    extra = 1.0 if fit_intercept else 0.0
+    if l2:
+        extra += float(_penalty_curvature(scaling, n_outputs, l2).max(initial=0.0))
+    return StepRule(n_outputs / (2.0 * (mean_norm + extra)), precondition=True, l2=float(l2),
+                    fit_intercept=bool(fit_intercept))

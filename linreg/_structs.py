@@ -56,7 +56,15 @@ class StepRule:
     nesterov : bool, default False
         Step along g + momentum v instead of v.
     precondition : bool, default False
-        Step in centred, scaled coordinates (the model's centre and scale slots).
+        Step in centred, scaled coordinates (the model's centre and scale slots); only
+        scaled, uncentred, without an intercept.
+    l2 : float, default 0.0
+        L2 penalty (l2/2) |W|^2 on W, never b: the gradient gets + l2 W before the
+        momentum, as torch.optim.SGD's weight_decay; per-sample SGD without momentum
+        decays W by max(0, 1 - lr l2) before each sample's update (scikit-learn's way,
+        the same step while lr l2 <= 1). GD's stopping rules then judge the objective.
+    fit_intercept : bool, default True
+        False: b is never updated; it keeps the value it starts from.
     average_start : int, default -1
         Average the iterates after this many updates (the average is the model then);
         -1: no averaging.
@@ -70,6 +78,8 @@ class StepRule:
     nesterov: bool = False
     precondition: bool = False
     average_start: int = -1
+    l2: float = 0.0
+    fit_intercept: bool = True
 
     @property
     def slots(self):
@@ -91,6 +101,7 @@ class StepRule:
                 "dampening": float(self.dampening), "nesterov": bool(self.nesterov),
                 "precondition": bool(self.precondition),
                 "average_start": int(self.average_start),
+                "l2": float(self.l2), "fit_intercept": bool(self.fit_intercept),
                 "slot_velocity": slots.get("velocity", -1),
                 "slot_average": slots.get("average", -1),
                 "slot_centre": slots.get("centre", -1), "slot_scale": slots.get("scale", -1)}

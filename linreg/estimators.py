@@ -4,6 +4,9 @@ Both fit y = XW + b on the mean squared error, exactly as the seed tutorial's Py
 does, with the scikit-learn estimator conventions: parameters stored unchanged by
 ``__init__`` and checked by ``fit``, fitted attributes ending in an underscore.
 """
+import dataclasses
+import functools
+import math
 import numbers
 import threading
 import warnings
@@ -57,10 +60,32 @@ class _FitOptions(NamedTuple):
     patience: int
     callback: object
     warm: bool
+    momentum: float
+    dampening: float
+    nesterov: bool
+    l2: float  # alpha with penalty="l2", else 0
+    fit_intercept: bool
 
     @property
     def auto(self):
         return isinstance(self.lr, str)
+
+    def rule(self, **fields):
+        """The StepRule of a numeric lr with every user option, and `fields`."""
+        return StepRule(self.lr, momentum=self.momentum, dampening=self.dampening,
+                        nesterov=self.nesterov, l2=self.l2, fit_intercept=self.fit_intercept,
+                        precondition=self.precondition, **fields)
+
+    def ridge(self, n_outputs):
+        """What the L2 penalty adds to each feature's variance in the preconditioner."""
+        return 0.5 * n_outputs * self.l2
+
+    def with_user_momentum(self, step):
+        """lr="auto"'s StepRule `step`, its momentum replaced by the user's if given."""
+        if self.momentum == 0:
+            return step
+        return dataclasses.replace(step, momentum=self.momentum, dampening=self.dampening,
+                                   nesterov=self.nesterov)
 
 
 class _Plan(NamedTuple):
@@ -73,7 +98,7 @@ class _Plan(NamedTuple):
 class _GradientDescentRegressor:
     """What GDRegressor and SGDRegressor share: checking, state, the training loop."""
 
-    def fit(self, X, y):
+    def fit(self, X, y, coef_init=None, intercept_init=None):
         """Train on (X, y) from zero weights (or from the current ones with warm_start).
 
         Parameters
@@ -83,6 +108,13 @@ class _GradientDescentRegressor:
             real data trains in float64. A data frame (pandas, polars, anything with
             `columns`) whose column names are all str sets feature_names_in_.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        coef_init : array-like of shape (n_features,) or (n_outputs, n_features), optional
+            The coefficients to start from, shaped like coef_ (as scikit-learn's).
+        intercept_init : float or array-like of shape (n_outputs,), optional
+            The intercept to start from; with fit_intercept=False it stays there.
+            Giving either starts a new trajectory even with warm_start: the other starts
+            from zero (or, with warm_start, from the fitted value), and loss_curve_ and
+            the step state (t_, the velocity) start afresh.
 
         Returns
         -------
@@ -93,21 +125,32 @@ class _GradientDescentRegressor:
         DivergenceError
             If the loss or a weight becomes non-finite. Like any error raised by fit
             (and Ctrl-C), it leaves the model exactly as it was before the call.
+        RuntimeError
+            If the callback changes a parameter of the model (parameters cannot change
+            during fit); the change is undone.
         """
-        return self._transaction(self._fit, X, y, reset_feature_names=True)
+        train = functools.partial(self._fit, coef_init=coef_init, intercept_init=intercept_init)
+        return self._transaction(train, X, y, reset_feature_names=True)
 
-    def _fit(self, X, y):
+    def _fit(self, X, y, coef_init=None, intercept_init=None):
         X, Y = self._check_data(X, y)
         options = self._check_options()
-        W, b = self._initial_params(X, Y, continue_from_fitted=options.warm)
-        plan = self._plan(X, Y.reshape(X.shape[0], -1), options)
+        params_at_start = self.get_params()
+        W, b = self._initial_params(X, Y, options.warm, coef_init, intercept_init)
+        # warm_start continues the fitted trajectory: its losses and its step state.
+        continued = options.warm and coef_init is None and intercept_init is None
+        carried = self.__dict__.get("_training_state_") if continued else None
+        plan = self._plan(X, Y.reshape(X.shape[0], -1), options, b,
+                          int(carried["t"][0]) if carried is not None else 0)
         rule = plan.solver.settings.step
         model = new_model(W, b, rule)
         if plan.scaling is not None:
             _auto.fill_scaling(model, rule, plan.scaling)
         d, k = X.shape[1], model.shape[2]
         state = self._new_state()
-        previous = self.loss_curve_ if options.warm else np.empty(0)
+        if continued:
+            self._carry_step_state(model, state, rule)
+        previous = self.loss_curve_ if continued else np.empty(0)
 
         def log_line(epoch, loss, params):
             W_logged = params[: d * k].reshape(W.shape)
@@ -120,7 +163,9 @@ class _GradientDescentRegressor:
                 # The callback sees a snapshot: training goes on updating `model`.
                 self._publish(model.copy(), state, W.ndim, previous, losses, epoch,
                               plan.solver)
-                return bool(options.callback(epoch, float(losses[-1]), self))
+                stop = bool(options.callback(epoch, float(losses[-1]), self))
+                self._refuse_changed_params(params_at_start, epoch)
+                return stop
 
         losses = run_epochs(plan.solver, model, state, options.epochs, rule.lr,
                             log_every=options.log_every, log_line=log_line, callback=callback)
@@ -135,6 +180,40 @@ class _GradientDescentRegressor:
                 convergence_warning(), stacklevel=3,
             )
         return self
+
+    def _refuse_changed_params(self, params_at_start, epoch):
+        """Raise RuntimeError if the callback changed a parameter: the fit runs with the
+        settings it started with, so a change would be silently ignored. The change is
+        undone (the failed fit leaves the model as it was before it)."""
+        now = self.get_params()
+        changed = [name for name in self._param_names
+                   if not _same_value(now[name], params_at_start[name])]
+        if not changed:
+            return
+        shown = ", ".join(f"{name}={now[name]!r} (was {params_at_start[name]!r})"
+                          for name in changed)
+        for name in changed:
+            setattr(self, name, params_at_start[name])
+        raise RuntimeError(
+            f"{type(self).__name__} parameters cannot change during fit; the callback "
+            f"set {shown} at epoch {epoch}. The change was undone and the fit left the "
+            "model as it was: return True from the callback to stop, then set the "
+            "parameter and fit again (warm_start=True continues from there)"
+        )
+
+    def _carry_step_state(self, model, state, rule):
+        """Continue the fitted model's step state (scikit-learn's t_): its update count
+        and, when this fit has momentum and the last one kept a velocity of this shape,
+        that velocity (as one torch.optim.SGD would across calls)."""
+        previous = self.__dict__.get("_training_state_")
+        if previous is None:
+            return
+        state["t"] = previous["t"]
+        velocity = self.__dict__.get("_velocity_")
+        if (rule.momentum and velocity is not None and velocity.shape == model.shape[1:]
+                and previous["velocity_steps"][0] > 0):
+            model[rule.slots["velocity"]] = cast_to_dtype(velocity, model.dtype, "the velocity")
+            state["velocity_steps"] = previous["velocity_steps"]
 
     def _settings(self, options, n_samples, step):
         """The kernels' Settings for this fit, around the step rule `step`."""
@@ -154,8 +233,12 @@ class _GradientDescentRegressor:
                 stacklevel=4,
             )
 
+    # The step state (_training_state_, a TRAINING_STATE array, and _velocity_, the
+    # velocity slot or None) is what warm_start and partial_fit continue; like t_ and
+    # method_ it is not saved in model files.
     _FITTED = ("coef_", "intercept_", "loss_curve_", "n_iter_", "n_features_in_", "method_",
-               "_stream_moments_", "_stream_largest_norm_", "feature_names_in_")
+               "_stream_moments_", "_stream_largest_norm_", "feature_names_in_", "t_",
+               "_training_state_", "_velocity_")
 
     def _transaction(self, train, X, y, reset_feature_names):
         """Run train(X, y); if it raises, put the fitted attributes back as they were.
@@ -227,8 +310,10 @@ class _GradientDescentRegressor:
         """One epoch on (X, y), continuing from the current weights (zeros if unfitted).
 
         For data that arrive in chunks or streams: each call is one epoch over the rows
-        given, with the model's settings (lr, batch_size, shuffle, ...); `epochs`,
-        `tol` and `warm_start` do not apply. loss_curve_ gets one more entry.
+        given, with the model's settings (lr, batch_size, shuffle, momentum, ...);
+        `epochs`, `tol` and `warm_start` do not apply. loss_curve_ gets one more entry;
+        the step state carries over from call to call (t_ counts every update, and the
+        velocity continues, as one torch.optim.SGD would).
 
         Returns
         -------
@@ -251,7 +336,8 @@ class _GradientDescentRegressor:
         if options.precondition:
             # Running statistics over the chunks seen: the first chunk's, merged with
             # every later one's (Chan et al.), so each step is safe for the data at hand.
-            scaling = self._stream_scaling(X, options.n_threads, fitted)
+            scaling = self._stream_scaling(X, options.n_threads, fitted, options.fit_intercept,
+                                           options.ridge(Y2.shape[1]))
         step = self._chunk_step(X, Y2, options, scaling)
         full = self._settings(options, X.shape[0], step)
         settings = Settings(full.step, n_threads=full.n_threads, shuffle=full.shuffle)
@@ -262,13 +348,15 @@ class _GradientDescentRegressor:
             _auto.fill_scaling(model, settings.step, scaling)
         previous = self.loss_curve_ if fitted else np.empty(0)
         state = self._new_state()
+        if fitted:
+            self._carry_step_state(model, state, settings.step)
         losses = run_epochs(solver, model, state, 1, settings.step.lr)
         self._publish(model, state, W.ndim, previous, losses, 1, solver, streaming=True)
         return self
 
-    def _stream_scaling(self, X, n_threads, fitted):
+    def _stream_scaling(self, X, n_threads, fitted, fit_intercept, ridge):
         """The preconditioner for a partial_fit chunk: running moments of every chunk."""
-        chunk = _auto.scaling_from_data(X, n_threads)
+        chunk = _auto.scaling_from_data(X, n_threads)  # centred: the moments to merge
         n = X.shape[0]
         var = np.zeros_like(chunk.inv_var)
         np.divide(1.0, chunk.inv_var, out=var, where=chunk.inv_var != 1.0)
@@ -283,13 +371,15 @@ class _GradientDescentRegressor:
         with _FITTED_LOCK:
             self.__dict__["_stream_moments_"] = moments
         total, mean, m2 = moments
-        return _auto.Scaling(mean.copy(), _auto._inverse_variance(m2 / total))
+        return _auto.scaling_for(mean, m2 / total, fit_intercept, ridge)
 
     def _chunk_step(self, X, Y, options, scaling):
         """The step rule of one partial_fit epoch."""
         if options.auto:
-            return _auto.gd_chunk_rule(X, scaling, Y.shape[1], options.n_threads)
-        return StepRule(options.lr, precondition=options.precondition)
+            return options.with_user_momentum(_auto.gd_chunk_rule(
+                X, scaling, Y.shape[1], options.n_threads, l2=options.l2,
+                fit_intercept=options.fit_intercept))
+        return options.rule()
 
     def score(self, X, y):
         """Coefficient of determination R^2 of predict(X) against y.
@@ -396,6 +486,22 @@ class _GradientDescentRegressor:
         else:
             raise TypeError("precondition must be 'auto', True or False, got "
                             f"{type(self.precondition).__name__}")
+        momentum = _check_real(self.momentum, "momentum", 0.0, 1.0, "in [0, 1)",
+                               high_open=True)
+        dampening = _check_real(self.dampening, "dampening", 0.0, 1.0, "in [0, 1]")
+        for name in ("nesterov", "fit_intercept"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.nesterov and (momentum == 0 or dampening != 0):
+            raise ValueError(
+                "nesterov=True needs momentum > 0 and dampening=0 (torch.optim.SGD's rule), "
+                f"got momentum={momentum}, dampening={dampening}"
+            )
+        if self.penalty is not None and not isinstance(self.penalty, str):
+            raise TypeError(f"penalty must be None or 'l2', got {type(self.penalty).__name__}")
+        if self.penalty not in (None, "l2"):
+            raise ValueError(f"penalty must be None or 'l2', got {self.penalty!r}")
+        alpha = _check_real(self.alpha, "alpha", 0.0, math.inf, "a finite number >= 0")
         return _FitOptions(
             lr=lr,
             precondition=precondition,
@@ -407,6 +513,11 @@ class _GradientDescentRegressor:
             patience=patience,
             callback=self.callback,
             warm=bool(self.warm_start) and hasattr(self, "coef_"),
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=bool(self.nesterov),
+            l2=alpha if self.penalty == "l2" else 0.0,
+            fit_intercept=bool(self.fit_intercept),
         )
 
     def _check_epochs(self, lr):
@@ -416,11 +527,19 @@ class _GradientDescentRegressor:
     def _coef_shape(X, Y):
         return (X.shape[1],) if Y.ndim == 1 else (Y.shape[1], X.shape[1])
 
-    def _initial_params(self, X, Y, continue_from_fitted):
-        """W (d,) or (d, k) and b (k,), C-contiguous in X's dtype: zeros, or a copy of
-        the fitted ones."""
+    def _initial_params(self, X, Y, continue_from_fitted, coef_init=None, intercept_init=None):
+        """W (d,) or (d, k) and b (k,), C-contiguous in X's dtype: coef_init and
+        intercept_init when given, else zeros, or copies of the fitted ones."""
         coef_shape = self._coef_shape(X, Y)
-        if continue_from_fitted:
+        W_shape = coef_shape[::-1]
+        W = b = None
+        if coef_init is not None:
+            coef = _init_array(coef_init, "coef_init", (coef_shape,), X.dtype)
+            W = np.ascontiguousarray(np.transpose(coef))
+        if intercept_init is not None:
+            b_shapes = ((), W_shape[1:] or (1,))
+            b = _init_array(intercept_init, "intercept_init", b_shapes, X.dtype).reshape(-1)
+        if continue_from_fitted and (W is None or b is None):
             if X.shape[1] != self.n_features_in_:
                 raise ValueError(
                     f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
@@ -432,10 +551,15 @@ class _GradientDescentRegressor:
                     f"{np.shape(self.coef_)}: continuing training needs the same outputs"
                 )
             # A copy (training writes into it) that refuses values beyond X's dtype.
-            W = cast_to_dtype(np.transpose(self.coef_), X.dtype, "coef_")
-            return W, cast_to_dtype(np.atleast_1d(self.intercept_), X.dtype, "intercept_")
-        W_shape = coef_shape[::-1]
-        return np.zeros(W_shape, dtype=X.dtype), np.zeros(W_shape[1:] or (1,), dtype=X.dtype)
+            if W is None:
+                W = cast_to_dtype(np.transpose(self.coef_), X.dtype, "coef_")
+            if b is None:
+                b = cast_to_dtype(np.atleast_1d(self.intercept_), X.dtype, "intercept_")
+        if W is None:
+            W = np.zeros(W_shape, dtype=X.dtype)
+        if b is None:
+            b = np.zeros(W_shape[1:] or (1,), dtype=X.dtype)
+        return W, b
 
     def _publish(self, model, state, w_ndim, previous_losses, losses, n_iter, solver,
                  streaming=False):
@@ -453,6 +577,9 @@ class _GradientDescentRegressor:
                             else losses.copy()),
             "n_iter_": n_iter,
             "n_features_in_": d,
+            "t_": int(state["t"][0]),
+            "_training_state_": state.copy(),
+            "_velocity_": model[rule.slots["velocity"]].copy() if rule.momentum else None,
         }
         fitted.update(self._fitted_extras(solver))
         with _FITTED_LOCK:
@@ -543,6 +670,9 @@ class GDRegressor(_GradientDescentRegressor):
         Train on centred features scaled to unit variance, without copying X: the
         gradient is mapped through that change of variables (O(d) per step), and coef_,
         intercept_, predict and save stay in X's units. "auto": with lr="auto" only.
+        With penalty="l2" the scale is 1 / (variance + n_outputs * alpha / 2), the
+        penalized curvature; with fit_intercept=False the features are not centred and
+        the second moment mean(x^2) replaces the variance.
     n_threads : int or None, default None
         Threads for the passes over X (None: OpenMP's default, all cores). Results do
         not depend on it.
@@ -554,10 +684,40 @@ class GDRegressor(_GradientDescentRegressor):
         own rule.
     n_iter_no_change : int, default 5
     warm_start : bool, default False
-        Continue from the fitted coefficients instead of zeros (momentum starts afresh).
+        Continue from the fitted coefficients instead of zeros, with the step state:
+        t_ goes on counting and the velocity continues (momentum), so fit(epochs=a)
+        then a warm fit(epochs=b) trains as one fit of a + b epochs would.
     callback : callable(epoch, loss, model) -> bool, optional
         Called after every epoch (1-based epoch, that epoch's loss, this model with a
-        snapshot of its coef_, intercept_ and loss_curve_); returning True stops training.
+        snapshot of its coef_, intercept_, loss_curve_ and t_); returning True stops
+        training. Parameters cannot change during fit: a callback that changes one (lr,
+        momentum, ... anything get_params returns) makes fit raise RuntimeError, the
+        change undone.
+    momentum : float, default 0.0
+        torch.optim.SGD's momentum, in [0, 1): a velocity v = g on the first update,
+        then v = momentum * v + (1 - dampening) * g, and the step W -= lr * v (b
+        likewise). With lr="auto", 0 lets "auto" choose (Nesterov momentum tuned to the
+        condition number when the Gram statistics give it); a positive momentum, with
+        its dampening and nesterov, replaces that choice.
+    dampening : float, default 0.0
+        torch.optim.SGD's dampening, in [0, 1].
+    nesterov : bool, default False
+        Step along g + momentum * v instead of v (torch's); needs momentum > 0 and
+        dampening=0.
+    penalty : {None, "l2"}, default None
+        None, or "l2": the objective becomes MSE + alpha * ||w||^2 / 2 (scikit-learn's
+        L2 term; its alpha is half of this alpha, as its eta0 is 2 * lr), on the
+        coefficients only, never the intercept. The gradient gets + alpha * W before
+        the momentum: exactly torch.optim.SGD's weight_decay=alpha on W alone.
+        Only these two are accepted for now. With "l2", GD's stopping rules (tol, and
+        lr="auto"'s target, the least objective) judge that objective; loss_curve_
+        still records the MSE.
+    alpha : float, default 0.0001
+        The penalty's strength, finite and >= 0; unused with penalty=None.
+    fit_intercept : bool, default True
+        False: the intercept is never updated; it stays at intercept_init (0 unless
+        given to fit). Preconditioning then only scales the features, by their
+        uncentred second moments, and does not centre them (b cannot absorb the means).
 
     Attributes
     ----------
@@ -567,6 +727,11 @@ class GDRegressor(_GradientDescentRegressor):
         The loss of every epoch since the weights were last zeroed (warm starts append).
     n_iter_ : int
         Epochs run by the last fit.
+    t_ : int
+        Updates made since the weights were last zeroed (warm starts and partial_fit
+        go on counting), as scikit-learn's t_ (which is this plus one). Like the
+        velocity it carries, it is not saved in model files: a loaded model continues
+        with t_ and the velocity afresh.
     n_features_in_ : int
     feature_names_in_ : ndarray of str (object dtype), shape (n_features,)
         The column names of a data frame given to fit, when they are all strings;
@@ -595,11 +760,19 @@ class GDRegressor(_GradientDescentRegressor):
     """
 
     _param_names = ("lr", "epochs", "method", "precondition", "n_threads", "log_every",
-                    "tol", "n_iter_no_change", "warm_start", "callback")
+                    "tol", "n_iter_no_change", "warm_start", "callback", "momentum",
+                    "dampening", "nesterov", "penalty", "alpha", "fit_intercept")
 
     def __init__(self, lr="auto", epochs=1000, method="auto", precondition="auto",
                  n_threads=None, log_every=0, tol=None, n_iter_no_change=5, warm_start=False,
-                 callback=None):
+                 callback=None, momentum=0.0, dampening=0.0, nesterov=False, penalty=None,
+                 alpha=0.0001, fit_intercept=True):
+        self.momentum = momentum
+        self.dampening = dampening
+        self.nesterov = nesterov
+        self.penalty = penalty
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
         self.lr = lr
         self.precondition = precondition
         self.epochs = epochs
@@ -611,22 +784,29 @@ class GDRegressor(_GradientDescentRegressor):
         self.warm_start = warm_start
         self.callback = callback
 
-    def _plan(self, X, Y, options):
+    def _plan(self, X, Y, options, intercept, t_start):
+        """The solver of this fit; `intercept` (k,) is where b starts (and stays without
+        an intercept), `t_start` the updates already made (warm start)."""
         method = choose_method(self.method, *X.shape, Y.shape[1], options.epochs)
         stats = scaling = None
         if method == "gram":
             stats = gram_statistics_of(X, Y, Y.shape[1] == 1, options.n_threads)
             if options.precondition:
-                scaling = _auto.scaling_from_stats(stats)
+                scaling = _auto.scaling_from_stats(stats, options.fit_intercept,
+                                                   options.ridge(Y.shape[1]))
         elif options.precondition:
-            scaling = _auto.scaling_from_data(X, options.n_threads)
+            scaling = _auto.scaling_from_data(X, options.n_threads, options.fit_intercept,
+                                              options.ridge(Y.shape[1]))
         if options.auto:
             step, stop = _auto.gd_rules(stats, scaling, Y.shape[1], options.epochs,
-                                        options.patience, X, Y, options.n_threads, X.dtype)
+                                        options.patience, X, Y, options.n_threads, X.dtype,
+                                        l2=options.l2, fit_intercept=options.fit_intercept,
+                                        intercept=intercept.astype(np.float64))
+            step = options.with_user_momentum(step)
             if options.user_stop:  # the user's rule, and the target
                 stop = StopRule(options.stop.tol, options.stop.patience, target=stop.target)
         else:
-            step, stop = StepRule(options.lr, precondition=options.precondition), options.stop
+            step, stop = options.rule(), options.stop
         settings = self._settings(options._replace(stop=stop), X.shape[0], step)
         solver = GramGD(X, Y, settings, stats) if method == "gram" else FusedGD(X, Y, settings)
         return _Plan(solver, scaling)
@@ -681,11 +861,24 @@ class SGDRegressor(_GradientDescentRegressor):
         SGD's updates are sequential by nature.
     log_every, tol, n_iter_no_change, warm_start, callback :
         As in `GDRegressor`.
+    momentum, dampening, nesterov : float, float, bool, default 0.0, 0.0, False
+        As in `GDRegressor`: torch.optim.SGD's rule, one velocity update per batch (per
+        sample with batch_size=1, as torch with batches of one). With lr="auto", a
+        positive momentum is used beside the averaging.
+    penalty : {None, "l2"}, default None
+        As in `GDRegressor`. Per sample without momentum it is applied as scikit-learn
+        does, W *= max(0, 1 - lr * alpha) before each sample's update (torch's weight
+        decay while lr * alpha <= 1); with momentum or batches, as torch's weight_decay.
+        The stopping rule (tol) judges the epoch's loss, as scikit-learn's.
+    alpha : float, default 0.0001
+        As in `GDRegressor`.
+    fit_intercept : bool, default True
+        As in `GDRegressor`.
 
     Attributes
     ----------
-    coef_, intercept_, loss_curve_, n_iter_, n_features_in_, feature_names_in_ :
-        As in `GDRegressor`.
+    coef_, intercept_, loss_curve_, n_iter_, t_, n_features_in_, feature_names_in_ :
+        As in `GDRegressor`; t_ counts updates (one per batch).
 
     Examples
     --------
@@ -701,11 +894,20 @@ class SGDRegressor(_GradientDescentRegressor):
 
     _param_names = ("lr", "epochs", "batch_size", "shuffle", "random_state", "precondition",
                     "n_threads", "log_every", "tol", "n_iter_no_change", "warm_start",
-                    "callback")
+                    "callback", "momentum", "dampening", "nesterov", "penalty", "alpha",
+                    "fit_intercept")
 
     def __init__(self, lr="auto", epochs="auto", batch_size=1, shuffle=True, random_state=None,
                  precondition="auto", n_threads=None, log_every=0, tol=None,
-                 n_iter_no_change=5, warm_start=False, callback=None):
+                 n_iter_no_change=5, warm_start=False, callback=None, momentum=0.0,
+                 dampening=0.0, nesterov=False, penalty=None, alpha=0.0001,
+                 fit_intercept=True):
+        self.momentum = momentum
+        self.dampening = dampening
+        self.nesterov = nesterov
+        self.penalty = penalty
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
         self.lr = lr
         self.precondition = precondition
         self.epochs = epochs
@@ -741,16 +943,23 @@ class SGDRegressor(_GradientDescentRegressor):
         # Drawn once per fit, so a Generator as random_state advances once per fit.
         return new_training_state(_splitmix_seed(self.random_state)[0] if self.shuffle else 0)
 
-    def _plan(self, X, Y, options):
+    def _plan(self, X, Y, options, intercept, t_start):
         batch_size = self._batch_size(X.shape[0], clip=False)
-        scaling = _auto.scaling_from_data(X, options.n_threads) if options.precondition else None
+        scaling = (_auto.scaling_from_data(X, options.n_threads, options.fit_intercept,
+                                           options.ridge(Y.shape[1]))
+                   if options.precondition else None)
         if options.auto:
             step, stop = _auto.sgd_rules(scaling, X, Y, batch_size, options.patience,
-                                         options.n_threads)
+                                         options.n_threads, l2=options.l2,
+                                         fit_intercept=options.fit_intercept)
+            step = options.with_user_momentum(step)
+            if step.average_start >= 0 and t_start:
+                # Averaging starts after this fit's first epoch, wherever t_ stands.
+                step = dataclasses.replace(step, average_start=step.average_start + t_start)
             if options.user_stop:
                 stop = options.stop
         else:
-            step = StepRule(options.lr, batch_size=batch_size, precondition=options.precondition)
+            step = options.rule(batch_size=batch_size)
             stop = options.stop
         settings = self._settings(options._replace(stop=stop), X.shape[0], step)
         return _Plan(SGD(X, Y, settings), scaling)
@@ -765,9 +974,12 @@ class SGDRegressor(_GradientDescentRegressor):
             with _FITTED_LOCK:
                 self.__dict__["_stream_largest_norm_"] = largest
             step, _ = _auto.sgd_rules_for_norm(largest, mean, X.shape[0], Y.shape[1],
-                                               batch_size, options.patience, average=False)
-            return step
-        return StepRule(options.lr, batch_size=batch_size, precondition=options.precondition)
+                                               batch_size, options.patience, average=False,
+                                               l2=options.l2,
+                                               fit_intercept=options.fit_intercept,
+                                               scaling=scaling)
+            return options.with_user_momentum(step)
+        return options.rule(batch_size=batch_size)
 
     def _solver(self, X, Y, settings, method):
         return SGD(X, Y, settings)
@@ -812,3 +1024,39 @@ def _splitmix_seed(random_state):
         "random_state must be None, an int, a numpy.random.Generator or a "
         f"numpy.random.RandomState, got {type(random_state).__name__}"
     )
+
+
+def _same_value(a, b):
+    """Whether a parameter still has the value `b` (identity, or equal and same type)."""
+    if a is b:
+        return True
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:  # arrays and other objects without a truth value for ==
+        return False
+
+
+def _check_real(value, name, low, high, expected, high_open=False):
+    """A real number in [low, high] (or [low, high) with high_open), as float."""
+    if type(value) is not float and (
+        isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
+    ):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    number = float(value)
+    if not (math.isfinite(number) and low <= number <= high) or (high_open and number == high):
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return number
+
+
+def _init_array(value, name, shapes, dtype):
+    """coef_init or intercept_init: real numbers of one of `shapes`, finite, cast to
+    `dtype` (a copy; values beyond its range are refused)."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    if array.shape not in shapes:
+        wanted = " or ".join(str(shape) for shape in shapes)
+        raise ValueError(f"{name} has shape {array.shape}, but this X and y need {wanted}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    return cast_to_dtype(array, dtype, name)

@@ -244,55 +244,90 @@ def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
 # -- the step rules of linreg/_kernels/step.pxi --------------------------------------------
 
 
-def precondition(grad_W, grad_b, centre, inv_var):
+def precondition(grad_W, grad_b, centre, inv_var, fit_intercept=True):
     """The step direction of GD on centred, scaled features, mapped back to (W, b).
 
     grad_W (d, k) and grad_b (k,) in float64; returns (q, g_b - centre.q) where
-    q = (grad_W - centre grad_b) * inv_var (see `_precondition` in step.pxi).
+    q = (grad_W - centre grad_b) * inv_var (see `_precondition` in step.pxi). Without an
+    intercept the features are only scaled: (grad_W * inv_var, 0).
     """
+    if not fit_intercept:
+        return grad_W * inv_var[:, None], np.zeros_like(grad_b)
     q = (grad_W - np.outer(centre, grad_b)) * inv_var[:, None]
     return q, grad_b - centre @ q
 
 
+class _Direction:
+    """The step direction of `_direction` in step.pxi, with its velocity: the loss
+    gradient + l2 W (never b), b's part zeroed without an intercept, preconditioned, then
+    torch.optim.SGD's momentum (the first step sets the velocity to the gradient)."""
+
+    def __init__(self, rule, centre, inv_var):
+        self.rule, self.centre, self.inv_var = rule, centre, inv_var
+        self.velocity = None
+
+    def __call__(self, g_W, g_b, W):
+        rule = self.rule
+        if rule.l2:
+            g_W = g_W + rule.l2 * W
+        if not rule.fit_intercept:
+            g_b = np.zeros_like(g_b)
+        if rule.precondition:
+            g_W, g_b = precondition(g_W, g_b, self.centre, self.inv_var, rule.fit_intercept)
+        g = np.vstack([g_W, g_b[None, :]])
+        if rule.momentum:
+            self.velocity = g.copy() if self.velocity is None else (
+                rule.momentum * self.velocity + (1.0 - rule.dampening) * g)
+            g = g + rule.momentum * self.velocity if rule.nesterov else self.velocity
+        return g[:-1], g[-1]
+
+
 def gd_train(X, Y, W, b, rule, n_epochs, centre=None, inv_var=None):
     """`n_epochs` full-batch GD epochs with a `linreg._structs.StepRule` (its lr,
-    momentum, dampening, nesterov, precondition), in float64; W (d, k), b (k,) updated in
-    place. Returns the losses. The NumPy twin of the compiled loop with these options."""
-    n, k = Y.shape
-    velocity = None
+    momentum, dampening, nesterov, precondition, l2, fit_intercept), in float64; W (d, k),
+    b (k,) updated in place. Returns the losses. The NumPy twin of the compiled loop with
+    these options."""
+    direction = _Direction(rule, centre, inv_var)
     losses = []
     for _ in range(n_epochs):
         R = X @ W + b - Y
         losses.append(float(np.vdot(R, R)) / R.size)
-        g_W, g_b = (2.0 / R.size) * (X.T @ R), (2.0 / R.size) * R.sum(axis=0)
-        if rule.precondition:
-            g_W, g_b = precondition(g_W, g_b, centre, inv_var)
-        g = np.vstack([g_W, g_b[None, :]])
-        if rule.momentum:
-            # torch.optim.SGD: the first step sets the velocity to the gradient.
-            velocity = g.copy() if velocity is None else (
-                rule.momentum * velocity + (1.0 - rule.dampening) * g)
-            g = g + rule.momentum * velocity if rule.nesterov else velocity
-        W -= rule.lr * g[:-1]
-        b -= rule.lr * g[-1]
+        g_W, g_b = direction((2.0 / R.size) * (X.T @ R), (2.0 / R.size) * R.sum(axis=0), W)
+        W -= rule.lr * g_W
+        b -= rule.lr * g_b
     return np.array(losses)
 
 
 def sgd_train(X, Y, W, b, rule, n_epochs, centre=None, inv_var=None):
-    """Per-sample SGD in natural order with a StepRule (lr, precondition, average_start),
-    in float64. Returns (losses, W_average, b_average); W (d, k), b (k,) updated in place.
-    The average is of the iterates after update number average_start (None without)."""
+    """SGD in natural order with a StepRule (lr, batch_size, momentum, dampening,
+    nesterov, precondition, l2, fit_intercept, average_start), in float64. Returns
+    (losses, W_average, b_average); W (d, k), b (k,) updated in place. The average is of
+    the iterates after update number average_start (None without).
+
+    Per sample without momentum, L2 is scikit-learn's decay W *= max(0, 1 - lr l2)
+    before the sample's update (with preconditioning it is the dense direction's
+    + l2 W); with momentum, and for batches, the direction is gd_train's."""
     n, k = Y.shape
+    direction = _Direction(rule, centre, inv_var)
     W_avg, b_avg, averaged, t = np.zeros_like(W), np.zeros_like(b), 0, 0
+    dense = rule.batch_size > 1 or rule.momentum or (rule.precondition and rule.l2)
     losses = []
     for _ in range(n_epochs):
         sse = 0.0
-        for i in range(n):
-            r = X[i] @ W + b - Y[i]
-            sse += float(r @ r)
-            g_W, g_b = (2.0 / k) * np.outer(X[i], r), (2.0 / k) * r
-            if rule.precondition:
-                g_W, g_b = precondition(g_W, g_b, centre, inv_var)
+        for start in range(0, n, rule.batch_size):
+            rows = slice(start, start + rule.batch_size)
+            R = X[rows] @ W + b - Y[rows]
+            sse += float(np.vdot(R, R))
+            g_W, g_b = (2.0 / R.size) * (X[rows].T @ R), (2.0 / R.size) * R.sum(axis=0)
+            if dense:
+                g_W, g_b = direction(g_W, g_b, W)
+            else:
+                if rule.precondition:
+                    g_W, g_b = precondition(g_W, g_b, centre, inv_var, rule.fit_intercept)
+                if rule.l2:
+                    W *= max(0.0, 1.0 - rule.lr * rule.l2)
+                if not rule.fit_intercept:
+                    g_b = np.zeros_like(g_b)
             W -= rule.lr * g_W
             b -= rule.lr * g_b
             t += 1

@@ -12,6 +12,16 @@ cdef inline int _reported_slot(const StepRule* rule, const TrainingState* state)
     return rule.slot_average if rule.average_start >= 0 and state.averaged > 0 else 0
 
 
+cdef double _squared_norm_W(floating[:, :, ::1] model) noexcept nogil:
+    """|W|^2 of the parameters (slot 0), in double."""
+    cdef Py_ssize_t i, n = (model.shape[1] - 1) * model.shape[2]
+    cdef const floating* p = &model[0, 0, 0]
+    cdef double total = 0.0
+    for i in range(n):
+        total += <double> p[i] * p[i]
+    return total
+
+
 cdef Py_ssize_t _gd_loop(
     const floating[:, ::1] X,
     const floating[:, :] Y,
@@ -25,12 +35,14 @@ cdef Py_ssize_t _gd_loop(
 ) noexcept nogil:
     """GD epochs, the sums from a pass over X, or from `gram` when it is not NULL.
 
+    With an L2 penalty the stopping rule judges the objective, the loss plus
+    l2/2 |W|^2 at the same point, which GD decreases (loss_out records the loss).
     Returns the number of epochs completed by this call.
     """
     cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], epoch
     cdef int64_t first_epoch = state.epoch
     cdef double nk = (gram.n if gram != NULL else <double> X.shape[0]) * k
-    cdef double loss
+    cdef double loss, judged
     cdef int n_threads = _threads_for(X.shape[0], X.shape[1], settings.n_threads) if gram == NULL else 1
     state.outcome = OUTCOME_RUNNING
     _load_model(model, work)
@@ -40,10 +52,13 @@ cdef Py_ssize_t _gd_loop(
         else:
             loss = _pass_over_rows(X, Y, work, n_threads) / nk
         loss_out[epoch] = loss
+        judged = loss
+        if settings.step.l2 != 0.0:
+            judged = loss + 0.5 * settings.step.l2 * _squared_norm_W(model)
         if not isfinite(loss) or not _take_step(model, work, 2.0 / nk, &settings.step, state):
             state.outcome = OUTCOME_DIVERGED
             break
-        if _end_epoch(loss, &settings.stop, state):
+        if _end_epoch(judged, &settings.stop, state):
             _snapshot(model, _reported_slot(&settings.step, state), snapshots,
                       settings.snapshot_every, first_epoch, state.epoch)
             break
@@ -54,39 +69,28 @@ cdef Py_ssize_t _gd_loop(
     return state.epoch - first_epoch
 
 
-cdef double _sgd_per_sample(
+cdef double _sgd_per_sample_plain(
     const floating[:, ::1] X,
     const floating[:, :] Y,
     floating[:, :, ::1] model,
     const Py_ssize_t* rows,
     Py_ssize_t m,
-    double* r,
-    const StepRule* rule,
+    double lr,
     TrainingState* state,
 ) noexcept nogil:
-    """One update per sample, in place; returns the summed squared residuals.
-
-    `r` is scratch for k residuals. Returns a non-finite value, without applying that
-    update, at the first sample whose residual is not finite; NaN with outcome
-    INTERRUPTED when Ctrl-C was pressed. The updates applied are counted in state.t.
-    One output with the plain rule takes a loop of its own: the common case, and the
-    one whose speed is the dot product's latency.
-    """
-    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], t, i, j, o
+    """`_sgd_per_sample` for one output with no option on: the common case, and the one
+    whose speed is the dot product's latency. A function of its own so that the options'
+    code cannot change how this loop compiles (sharing a function with it cost 2-6%)."""
+    cdef Py_ssize_t d = X.shape[1], t, i
     cdef const floating* x
     cdef floating* w = &model[0, 0, 0]
-    cdef floating* b = w + d * k
+    cdef floating* b = w + d
     cdef double s, sse = 0.0
-    # A sample's loss is the mean over its k outputs, so its gradient carries 2/k.
-    cdef double grad_scale = 2.0 / k
-    cdef double lr = _learning_rate(rule, state)
-    cdef bint plain = k == 1 and not rule.precondition and rule.average_start < 0
     cdef int64_t t_start = state.t
     # A sample costs about as much as 64 more elements of work (its update waits for
     # its dot product), so a small model looks for Ctrl-C about every 10 ms.
-    cdef Py_ssize_t look_every = INTERRUPT_CHECK_WORK // (4 * d * k + 64) + 1
+    cdef Py_ssize_t look_every = INTERRUPT_CHECK_WORK // (4 * d + 64) + 1
     cdef Py_ssize_t until_look = look_every
-    state.lr_now = lr
     for t in range(m):
         i = rows[t] if rows != NULL else t
         x = &X[i, 0]
@@ -99,32 +103,78 @@ cdef double _sgd_per_sample(
         if until_look == 0:
             until_look = look_every
             if _interrupt_requested():
-                if plain:
-                    state.t = t_start + t
+                state.t = t_start + t
                 state.outcome = OUTCOME_INTERRUPTED
                 return NAN
-        if plain:
-            s = _dot_short_chain(x, w, d) + b[0] - Y[i, 0]
-            if not isfinite(s):
-                state.t = t_start + t
-                return s
-            sse += s * s
-            _sample_step(w, b, x, s, d, grad_scale, lr)
-        else:
+        s = _dot_short_chain(x, w, d) + b[0] - Y[i, 0]
+        if not isfinite(s):
+            state.t = t_start + t
+            return s
+        sse += s * s
+        # A sample's loss is the mean over its k = 1 outputs: its gradient carries 2.
+        _sample_step(w, b, x, s, d, 2.0, lr)
+    # Counted once per pass: a store per sample through the state pointer cost 5%.
+    state.t = t_start + m
+    return sse
+
+
+cdef double _sgd_per_sample(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    floating[:, :, ::1] model,
+    const Py_ssize_t* rows,
+    Py_ssize_t m,
+    double* r,
+    const StepRule* rule,
+    TrainingState* state,
+    WorkBuffers* work,
+) noexcept nogil:
+    """One update per sample, in place; returns the summed squared residuals.
+
+    `r` is scratch for k residuals; `work` gives momentum its direction and velocity.
+    Returns a non-finite value, without applying that update, at the first sample whose
+    residual is not finite; NaN with outcome INTERRUPTED when Ctrl-C was pressed. The
+    updates applied are counted in state.t. One output with no option on goes to
+    `_sgd_per_sample_plain`, chosen once per pass; every option to _sample_step_general.
+    """
+    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], t, i, j, o
+    cdef const floating* x
+    cdef floating* w = &model[0, 0, 0]
+    cdef floating* b = w + d * k
+    cdef double s, sse = 0.0
+    # A sample's loss is the mean over its k outputs, so its gradient carries 2/k.
+    cdef double grad_scale = 2.0 / k
+    cdef double lr = _learning_rate(rule, state)
+    cdef Py_ssize_t look_every = INTERRUPT_CHECK_WORK // (4 * d * k + 64) + 1
+    cdef Py_ssize_t until_look = look_every
+    state.lr_now = lr
+    if (k == 1 and not rule.precondition and rule.average_start < 0 and rule.momentum == 0.0
+            and rule.l2 == 0.0 and rule.fit_intercept):
+        return _sgd_per_sample_plain(X, Y, model, rows, m, lr, state)
+    for t in range(m):
+        i = rows[t] if rows != NULL else t
+        x = &X[i, 0]
+        if rows != NULL and t + PREFETCH_AHEAD < m:
+            _prefetch_row(&X[rows[t + PREFETCH_AHEAD], 0], d * sizeof(floating))
+            LINREG_PREFETCH(&Y[rows[t + PREFETCH_AHEAD], 0])
+        until_look -= 1
+        if until_look == 0:
+            until_look = look_every
+            if _interrupt_requested():
+                state.outcome = OUTCOME_INTERRUPTED
+                return NAN
+        for o in range(k):
+            r[o] = b[o] - Y[i, o]
+        for j in range(d):
             for o in range(k):
-                r[o] = b[o] - Y[i, o]
-            for j in range(d):
-                for o in range(k):
-                    r[o] = r[o] + x[j] * w[j * k + o]
-            s = 0.0
-            for o in range(k):
-                s += r[o] * r[o]
-            if not isfinite(s):
-                return s
-            sse += s
-            _sample_step_general(model, x, r, grad_scale, lr, rule, state)
-    if plain:
-        state.t = t_start + m
+                r[o] = r[o] + x[j] * w[j * k + o]
+        s = 0.0
+        for o in range(k):
+            s += r[o] * r[o]
+        if not isfinite(s):
+            return s
+        sse += s
+        _sample_step_general(model, x, r, grad_scale, lr, rule, state, work)
     return sse
 
 
@@ -200,7 +250,8 @@ cdef Py_ssize_t _sgd_loop(
         if settings.step.batch_size == 1:
             _copy_model(model, backup, False)
             # work.grad_bias has room for k doubles: the per-sample residuals.
-            sse = _sgd_per_sample(X, Y, model, rows, m, work.grad_bias, &settings.step, state)
+            sse = _sgd_per_sample(X, Y, model, rows, m, work.grad_bias, &settings.step, state,
+                                  work)
             if state.outcome == OUTCOME_INTERRUPTED or not _model_finite(model):
                 _copy_model(model, backup, True)
                 at_start.outcome = state.outcome

@@ -28,6 +28,10 @@ cdef struct StepRule:
     double dampening
     bint nesterov            # step along g + momentum v instead of v
     bint precondition        # step in centred, scaled coordinates (see _precondition)
+    double l2                # L2 penalty: the gradient gets + l2 W (never b) before the
+                             # momentum (torch's weight_decay); per-sample SGD without
+                             # momentum decays W by max(0, 1 - lr l2) instead (scikit-learn)
+    bint fit_intercept       # False: b is never updated (it keeps its initial value)
     int64_t average_start    # average the iterates after this many updates; -1: never
     # Where the optimizer's arrays are in `model` (slots of shape (d + 1, k) each: W's d
     # rows, then b), -1 when unused. Slot 0 is always the parameters.
@@ -85,6 +89,7 @@ cdef inline floating* _slot(floating[:, :, ::1] model, int slot) noexcept nogil:
 
 cdef void _precondition(
     double* g, Py_ssize_t d, Py_ssize_t k, const floating* centre, const floating* scale,
+    bint fit_intercept,
 ) noexcept nogil:
     """Turn the gradient g (W's (d, k) rows, then b's k) into the step direction of GD on
     centred, scaled features z = (x - mu) / s, mapped back to (W, b).
@@ -92,9 +97,19 @@ cdef void _precondition(
     With u = s w and c = b + mu.w, the gradient in (u, c) is ((g_w - mu g_b) / s, g_b);
     a step along it, mapped back, moves w by q = (g_w - mu g_b) / s^2 and b by
     g_b - mu.q. O(d k): an exact diagonal preconditioner that never touches X.
+
+    Without an intercept b is fixed, so c = b + mu.w is not a free coordinate: the
+    centring is dropped and the features are only scaled, z = x / s (u = s w): w moves
+    by g_w / s^2 and b's entries of g are left alone (the caller has zeroed them). The
+    scale slot then holds 1 / mean(x^2), the uncentred second moment (linreg._auto).
     """
     cdef Py_ssize_t j, o
     cdef double q, mu
+    if not fit_intercept:
+        for j in range(d):
+            for o in range(k):
+                g[j * k + o] = g[j * k + o] * scale[j * k]
+        return
     for j in range(d):
         mu = centre[j * k]
         for o in range(k):
@@ -103,6 +118,58 @@ cdef void _precondition(
     for o in range(k):
         for j in range(d):
             g[d * k + o] -= centre[j * k] * g[j * k + o]
+
+
+cdef bint _direction(
+    floating[:, :, ::1] model, double* g, const StepRule* rule, const TrainingState* state,
+    WorkBuffers* work,
+) noexcept nogil:
+    """Turn the loss gradient g ((d + 1) k, laid out like a slot) into the step
+    direction, in place: + l2 W (the penalty's gradient, as torch's weight_decay, never
+    on b), b's entries zeroed without an intercept, preconditioned, then torch's
+    momentum. The new velocity goes to work.velocity (the caller stores it once the step
+    is applied). Returns whether that velocity is finite in W's dtype."""
+    cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], i, o, n = (d + 1) * k
+    cdef const floating* p = _slot(model, 0)
+    cdef const floating* v
+    cdef double gi
+    cdef bint finite = True
+    if rule.l2 != 0.0:
+        for i in range(d * k):
+            g[i] = g[i] + rule.l2 * p[i]
+    if not rule.fit_intercept:
+        for o in range(k):
+            g[d * k + o] = 0.0
+    if rule.precondition:
+        _precondition(g, d, k, _slot(model, rule.slot_centre), _slot(model, rule.slot_scale),
+                      rule.fit_intercept)
+    if rule.momentum != 0.0:
+        # torch.optim.SGD: v = g on the first step, then momentum v + (1 - dampening) g;
+        # the direction is v, or g + momentum v with nesterov.
+        v = _slot(model, rule.slot_velocity)
+        for i in range(n):
+            gi = g[i]
+            if state.velocity_steps == 0:
+                work.velocity[i] = gi
+            else:
+                work.velocity[i] = rule.momentum * v[i] + (1.0 - rule.dampening) * gi
+            finite &= isfinite(<floating> work.velocity[i])
+            g[i] = gi + rule.momentum * work.velocity[i] if rule.nesterov else work.velocity[i]
+    return finite
+
+
+cdef inline void _keep_velocity(
+    floating[:, :, ::1] model, const StepRule* rule, TrainingState* state, WorkBuffers* work,
+) noexcept nogil:
+    """Store the velocity of the step just applied (see _direction)."""
+    cdef Py_ssize_t i, n = model.shape[1] * model.shape[2]
+    cdef floating* v
+    if rule.momentum == 0.0:
+        return
+    v = _slot(model, rule.slot_velocity)
+    for i in range(n):
+        v[i] = <floating> work.velocity[i]
+    state.velocity_steps += 1
 
 
 cdef bint _take_step(
@@ -117,14 +184,15 @@ cdef bint _take_step(
     work.bias, so the next pass needs no reload. Returns False, leaving the model and
     the state untouched, on a non-finite value.
     """
-    cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], j, o, i, n = (d + 1) * k
+    cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], j, o
     cdef floating* p = _slot(model, 0)
-    cdef floating* v
     cdef double lr = _learning_rate(rule, state)
-    cdef double step = lr * grad_scale, gi
+    cdef double step = lr * grad_scale
     cdef double* g = work.direction
     cdef floating new
-    cdef bint finite = True, plain = not rule.precondition and rule.momentum == 0.0
+    cdef bint finite = True
+    cdef bint plain = (not rule.precondition and rule.momentum == 0.0 and rule.l2 == 0.0
+                       and rule.fit_intercept)
     if plain:
         # W -= (lr grad_scale) sums: the seed tutorial's update, rounded as it always was.
         for o in range(k):
@@ -141,27 +209,14 @@ cdef bint _take_step(
             for j in range(d):
                 g[j * k + o] = grad_scale * work.grad_by_output[o * d + j]
             g[d * k + o] = grad_scale * work.grad_bias[o]
-        if rule.precondition:
-            _precondition(g, d, k, _slot(model, rule.slot_centre), _slot(model, rule.slot_scale))
-        if rule.momentum != 0.0:
-            # torch.optim.SGD: v = g on the first step, then momentum v + (1 - dampening) g;
-            # the direction is v, or g + momentum v with nesterov. The new velocity goes
-            # to work.velocity until the step is known to be finite.
-            v = _slot(model, rule.slot_velocity)
-            for i in range(n):
-                gi = g[i]
-                if state.velocity_steps == 0:
-                    work.velocity[i] = gi
-                else:
-                    work.velocity[i] = rule.momentum * v[i] + (1.0 - rule.dampening) * gi
-                finite &= isfinite(<floating> work.velocity[i])
-                g[i] = gi + rule.momentum * work.velocity[i] if rule.nesterov else work.velocity[i]
+        finite = _direction(model, g, rule, state, work)
         for o in range(k):
             for j in range(d):
                 new = <floating> (p[j * k + o] - lr * g[j * k + o])
                 finite &= isfinite(new)
                 work.w_by_output[o * d + j] = new
                 work.w_by_output_f32[o * d + j] = <float> new
+            # Without an intercept g's b entries are 0: b stays exactly as it was.
             new = <floating> (p[d * k + o] - lr * g[d * k + o])
             finite &= isfinite(new)
             work.bias[o] = new
@@ -171,11 +226,7 @@ cdef bint _take_step(
         for j in range(d):
             p[j * k + o] = <floating> work.w_by_output[o * d + j]
         p[d * k + o] = <floating> work.bias[o]
-    if rule.momentum != 0.0:
-        v = _slot(model, rule.slot_velocity)
-        for i in range(n):
-            v[i] = <floating> work.velocity[i]
-        state.velocity_steps += 1
+    _keep_velocity(model, rule, state, work)
     state.t += 1
     state.lr_now = lr
     _add_to_average(model, rule, state)
@@ -221,36 +272,68 @@ cdef inline void _sample_step(
 
 cdef inline void _sample_step_general(
     floating[:, :, ::1] model, const floating* x, double* residuals, double grad_scale,
-    double lr, const StepRule* rule, TrainingState* state,
+    double lr, const StepRule* rule, TrainingState* state, WorkBuffers* work,
 ) noexcept nogil:
-    """The update from one sample's gradient, any k, preconditioned when the rule says
-    so, averaged after it when it says so. `residuals` (k) is overwritten with the
-    coefficients c = lr grad_scale r of the step."""
+    """The update from one sample's gradient, any k, with every option of the rule:
+    preconditioned, L2, momentum, no intercept, averaged after it. `residuals` (k) is
+    overwritten. Unchecked, like _sample_step: the epoch is rolled back if it ends
+    non-finite.
+
+    With momentum (or L2 with preconditioning) the step is _take_step's, from the dense
+    gradient g x^T (O(d k) anyway: the velocity is dense). Otherwise L2 is scikit-learn's
+    per-sample decay, W *= max(0, 1 - lr l2) after the residual and before the sample's
+    update: algebraically torch's W -= lr (g + l2 W) while lr l2 <= 1 (scikit-learn clips
+    at 0 beyond it), and no second pass over W."""
     cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], j, o
     cdef floating* w = _slot(model, 0)
     cdef floating* b = w + d * k
     cdef const floating* centre
     cdef const floating* scale
-    cdef double z, mu_dot_z = 0.0
+    cdef double* g = work.direction
+    cdef double z, mu_dot_z = 0.0, decay
+    if rule.momentum != 0.0 or (rule.precondition and rule.l2 != 0.0):
+        for j in range(d):
+            for o in range(k):
+                g[j * k + o] = grad_scale * residuals[o] * x[j]
+        for o in range(k):
+            g[d * k + o] = grad_scale * residuals[o]
+        _direction(model, g, rule, state, work)
+        for j in range(d * k + k):
+            w[j] = <floating> (w[j] - lr * g[j])
+        _keep_velocity(model, rule, state, work)
+        state.t += 1
+        _add_to_average(model, rule, state)
+        return
     for o in range(k):
         residuals[o] = lr * grad_scale * residuals[o]
+    if rule.l2 != 0.0:
+        decay = 1.0 - lr * rule.l2
+        if decay < 0.0:
+            decay = 0.0
+        for j in range(d * k):
+            w[j] = <floating> (w[j] * decay)
     if rule.precondition:
         # The direction of _precondition for g_w = r x, g_b = r: q = r (x - mu) / s^2,
-        # and b moves by r (1 - mu.(x - mu) / s^2).
+        # and b moves by r (1 - mu.(x - mu) / s^2); without an intercept q = r x / s^2.
         centre = _slot(model, rule.slot_centre)
         scale = _slot(model, rule.slot_scale)
         for j in range(d):
-            z = (x[j] - centre[j * k]) * scale[j * k]
-            mu_dot_z += centre[j * k] * z
+            if rule.fit_intercept:
+                z = (x[j] - centre[j * k]) * scale[j * k]
+                mu_dot_z += centre[j * k] * z
+            else:
+                z = x[j] * scale[j * k]
             for o in range(k):
                 w[j * k + o] = <floating> (w[j * k + o] - residuals[o] * z)
-        for o in range(k):
-            b[o] = <floating> (b[o] - residuals[o] * (1.0 - mu_dot_z))
+        if rule.fit_intercept:
+            for o in range(k):
+                b[o] = <floating> (b[o] - residuals[o] * (1.0 - mu_dot_z))
     else:
         for j in range(d):
             for o in range(k):
                 w[j * k + o] = <floating> (w[j * k + o] - residuals[o] * x[j])
-        for o in range(k):
-            b[o] = <floating> (b[o] - residuals[o])
+        if rule.fit_intercept:
+            for o in range(k):
+                b[o] = <floating> (b[o] - residuals[o])
     state.t += 1
     _add_to_average(model, rule, state)

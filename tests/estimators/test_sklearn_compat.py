@@ -83,8 +83,8 @@ def test_clone_and_params_round_trip():
     twin = clone(model)
     assert twin.get_params() == model.get_params() and twin is not model
     assert twin.set_params(lr=0.2) is twin and twin.lr == 0.2 and model.lr == 0.1
-    with pytest.raises(ValueError, match="Invalid parameter 'alpha'.*valid parameters are: lr"):
-        twin.set_params(alpha=1.0)
+    with pytest.raises(ValueError, match="Invalid parameter 'eta0'.*valid parameters are: lr"):
+        twin.set_params(eta0=1.0)
     assert repr(model) == "SGDRegressor(lr=0.1, epochs=7, batch_size=4, random_state=3)"
     assert repr(linreg.GDRegressor()) == "GDRegressor()"
 

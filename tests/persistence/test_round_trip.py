@@ -113,7 +113,7 @@ def test_truncated_corrupt_and_foreign_files_are_refused(tmp_path):
         ({"format": np.array("other")}, "linreg-model"),
         ({"version": np.array(99)}, "version 99.*upgrade"),
         ({"estimator": np.array("Lasso")}, "unknown estimator"),
-        ({"params": np.array('{"alpha": 1}')}, "invalid parameters"),
+        ({"params": np.array('{"eta0": 1}')}, "invalid parameters"),
         ({"params": np.array("{not json")}, "invalid parameters"),
         ({"coef_": np.ones((2, 5))}, "coef_ and n_features_in_ disagree"),
         ({"intercept_": np.ones(3)}, "intercept_ of shape"),
