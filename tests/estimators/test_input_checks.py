@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import linreg
-from _helpers import LAYOUTS, in_layout
+from _helpers import linear_data, small_model, LAYOUTS, in_layout
 
 N, D = 30, 4
 ESTIMATORS = [linreg.GDRegressor, linreg.SGDRegressor]
@@ -24,20 +24,12 @@ EST_IDS = ["GD", "SGD"]
 
 def data(k=None, dtype=np.float64, seed=0, n=N, d=D):
     """(X, y) with a linear signal; k None gives 1-D y."""
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d))
-    W = rng.standard_normal((d,) if k is None else (d, k))
-    y = X @ W + 0.5 + 0.1 * rng.standard_normal((n,) if k is None else (n, k))
-    return X.astype(dtype), y.astype(dtype)
+    return linear_data(k=k, dtype=dtype, seed=seed, n=n, d=d)
 
 
 def new(Estimator, **params):
     """A small, reproducible model: 3 epochs, a fixed seed for SGD."""
-    defaults = {"epochs": 3}
-    if Estimator is linreg.SGDRegressor:
-        defaults["random_state"] = 0
-    defaults.update(params)
-    return Estimator(**defaults)
+    return small_model(Estimator, **params)
 
 
 def fitted_state(model):
