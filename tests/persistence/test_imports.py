@@ -43,11 +43,14 @@ def test_the_model_file_format_imports_nothing_from_linreg():
     assert linreg_imports("linreg._model_file") == set()
 
 
-@pytest.mark.parametrize("module", ["linreg.estimators", "linreg._model_file"])
+@pytest.mark.parametrize("module", ["linreg.estimators", "linreg._regressor", "linreg._options",
+                                    "linreg._model_file"])
 def test_nothing_below_persistence_imports_it(module):
     assert "linreg.persistence" not in reachable(module)
 
 
 def test_persistence_builds_on_the_estimators_and_the_format():
     assert {"linreg.estimators", "linreg._model_file"} <= linreg_imports("linreg.persistence")
-    assert "linreg._model_file" in linreg_imports("linreg.estimators")
+    # The estimators' base class (linreg._regressor) writes model files.
+    assert "linreg._regressor" in linreg_imports("linreg.estimators")
+    assert "linreg._model_file" in linreg_imports("linreg._regressor")
