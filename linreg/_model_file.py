@@ -22,9 +22,11 @@ with "upgrade linreg" rather than with an unknown member. The names are one JSON
 not an array of str: numpy's fixed-width str arrays pad every name to the longest one
 and drop trailing NUL characters.
 
-This module knows the format only (it imports nothing from linreg): `read` turns a file
-into ``{member name: array}`` and `write` does the reverse; linreg.persistence turns
-those arrays into an estimator.
+This module knows the format: `read` turns a file into ``{member name: array}`` and
+`write` does the reverse; linreg.persistence turns those arrays into an estimator. The
+bounded reading of one zip member and its ``.npy`` header (the limits below) is
+linreg._safe_npz's, the only linreg module this one imports (it imports none); the
+limits are importable from here too.
 
 Reading never trusts the file. Before it decompresses a member it checks, from the
 archive's table of contents, that the member is one of those above, stored or deflated,
@@ -42,20 +44,27 @@ Writing a file name goes through a new file in the same directory, flushed to di
 then renamed over the target, so a save that fails part-way leaves the previous file
 as it was.
 """
-import ast
 import contextlib
 import io
 import json
-import math
 import numbers
 import os
 import stat
-import struct
 import warnings
 import zipfile
 import zlib
 
 import numpy as np
+
+from linreg._safe_npz import (
+    EXPANSION_ALLOWANCE,
+    MALFORMED,
+    MAX_EXPANSION,
+    MAX_HEADER_BYTES,
+    Budget,
+    FormatError,
+    read_npy_member,
+)
 
 __all__ = [
     "FORMAT",
@@ -86,21 +95,6 @@ MEMBERS = ("format", "version", "estimator", "params", "n_iter_", "n_features_in
 #: The members each format version may hold.
 _VERSION_MEMBERS = {1: MEMBERS[:-1], 2: MEMBERS}
 
-#: Decompressed bytes, all members together, may be at most MAX_EXPANSION times the
-#: file's size plus EXPANSION_ALLOWANCE. Deflate can expand about 1032x, which is how a
-#: 1 MB file could claim 1 GiB; this bound keeps what a file can make `read` allocate
-#: proportional to its size (a 20 kB file: under 2 MiB) without a fixed cap on the size
-#: of a model or the length of its loss curve, which training does not have either.
-#: linreg writes its members uncompressed (ratio 1), so its own files always fit.
-#: A file recompressed with numpy.savez_compressed fits too unless it holds more than
-#: 1 MiB of highly repetitive numbers: coefficients shrink about 1x, but the loss curve
-#: of a long converged GD run repeats one value (18x at 5000 epochs, more beyond), and
-#: such a file is refused (load it from the file linreg wrote).
-MAX_EXPANSION = 32
-EXPANSION_ALLOWANCE = 2**20
-#: A member's .npy header (a short dict literal; numpy writes 118 bytes or so for the
-#: shapes here) may be at most this long. numpy reads up to 4 GiB before checking.
-MAX_HEADER_BYTES = 4096
 #: Text members' longest value, in characters (feature_names_in_ has no fixed limit:
 #: the expansion bound limits it, as it does the arrays).
 MAX_TEXT_CHARS = {"format": 64, "estimator": 64, "params": 65536}
@@ -109,15 +103,6 @@ MAX_TEXT_CHARS = {"format": 64, "estimator": 64, "params": 65536}
 _BYTES_PER_NAME = 72
 
 _INTEGER_MEMBERS = ("version", "n_iter_", "n_features_in_")
-_ZIP_ENCRYPTED = 0x01  # general purpose flag bits, which zipfile reports as errors
-_ZIP_PATCHED = 0x20  # of other types (RuntimeError, NotImplementedError)
-_ZIP_STRONG_ENCRYPTION = 0x40
-_READ_CHUNK = 2**20
-# What zipfile, zlib and numpy raise on a malformed archive; all become ValueError.
-# (OSError: a seek to an offset the archive makes up; RuntimeError: encryption;
-# NotImplementedError: a compression method; EOFError: a member cut short.)
-_MALFORMED = (ValueError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError,
-              OSError, struct.error, NotImplementedError, RuntimeError, OverflowError)
 
 
 def members(estimator, params, fitted=None):
@@ -175,9 +160,9 @@ def decode_feature_names(member):
     try:
         names = json.loads(str(member[()]))
     except (ValueError, RecursionError) as exc:  # JSONDecodeError; nesting too deep
-        raise _FormatError(f"feature_names_in_ is not valid JSON ({exc})") from None
+        raise FormatError(f"feature_names_in_ is not valid JSON ({exc})") from None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise _FormatError("feature_names_in_ must be a JSON array of strings")
+        raise FormatError("feature_names_in_ must be a JSON array of strings")
     return names
 
 
@@ -394,12 +379,12 @@ def _read_file(file, name):
             return _read_archive(archive, size)
     except _NewerVersion as exc:
         raise ValueError(f"{name} {exc}") from None
-    except _FormatError as exc:
+    except FormatError as exc:
         raise ValueError(f"{name} is not a valid linreg model file: {exc}") from None
     except zlib.error as exc:
         raise ValueError(f"{name} is not a readable linreg model file: corrupt compressed "
                          f"data ({exc})") from None
-    except _MALFORMED as exc:
+    except MALFORMED as exc:
         # What zipfile and numpy raise on a broken archive (RecursionError, a
         # RuntimeError, included: none is expected, but a file must not raise anything
         # but a ValueError).
@@ -407,38 +392,17 @@ def _read_file(file, name):
                          f"truncated zip archive ({type(exc).__name__}: {exc})") from None
 
 
-class _FormatError(ValueError):
-    """What the format's checks find wrong with a file (the message says what)."""
-
-
-class _NewerVersion(_FormatError):
+class _NewerVersion(FormatError):
     """A file of a format version after VERSION: valid, maybe, but not for this linreg."""
-
-
-class _Budget:
-    """How many more decompressed bytes the file may make `read` allocate."""
-
-    def __init__(self, file_size):
-        self.left = MAX_EXPANSION * file_size + EXPANSION_ALLOWANCE
-        self.total = self.left
-
-    def take(self, member, n_bytes):
-        if n_bytes > self.left:
-            raise _FormatError(
-                f"member {member!r} declares {n_bytes} bytes; all members together may "
-                f"hold at most {self.total} (MAX_EXPANSION={MAX_EXPANSION} times the file's "
-                f"size + {EXPANSION_ALLOWANCE}): a compression bomb or a corrupt size"
-            )
-        self.left -= n_bytes
 
 
 def _read_archive(archive, file_size):
     entries = {}
     for info in archive.infolist():
         if info.filename in entries:
-            raise _FormatError(f"member {info.filename!r} appears twice")
+            raise FormatError(f"member {info.filename!r} appears twice")
         entries[info.filename] = info
-    budget = _Budget(file_size)
+    budget = Budget(file_size)
     contents = {}
 
     def read_member(name):
@@ -447,24 +411,24 @@ def _read_archive(archive, file_size):
 
     # The marker and version first: another version may define other members.
     if "format.npy" not in entries:
-        raise _FormatError(f"no {FORMAT!r} marker")
+        raise FormatError(f"no {FORMAT!r} marker")
     read_member("format")
     if "version.npy" not in entries:
-        raise _FormatError("it has no 'version' member")
+        raise FormatError("it has no 'version' member")
     read_member("version")
     version = int(contents["version"])
     allowed = _VERSION_MEMBERS[version]
     unknown = sorted(set(entries) - {name + ".npy" for name in allowed})
     if unknown:
         shown = ", ".join(repr(name) for name in unknown[:5])
-        raise _FormatError(f"unknown members {shown}{', ...' if len(unknown) > 5 else ''}; "
-                         f"version {version} files hold {', '.join(allowed)}")
+        raise FormatError(f"unknown members {shown}{', ...' if len(unknown) > 5 else ''}; "
+                          f"version {version} files hold {', '.join(allowed)}")
     for name in ("estimator", "params"):
         if name + ".npy" not in entries:
-            raise _FormatError(f"it has no {name!r} member")
+            raise FormatError(f"it has no {name!r} member")
     problem = _check_fitted_set({name for name in MEMBERS if name + ".npy" in entries})
     if problem is not None:
-        raise _FormatError(problem)
+        raise FormatError(problem)
     for name in MEMBERS[2:]:
         if name + ".npy" in entries:
             if name == "feature_names_in_":
@@ -478,84 +442,16 @@ def _read_archive(archive, file_size):
 def _read_member(archive, info, name, file_size, budget, contents):
     """One member as an array, its header checked against the format and `contents`
     (the members read before it) before its data are read."""
-    where = f"member {name!r}"
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise _FormatError(f"{where} uses compression method {info.compress_type}; linreg "
-                         "reads stored or deflated members only")
-    if info.flag_bits & (_ZIP_ENCRYPTED | _ZIP_STRONG_ENCRYPTION | _ZIP_PATCHED):
-        raise _FormatError(f"{where} is encrypted or patched (zip flags {info.flag_bits:#x})")
-    if info.compress_size > file_size or (
-        info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size
-    ):
-        raise _FormatError(f"{where} has inconsistent sizes ({info.compress_size} bytes "
-                         f"stored, {info.file_size} declared, in a {file_size}-byte file)")
-    budget.take(name, info.file_size)
-    with archive.open(info) as stream:
-        try:
-            major_minor = np.lib.format.read_magic(stream)  # reads exactly 8 bytes
-        except ValueError as exc:
-            raise _FormatError(f"{where} is not a .npy array ({exc})") from None
-        if major_minor not in ((1, 0), (2, 0)):
-            raise _FormatError(f"{where}: .npy format version {major_minor} (linreg reads "
-                             "1.0 and 2.0)")
-        length_format = "<H" if major_minor == (1, 0) else "<I"
-        length_bytes = _read_exactly(stream, struct.calcsize(length_format), where)
-        (header_length,) = struct.unpack(length_format, length_bytes)
-        if header_length > MAX_HEADER_BYTES:
-            raise _FormatError(f"{where}: a {header_length}-byte .npy header (at most "
-                             f"{MAX_HEADER_BYTES})")
-        header = _read_exactly(stream, header_length, where)
-        shape, fortran_order, dtype = _parse_header(major_minor, length_bytes, header, where)
-        problem = _check_header(name, shape, dtype, contents)
-        if problem is not None:
-            raise _FormatError(problem)
-        n_data = math.prod(shape) * dtype.itemsize
-        if 8 + len(length_bytes) + header_length + n_data != info.file_size:
-            raise _FormatError(f"{where}: its .npy header declares {n_data} bytes of data, "
-                             f"which does not match the member's size {info.file_size}")
-        # Reading exactly file_size bytes also makes zipfile check the member's CRC.
-        data = _read_exactly(stream, n_data, where)
-    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
-    if not array.dtype.isnative:
-        array = array.astype(array.dtype.newbyteorder("="))
+    array = read_npy_member(
+        archive, info, name, file_size, budget,
+        check_header=lambda shape, dtype: _check_header(name, shape, dtype, contents),
+    )
     problem = _check_value(name, array, contents)
     if problem is not None:
-        raise _FormatError(problem)
+        raise FormatError(problem)
     return array
 
 
-def _read_exactly(stream, n_bytes, where):
-    """n_bytes from `stream`, read in bounded chunks; ValueError if it has fewer."""
-    data = bytearray(n_bytes)
-    view = memoryview(data)
-    filled = 0
-    while filled < n_bytes:
-        chunk = stream.read(min(_READ_CHUNK, n_bytes - filled))
-        if not chunk:
-            raise _FormatError(f"{where} is truncated ({filled} of {n_bytes} bytes)")
-        view[filled : filled + len(chunk)] = chunk
-        filled += len(chunk)
-    return data
-
-
-def _parse_header(major_minor, length_bytes, header, where):
-    """(shape, fortran_order, dtype) from a bounded .npy header, via numpy's parser."""
-    try:
-        # numpy retries a header that is not a Python literal with a Python 2 filter
-        # (and a warning); linreg never wrote such headers, so refuse them up front.
-        if not isinstance(ast.literal_eval(header.decode("latin1")), dict):
-            raise _FormatError("not a dict")
-        read_header = (np.lib.format.read_array_header_1_0 if major_minor == (1, 0)
-                       else np.lib.format.read_array_header_2_0)
-        shape, fortran_order, dtype = read_header(io.BytesIO(bytes(length_bytes + header)),
-                                                  max_header_size=MAX_HEADER_BYTES)
-    except Exception as exc:  # noqa: BLE001 - numpy's parser of untrusted text raises
-        # SyntaxError, TypeError, IndexError, ... : whatever it raises, the file is bad.
-        raise _FormatError(f"{where}: unreadable .npy header ({type(exc).__name__}: {exc})") \
-            from None
-    if not all(type(n) is int and n >= 0 for n in shape):  # bool is an int to numpy
-        raise _FormatError(f"{where}: invalid shape {shape!r}")
-    return shape, fortran_order, dtype
 
 
 def _check_layout(arrays):
@@ -642,7 +538,7 @@ def _check_value(name, array, contents):
         if name == "feature_names_in_":
             try:
                 n_names = len(decode_feature_names(array))
-            except _FormatError as exc:
+            except FormatError as exc:
                 return str(exc)
             n_features = int(contents["n_features_in_"])
             if n_names != n_features:
