@@ -250,10 +250,13 @@ def test_partial_fit_continues_the_velocity_and_t(cls):
 def test_coef_init_starts_a_new_trajectory_even_with_warm_start():
     X, y = data()
     model = momentum_model(linreg.GDRegressor, 5, warm_start=True).fit(X, y)
-    model.fit(X, y, coef_init=np.zeros(4))
+    intercept_before = model.intercept_
+    model.fit(X, y, coef_init=np.zeros(4), intercept_init=intercept_before)
     fresh = momentum_model(linreg.GDRegressor, 5).fit(X, y, coef_init=np.zeros(4),
-                                                       intercept_init=model.intercept_)
+                                                       intercept_init=intercept_before)
     assert model.t_ == 5 and len(model.loss_curve_) == 5
+    np.testing.assert_array_equal(model.coef_, fresh.coef_)
+    np.testing.assert_array_equal(model.loss_curve_, fresh.loss_curve_)
 
 
 def test_a_failed_warm_fit_keeps_the_step_state():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import linreg.kernels as kernels
-from _helpers import make_problem, param_shapes
+from _helpers import make_problem
 
 N, D = 9, 5  # two blocks of four rows plus a one-row tail
 FUNCS = ["loss_and_grad", "predict", "gd_epochs", "sgd_epoch"]
@@ -72,11 +72,6 @@ def non_finite_cases(funcs, which):
     for func, dtype, k, value, position in itertools.product(
         funcs, DTYPES, [None, 3], VALUES, POSITIONS
     ):
-        if which == "X":
-            shape = (N, D)
-        else:
-            shape = (N,) if k is None else (N, k)
-        flat = POSITIONS[position] % int(np.prod(shape))
         yield pytest.param(
             func, dtype, k, VALUES[value], position,
             id=f"{func}-{np.dtype(dtype).name}-{'y1d' if k is None else 'k3'}-{value}-{position}",
@@ -110,9 +105,6 @@ def non_finite_param_cases():
     for func, k, name, position in itertools.product(
         FUNCS, [None, 3], ["W", "b"], ["first", "last"]
     ):
-        w_shape, b_shape = param_shapes(D, k)
-        shape = w_shape if name == "W" else b_shape
-        flat = POSITIONS[position] % int(np.prod(shape))
         yield pytest.param(
             func, k, name, position,
             id=f"{func}-{'y1d' if k is None else 'k3'}-{name}-{position}",
