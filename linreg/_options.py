@@ -64,6 +64,8 @@ class FitOptions(NamedTuple):
     nesterov: bool
     l2: float  # alpha with penalty="l2", else 0
     fit_intercept: bool
+    schedule: dict  # the StepRule fields of lr_schedule (schedule, power_t, ...)
+    average_start: int  # -1: no averaging (average=False)
 
     @property
     def auto(self):
@@ -71,9 +73,17 @@ class FitOptions(NamedTuple):
 
     def rule(self, **fields):
         """The StepRule of a numeric lr with every user option, and `fields`."""
+        fields = {"average_start": self.average_start, **self.schedule, **fields}
         return StepRule(self.lr, momentum=self.momentum, dampening=self.dampening,
                         nesterov=self.nesterov, l2=self.l2, fit_intercept=self.fit_intercept,
                         precondition=self.precondition, **fields)
+
+    def with_user_schedule(self, step):
+        """lr="auto"'s StepRule `step` with the user's schedule and averaging, if given."""
+        fields = dict(self.schedule)
+        if self.average_start >= 0:
+            fields["average_start"] = self.average_start
+        return dataclasses.replace(step, **fields) if fields else step
 
     def ridge(self, n_outputs):
         """What the L2 penalty adds to each feature's variance in the preconditioner."""
@@ -145,6 +155,14 @@ def check_options(estimator):
     if estimator.penalty not in (None, "l2"):
         raise ValueError(f"penalty must be None or 'l2', got {estimator.penalty!r}")
     alpha = check_real(estimator.alpha, "alpha", 0.0, math.inf, "a finite number >= 0")
+    schedule = _check_schedule(estimator, alpha)
+    if schedule.get("schedule") == "adaptive":
+        if estimator.tol is None:
+            raise ValueError("lr_schedule='adaptive' divides lr by 5 when the loss stops "
+                             "improving by tol: it needs a tol (scikit-learn's default is "
+                             "tol=1e-3, which is tol=2e-3 here)")
+        schedule = {}
+        stop = dataclasses.replace(stop, adaptive=True)
     return FitOptions(
         lr=lr,
         precondition=precondition,
@@ -161,7 +179,47 @@ def check_options(estimator):
         nesterov=bool(estimator.nesterov),
         l2=alpha if estimator.penalty == "l2" else 0.0,
         fit_intercept=bool(estimator.fit_intercept),
+        schedule=schedule,
+        average_start=_check_average(estimator.average),
     )
+
+
+#: lr_schedule's values (scikit-learn's learning_rate names).
+LR_SCHEDULES = ("constant", "invscaling", "optimal", "adaptive")
+
+
+def _check_schedule(estimator, alpha):
+    """The StepRule fields of lr_schedule and power_t ({} for "constant"), as scikit-
+    learn's SGD: t counts updates from 1; "optimal" is 1 / (alpha (t0 + t - 1)) with
+    scikit-learn's t0, in linreg's units (its alpha is alpha / 2 here)."""
+    schedule = estimator.lr_schedule
+    if not isinstance(schedule, str):
+        raise TypeError("lr_schedule must be one of "
+                        f"{', '.join(map(repr, LR_SCHEDULES))}, got {type(schedule).__name__}")
+    if schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {', '.join(map(repr, LR_SCHEDULES))}, "
+                         f"got {schedule!r}")
+    power_t = check_real(estimator.power_t, "power_t", -math.inf, math.inf, "a finite number")
+    if schedule == "invscaling":
+        return {"schedule": "invscaling", "power_t": power_t}
+    if schedule == "optimal":
+        if alpha <= 0:
+            raise ValueError("lr_schedule='optimal' is 1 / (alpha (t0 + t)): it needs alpha > 0")
+        alpha_sk = alpha / 2.0
+        t0 = 1.0 / (math.sqrt(1.0 / math.sqrt(alpha_sk)) * alpha_sk)
+        return {"schedule": "optimal", "optimal_t0": t0, "schedule_alpha": alpha}
+    return {"schedule": "adaptive"} if schedule == "adaptive" else {}
+
+
+def _check_average(average):
+    """average_start of the StepRule: -1 for False, average - 1 for an int (the update,
+    counted from 1, at which averaging starts, as scikit-learn's), 0 for True."""
+    if isinstance(average, (bool, np.bool_)):
+        return 0 if average else -1
+    if not isinstance(average, numbers.Integral):
+        raise TypeError(f"average must be True, False or a positive int, got "
+                        f"{type(average).__name__}")
+    return check_int(average, "average", 1) - 1
 
 
 def splitmix_seed(random_state):

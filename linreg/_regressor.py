@@ -144,10 +144,11 @@ class GradientDescentRegressor:
             "parameter and fit again (warm_start=True continues from there)"
         )
 
-    def _carry_step_state(self, model, state, rule):
+    def _carry_step_state(self, model, state, rule, carry_average=False):
         """Continue the fitted model's step state (scikit-learn's t_): its update count
         and, when this fit has momentum and the last one kept a velocity of this shape,
-        that velocity (as one torch.optim.SGD would across calls)."""
+        that velocity (as one torch.optim.SGD would across calls); likewise the average
+        of the iterates."""
         previous = self.__dict__.get("_training_state_")
         if previous is None:
             return
@@ -157,6 +158,13 @@ class GradientDescentRegressor:
                 and previous["velocity_steps"][0] > 0):
             model[rule.slots["velocity"]] = cast_to_dtype(velocity, model.dtype, "the velocity")
             state["velocity_steps"] = previous["velocity_steps"]
+        # partial_fit: the average of the iterates goes on too (scikit-learn's, across
+        # calls); a warm fit averages afresh, after its own first update.
+        average = self.__dict__.get("_average_")
+        if (carry_average and rule.average_start >= 0 and average is not None
+                and average.shape == model.shape[1:] and previous["averaged"][0] > 0):
+            model[rule.slots["average"]] = cast_to_dtype(average, model.dtype, "the average")
+            state["averaged"] = previous["averaged"]
 
     def _settings(self, options, n_samples, step):
         """The kernels' Settings for this fit, around the step rule `step`."""
@@ -181,7 +189,7 @@ class GradientDescentRegressor:
     # method_ it is not saved in model files.
     _FITTED = ("coef_", "intercept_", "loss_curve_", "n_iter_", "n_features_in_", "method_",
                "_stream_moments_", "_stream_largest_norm_", "feature_names_in_", "t_",
-               "_training_state_", "_velocity_")
+               "_training_state_", "_velocity_", "_average_", "_iterate_")
 
     def _transaction(self, train, X, y, reset_feature_names):
         """Run train(X, y); if it raises, put the fitted attributes back as they were.
@@ -292,7 +300,7 @@ class GradientDescentRegressor:
         previous = self.loss_curve_ if fitted else np.empty(0)
         state = self._new_state()
         if fitted:
-            self._carry_step_state(model, state, settings.step)
+            self._carry_step_state(model, state, settings.step, carry_average=True)
         losses = run_epochs(solver, model, state, 1, settings.step.lr)
         self._publish(model, state, W.ndim, previous, losses, 1, solver, streaming=True)
         return self
@@ -319,9 +327,9 @@ class GradientDescentRegressor:
     def _chunk_step(self, X, Y, options, scaling):
         """The step rule of one partial_fit epoch."""
         if options.auto:
-            return options.with_user_momentum(_auto.gd_chunk_rule(
+            return options.with_user_schedule(options.with_user_momentum(_auto.gd_chunk_rule(
                 X, scaling, Y.shape[1], options.n_threads, l2=options.l2,
-                fit_intercept=options.fit_intercept))
+                fit_intercept=options.fit_intercept)))
         return options.rule()
 
     def score(self, X, y):
@@ -432,11 +440,22 @@ class GradientDescentRegressor:
                     f"y of shape {Y.shape} does not fit the fitted coef_ of shape "
                     f"{np.shape(self.coef_)}: continuing training needs the same outputs"
                 )
+            # With averaging, coef_ is the average: training goes on from the last
+            # iterate, as scikit-learn's does (its _standard_coef).
+            # (Unless coef_ or intercept_ was replaced since: then it goes on from them.)
+            published_coef, published_intercept, iterate = (
+                self.__dict__.get("_iterate_") or (None, None, None))
+            coef, intercept = self.coef_, self.intercept_
+            d, k = coef_shape[-1], (W_shape[1] if len(W_shape) == 2 else 1)
+            if (iterate is not None and published_coef is coef
+                    and published_intercept is intercept and iterate.shape == (d + 1, k)):
+                coef = np.transpose(iterate[:d]) if len(coef_shape) == 2 else iterate[:d, 0]
+                intercept = iterate[d]
             # A copy (training writes into it) that refuses values beyond X's dtype.
             if W is None:
-                W = cast_to_dtype(np.transpose(self.coef_), X.dtype, "coef_")
+                W = cast_to_dtype(np.transpose(coef), X.dtype, "coef_")
             if b is None:
-                b = cast_to_dtype(np.atleast_1d(self.intercept_), X.dtype, "intercept_")
+                b = cast_to_dtype(np.atleast_1d(intercept), X.dtype, "intercept_")
         if W is None:
             W = np.zeros(W_shape, dtype=X.dtype)
         if b is None:
@@ -452,9 +471,11 @@ class GradientDescentRegressor:
         rule = solver.settings.step
         slot = rule.slots["average"] if rule.average_start >= 0 and state["averaged"][0] else 0
         W = model[slot, :d]  # (d, k), C-contiguous: coef_ is its transpose, a view
+        fitted_coef = np.transpose(W) if w_ndim == 2 else W[:, 0]
+        fitted_intercept = model[slot, d].copy() if w_ndim == 2 else float(model[slot, d, 0])
         fitted = {
-            "coef_": np.transpose(W) if w_ndim == 2 else W[:, 0],
-            "intercept_": model[slot, d].copy() if w_ndim == 2 else float(model[slot, d, 0]),
+            "coef_": fitted_coef,
+            "intercept_": fitted_intercept,
             "loss_curve_": (np.concatenate([previous_losses, losses]) if len(previous_losses)
                             else losses.copy()),
             "n_iter_": n_iter,
@@ -462,6 +483,11 @@ class GradientDescentRegressor:
             "t_": int(state["t"][0]),
             "_training_state_": state.copy(),
             "_velocity_": model[rule.slots["velocity"]].copy() if rule.momentum else None,
+            "_average_": (model[rule.slots["average"]].copy() if rule.average_start >= 0
+                          else None),
+            # The last iterate, where training goes on from, when coef_ is the average
+            # (with the coef_ and intercept_ it goes with, to tell a replaced one).
+            "_iterate_": (fitted_coef, fitted_intercept, model[0].copy()) if slot else None,
         }
         fitted.update(self._fitted_extras(solver))
         with FITTED_LOCK:

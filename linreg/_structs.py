@@ -36,7 +36,7 @@ class Outcome:
 
 
 #: The schedules the kernels know (StepRule.schedule), by name.
-SCHEDULES = {"constant": 0}
+SCHEDULES = {"constant": 0, "invscaling": 1, "optimal": 2}
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,9 @@ class StepRule:
     average_start: int = -1
     l2: float = 0.0
     fit_intercept: bool = True
+    power_t: float = 0.25
+    optimal_t0: float = 0.0
+    schedule_alpha: float = 0.0
 
     @property
     def slots(self):
@@ -102,6 +105,8 @@ class StepRule:
                 "precondition": bool(self.precondition),
                 "average_start": int(self.average_start),
                 "l2": float(self.l2), "fit_intercept": bool(self.fit_intercept),
+                "power_t": float(self.power_t), "optimal_t0": float(self.optimal_t0),
+                "schedule_alpha": float(self.schedule_alpha),
                 "slot_velocity": slots.get("velocity", -1),
                 "slot_average": slots.get("average", -1),
                 "slot_centre": slots.get("centre", -1), "slot_scale": slots.get("scale", -1)}
@@ -119,6 +124,7 @@ class StopRule:
     rtol: float = 0.0
     target: float = -np.inf
     on_average: bool = False  # SGD with averaging: judge the average's loss
+    adaptive: bool = False  # scikit-learn's "adaptive": divide lr by 5 instead of stopping
 
     @classmethod
     def off(cls):
@@ -127,7 +133,7 @@ class StopRule:
     def as_struct(self):
         return {"tol": float(self.tol), "patience": int(self.patience),
                 "rtol": float(self.rtol), "target": float(self.target),
-                "on_average": bool(self.on_average)}
+                "on_average": bool(self.on_average), "adaptive": bool(self.adaptive)}
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,7 @@ TRAINING_STATE = np.dtype(
         ("rng", np.uint64),  # splitmix64 state of the shuffling generator
         ("velocity_steps", np.int64),  # updates the velocity has seen
         ("averaged", np.int64),  # iterates in the average
+        ("lr_factor", np.float64),  # "adaptive": the factor on lr
     ],
     align=True,
 )
@@ -169,6 +176,7 @@ TRAINING_STATE = np.dtype(
 
 _FRESH_STATE = np.zeros(1, dtype=TRAINING_STATE)
 _FRESH_STATE["best_loss"] = np.inf
+_FRESH_STATE["lr_factor"] = 1.0
 
 
 def new_training_state(rng=0):

@@ -95,11 +95,26 @@ class GDRegressor(GradientDescentRegressor):
         lr="auto"'s target, the least objective) judge that objective; loss_curve_
         still records the MSE.
     alpha : float, default 0.0001
-        The penalty's strength, finite and >= 0; unused with penalty=None.
+        The penalty's strength, finite and >= 0; unused with penalty=None, except by
+        lr_schedule="optimal".
     fit_intercept : bool, default True
         False: the intercept is never updated; it stays at intercept_init (0 unless
         given to fit). Preconditioning then only scales the features, by their
         uncentred second moments, and does not centre them (b cannot absorb the means).
+    lr_schedule : {"constant", "invscaling", "optimal", "adaptive"}, default "constant"
+        scikit-learn's learning_rate, t counting updates from 1 (and across warm starts
+        and partial_fit, like its t_): "invscaling" steps lr / t**power_t;
+        "optimal" steps 1 / (alpha (t0 + t - 1)) with scikit-learn's t0 (needs alpha >
+        0; lr is not used); "adaptive" divides lr by 5 each time the loss has not
+        improved by tol for n_iter_no_change epochs (needs tol), and stops once lr is
+        at most 5e-7. With lr="auto" the schedule starts from the automatic step.
+    power_t : float, default 0.25
+        The exponent of "invscaling".
+    average : bool or int, default False
+        Average the iterates (scikit-learn's): True from the first update, an int from
+        that update on (counted from 1 in this fit; partial_fit goes on averaging across
+        calls). coef_ and intercept_ are then the averages; training goes on from the
+        last iterate.
 
     Attributes
     ----------
@@ -143,12 +158,17 @@ class GDRegressor(GradientDescentRegressor):
 
     _param_names = ("lr", "epochs", "method", "precondition", "n_threads", "log_every",
                     "tol", "n_iter_no_change", "warm_start", "callback", "momentum",
-                    "dampening", "nesterov", "penalty", "alpha", "fit_intercept")
+                    "dampening", "nesterov", "penalty", "alpha", "fit_intercept",
+                    "lr_schedule", "power_t", "average")
 
     def __init__(self, lr="auto", epochs=1000, method="auto", precondition="auto",
                  n_threads=None, log_every=0, tol=None, n_iter_no_change=5, warm_start=False,
                  callback=None, momentum=0.0, dampening=0.0, nesterov=False, penalty=None,
-                 alpha=0.0001, fit_intercept=True):
+                 alpha=0.0001, fit_intercept=True, lr_schedule="constant", power_t=0.25,
+                 average=False):
+        self.lr_schedule = lr_schedule
+        self.power_t = power_t
+        self.average = average
         self.momentum = momentum
         self.dampening = dampening
         self.nesterov = nesterov
@@ -184,11 +204,13 @@ class GDRegressor(GradientDescentRegressor):
                                         options.patience, X, Y, options.n_threads, X.dtype,
                                         l2=options.l2, fit_intercept=options.fit_intercept,
                                         intercept=intercept.astype(np.float64))
-            step = options.with_user_momentum(step)
+            step = options.with_user_schedule(options.with_user_momentum(step))
             if options.user_stop:  # the user's rule, and the target
                 stop = StopRule(options.stop.tol, options.stop.patience, target=stop.target)
         else:
             step, stop = options.rule(), options.stop
+            if step.average_start >= 0 and t_start:
+                step = dataclasses.replace(step, average_start=step.average_start + t_start)
         settings = self._settings(options._replace(stop=stop), X.shape[0], step)
         solver = GramGD(X, Y, settings, stats) if method == "gram" else FusedGD(X, Y, settings)
         return Plan(solver, scaling)
@@ -243,6 +265,10 @@ class SGDRegressor(GradientDescentRegressor):
         SGD's updates are sequential by nature.
     log_every, tol, n_iter_no_change, warm_start, callback :
         As in `GDRegressor`.
+    lr_schedule, power_t, average :
+        As in `GDRegressor`, one update per batch; with batch_size=1, shuffle=False and
+        a numeric lr they follow scikit-learn's SGDRegressor(learning_rate=lr_schedule,
+        eta0=2*lr, power_t, average, alpha=alpha/2) update for update.
     momentum, dampening, nesterov : float, float, bool, default 0.0, 0.0, False
         As in `GDRegressor`: torch.optim.SGD's rule, one velocity update per batch (per
         sample with batch_size=1, as torch with batches of one). With lr="auto", a
@@ -277,13 +303,16 @@ class SGDRegressor(GradientDescentRegressor):
     _param_names = ("lr", "epochs", "batch_size", "shuffle", "random_state", "precondition",
                     "n_threads", "log_every", "tol", "n_iter_no_change", "warm_start",
                     "callback", "momentum", "dampening", "nesterov", "penalty", "alpha",
-                    "fit_intercept")
+                    "fit_intercept", "lr_schedule", "power_t", "average")
 
     def __init__(self, lr="auto", epochs="auto", batch_size=1, shuffle=True, random_state=None,
                  precondition="auto", n_threads=None, log_every=0, tol=None,
                  n_iter_no_change=5, warm_start=False, callback=None, momentum=0.0,
                  dampening=0.0, nesterov=False, penalty=None, alpha=0.0001,
-                 fit_intercept=True):
+                 fit_intercept=True, lr_schedule="constant", power_t=0.25, average=False):
+        self.lr_schedule = lr_schedule
+        self.power_t = power_t
+        self.average = average
         self.momentum = momentum
         self.dampening = dampening
         self.nesterov = nesterov
@@ -334,7 +363,7 @@ class SGDRegressor(GradientDescentRegressor):
             step, stop = _auto.sgd_rules(scaling, X, Y, batch_size, options.patience,
                                          options.n_threads, l2=options.l2,
                                          fit_intercept=options.fit_intercept)
-            step = options.with_user_momentum(step)
+            step = options.with_user_schedule(options.with_user_momentum(step))
             if step.average_start >= 0 and t_start:
                 # Averaging starts after this fit's first epoch, wherever t_ stands.
                 step = dataclasses.replace(step, average_start=step.average_start + t_start)
@@ -343,6 +372,8 @@ class SGDRegressor(GradientDescentRegressor):
         else:
             step = options.rule(batch_size=batch_size)
             stop = options.stop
+            if step.average_start >= 0 and t_start:
+                step = dataclasses.replace(step, average_start=step.average_start + t_start)
         settings = self._settings(options._replace(stop=stop), X.shape[0], step)
         return Plan(SGD(X, Y, settings), scaling)
 
@@ -360,7 +391,7 @@ class SGDRegressor(GradientDescentRegressor):
                                                l2=options.l2,
                                                fit_intercept=options.fit_intercept,
                                                scaling=scaling)
-            return options.with_user_momentum(step)
+            return options.with_user_schedule(options.with_user_momentum(step))
         return options.rule(batch_size=batch_size)
 
     def _solver(self, X, Y, settings, method):

@@ -149,7 +149,7 @@ cdef double _sgd_per_sample(
     cdef Py_ssize_t until_look = look_every
     state.lr_now = lr
     if (k == 1 and not rule.precondition and rule.average_start < 0 and rule.momentum == 0.0
-            and rule.l2 == 0.0 and rule.fit_intercept):
+            and rule.l2 == 0.0 and rule.fit_intercept and rule.schedule == SCHEDULE_CONSTANT):
         return _sgd_per_sample_plain(X, Y, model, rows, m, lr, state)
     for t in range(m):
         i = rows[t] if rows != NULL else t
@@ -174,6 +174,9 @@ cdef double _sgd_per_sample(
         if not isfinite(s):
             return s
         sse += s
+        if rule.schedule != SCHEDULE_CONSTANT:
+            lr = _learning_rate(rule, state)
+            state.lr_now = lr
         _sample_step_general(model, x, r, grad_scale, lr, rule, state, work)
     return sse
 

@@ -3,7 +3,7 @@
 
 from cython.parallel cimport prange
 from libc.float cimport DBL_MAX, FLT_MAX
-from libc.math cimport INFINITY, NAN, fabs, isfinite, sqrt
+from libc.math cimport INFINITY, NAN, fabs, isfinite, pow, sqrt
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset

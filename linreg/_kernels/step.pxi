@@ -8,8 +8,11 @@
 # across calls, so a fit split into chunks of epochs trains exactly like one call.
 
 cdef enum Schedule:
-    # How the learning rate changes with the update count t (StepRule.schedule).
-    SCHEDULE_CONSTANT = 0
+    # How the learning rate changes with the update count t (StepRule.schedule), as
+    # scikit-learn's SGD: t counts updates from 1.
+    SCHEDULE_CONSTANT = 0    # lr (times state.lr_factor: "adaptive" divides it by 5)
+    SCHEDULE_INVSCALING = 1  # lr / t^power_t
+    SCHEDULE_OPTIMAL = 2     # 1 / (schedule_alpha (optimal_t0 + t - 1))
 
 cdef enum Outcome:
     # Why a training loop returned (TrainingState.outcome).
@@ -23,6 +26,9 @@ cdef struct StepRule:
     # Fixed for a fit (linreg._structs.StepRule).
     double lr                # base learning rate
     int schedule             # a Schedule
+    double power_t           # SCHEDULE_INVSCALING's exponent
+    double optimal_t0        # SCHEDULE_OPTIMAL's t0 (scikit-learn's, from alpha)
+    double schedule_alpha    # SCHEDULE_OPTIMAL's alpha (the penalty's, linreg's units)
     Py_ssize_t batch_size    # rows per SGD update (1: per sample); GD ignores it
     double momentum          # torch.optim.SGD's: velocity v = momentum v + (1 - dampening) g
     double dampening
@@ -49,6 +55,9 @@ cdef struct StopRule:
     double rtol
     int64_t patience
     double target
+    # scikit-learn's "adaptive" schedule: when the rule fires, divide the learning rate by
+    # 5 and go on, unless it is already at most 5e-7 (scikit-learn's eta 1e-6).
+    bint adaptive
     # SGD with averaging: judge by the averaged model's loss (a pass over the rows per
     # epoch) rather than by the epoch's running loss, which stalls at the iterates' noise
     # floor while the average still improves.
@@ -75,11 +84,17 @@ cdef struct TrainingState:
     uint64_t rng             # splitmix64 state of the shuffling generator
     int64_t velocity_steps   # updates the velocity has seen (torch: the first sets v = g)
     int64_t averaged         # iterates in the average
+    double lr_factor         # "adaptive": the factor on lr (1, then 1/5, 1/25...)
 
 
 cdef inline double _learning_rate(const StepRule* rule, const TrainingState* state) noexcept nogil:
-    """The learning rate of the next update."""
-    return rule.lr
+    """The learning rate of the next update, number t = state.t + 1."""
+    cdef double t = <double> (state.t + 1)
+    if rule.schedule == SCHEDULE_INVSCALING:
+        return rule.lr / pow(t, rule.power_t)
+    if rule.schedule == SCHEDULE_OPTIMAL:
+        return 1.0 / (rule.schedule_alpha * (rule.optimal_t0 + t - 1.0))
+    return rule.lr * state.lr_factor
 
 
 cdef inline floating* _slot(floating[:, :, ::1] model, int slot) noexcept nogil:

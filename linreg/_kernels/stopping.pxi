@@ -21,6 +21,10 @@ cdef bint _end_epoch(double loss, const StopRule* rule, TrainingState* state) no
     if loss < state.best_loss:
         state.best_loss = loss
     if state.bad_epochs >= rule.patience:
+        if rule.adaptive and 2.0 * state.lr_now > 1e-6:
+            state.lr_factor /= 5.0
+            state.bad_epochs = 0
+            return False
         state.outcome = OUTCOME_CONVERGED
         return True
     return False
