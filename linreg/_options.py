@@ -62,9 +62,10 @@ class FitOptions(NamedTuple):
     momentum: float
     dampening: float
     nesterov: bool
-    l2: float  # alpha with penalty="l2", else 0
+    l2: float  # alpha with penalty="l2", alpha (1 - l1_ratio) with "elasticnet", else 0
     fit_intercept: bool
     schedule: dict  # the StepRule fields of lr_schedule (schedule, power_t, ...)
+    l1: float  # alpha with penalty="l1", alpha l1_ratio with "elasticnet", else 0
     average_start: int  # -1: no averaging (average=False)
 
     @property
@@ -76,11 +77,13 @@ class FitOptions(NamedTuple):
         fields = {"average_start": self.average_start, **self.schedule, **fields}
         return StepRule(self.lr, momentum=self.momentum, dampening=self.dampening,
                         nesterov=self.nesterov, l2=self.l2, fit_intercept=self.fit_intercept,
-                        precondition=self.precondition, **fields)
+                        precondition=self.precondition, l1=self.l1, **fields)
 
     def with_user_schedule(self, step):
         """lr="auto"'s StepRule `step` with the user's schedule and averaging, if given."""
         fields = dict(self.schedule)
+        if self.l1:
+            fields["l1"] = self.l1
         if self.average_start >= 0:
             fields["average_start"] = self.average_start
         return dataclasses.replace(step, **fields) if fields else step
@@ -150,11 +153,19 @@ def check_options(estimator):
             "nesterov=True needs momentum > 0 and dampening=0 (torch.optim.SGD's rule), "
             f"got momentum={momentum}, dampening={dampening}"
         )
+    penalties = "None, 'l2', 'l1' or 'elasticnet'"
     if estimator.penalty is not None and not isinstance(estimator.penalty, str):
-        raise TypeError(f"penalty must be None or 'l2', got {type(estimator.penalty).__name__}")
-    if estimator.penalty not in (None, "l2"):
-        raise ValueError(f"penalty must be None or 'l2', got {estimator.penalty!r}")
+        raise TypeError(f"penalty must be {penalties}, got {type(estimator.penalty).__name__}")
+    if estimator.penalty not in (None, "l2", "l1", "elasticnet"):
+        raise ValueError(f"penalty must be {penalties}, got {estimator.penalty!r}")
     alpha = check_real(estimator.alpha, "alpha", 0.0, math.inf, "a finite number >= 0")
+    l1_ratio = check_real(estimator.l1_ratio, "l1_ratio", 0.0, 1.0, "in [0, 1]")
+    l1_share = {None: 0.0, "l2": 0.0, "l1": 1.0, "elasticnet": l1_ratio}[estimator.penalty]
+    if l1_share and alpha and momentum:
+        raise ValueError(
+            f"momentum={momentum} with penalty={estimator.penalty!r}: momentum on the "
+            "gradient would move the L1 proximal step's fixed point (it needs FISTA's "
+            "extrapolation instead, not available yet); use momentum=0")
     schedule = _check_schedule(estimator, alpha)
     if schedule.get("schedule") == "adaptive":
         if estimator.tol is None:
@@ -177,7 +188,8 @@ def check_options(estimator):
         momentum=momentum,
         dampening=dampening,
         nesterov=bool(estimator.nesterov),
-        l2=alpha if estimator.penalty == "l2" else 0.0,
+        l2=alpha * (1.0 - l1_share) if estimator.penalty is not None else 0.0,
+        l1=alpha * l1_share,
         fit_intercept=bool(estimator.fit_intercept),
         schedule=schedule,
         average_start=_check_average(estimator.average),

@@ -83,6 +83,7 @@ class StepRule:
     power_t: float = 0.25
     optimal_t0: float = 0.0
     schedule_alpha: float = 0.0
+    l1: float = 0.0
 
     @property
     def slots(self):
@@ -94,6 +95,8 @@ class StepRule:
             names.append("average")
         if self.precondition:
             names += ["centre", "scale"]
+        if self.l1:
+            names.append("l1")
         return {name: i + 1 for i, name in enumerate(names)}
 
     def as_struct(self):
@@ -106,7 +109,8 @@ class StepRule:
                 "average_start": int(self.average_start),
                 "l2": float(self.l2), "fit_intercept": bool(self.fit_intercept),
                 "power_t": float(self.power_t), "optimal_t0": float(self.optimal_t0),
-                "schedule_alpha": float(self.schedule_alpha),
+                "schedule_alpha": float(self.schedule_alpha), "l1": float(self.l1),
+                "slot_l1": slots.get("l1", -1),
                 "slot_velocity": slots.get("velocity", -1),
                 "slot_average": slots.get("average", -1),
                 "slot_centre": slots.get("centre", -1), "slot_scale": slots.get("scale", -1)}
@@ -169,6 +173,7 @@ TRAINING_STATE = np.dtype(
         ("velocity_steps", np.int64),  # updates the velocity has seen
         ("averaged", np.int64),  # iterates in the average
         ("lr_factor", np.float64),  # "adaptive": the factor on lr
+        ("l1_total", np.float64),  # per-sample L1: the penalty a weight could have received
     ],
     align=True,
 )

@@ -86,14 +86,20 @@ class GDRegressor(GradientDescentRegressor):
     nesterov : bool, default False
         Step along g + momentum * v instead of v (torch's); needs momentum > 0 and
         dampening=0.
-    penalty : {None, "l2"}, default None
-        None, or "l2": the objective becomes MSE + alpha * ||w||^2 / 2 (scikit-learn's
-        L2 term; its alpha is half of this alpha, as its eta0 is 2 * lr), on the
-        coefficients only, never the intercept. The gradient gets + alpha * W before
-        the momentum: exactly torch.optim.SGD's weight_decay=alpha on W alone.
-        Only these two are accepted for now. With "l2", GD's stopping rules (tol, and
-        lr="auto"'s target, the least objective) judge that objective; loss_curve_
-        still records the MSE.
+    penalty : {None, "l2", "l1", "elasticnet"}, default None
+        The objective becomes MSE + alpha * R(w) with scikit-learn's R: "l2"
+        ||w||^2 / 2, "l1" ||w||_1, "elasticnet" l1_ratio ||w||_1 + (1 - l1_ratio)
+        ||w||^2 / 2 (scikit-learn's alpha is half of this alpha, as its eta0 is 2 * lr),
+        on the coefficients only, never the intercept. The L2 part adds alpha * W to the
+        gradient before the momentum: exactly torch.optim.SGD's weight_decay=alpha on W
+        alone. The L1 part is, per sample, scikit-learn's cumulative truncation; for GD
+        and mini-batches, the proximal step (soft thresholding after each update), so
+        coefficients are exactly zero where the penalty wins. With "l2", GD's stopping
+        rules (tol, and lr="auto"'s target, the least objective) judge that objective;
+        with an L1 part lr="auto" stops when the loss stops improving by 1e-8 of itself;
+        loss_curve_ records the MSE.
+    l1_ratio : float, default 0.15
+        The L1 share of "elasticnet", in [0, 1].
     alpha : float, default 0.0001
         The penalty's strength, finite and >= 0; unused with penalty=None, except by
         lr_schedule="optimal".
@@ -159,13 +165,14 @@ class GDRegressor(GradientDescentRegressor):
     _param_names = ("lr", "epochs", "method", "precondition", "n_threads", "log_every",
                     "tol", "n_iter_no_change", "warm_start", "callback", "momentum",
                     "dampening", "nesterov", "penalty", "alpha", "fit_intercept",
-                    "lr_schedule", "power_t", "average")
+                    "lr_schedule", "power_t", "average", "l1_ratio")
 
     def __init__(self, lr="auto", epochs=1000, method="auto", precondition="auto",
                  n_threads=None, log_every=0, tol=None, n_iter_no_change=5, warm_start=False,
                  callback=None, momentum=0.0, dampening=0.0, nesterov=False, penalty=None,
                  alpha=0.0001, fit_intercept=True, lr_schedule="constant", power_t=0.25,
-                 average=False):
+                 average=False, l1_ratio=0.15):
+        self.l1_ratio = l1_ratio
         self.lr_schedule = lr_schedule
         self.power_t = power_t
         self.average = average
@@ -205,6 +212,12 @@ class GDRegressor(GradientDescentRegressor):
                                         l2=options.l2, fit_intercept=options.fit_intercept,
                                         intercept=intercept.astype(np.float64))
             step = options.with_user_schedule(options.with_user_momentum(step))
+            if options.l1:
+                # Plain proximal GD (ISTA): torch's momentum on the gradient would move
+                # the proximal step's fixed point; and the target is the smooth
+                # objective's, not this one's.
+                step = dataclasses.replace(step, momentum=0.0, nesterov=False)
+                stop = StopRule(0.0, options.patience, rtol=_auto.FUSED_RTOL)
             if options.user_stop:  # the user's rule, and the target
                 stop = StopRule(options.stop.tol, options.stop.patience, target=stop.target)
         else:
@@ -303,13 +316,15 @@ class SGDRegressor(GradientDescentRegressor):
     _param_names = ("lr", "epochs", "batch_size", "shuffle", "random_state", "precondition",
                     "n_threads", "log_every", "tol", "n_iter_no_change", "warm_start",
                     "callback", "momentum", "dampening", "nesterov", "penalty", "alpha",
-                    "fit_intercept", "lr_schedule", "power_t", "average")
+                    "fit_intercept", "lr_schedule", "power_t", "average", "l1_ratio")
 
     def __init__(self, lr="auto", epochs="auto", batch_size=1, shuffle=True, random_state=None,
                  precondition="auto", n_threads=None, log_every=0, tol=None,
                  n_iter_no_change=5, warm_start=False, callback=None, momentum=0.0,
                  dampening=0.0, nesterov=False, penalty=None, alpha=0.0001,
-                 fit_intercept=True, lr_schedule="constant", power_t=0.25, average=False):
+                 fit_intercept=True, lr_schedule="constant", power_t=0.25, average=False,
+                 l1_ratio=0.15):
+        self.l1_ratio = l1_ratio
         self.lr_schedule = lr_schedule
         self.power_t = power_t
         self.average = average

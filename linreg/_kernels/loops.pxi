@@ -149,7 +149,8 @@ cdef double _sgd_per_sample(
     cdef Py_ssize_t until_look = look_every
     state.lr_now = lr
     if (k == 1 and not rule.precondition and rule.average_start < 0 and rule.momentum == 0.0
-            and rule.l2 == 0.0 and rule.fit_intercept and rule.schedule == SCHEDULE_CONSTANT):
+            and rule.l2 == 0.0 and rule.fit_intercept and rule.schedule == SCHEDULE_CONSTANT
+            and rule.l1 == 0.0):
         return _sgd_per_sample_plain(X, Y, model, rows, m, lr, state)
     for t in range(m):
         i = rows[t] if rows != NULL else t

@@ -38,6 +38,9 @@ cdef struct StepRule:
                              # momentum (torch's weight_decay); per-sample SGD without
                              # momentum decays W by max(0, 1 - lr l2) instead (scikit-learn)
     bint fit_intercept       # False: b is never updated (it keeps its initial value)
+    double l1                # L1 penalty l1 |W|_1 (never b): per sample, scikit-learn's
+                             # cumulative truncation (slot_l1: what each weight received);
+                             # GD and mini-batches, the proximal step (soft thresholding)
     int64_t average_start    # average the iterates after this many updates; -1: never
     # Where the optimizer's arrays are in `model` (slots of shape (d + 1, k) each: W's d
     # rows, then b), -1 when unused. Slot 0 is always the parameters.
@@ -45,6 +48,7 @@ cdef struct StepRule:
     int slot_average
     int slot_centre          # row j, every column: the mean of feature j
     int slot_scale           # row j, every column: 1 / its variance (row d: 1)
+    int slot_l1              # the L1 penalty each weight has received (per sample)
 
 
 cdef struct StopRule:
@@ -85,6 +89,7 @@ cdef struct TrainingState:
     int64_t velocity_steps   # updates the velocity has seen (torch: the first sets v = g)
     int64_t averaged         # iterates in the average
     double lr_factor         # "adaptive": the factor on lr (1, then 1/5, 1/25...)
+    double l1_total          # per-sample L1: the penalty each weight could have received
 
 
 cdef inline double _learning_rate(const StepRule* rule, const TrainingState* state) noexcept nogil:
@@ -241,6 +246,11 @@ cdef bint _take_step(
         for j in range(d):
             p[j * k + o] = <floating> work.w_by_output[o * d + j]
         p[d * k + o] = <floating> work.bias[o]
+    if rule.l1 != 0.0:
+        # The proximal step of the L1 penalty: weights it would push across zero are
+        # exactly zero (the next pass reads the thresholded weights).
+        _soft_threshold(model, lr * rule.l1, rule)
+        _load_model(model, work)
     _keep_velocity(model, rule, state, work)
     state.t += 1
     state.lr_now = lr
@@ -285,6 +295,62 @@ cdef inline void _sample_step(
     b[0] = b[0] - c
 
 
+cdef inline void _truncate_l1(
+    floating[:, :, ::1] model, double lr, const StepRule* rule, TrainingState* state,
+) noexcept nogil:
+    """scikit-learn's per-sample L1 (Tsuruoka et al., 2009): after the update, pull every
+    weight towards zero by what the cumulative penalty owes it, never across zero."""
+    cdef Py_ssize_t j, n
+    cdef floating* w
+    cdef floating* q
+    cdef double z, u
+    if rule.l1 == 0.0:
+        return
+    n = (model.shape[1] - 1) * model.shape[2]
+    w = _slot(model, 0)
+    q = _slot(model, rule.slot_l1)
+    state.l1_total += lr * rule.l1
+    u = state.l1_total
+    for j in range(n):
+        z = w[j]
+        if z > 0.0:
+            w[j] = <floating> (z - (u + q[j]) if z - (u + q[j]) > 0.0 else 0.0)
+        elif z < 0.0:
+            w[j] = <floating> (z + (u - q[j]) if z + (u - q[j]) < 0.0 else 0.0)
+        q[j] = <floating> (q[j] + (w[j] - z))
+
+
+cdef inline void _soft_threshold(
+    floating[:, :, ::1] model, double threshold, const StepRule* rule,
+) noexcept nogil:
+    """The proximal step of threshold |W|_1: W = sign(W) max(|W| - threshold, 0).
+
+    Preconditioned, the step is taken in centred, scaled coordinates u = s w, c = b +
+    mu.w, where the penalty is sum |u_j| / s_j: so weight j's threshold is threshold /
+    s_j^2, and b moves to keep c where the step left it."""
+    cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], j, o
+    cdef floating* w = _slot(model, 0)
+    cdef floating* b = w + d * k
+    cdef const floating* centre = NULL
+    cdef const floating* scale = NULL
+    cdef double limit, old
+    if rule.precondition:
+        centre = _slot(model, rule.slot_centre)
+        scale = _slot(model, rule.slot_scale)
+    for j in range(d):
+        limit = threshold if scale == NULL else threshold * scale[j * k]
+        for o in range(k):
+            old = w[j * k + o]
+            if old > limit:
+                w[j * k + o] = <floating> (old - limit)
+            elif old < -limit:
+                w[j * k + o] = <floating> (old + limit)
+            else:
+                w[j * k + o] = 0.0
+            if centre != NULL and rule.fit_intercept:
+                b[o] = <floating> (b[o] + centre[j * k] * (old - w[j * k + o]))
+
+
 cdef inline void _sample_step_general(
     floating[:, :, ::1] model, const floating* x, double* residuals, double grad_scale,
     double lr, const StepRule* rule, TrainingState* state, WorkBuffers* work,
@@ -318,6 +384,7 @@ cdef inline void _sample_step_general(
         _keep_velocity(model, rule, state, work)
         state.t += 1
         _add_to_average(model, rule, state)
+        _truncate_l1(model, lr, rule, state)
         return
     for o in range(k):
         residuals[o] = lr * grad_scale * residuals[o]
@@ -352,3 +419,4 @@ cdef inline void _sample_step_general(
                 b[o] = <floating> (b[o] - residuals[o])
     state.t += 1
     _add_to_average(model, rule, state)
+    _truncate_l1(model, lr, rule, state)
