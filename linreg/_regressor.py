@@ -159,12 +159,28 @@ class GradientDescentRegressor:
             model[rule.slots["velocity"]] = cast_to_dtype(velocity, model.dtype, "the velocity")
             state["velocity_steps"] = previous["velocity_steps"]
         # partial_fit: the average of the iterates goes on too (scikit-learn's, across
-        # calls); a warm fit averages afresh, after its own first update.
-        average = self.__dict__.get("_average_")
-        if (carry_average and rule.average_start >= 0 and average is not None
-                and average.shape == model.shape[1:] and previous["averaged"][0] > 0):
-            model[rule.slots["average"]] = cast_to_dtype(average, model.dtype, "the average")
+        # calls): it is the published coef_ and intercept_; a warm fit averages afresh,
+        # after its own first update.
+        d = model.shape[1] - 1
+        if (carry_average and rule.average_start >= 0 and previous["averaged"][0] > 0
+                and self._published_iterate(d, model.shape[2]) is not None):
+            average = model[rule.slots["average"]]
+            average[:d] = cast_to_dtype(np.transpose(self.coef_).reshape(d, -1), model.dtype,
+                                        "coef_")
+            average[d] = cast_to_dtype(np.atleast_1d(self.intercept_), model.dtype,
+                                       "intercept_")
             state["averaged"] = previous["averaged"]
+
+    def _published_iterate(self, d, k):
+        """The last iterate (d + 1, k) of a fit whose coef_ and intercept_ are averages,
+        if they are still the ones it published (None if not, or without averaging)."""
+        published_coef, published_intercept, iterate = (
+            self.__dict__.get("_iterate_") or (None, None, None))
+        if (iterate is None or published_coef is not self.__dict__.get("coef_")
+                or published_intercept is not self.__dict__.get("intercept_")
+                or iterate.shape != (d + 1, k)):
+            return None
+        return iterate
 
     def _settings(self, options, n_samples, step):
         """The kernels' Settings for this fit, around the step rule `step`."""
@@ -189,7 +205,7 @@ class GradientDescentRegressor:
     # method_ it is not saved in model files.
     _FITTED = ("coef_", "intercept_", "loss_curve_", "n_iter_", "n_features_in_", "method_",
                "_stream_moments_", "_stream_largest_norm_", "feature_names_in_", "t_",
-               "_training_state_", "_velocity_", "_average_", "_iterate_")
+               "_training_state_", "_velocity_", "_iterate_")
 
     def _transaction(self, train, X, y, reset_feature_names):
         """Run train(X, y); if it raises, put the fitted attributes back as they were.
@@ -443,12 +459,10 @@ class GradientDescentRegressor:
             # With averaging, coef_ is the average: training goes on from the last
             # iterate, as scikit-learn's does (its _standard_coef).
             # (Unless coef_ or intercept_ was replaced since: then it goes on from them.)
-            published_coef, published_intercept, iterate = (
-                self.__dict__.get("_iterate_") or (None, None, None))
             coef, intercept = self.coef_, self.intercept_
             d, k = coef_shape[-1], (W_shape[1] if len(W_shape) == 2 else 1)
-            if (iterate is not None and published_coef is coef
-                    and published_intercept is intercept and iterate.shape == (d + 1, k)):
+            iterate = self._published_iterate(d, k)
+            if iterate is not None:
                 coef = np.transpose(iterate[:d]) if len(coef_shape) == 2 else iterate[:d, 0]
                 intercept = iterate[d]
             # A copy (training writes into it) that refuses values beyond X's dtype.
@@ -483,8 +497,6 @@ class GradientDescentRegressor:
             "t_": int(state["t"][0]),
             "_training_state_": state.copy(),
             "_velocity_": model[rule.slots["velocity"]].copy() if rule.momentum else None,
-            "_average_": (model[rule.slots["average"]].copy() if rule.average_start >= 0
-                          else None),
             # The last iterate, where training goes on from, when coef_ is the average
             # (with the coef_ and intercept_ it goes with, to tell a replaced one).
             "_iterate_": (fitted_coef, fitted_intercept, model[0].copy()) if slot else None,

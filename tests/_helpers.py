@@ -253,3 +253,24 @@ def small_model(Estimator, **params):
         defaults["random_state"] = 0
     defaults.update(params)
     return Estimator(**defaults)
+
+
+def imported_modules(module_name):
+    """Every module `module_name` imports anywhere in its source, functions included
+    (`from a import b` counts as importing a and a.b); empty for a compiled module."""
+    import ast
+    import importlib.util
+
+    origin = importlib.util.find_spec(module_name).origin
+    if not origin.endswith(".py"):
+        return set()
+    with open(origin, encoding="utf-8") as file:
+        tree = ast.parse(file.read())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found

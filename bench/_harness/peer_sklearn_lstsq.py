@@ -39,6 +39,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+from peer_timing import time_refits  # noqa: E402
 
 
 def relative_gap(X, y, coef, intercept, best_loss):
@@ -71,16 +72,11 @@ def main():
             json.dump({"error": f"relative gap {gap:.3g} to the least-squares loss, above "
                                 f"the target {request['target_gap']:g}"}, sys.stdout)
             return 1
-        coef = model.coef_.copy()
-        times = []
-        for _ in range(request["rounds"]):
-            start = time.perf_counter()
-            model.fit(X, y)
-            times.append(time.perf_counter() - start)
-            if not np.array_equal(model.coef_, coef):
-                json.dump({"error": "a timed fit gave other coefficients than the check fit"},
-                          sys.stdout)
-                return 1
+        times, error = time_refits(lambda: model.fit(X, y), request["rounds"],
+                                   model.coef_.copy(), lambda fitted: fitted.coef_)
+        if error:
+            json.dump({"error": error}, sys.stdout)
+            return 1
         answer = {
             "times_s": times,
             "coef": model.coef_.tolist(),

@@ -61,6 +61,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+from peer_timing import time_refits  # noqa: E402
 
 
 def fit_gd(torch, X, y, lr, epochs, log_every=0):
@@ -172,15 +173,11 @@ def main():
             json.dump({"error": error}, sys.stdout)
             return 1
 
-        times = []
-        for _ in range(request["rounds"]):
-            start = time.perf_counter()
-            (W, b, _), _ = _fit(torch, request, X, y)
-            times.append(time.perf_counter() - start)
-            if not np.array_equal(W.detach().numpy(), coef):
-                json.dump({"error": "a timed fit gave other coefficients than the check fit"},
-                          sys.stdout)
-                return 1
+        times, error = time_refits(lambda: _fit(torch, request, X, y), request["rounds"], coef,
+                                   lambda fitted: fitted[0][0].detach().numpy())
+        if error:
+            json.dump({"error": error}, sys.stdout)
+            return 1
 
         config = torch.__config__.show()
         blas = [f"{what} {found.group(1)}" for what, pattern in (

@@ -61,7 +61,7 @@ cdef double _gram_pass(const GramView* gram, Py_ssize_t d, Py_ssize_t k, WorkBuf
     return (centred if centred > 0.0 else 0.0) + offsets
 
 
-cdef void _gram_rows(
+cdef inline void _gram_rows(
     const floating[:, ::1] X, const floating[:, :] Y, const double* mu, const double* ybar,
     Py_ssize_t start, Py_ssize_t stop, double* G, double* C, double* yy, double* xc,
     const double* sample_weight,
@@ -74,7 +74,8 @@ cdef void _gram_rows(
     """
     cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], i = start, j, l, o, r, n_r
     cdef double* yc = xc + 4 * d
-    cdef double* wxc = xc + 4 * d + 4 * k
+    # Without weights the weighted rows are the rows (inlined with NULL, no copy is made).
+    cdef double* wxc = xc if sample_weight == NULL else xc + 4 * d + 4 * k
     cdef double a0, a1, a2, a3, w
     cdef double* g
     while i < stop:
@@ -83,7 +84,8 @@ cdef void _gram_rows(
             w = 1.0 if sample_weight == NULL else sample_weight[i + r]
             for j in range(d):
                 xc[r * d + j] = X[i + r, j] - mu[j]
-                wxc[r * d + j] = w * xc[r * d + j]
+                if sample_weight != NULL:
+                    wxc[r * d + j] = w * xc[r * d + j]
             for o in range(k):
                 yc[r * k + o] = Y[i + r, o] - ybar[o]
                 yy[0] += w * yc[r * k + o] * yc[r * k + o]
@@ -134,7 +136,11 @@ cdef void _gram_chunk(
         if linreg_flag_get(interrupted):
             return
         until = at + block if at + block < stop else stop
-        _gram_rows(X, Y, mu, ybar, at, until, G, C, yy, xc, sample_weight)
+        # Two inlined copies, with and without weights (see _accumulate_rows).
+        if sample_weight == NULL:
+            _gram_rows(X, Y, mu, ybar, at, until, G, C, yy, xc, NULL)
+        else:
+            _gram_rows(X, Y, mu, ybar, at, until, G, C, yy, xc, sample_weight)
         at = until
         if at < stop and _interrupt_requested():
             linreg_flag_set(interrupted)

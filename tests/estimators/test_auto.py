@@ -54,17 +54,15 @@ def test_gd_defaults_reach_the_least_squares_loss_on_unscaled_data(k, dtype):
 @pytest.mark.parametrize("k", [None, 3])
 def test_sgd_defaults_reach_least_squares_r2_on_unscaled_data(k):
     X, y = unscaled(k=k)
-    _, coef = least_squares_loss(X, y)
-    A = np.column_stack([X, np.ones(len(X))])
-    best = linreg.GDRegressor()
-    best.coef_, best.intercept_ = np.transpose(coef[:-1]), coef[-1]
-    best.n_features_in_ = X.shape[1]
+    best_loss, _ = least_squares_loss(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model = linreg.SGDRegressor(random_state=0).fit(X, y)
     assert model.n_iter_ < 100
-    assert model.score(X, y) >= best.score(X, y) - 0.02
-    assert np.isfinite(A).all()
+    # Within 5% of the least-squares loss; for one output, within 0.02 of its R^2.
+    assert np.mean((model.predict(X) - y) ** 2) <= best_loss * 1.05
+    if k is None:
+        assert model.score(X, y) >= 1 - best_loss / y.var() - 0.02
 
 
 def test_gd_over_rows_converges_too():

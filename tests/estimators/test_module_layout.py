@@ -4,28 +4,12 @@ linreg.estimators holds the public classes, linreg._regressor their shared base 
 linreg._options the checks of their parameters; nothing lower imports anything higher,
 not even inside a function (which would hide an import circle until run time).
 """
-import ast
-import importlib.util
-
 import pytest
 
 import linreg.estimators
+from _helpers import imported_modules
 
 LAYERS = ["linreg.estimators", "linreg._regressor", "linreg._options"]
-
-
-def imported_modules(module_name):
-    """Every module `module_name` imports anywhere in its source, functions included."""
-    with open(importlib.util.find_spec(module_name).origin, encoding="utf-8") as file:
-        tree = ast.parse(file.read())
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
 
 
 @pytest.mark.parametrize("lower, higher", [(LAYERS[i], LAYERS[j])

@@ -1,13 +1,12 @@
 """Imports run one way: persistence -> estimators -> _model_file -> _safe_npz, and the
 format layer (_model_file and its bounded reader _safe_npz) imports nothing else from
 linreg; no import inside a function closes a circle."""
-import ast
-import importlib.util
 import pkgutil
 
 import pytest
 
 import linreg
+from _helpers import imported_modules
 
 SUBMODULES = {f"linreg.{info.name}" for info in pkgutil.iter_modules(linreg.__path__)}
 
@@ -15,19 +14,7 @@ SUBMODULES = {f"linreg.{info.name}" for info in pkgutil.iter_modules(linreg.__pa
 def linreg_imports(module_name):
     """The linreg submodules `module_name` imports anywhere in its source, functions
     included (`from linreg import x` counts as importing linreg.x, not the package)."""
-    origin = importlib.util.find_spec(module_name).origin
-    if not origin.endswith(".py"):  # a compiled kernel module
-        return set()
-    with open(origin, encoding="utf-8") as file:
-        tree = ast.parse(file.read())
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found & SUBMODULES
+    return imported_modules(module_name) & SUBMODULES
 
 
 def reachable(start):
