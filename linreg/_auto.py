@@ -87,11 +87,12 @@ def scaling_from_stats(stats, fit_intercept=True, ridge=0.0):
                        fit_intercept, ridge)
 
 
-def scaling_from_data(X, n_threads, fit_intercept=True, ridge=0.0):
-    """The preconditioner from one fused pass over X (two passes, compiled)."""
+def scaling_from_data(X, n_threads, fit_intercept=True, ridge=0.0, sample_weight=None):
+    """The preconditioner from one fused pass over X (two passes, compiled); with
+    sample_weight, of the weighted moments."""
     d = X.shape[1]
     centre, var = np.empty(d), np.empty(d)
-    _compiled.build.column_moments(X, centre, var, n_threads)
+    _compiled.build.column_moments(X, centre, var, n_threads, sample_weight)
     return scaling_for(centre, var, fit_intercept, ridge)
 
 
@@ -132,14 +133,15 @@ def _eigen_range(stats, scaling, n_outputs=1, l2=0.0, fit_intercept=True):
     return top, float(seen[0]) if seen.size else np.inf
 
 
-def _power_lambda_max(X, Y, scaling, n_threads, n_outputs=1, l2=0.0):
+def _power_lambda_max(X, Y, scaling, n_threads, n_outputs=1, l2=0.0, sample_weight=None):
     """lambda_max of R (plus the penalty's diagonal) by power iteration, one pass over X
     per iteration.
 
     R v = D Xc^T Xc D v / n, and Xc^T Xc w = n/2 (g(w, -mu.w) - g(0, 0)) for the gradient
     g of the single-output loss on Y's first column: the kernels' own pass, no copy of X.
     With an uncentred scaling (centre 0: no intercept) the same pass gives the uncentred
-    X^T X w, as that case needs.
+    X^T X w, as that case needs; with sample_weight, the weighted pass gives the weighted
+    R (weighted moments, n the total weight).
     """
     n, d = X.shape
     root = np.sqrt(scaling.inv_var)
@@ -147,7 +149,8 @@ def _power_lambda_max(X, Y, scaling, n_threads, n_outputs=1, l2=0.0):
     Y1 = Y[:, :1]
     grad_W, grad_b = np.empty((d, 1), dtype=X.dtype), np.empty(1, dtype=X.dtype)
     zero_W, zero_b = np.zeros((d, 1), dtype=X.dtype), np.zeros(1, dtype=X.dtype)
-    _compiled.build.loss_and_grad(X, Y1, zero_W, zero_b, grad_W, grad_b, n_threads)
+    _compiled.build.loss_and_grad(X, Y1, zero_W, zero_b, grad_W, grad_b, n_threads,
+                                  sample_weight)
     at_zero = grad_W[:, 0].astype(np.float64)
     v = np.random.default_rng(0).standard_normal(d)
     estimate = 1.0
@@ -155,7 +158,7 @@ def _power_lambda_max(X, Y, scaling, n_threads, n_outputs=1, l2=0.0):
         v /= np.linalg.norm(v)
         w = (root * v).astype(X.dtype)[:, None]
         b = np.array([-(scaling.centre @ w[:, 0])], dtype=X.dtype)
-        _compiled.build.loss_and_grad(X, Y1, w, b, grad_W, grad_b, n_threads)
+        _compiled.build.loss_and_grad(X, Y1, w, b, grad_W, grad_b, n_threads, sample_weight)
         Rv = root * (grad_W[:, 0] - at_zero) / 2.0 + penalty * v
         estimate = float(v @ Rv)
         if not np.isfinite(estimate) or np.linalg.norm(Rv) == 0:
@@ -198,7 +201,7 @@ def _optimal_objective(stats, n_outputs, l2, fit_intercept, intercept, dtype):
 
 
 def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype, *, l2=0.0,
-             fit_intercept=True, intercept=None):
+             fit_intercept=True, intercept=None, sample_weight=None):
     """(StepRule, StopRule) of lr="auto" GD on data of `dtype`; with `stats` (Gram
     statistics) the exact version, else from power iterations over X and Y (2-D).
 
@@ -209,7 +212,7 @@ def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype
     if stats is not None:
         top, bottom = _eigen_range(stats, scaling, k, l2, fit_intercept)
     else:
-        top, bottom = _power_lambda_max(X, Y, scaling, n_threads, k, l2), 0.0
+        top, bottom = _power_lambda_max(X, Y, scaling, n_threads, k, l2, sample_weight), 0.0
     largest = max(top, 1.0)  # the intercept's direction has eigenvalue 1
     lr = k / (2.0 * largest)
     options = dict(l2=float(l2), fit_intercept=bool(fit_intercept), precondition=True)
@@ -237,10 +240,10 @@ def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype
 
 
 def sgd_rules(scaling, X, Y, batch_size, patience, n_threads, average=True, *, l2=0.0,
-              fit_intercept=True):
-    """(StepRule, StopRule) of lr="auto" SGD on X and Y (2-D)."""
-    largest, mean = _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var,
-                                                     n_threads)
+              fit_intercept=True, sample_weight=None):
+    """(StepRule, StopRule) of lr="auto" SGD on X and Y (2-D). With sample_weight each
+    sample's update is scaled by its weight, so the norms are bounded with the largest."""
+    largest, mean = row_norms(X, scaling, n_threads, sample_weight)
     step, stop = sgd_rules_for_norm(largest, mean, X.shape[0], Y.shape[1], batch_size,
                                     patience, average, l2=l2, fit_intercept=fit_intercept,
                                     scaling=scaling)
@@ -270,17 +273,29 @@ def sgd_rules_for_norm(largest_norm, mean_norm, n_samples, n_outputs, batch_size
     return step, StopRule(0.0, patience, rtol=SGD_RTOL, on_average=average)
 
 
-def row_norms(X, scaling, n_threads):
-    """(max, mean) of |z_i|^2 over the centred, scaled rows of X."""
-    return _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var, n_threads)
+def row_norms(X, scaling, n_threads, sample_weight=None):
+    """(max, mean) of |z_i|^2 over the centred, scaled rows of X; with sample_weight,
+    bounds on those of w_i |z_i|^2 (the curvature of sample i's weighted update): both
+    times the largest weight."""
+    largest, mean = _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var,
+                                                     n_threads)
+    if sample_weight is not None:
+        heaviest = float(sample_weight.max())
+        largest, mean = largest * heaviest, mean * heaviest
+    return largest, mean
 
 
-def gd_chunk_rule(X, scaling, n_outputs, n_threads, *, l2=0.0, fit_intercept=True):
+def gd_chunk_rule(X, scaling, n_outputs, n_threads, *, l2=0.0, fit_intercept=True,
+                  sample_weight=None):
     """A safe lr="auto" step for one GD epoch on a chunk (partial_fit): 1 / trace of the
     chunk's preconditioned Hessian, which bounds its largest eigenvalue (the penalty's
-    largest curvature added, the intercept's 1 only with an intercept)."""
-    _, mean_norm = _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var,
-                                                    n_threads)
+    largest curvature added, the intercept's 1 only with an intercept). With
+    sample_weight the trace is the weighted mean of |z_i|^2, bounded by the largest
+    |z_i|^2 and by the mean times max(w) / mean(w)."""
+    largest, mean_norm = _compiled.build.scaled_row_norms(X, scaling.centre,
+                                                          scaling.inv_var, n_threads)
+    if sample_weight is not None:
+        mean_norm = min(largest, mean_norm * float(sample_weight.max() / sample_weight.mean()))
     extra = 1.0 if fit_intercept else 0.0
     if l2:
         extra += float(_penalty_curvature(scaling, n_outputs, l2).max(initial=0.0))
