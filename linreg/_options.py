@@ -68,6 +68,7 @@ class FitOptions(NamedTuple):
     l2: float  # alpha with penalty="l2", alpha (1 - l1_ratio) with "elasticnet", else 0
     fit_intercept: bool
     schedule: dict  # the StepRule fields of lr_schedule (schedule, power_t, ...)
+    lr_lambda: object  # a callable lr_schedule (the factor on lr per epoch), or None
     l1: float  # alpha with penalty="l1", alpha l1_ratio with "elasticnet", else 0
     average_start: int  # -1: no averaging (average=False)
     early_stopping: bool
@@ -172,7 +173,8 @@ def check_options(estimator):
             f"momentum={momentum} with penalty={estimator.penalty!r}: momentum on the "
             "gradient would move the L1 proximal step's fixed point (it needs FISTA's "
             "extrapolation instead, not available yet); use momentum=0")
-    schedule = _check_schedule(estimator, alpha)
+    lr_lambda = estimator.lr_schedule if callable(estimator.lr_schedule) else None
+    schedule = {} if lr_lambda is not None else _check_schedule(estimator, alpha)
     if not isinstance(estimator.early_stopping, (bool, np.bool_)):
         raise TypeError(f"early_stopping must be True or False, got {estimator.early_stopping!r}")
     validation_fraction = check_real(estimator.validation_fraction, "validation_fraction",
@@ -208,6 +210,7 @@ def check_options(estimator):
         l1=alpha * l1_share,
         fit_intercept=bool(estimator.fit_intercept),
         schedule=schedule,
+        lr_lambda=lr_lambda,
         average_start=_check_average(estimator.average),
         early_stopping=bool(estimator.early_stopping),
         validation_fraction=validation_fraction,
@@ -225,8 +228,8 @@ def _check_schedule(estimator, alpha):
     scikit-learn's t0, in linreg's units (its alpha is alpha / 2 here)."""
     schedule = estimator.lr_schedule
     if not isinstance(schedule, str):
-        raise TypeError("lr_schedule must be one of "
-                        f"{', '.join(map(repr, LR_SCHEDULES))}, got {type(schedule).__name__}")
+        raise TypeError(f"lr_schedule must be one of {', '.join(map(repr, LR_SCHEDULES))} or "
+                        f"a callable epoch -> factor, got {type(schedule).__name__}")
     if schedule not in LR_SCHEDULES:
         raise ValueError(f"lr_schedule must be one of {', '.join(map(repr, LR_SCHEDULES))}, "
                          f"got {schedule!r}")

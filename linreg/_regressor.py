@@ -140,7 +140,8 @@ class GradientDescentRegressor(EstimatorParams):
                 return stop
 
         losses = run_epochs(plan.solver, model, state, options.epochs, rule.lr,
-                            log_every=options.log_every, log_line=log_line, callback=callback)
+                            log_every=options.log_every, log_line=log_line, callback=callback,
+                            lr_lambda=options.lr_lambda, first_epoch=len(previous))
         validation = None
         if monitor is not None:
             if monitor.best_model is not None:  # the best epoch's weights, not the last
@@ -357,7 +358,8 @@ class GradientDescentRegressor(EstimatorParams):
         state = self._new_state()
         if fitted:
             self._carry_step_state(model, state, settings.step, carry_average=True)
-        losses = run_epochs(solver, model, state, 1, settings.step.lr)
+        losses = run_epochs(solver, model, state, 1, settings.step.lr,
+                            lr_lambda=options.lr_lambda, first_epoch=len(previous))
         self._publish(model, state, W.ndim, previous, losses, 1, solver, streaming=True)
         return self
 

@@ -107,13 +107,19 @@ class GDRegressor(GradientDescentRegressor):
         False: the intercept is never updated; it stays at intercept_init (0 unless
         given to fit). Preconditioning then only scales the features, by their
         uncentred second moments, and does not centre them (b cannot absorb the means).
-    lr_schedule : {"constant", "invscaling", "optimal", "adaptive"}, default "constant"
+    lr_schedule : {"constant", "invscaling", "optimal", "adaptive"} or callable, default "constant"
         scikit-learn's learning_rate, t counting updates from 1 (and across warm starts
         and partial_fit, like its t_): "invscaling" steps lr / t**power_t;
         "optimal" steps 1 / (alpha (t0 + t - 1)) with scikit-learn's t0 (needs alpha >
         0; lr is not used); "adaptive" divides lr by 5 each time the loss has not
         improved by tol for n_iter_no_change epochs (needs tol), and stops once lr is
         at most 5e-7. With lr="auto" the schedule starts from the automatic step.
+        A callable epoch -> factor is torch's LambdaLR: epoch e (counted from 0, and on
+        across warm starts and partial_fit calls) steps with lr * factor(e), so
+        ``lambda e: 0.1 ** (e // 30)`` is StepLR(step_size=30, gamma=0.1), and warm-up
+        or cosine decay are one line each. It is called for a chunk of epochs before
+        the chunk runs in compiled code, and must return finite numbers >= 0. A model
+        file cannot hold it (it is saved as None, with a warning).
     power_t : float, default 0.25
         The exponent of "invscaling".
     average : bool or int, default False
