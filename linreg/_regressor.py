@@ -21,6 +21,7 @@ from linreg._options import (
     init_array,
     same_value,
 )
+from linreg._progress import Progress
 from linreg._structs import Outcome, Settings, new_training_state
 from linreg._validation import (
     all_finite,
@@ -110,8 +111,11 @@ class GradientDescentRegressor:
                 self._refuse_changed_params(params_at_start, epoch)
                 return stop
 
+        progress = (Progress(options.epochs, options.verbose, name=type(self).__name__)
+                    if options.verbose else None)
         losses = run_epochs(plan.solver, model, state, options.epochs, rule.lr,
-                            log_every=options.log_every, log_line=log_line, callback=callback)
+                            log_every=options.log_every, log_line=log_line, callback=callback,
+                            progress=progress)
         self._publish(model, state, W.ndim, previous, losses, len(losses), plan.solver)
         self._warn_if_blown_up(losses, rule.lr)
         if (options.auto and len(losses) == options.epochs

@@ -42,7 +42,7 @@ def _compact(values):
 
 
 def run_epochs(solver, model, state, n_epochs, lr, *, log_every=0, log_line=None,
-               callback=None):
+               callback=None, progress=None):
     """Run up to `n_epochs` epochs of `solver`, printing log lines and calling back.
 
     Parameters
@@ -65,6 +65,9 @@ def run_epochs(solver, model, state, n_epochs, lr, *, log_every=0, log_line=None
         when the chunk holding their epoch returns, at most about CHUNK_SECONDS late.
     callback : callable(epoch, losses) -> bool, optional
         Called after every epoch with the losses so far; returning True stops training.
+    progress : linreg._progress.Progress, optional
+        Told the epoch and loss whenever a chunk returns (never once per epoch unless a
+        callback already makes every epoch a chunk), and closed when training ends.
 
     Returns
     -------
@@ -84,28 +87,36 @@ def run_epochs(solver, model, state, n_epochs, lr, *, log_every=0, log_line=None
     # multiply-add; measured times take over after the first chunk.
     chunk = max(1, int(CHUNK_SECONDS / (10e-9 * max(solver.work_per_epoch, 1))))
     snapshots = None
-    while done < n_epochs:
-        size = min(n_epochs - done, 1 if callback is not None else chunk)
-        if log_every:
-            snapshots = np.empty(((done + size) // log_every - done // log_every, n_params))
-        start = time.perf_counter()
-        completed = solver.run(model, state, losses[done : done + size], snapshots)
-        elapsed = time.perf_counter() - start
-        first_logged = (done // log_every + 1) * log_every if log_every else 0
-        done += completed
-        if log_every:
-            for row, epoch in enumerate(range(first_logged, done + 1, log_every)):
-                print(log_line(epoch, losses[epoch - 1], snapshots[row]), flush=True)
-        outcome = int(state["outcome"][0])
-        if outcome == Outcome.DIVERGED:
-            error = DivergenceError(done + 1, lr)
-            error.losses = losses[:done].copy()
-            raise error
-        # The callback sees every completed epoch, the one the rule stopped at included.
-        if callback is not None and completed and callback(done, losses[:done]):
-            break
-        if outcome == Outcome.CONVERGED:
-            break
-        per_epoch = elapsed / max(completed, 1)
-        chunk = max(1, int(CHUNK_SECONDS / per_epoch)) if per_epoch > 0 else n_epochs
+    # try/finally: a fit that diverges or is interrupted still ends the progress bar's
+    # line (and reports how far it got).
+    try:
+        while done < n_epochs:
+            size = min(n_epochs - done, 1 if callback is not None else chunk)
+            if log_every:
+                snapshots = np.empty(((done + size) // log_every - done // log_every, n_params))
+            start = time.perf_counter()
+            completed = solver.run(model, state, losses[done : done + size], snapshots)
+            elapsed = time.perf_counter() - start
+            first_logged = (done // log_every + 1) * log_every if log_every else 0
+            done += completed
+            if log_every:
+                for row, epoch in enumerate(range(first_logged, done + 1, log_every)):
+                    print(log_line(epoch, losses[epoch - 1], snapshots[row]), flush=True)
+            outcome = int(state["outcome"][0])
+            if outcome == Outcome.DIVERGED:
+                error = DivergenceError(done + 1, lr)
+                error.losses = losses[:done].copy()
+                raise error
+            # The callback sees every completed epoch, the one the rule stopped at included.
+            if callback is not None and completed and callback(done, losses[:done]):
+                break
+            if outcome == Outcome.CONVERGED:
+                break
+            if progress is not None and done:
+                progress.update(done, losses[done - 1])
+            per_epoch = elapsed / max(completed, 1)
+            chunk = max(1, int(CHUNK_SECONDS / per_epoch)) if per_epoch > 0 else n_epochs
+    finally:
+        if progress is not None:
+            progress.close(done, losses[done - 1] if done else float("nan"))
     return losses[:done]
