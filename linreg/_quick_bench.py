@@ -85,13 +85,15 @@ def _time(fn, *args):
     return time.perf_counter() - start
 
 
-def measure(make_data, fit_linreg, fit_numpy, budget=CASE_SECONDS):
-    """Paired rounds of one case; returns (linreg seconds, NumPy seconds, ratios)."""
+def measure(make_data, fit_linreg, fit_numpy, rounds=None):
+    """Paired rounds of one case (`rounds` of them, or ROUNDS_MIN and more until
+    CASE_SECONDS, at most ROUNDS_MAX); returns (linreg seconds, NumPy seconds, ratios)."""
     X, y = make_data()
     fit_linreg(X, y)  # warm-up (first-call costs, thread pool start)
     linreg_times, numpy_times = [], []
     spent = 0.0
-    while len(linreg_times) < ROUNDS_MAX and (len(linreg_times) < ROUNDS_MIN or spent < budget):
+    low, high = (ROUNDS_MIN, ROUNDS_MAX) if rounds is None else (rounds, rounds)
+    while len(linreg_times) < high and (len(linreg_times) < low or spent < CASE_SECONDS):
         numpy_times.append(_time(fit_numpy, X, y))
         linreg_times.append(_time(fit_linreg, X, y))
         spent += numpy_times[-1] + linreg_times[-1]
@@ -101,18 +103,33 @@ def measure(make_data, fit_linreg, fit_numpy, budget=CASE_SECONDS):
 
 def _ms(seconds):
     low, mid, high = np.percentile(seconds * 1e3, [25, 50, 75])
-    return f"{mid:.3g} ms ({low:.3g}-{high:.3g})"
+    return f"{_number(mid)} ms ({_number(low)}-{_number(high)})"
 
 
-def run_quick_bench(out=None, cases=CASES):
-    """Run the quick benchmark and print its table on `out` (stdout by default)."""
+def _number(value):
+    """Three significant digits, never in exponent notation: 0.123, 12.3, 1234."""
+    return f"{value:.3g}" if value < 1000 else f"{value:.0f}"
+
+
+def run_quick_bench(out=None, cases=CASES, rounds=None):
+    """Run the quick benchmark and print its table on `out` (stdout by default).
+
+    Parameters
+    ----------
+    out : file object, optional
+    cases : list of (label, make_data, fit_linreg, fit_numpy), default CASES
+    rounds : int, optional
+        Paired rounds per case; by default at least ROUNDS_MIN, then more while the
+        case has taken less than CASE_SECONDS, at most ROUNDS_MAX (under a minute in
+        all on a 2-core machine).
+    """
     out = sys.stdout if out is None else out
     print("linreg against the same loop in plain NumPy, on this machine: median, and in "
           "brackets the middle half of the rounds", file=out)
     header = ("problem", "linreg", "NumPy", "speed-up", "rounds")
     rows = []
     for label, make_data, fit_linreg, fit_numpy in cases:
-        linreg_s, numpy_s, ratios = measure(make_data, fit_linreg, fit_numpy)
+        linreg_s, numpy_s, ratios = measure(make_data, fit_linreg, fit_numpy, rounds)
         low, mid, high = np.percentile(ratios, [25, 50, 75])
         rows.append((label, _ms(linreg_s), _ms(numpy_s), f"{mid:.1f}x ({low:.1f}-{high:.1f})",
                      str(len(ratios))))

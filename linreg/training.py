@@ -112,7 +112,7 @@ def run_epochs(solver, model, state, n_epochs, lr, *, log_every=0, log_line=None
                 break
             if outcome == Outcome.CONVERGED:
                 break
-            if progress is not None and done:
+            if progress is not None and 0 < done < n_epochs:  # close() reports the end
                 progress.update(done, losses[done - 1])
             per_epoch = elapsed / max(completed, 1)
             chunk = max(1, int(CHUNK_SECONDS / per_epoch)) if per_epoch > 0 else n_epochs
