@@ -1,4 +1,6 @@
-"""`python -m linreg`: the seed tutorial's example through linreg; see linreg.demo."""
-from linreg.demo import main
+"""`python -m linreg`: the `linreg` command (see linreg.cli); without arguments, the demo."""
+import sys
 
-main()
+from linreg.cli import main
+
+sys.exit(main())

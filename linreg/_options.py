@@ -56,6 +56,7 @@ class FitOptions(NamedTuple):
     precondition: bool
     epochs: int
     log_every: int
+    verbose: int
     n_threads: int
     stop: StopRule
     user_stop: bool  # whether tol was given (else lr="auto" brings its own rule)
@@ -197,6 +198,8 @@ def check_options(estimator):
         precondition=precondition,
         epochs=estimator._check_epochs(lr),
         log_every=check_int(estimator.log_every, "log_every", 0),
+        verbose=int(estimator.verbose) if isinstance(estimator.verbose, (bool, np.bool_))
+        else check_int(estimator.verbose, "verbose", 0),  # scikit-learn takes True too
         n_threads=kernels.resolve_n_threads(estimator.n_threads),
         stop=stop,
         user_stop=estimator.tol is not None,

@@ -24,6 +24,7 @@ from linreg._options import (
     same_value,
 )
 from linreg._params import EstimatorParams
+from linreg._progress import Progress
 from linreg._structs import Outcome, Settings, StopRule, new_training_state
 from linreg._validation import (
     all_finite,
@@ -139,9 +140,12 @@ class GradientDescentRegressor(EstimatorParams):
                     self._refuse_changed_params(params_at_start, epoch)
                 return stop
 
+        progress = (Progress(options.epochs, options.verbose, name=type(self).__name__)
+                    if options.verbose else None)
         losses = run_epochs(plan.solver, model, state, options.epochs, rule.lr,
                             log_every=options.log_every, log_line=log_line, callback=callback,
-                            lr_lambda=options.lr_lambda, first_epoch=len(previous))
+                            lr_lambda=options.lr_lambda, first_epoch=len(previous),
+                            progress=progress)
         validation = None
         if monitor is not None:
             if monitor.best_model is not None:  # the best epoch's weights, not the last

@@ -60,6 +60,12 @@ class GDRegressor(GradientDescentRegressor):
         not depend on it.
     log_every : int, default 0
         Print a line in the seed's format every log_every epochs; 0 is silent.
+    verbose : int, default 0
+        scikit-learn's name: > 0 reports the fit's progress on stderr (epoch, loss,
+        time elapsed and left), as a bar redrawn in place when stderr is a terminal and
+        as plain lines otherwise (at most one a second at verbose=1, verbose times as
+        often above). Reported only where the compiled epochs return to Python anyway
+        (about every 0.1 s), so it does not slow the fit.
     tol : float or None, default None
         With a number, stop after `n_iter_no_change` epochs in a row whose loss is not
         below best_loss - tol. None: with a numeric lr, all epochs; with lr="auto", its
@@ -186,17 +192,17 @@ class GDRegressor(GradientDescentRegressor):
     """
 
     _param_names = ("lr", "epochs", "method", "precondition", "n_threads", "log_every",
-                    "tol", "n_iter_no_change", "warm_start", "callback", "momentum",
-                    "dampening", "nesterov", "penalty", "alpha", "fit_intercept",
+                    "verbose", "tol", "n_iter_no_change", "warm_start", "callback",
+                    "momentum", "dampening", "nesterov", "penalty", "alpha", "fit_intercept",
                     "lr_schedule", "power_t", "average", "l1_ratio", "early_stopping",
                     "validation_fraction", "random_state")
 
     def __init__(self, lr="auto", epochs=1000, method="auto", precondition="auto",
-                 n_threads=None, log_every=0, tol=None, n_iter_no_change=5, warm_start=False,
-                 callback=None, momentum=0.0, dampening=0.0, nesterov=False, penalty=None,
-                 alpha=0.0001, fit_intercept=True, lr_schedule="constant", power_t=0.25,
-                 average=False, l1_ratio=0.15, early_stopping=False, validation_fraction=0.1,
-                 random_state=None):
+                 n_threads=None, log_every=0, verbose=0, tol=None, n_iter_no_change=5,
+                 warm_start=False, callback=None, momentum=0.0, dampening=0.0, nesterov=False,
+                 penalty=None, alpha=0.0001, fit_intercept=True, lr_schedule="constant",
+                 power_t=0.25, average=False, l1_ratio=0.15, early_stopping=False,
+                 validation_fraction=0.1, random_state=None):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.random_state = random_state
@@ -216,6 +222,7 @@ class GDRegressor(GradientDescentRegressor):
         self.method = method
         self.n_threads = n_threads
         self.log_every = log_every
+        self.verbose = verbose
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.warm_start = warm_start
@@ -308,7 +315,7 @@ class SGDRegressor(GradientDescentRegressor):
     n_threads : int or None, default None
         Threads for the passes over X outside the updates (statistics, predict, score):
         SGD's updates are sequential by nature.
-    log_every, tol, n_iter_no_change, warm_start, callback :
+    log_every, verbose, tol, n_iter_no_change, warm_start, callback :
         As in `GDRegressor`.
     lr_schedule, power_t, average :
         As in `GDRegressor`, one update per batch; with batch_size=1, shuffle=False and
@@ -351,13 +358,13 @@ class SGDRegressor(GradientDescentRegressor):
     """
 
     _param_names = ("lr", "epochs", "batch_size", "shuffle", "random_state", "precondition",
-                    "n_threads", "log_every", "tol", "n_iter_no_change", "warm_start",
-                    "callback", "momentum", "dampening", "nesterov", "penalty", "alpha",
-                    "fit_intercept", "lr_schedule", "power_t", "average", "l1_ratio",
+                    "n_threads", "log_every", "verbose", "tol", "n_iter_no_change",
+                    "warm_start", "callback", "momentum", "dampening", "nesterov", "penalty",
+                    "alpha", "fit_intercept", "lr_schedule", "power_t", "average", "l1_ratio",
                     "early_stopping", "validation_fraction")
 
     def __init__(self, lr="auto", epochs="auto", batch_size=1, shuffle=True, random_state=None,
-                 precondition="auto", n_threads=None, log_every=0, tol=None,
+                 precondition="auto", n_threads=None, log_every=0, verbose=0, tol=None,
                  n_iter_no_change=5, warm_start=False, callback=None, momentum=0.0,
                  dampening=0.0, nesterov=False, penalty=None, alpha=0.0001,
                  fit_intercept=True, lr_schedule="constant", power_t=0.25, average=False,
@@ -382,6 +389,7 @@ class SGDRegressor(GradientDescentRegressor):
         self.random_state = random_state
         self.n_threads = n_threads
         self.log_every = log_every
+        self.verbose = verbose
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.warm_start = warm_start

@@ -61,7 +61,7 @@ def _compact(values):
 
 
 def run_epochs(solver, model, state, n_epochs, lr, *, log_every=0, log_line=None,
-               callback=None, lr_lambda=None, first_epoch=0):
+               callback=None, lr_lambda=None, first_epoch=0, progress=None):
     """Run up to `n_epochs` epochs of `solver`, printing log lines and calling back.
 
     Parameters
@@ -88,6 +88,9 @@ def run_epochs(solver, model, state, n_epochs, lr, *, log_every=0, log_line=None
         A factor on lr for each epoch, counted from 0 at `first_epoch` (torch's
         LambdaLR): evaluated for a whole chunk before the chunk runs, so no Python runs
         between its epochs. Each value must be a finite real number >= 0.
+    progress : linreg._progress.Progress, optional
+        Told the epoch and loss whenever a chunk returns (never once per epoch unless a
+        callback already makes every epoch a chunk), and closed when training ends.
 
     Returns
     -------
@@ -107,31 +110,39 @@ def run_epochs(solver, model, state, n_epochs, lr, *, log_every=0, log_line=None
     # multiply-add; measured times take over after the first chunk.
     chunk = max(1, int(CHUNK_SECONDS / (10e-9 * max(solver.work_per_epoch, 1))))
     snapshots = None
-    while done < n_epochs:
-        size = min(n_epochs - done, 1 if callback is not None else chunk)
-        if log_every:
-            snapshots = np.empty(((done + size) // log_every - done // log_every, n_params))
-        factors = (None if lr_lambda is None
-                   else lr_factors(lr_lambda, first_epoch + done, size))
-        start = time.perf_counter()
-        completed = solver.run(model, state,
-                               History(losses[done : done + size], snapshots, factors))
-        elapsed = time.perf_counter() - start
-        first_logged = (done // log_every + 1) * log_every if log_every else 0
-        done += completed
-        if log_every:
-            for row, epoch in enumerate(range(first_logged, done + 1, log_every)):
-                print(log_line(epoch, losses[epoch - 1], snapshots[row]), flush=True)
-        outcome = int(state["outcome"][0])
-        if outcome == Outcome.DIVERGED:
-            error = DivergenceError(done + 1, lr)
-            error.losses = losses[:done].copy()
-            raise error
-        # The callback sees every completed epoch, the one the rule stopped at included.
-        if callback is not None and completed and callback(done, losses[:done]):
-            break
-        if outcome == Outcome.CONVERGED:
-            break
-        per_epoch = elapsed / max(completed, 1)
-        chunk = max(1, int(CHUNK_SECONDS / per_epoch)) if per_epoch > 0 else n_epochs
+    # try/finally: a fit that diverges or is interrupted still ends the progress bar's
+    # line (and reports how far it got).
+    try:
+        while done < n_epochs:
+            size = min(n_epochs - done, 1 if callback is not None else chunk)
+            if log_every:
+                snapshots = np.empty(((done + size) // log_every - done // log_every, n_params))
+            factors = (None if lr_lambda is None
+                       else lr_factors(lr_lambda, first_epoch + done, size))
+            start = time.perf_counter()
+            completed = solver.run(model, state,
+                                   History(losses[done : done + size], snapshots, factors))
+            elapsed = time.perf_counter() - start
+            first_logged = (done // log_every + 1) * log_every if log_every else 0
+            done += completed
+            if log_every:
+                for row, epoch in enumerate(range(first_logged, done + 1, log_every)):
+                    print(log_line(epoch, losses[epoch - 1], snapshots[row]), flush=True)
+            outcome = int(state["outcome"][0])
+            if outcome == Outcome.DIVERGED:
+                error = DivergenceError(done + 1, lr)
+                error.losses = losses[:done].copy()
+                raise error
+            # The callback sees every completed epoch, the one the rule stopped at included.
+            if callback is not None and completed and callback(done, losses[:done]):
+                break
+            if outcome == Outcome.CONVERGED:
+                break
+            if progress is not None and 0 < done < n_epochs:  # close() reports the end
+                progress.update(done, losses[done - 1])
+            per_epoch = elapsed / max(completed, 1)
+            chunk = max(1, int(CHUNK_SECONDS / per_epoch)) if per_epoch > 0 else n_epochs
+    finally:
+        if progress is not None:
+            progress.close(done, losses[done - 1] if done else float("nan"))
     return losses[:done]
