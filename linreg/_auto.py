@@ -87,11 +87,22 @@ def scaling_from_stats(stats, fit_intercept=True, ridge=0.0):
                        fit_intercept, ridge)
 
 
+def _loss_and_grad(X, *args):
+    kernel, Xk = _compiled.for_layout("loss_and_grad", X)  # C or Fortran order, in place
+    return kernel(Xk, *args)
+
+
+def _scaled_row_norms(X, *args):
+    kernel, Xk = _compiled.for_layout("scaled_row_norms", X)
+    return kernel(Xk, *args)
+
+
 def scaling_from_data(X, n_threads, fit_intercept=True, ridge=0.0):
     """The preconditioner from one fused pass over X (two passes, compiled)."""
     d = X.shape[1]
     centre, var = np.empty(d), np.empty(d)
-    _compiled.build.column_moments(X, centre, var, n_threads)
+    moments, Xk = _compiled.for_layout("column_moments", X)
+    moments(Xk, centre, var, n_threads)
     return scaling_for(centre, var, fit_intercept, ridge)
 
 
@@ -147,7 +158,7 @@ def _power_lambda_max(X, Y, scaling, n_threads, n_outputs=1, l2=0.0):
     Y1 = Y[:, :1]
     grad_W, grad_b = np.empty((d, 1), dtype=X.dtype), np.empty(1, dtype=X.dtype)
     zero_W, zero_b = np.zeros((d, 1), dtype=X.dtype), np.zeros(1, dtype=X.dtype)
-    _compiled.build.loss_and_grad(X, Y1, zero_W, zero_b, grad_W, grad_b, n_threads)
+    _loss_and_grad(X, Y1, zero_W, zero_b, grad_W, grad_b, n_threads)
     at_zero = grad_W[:, 0].astype(np.float64)
     v = np.random.default_rng(0).standard_normal(d)
     estimate = 1.0
@@ -155,7 +166,7 @@ def _power_lambda_max(X, Y, scaling, n_threads, n_outputs=1, l2=0.0):
         v /= np.linalg.norm(v)
         w = (root * v).astype(X.dtype)[:, None]
         b = np.array([-(scaling.centre @ w[:, 0])], dtype=X.dtype)
-        _compiled.build.loss_and_grad(X, Y1, w, b, grad_W, grad_b, n_threads)
+        _loss_and_grad(X, Y1, w, b, grad_W, grad_b, n_threads)
         Rv = root * (grad_W[:, 0] - at_zero) / 2.0 + penalty * v
         estimate = float(v @ Rv)
         if not np.isfinite(estimate) or np.linalg.norm(Rv) == 0:
@@ -239,7 +250,7 @@ def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype
 def sgd_rules(scaling, X, Y, batch_size, patience, n_threads, average=True, *, l2=0.0,
               fit_intercept=True):
     """(StepRule, StopRule) of lr="auto" SGD on X and Y (2-D)."""
-    largest, mean = _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var,
+    largest, mean = _scaled_row_norms(X, scaling.centre, scaling.inv_var,
                                                      n_threads)
     step, stop = sgd_rules_for_norm(largest, mean, X.shape[0], Y.shape[1], batch_size,
                                     patience, average, l2=l2, fit_intercept=fit_intercept,
@@ -272,14 +283,14 @@ def sgd_rules_for_norm(largest_norm, mean_norm, n_samples, n_outputs, batch_size
 
 def row_norms(X, scaling, n_threads):
     """(max, mean) of |z_i|^2 over the centred, scaled rows of X."""
-    return _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var, n_threads)
+    return _scaled_row_norms(X, scaling.centre, scaling.inv_var, n_threads)
 
 
 def gd_chunk_rule(X, scaling, n_outputs, n_threads, *, l2=0.0, fit_intercept=True):
     """A safe lr="auto" step for one GD epoch on a chunk (partial_fit): 1 / trace of the
     chunk's preconditioned Hessian, which bounds its largest eigenvalue (the penalty's
     largest curvature added, the intercept's 1 only with an intercept)."""
-    _, mean_norm = _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var,
+    _, mean_norm = _scaled_row_norms(X, scaling.centre, scaling.inv_var,
                                                     n_threads)
     extra = 1.0 if fit_intercept else 0.0
     if l2:

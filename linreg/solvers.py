@@ -32,8 +32,9 @@ class _Solver:
     """What the three solvers share: the problem, checked for what the loops trust."""
 
     def __init__(self, X, Y, settings):
-        if X.dtype not in (np.float32, np.float64) or not X.flags.c_contiguous or X.ndim != 2:
-            raise TypeError("X must be a C-contiguous 2-D float32 or float64 array")
+        if (X.dtype not in (np.float32, np.float64) or X.ndim != 2
+                or not (X.flags.c_contiguous or X.flags.f_contiguous)):
+            raise TypeError("X must be a C- or Fortran-contiguous 2-D float32 or float64 array")
         if Y.dtype != X.dtype or Y.ndim != 2 or Y.shape[0] != X.shape[0]:
             raise TypeError("Y must be 2-D, in X's dtype, with X's rows")
         self.X, self.Y, self.settings = X, Y, settings
@@ -61,8 +62,8 @@ class FusedGD(_Solver):
 
     def run(self, model, state, loss_out, snapshots=None):
         self._check(model, state, loss_out)
-        return _compiled.build.gd_epochs(self.X, self.Y, model, self._struct, state, loss_out,
-                                         snapshots)
+        kernel, X = _compiled.for_layout("gd_epochs", self.X)  # C or Fortran, in place
+        return kernel(X, self.Y, model, self._struct, state, loss_out, snapshots)
 
 
 class GramGD(_Solver):
@@ -90,7 +91,9 @@ class SGD(_Solver):
     from the generator in the training state (8 bytes per sample for the order)."""
 
     def __init__(self, X, Y, settings):
-        super().__init__(X, Y, settings)
+        # SGD reads single rows, strided in a Fortran-ordered X: it gets a C-order copy
+        # (the one kernel that still copies; see the kernels' design note).
+        super().__init__(np.ascontiguousarray(X), Y, settings)
         if not 1 <= settings.step.batch_size <= X.shape[0]:
             raise ValueError("batch_size must be between 1 and n_samples")
         self.order = np.arange(X.shape[0], dtype=np.intp) if settings.shuffle else None

@@ -41,7 +41,8 @@ cdef Py_ssize_t _gd_loop(
     """
     cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], epoch
     cdef int64_t first_epoch = state.epoch
-    cdef double nk = (gram.n if gram != NULL else <double> X.shape[0]) * k
+    # Y's rows, not X's: with work.by_columns, X is the (d, n) transpose (columns.pxi).
+    cdef double nk = (gram.n if gram != NULL else <double> Y.shape[0]) * k
     cdef double loss, judged
     cdef int n_threads = _threads_for(X.shape[0], X.shape[1], settings.n_threads) if gram == NULL else 1
     state.outcome = OUTCOME_RUNNING
