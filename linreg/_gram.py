@@ -39,16 +39,21 @@ def _block_rows(d):
 
 
 def _means(X, Y, n_threads, sample_weight):
-    """(mean_X, mean_Y, total weight) in double: compiled, chunked (thread-count proof)."""
+    """(mean_X, mean_Y, total weight) in double; X's sums compiled, chunked (the same
+    bits for any n_threads)."""
     n, d = X.shape
     total = float(n) if sample_weight is None else float(sample_weight.sum())
     sums, Xk = _compiled.for_layout("column_sums", X)
     mean_X = np.empty(d)
     sums(Xk, mean_X, n_threads, sample_weight)
     mean_X /= total
-    mean_Y = np.empty(Y.shape[1])
-    Yk = Y if Y.flags.c_contiguous else np.ascontiguousarray(Y)  # n k: at most X's size / d
-    _compiled.build.column_sums(Yk, mean_Y, n_threads, sample_weight)
+    # Y is n k, X's size / d at most: NumPy's sums (single-threaded) do, on C order so
+    # that Y's layout changes no bit.
+    Y = np.ascontiguousarray(Y)
+    if sample_weight is None:
+        mean_Y = Y.sum(axis=0, dtype=np.float64)
+    else:
+        mean_Y = sample_weight @ Y.astype(np.float64, copy=False)
     mean_Y /= total
     return mean_X, mean_Y, total
 
