@@ -87,12 +87,23 @@ def scaling_from_stats(stats, fit_intercept=True, ridge=0.0):
                        fit_intercept, ridge)
 
 
+def _loss_and_grad(X, *args):
+    kernel, Xk = _compiled.for_layout("loss_and_grad", X)  # C or Fortran order, in place
+    return kernel(Xk, *args)
+
+
+def _scaled_row_norms(X, *args):
+    kernel, Xk = _compiled.for_layout("scaled_row_norms", X)
+    return kernel(Xk, *args)
+
+
 def scaling_from_data(X, n_threads, fit_intercept=True, ridge=0.0, sample_weight=None):
     """The preconditioner from one fused pass over X (two passes, compiled); with
     sample_weight, of the weighted moments."""
     d = X.shape[1]
     centre, var = np.empty(d), np.empty(d)
-    _compiled.build.column_moments(X, centre, var, n_threads, sample_weight)
+    moments, Xk = _compiled.for_layout("column_moments", X)
+    moments(Xk, centre, var, n_threads, sample_weight)
     return scaling_for(centre, var, fit_intercept, ridge)
 
 
@@ -149,8 +160,7 @@ def _power_lambda_max(X, Y, scaling, n_threads, n_outputs=1, l2=0.0, sample_weig
     Y1 = Y[:, :1]
     grad_W, grad_b = np.empty((d, 1), dtype=X.dtype), np.empty(1, dtype=X.dtype)
     zero_W, zero_b = np.zeros((d, 1), dtype=X.dtype), np.zeros(1, dtype=X.dtype)
-    _compiled.build.loss_and_grad(X, Y1, zero_W, zero_b, grad_W, grad_b, n_threads,
-                                  sample_weight)
+    _loss_and_grad(X, Y1, zero_W, zero_b, grad_W, grad_b, n_threads, sample_weight)
     at_zero = grad_W[:, 0].astype(np.float64)
     v = np.random.default_rng(0).standard_normal(d)
     estimate = 1.0
@@ -158,7 +168,7 @@ def _power_lambda_max(X, Y, scaling, n_threads, n_outputs=1, l2=0.0, sample_weig
         v /= np.linalg.norm(v)
         w = (root * v).astype(X.dtype)[:, None]
         b = np.array([-(scaling.centre @ w[:, 0])], dtype=X.dtype)
-        _compiled.build.loss_and_grad(X, Y1, w, b, grad_W, grad_b, n_threads, sample_weight)
+        _loss_and_grad(X, Y1, w, b, grad_W, grad_b, n_threads, sample_weight)
         Rv = root * (grad_W[:, 0] - at_zero) / 2.0 + penalty * v
         estimate = float(v @ Rv)
         if not np.isfinite(estimate) or np.linalg.norm(Rv) == 0:
@@ -277,8 +287,7 @@ def row_norms(X, scaling, n_threads, sample_weight=None):
     """(max, mean) of |z_i|^2 over the centred, scaled rows of X; with sample_weight,
     bounds on those of w_i |z_i|^2 (the curvature of sample i's weighted update): both
     times the largest weight."""
-    largest, mean = _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var,
-                                                     n_threads)
+    largest, mean = _scaled_row_norms(X, scaling.centre, scaling.inv_var, n_threads)
     if sample_weight is not None:
         heaviest = float(sample_weight.max())
         largest, mean = largest * heaviest, mean * heaviest
@@ -292,8 +301,8 @@ def gd_chunk_rule(X, scaling, n_outputs, n_threads, *, l2=0.0, fit_intercept=Tru
     largest curvature added, the intercept's 1 only with an intercept). With
     sample_weight the trace is the weighted mean of |z_i|^2, bounded by the largest
     |z_i|^2 and by the mean times max(w) / mean(w)."""
-    largest, mean_norm = _compiled.build.scaled_row_norms(X, scaling.centre,
-                                                          scaling.inv_var, n_threads)
+    largest, mean_norm = _scaled_row_norms(X, scaling.centre, scaling.inv_var,
+                                                    n_threads)
     if sample_weight is not None:
         mean_norm = min(largest, mean_norm * float(sample_weight.max() / sample_weight.mean()))
     extra = 1.0 if fit_intercept else 0.0

@@ -12,7 +12,7 @@ It imports nothing else from linreg.
 import importlib
 import os
 
-__all__ = ["build", "simd", "select_build", "available_builds"]
+__all__ = ["build", "simd", "select_build", "available_builds", "for_layout"]
 
 try:
     from linreg import _kernels_generic
@@ -59,3 +59,14 @@ def select_build(choice=None):
 
 #: Which build is in use ("avx2" or "generic"), and its module.
 simd, build = select_build()
+
+
+def for_layout(name, X):
+    """(kernel, array to pass it) for the 2-D X: ``build.<name>`` and X itself when X is
+    C-contiguous, else ``build.<name>_by_columns`` and X.T, the C-contiguous (d, n)
+    transpose of a Fortran-ordered X, which those kernels read in place (no copy)."""
+    if X.flags.c_contiguous:
+        return getattr(build, name), X
+    if not X.flags.f_contiguous:
+        raise ValueError(f"{name}: X must be C- or Fortran-contiguous")
+    return getattr(build, f"{name}_by_columns"), X.T

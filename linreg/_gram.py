@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from linreg import _compiled
+from linreg._blas import blas_threads
 from linreg._structs import GramStatistics
 from linreg._validation import all_finite, check_int, check_param
 
@@ -25,26 +26,114 @@ GRAM_MAX_FEATURES = 8192
 EXACT_RESIDUALS_BELOW = 1e-6
 
 
+#: Rows of X centred at a time into the scratch of the Gram pass: at most 4096, and a
+#: scratch of at most max(4 MiB, 8 d^2 bytes), i.e. never more than the matrix itself
+#: takes beyond 4 MiB. With fewer rows a block's d^2 bookkeeping (adding the block's
+#: product into the sum) starts to show next to its n_rows d^2 / 2 multiply-adds.
+GRAM_BLOCK_ROWS = 4096
+GRAM_BLOCK_DOUBLES = 1 << 19
+
+
+def _block_rows(d):
+    return max(1, min(GRAM_BLOCK_ROWS, max(GRAM_BLOCK_DOUBLES, d * d) // d))
+
+
+def _means(X, Y, n_threads, sample_weight):
+    """(mean_X, mean_Y, total weight) in double; X's sums compiled, chunked (the same
+    bits for any n_threads)."""
+    n, d = X.shape
+    total = float(n) if sample_weight is None else float(sample_weight.sum())
+    sums, Xk = _compiled.for_layout("column_sums", X)
+    mean_X = np.empty(d)
+    sums(Xk, mean_X, n_threads, sample_weight)
+    mean_X /= total
+    # Y is n k, X's size / d at most: NumPy's sums (single-threaded) do, on C order so
+    # that Y's layout changes no bit.
+    Y = np.ascontiguousarray(Y)
+    if sample_weight is None:
+        mean_Y = Y.sum(axis=0, dtype=np.float64)
+    else:
+        mean_Y = sample_weight @ Y.astype(np.float64, copy=False)
+    mean_Y /= total
+    return mean_X, mean_Y, total
+
+
+def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
+    """(XtX, XtY, yy): the centred sums, block by block of rows through NumPy's BLAS.
+
+    Each block of rows is centred into a float64 scratch (float32 data are promoted
+    there, so every product and sum is in double, as before), multiplied by its own
+    transpose (dsyrk), and added into XtX in block order. The blocks are fixed by the
+    size, and BLAS splits a product among its threads by output entries, never along
+    the sum, so the bits do not depend on n_threads (tests/threads checks it). BLAS uses
+    at most n_threads threads (`linreg._blas.blas_threads`). Weighted rows are scaled by
+    the root of their weight. Ctrl-C is seen between two blocks.
+    """
+    n, d = X.shape
+    k = Y.shape[1]
+    rows = min(n, _block_rows(d))
+    fortran = not X.flags.c_contiguous
+    order = "F" if fortran else "C"  # the scratch follows X: the centring streams both
+    scratch = np.empty((rows, d), order=order)
+    targets = np.empty((rows, k))
+    product = np.empty((d, d))
+    XtX, XtY, yy = np.zeros((d, d)), np.zeros((d, k)), 0.0
+    with blas_threads(n_threads):
+        for start in range(0, n, rows):
+            m = min(rows, n - start)
+            S = scratch if m == rows else np.empty((m, d), order=order)
+            T = targets[:m]
+            np.subtract(X[start:start + m], mean_X, out=S)
+            np.subtract(Y[start:start + m], mean_Y, out=T)
+            if sample_weight is not None:
+                root = np.sqrt(sample_weight[start:start + m])[:, None]
+                S *= root
+                T *= root
+            np.matmul(S.T, S, out=product)
+            XtX += product
+            XtY += S.T @ T
+            yy += float(np.vdot(T, T))
+    return XtX, XtY, yy
+
+
 def gram_statistics_of(X, Y, y_1d, n_threads, sample_weight=None):
-    """`gram_statistics` of a validated X, 2-D Y and sample_weight (float64 or None);
-    linreg.solvers calls it directly."""
+    """`gram_statistics` of a validated X (C or Fortran order, used in place), 2-D Y and
+    sample_weight (float64 or None); linreg.solvers calls it directly."""
     if X.shape[1] > GRAM_MAX_FEATURES:
         raise ValueError(
             f"X has {X.shape[1]} features: the Gram statistics would take "
             f"{16 * X.shape[1] ** 2 / 2**30:.1f} GiB; at most {GRAM_MAX_FEATURES} features "
             "are supported (use method='fused')"
         )
-    d, k = X.shape[1], Y.shape[1]
-    mean_X, mean_Y = np.empty(d), np.empty(k)
-    XtX, XtY = np.empty((d, d)), np.empty((d, k))
-    yy = float(_compiled.build.gram_statistics(X, Y, mean_X, mean_Y, XtX, XtY, n_threads,
-                                               sample_weight))
+    mean_X, mean_Y, total = _means(X, Y, n_threads, sample_weight)
+    XtX, XtY, yy = _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight)
     with np.errstate(all="ignore"):
         ref_W, ref_grad, ref_sse = _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy,
                                                     n_threads, sample_weight)
-    total = float(X.shape[0]) if sample_weight is None else float(sample_weight.sum())
     return GramStatistics(X.shape[0], mean_X, mean_Y, XtX, XtY, yy, y_1d, ref_W, ref_grad,
                           ref_sse, total)
+
+
+def _centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads, sample_weight):
+    """sum_i w_i |(x_i - mean_X) a - (y_i - mean_Y)|^2, every product and sum in double,
+    block by block like `_centred_products` (the same bits for any n_threads)."""
+    n, d = X.shape
+    rows = min(n, _block_rows(d))
+    order = "C" if X.flags.c_contiguous else "F"
+    scratch = np.empty((rows, d), order=order)
+    total = 0.0
+    with blas_threads(n_threads):
+        for start in range(0, n, rows):
+            m = min(rows, n - start)
+            S = scratch if m == rows else np.empty((m, d), order=order)
+            np.subtract(X[start:start + m], mean_X, out=S)
+            R = S @ a
+            R -= Y[start:start + m]
+            R += mean_Y
+            if sample_weight is not None:
+                R *= np.sqrt(sample_weight[start:start + m])[:, None]
+            total += float(np.vdot(R, R))
+    return total
 
 
 def _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy, n_threads, sample_weight=None):
@@ -79,8 +168,7 @@ def _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy, n_threads, sample_weigh
     ref_grad -= XtY
     sse = float(np.vdot(a, ref_grad) - np.vdot(a, XtY)) + yy
     if sse < EXACT_RESIDUALS_BELOW * yy:
-        sse = _compiled.build.centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads,
-                                                   sample_weight)
+        sse = _centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads, sample_weight)
         if not np.isfinite(sse):  # the residuals overflowed: expand around a = 0 instead
             return np.zeros((d, k)), -XtY, yy
     return a, ref_grad, max(sse, 0.0)

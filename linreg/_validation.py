@@ -68,12 +68,13 @@ class ThreadCountWarning(UserWarning):
     """n_threads was more than MAX_THREADS_PER_CPU x the available CPUs and was capped."""
 
 
-def as_data_matrix(X, name="X"):
-    """Return X as a 2-D C-contiguous float32 or float64 array.
+def as_data_matrix(X, name="X", fortran=True):
+    """Return X as a 2-D C- or Fortran-contiguous float32 or float64 array.
 
-    A C-contiguous float32/float64 array is returned as is (never copied); float32 stays
-    float32. Other real dtypes become float64; other layouts are copied to C order,
-    because the kernels stream rows of X. A masked array without masked entries, or a
+    A C-contiguous float32/float64 array is returned as is (never copied), and so is a
+    Fortran-contiguous one unless `fortran` is False (then it is copied to C order: for
+    kernels that read single rows); float32 stays float32. Other real dtypes become
+    float64; other layouts are copied to C order. A masked array without masked entries, or a
     tensor that requires grad, is used through its data (detached), also without a copy.
     """
     X = as_numeric_array(X, name)
@@ -96,6 +97,8 @@ def as_data_matrix(X, name="X"):
             f"{name} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
         )
     dtype = X.dtype if X.dtype in KEPT_DTYPES else np.dtype(np.float64)
+    if fortran and X.dtype == dtype and X.flags.f_contiguous and not X.flags.c_contiguous:
+        return X  # the kernels read columns of a Fortran-ordered X in place
     return np.ascontiguousarray(X, dtype=dtype)
 
 
@@ -368,7 +371,10 @@ def check_no_overlap(outputs, inputs):
 
 
 def all_finite(array):
-    """True when no entry is NaN or infinite; allocates nothing for C-contiguous arrays."""
+    """True when no entry is NaN or infinite; allocates nothing for C- or Fortran-
+    contiguous 2-D arrays."""
+    if array.dtype in KEPT_DTYPES and array.ndim == 2 and array.flags.f_contiguous:
+        array = array.T  # C-contiguous, the same entries
     if array.dtype in KEPT_DTYPES and array.flags.c_contiguous and array.size:
         return _compiled.build.all_finite(array.reshape(array.shape[0], -1))
     return bool(np.isfinite(array).all())

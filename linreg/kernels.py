@@ -16,8 +16,9 @@ AVX2 and FMA, `_kernels_generic` elsewhere (set LINREG_SIMD=generic to force it;
 vector sums); each is deterministic.
 
 Every function takes X as float32 or float64 and works in that dtype: a C-contiguous X
-is used in place, never copied; other real dtypes are converted to float64 and other
-layouts copied to C order. Y is converted to X's dtype. The parameter and output arrays
+is used in place, never copied, and so is a Fortran-ordered one (pandas' layout) except
+by the SGD kernels, which read rows and copy it to C order; other real dtypes are
+converted to float64 and other layouts copied to C order. Y is converted to X's dtype. The parameter and output arrays
 (W, b, grad_W, grad_b, out) are never converted: they must already have X's dtype and
 the right shape. Sums are accumulated in double for both dtypes, and the GIL is released
 while a kernel runs. `linreg.reference` holds a plain-NumPy twin of each function.
@@ -94,9 +95,10 @@ def resolve_n_threads(n_threads):
     return n_threads
 
 
-def _checked_problem(X, Y, W, b, *, in_place=False):
-    """Validate (X, Y, W, b); return them with X, Y, W as 2-D arrays for the kernels."""
-    X = as_data_matrix(X)
+def _checked_problem(X, Y, W, b, *, in_place=False, by_rows=False):
+    """Validate (X, Y, W, b); return them with X, Y, W as 2-D arrays for the kernels
+    (X in C or Fortran order; C order with `by_rows`, for SGD, which reads rows)."""
+    X = as_data_matrix(X, fortran=not by_rows)
     Y = as_targets(Y, X.shape[0], X.dtype)
     n_features = X.shape[1]
     n_outputs = 1 if Y.ndim == 1 else Y.shape[1]
@@ -158,8 +160,8 @@ def loss_and_grad(X, Y, W, b, grad_W, grad_b, *, sample_weight=None, n_threads=N
                      {"X": (X_given, X), "Y": (Y_given, Y), "W": W, "b": b})
     sample_weight = check_sample_weight(sample_weight, X.shape[0])
     n_threads = resolve_n_threads(n_threads)
-    loss = _compiled.build.loss_and_grad(X, Y, W2, b, grad_W.reshape(W2.shape), grad_b, n_threads,
-                                         sample_weight)
+    kernel, Xk = _compiled.for_layout("loss_and_grad", X)  # C or Fortran order, in place
+    loss = kernel(Xk, Y, W2, b, grad_W.reshape(W2.shape), grad_b, n_threads, sample_weight)
     if not np.isfinite(loss):
         _raise_for_non_finite_data(X, Y, "the loss")
     if not (all_finite(grad_W) and all_finite(grad_b)):
@@ -198,8 +200,8 @@ def predict(X, W, b, out=None, *, n_threads=None):
         check_param(out, "out", out_shape, X.dtype, writable=True)
         check_no_overlap({"out": out}, {"X": (X_given, X), "W": W, "b": b})
     n_threads = resolve_n_threads(n_threads)
-    _compiled.build.predict(X, W.reshape(X.shape[1], n_outputs), b,
-                     out.reshape(X.shape[0], n_outputs), n_threads)
+    kernel, Xk = _compiled.for_layout("predict", X)
+    kernel(Xk, W.reshape(X.shape[1], n_outputs), b, out.reshape(X.shape[0], n_outputs), n_threads)
     if not all_finite(out):
         raise_if_not_finite(X=X)
         raise ValueError("the predictions overflowed to a non-finite value with finite inputs")
@@ -336,8 +338,8 @@ def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None, n_threads=None):
     n_threads = resolve_n_threads(n_threads)
 
     def loop(model, settings, state):
-        return _compiled.build.gd_epochs(X, Y, model, settings, state, None,
-                                         History(loss_out))
+        kernel, Xk = _compiled.for_layout("gd_epochs", X)
+        return kernel(Xk, Y, model, settings, state, None, History(loss_out))
 
     n_completed = _run_loop(loop, W, b, lr, early_stop, n_threads=n_threads)
     if n_completed < loss_out.shape[0] and not np.isfinite(loss_out[n_completed]):
@@ -374,7 +376,7 @@ def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
         per-sample updates themselves overflowed).
     """
     X_given, Y_given, order_given = X, Y, order
-    X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
+    X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True, by_rows=True)
     lr = check_lr(lr)
     if order is not None:
         order = check_order(order, X.shape[0])
@@ -426,7 +428,7 @@ def sgd_epochs(X, Y, W, b, lr, loss_out, *, order=None, batch_size=1, rng_state=
         values, reached within that epoch).
     """
     X_given, Y_given = X, Y
-    X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
+    X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True, by_rows=True)
     lr = check_lr(lr)
     _check_loss_out(loss_out)
     _check_early_stop(early_stop)

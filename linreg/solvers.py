@@ -32,8 +32,9 @@ class _Solver:
     """What the three solvers share: the problem, checked for what the loops trust."""
 
     def __init__(self, X, Y, settings, sample_weight=None):
-        if X.dtype not in (np.float32, np.float64) or not X.flags.c_contiguous or X.ndim != 2:
-            raise TypeError("X must be a C-contiguous 2-D float32 or float64 array")
+        if (X.dtype not in (np.float32, np.float64) or X.ndim != 2
+                or not (X.flags.c_contiguous or X.flags.f_contiguous)):
+            raise TypeError("X must be a C- or Fortran-contiguous 2-D float32 or float64 array")
         if Y.dtype != X.dtype or Y.ndim != 2 or Y.shape[0] != X.shape[0]:
             raise TypeError("Y must be 2-D, in X's dtype, with X's rows")
         if sample_weight is not None and (
@@ -67,8 +68,8 @@ class FusedGD(_Solver):
 
     def run(self, model, state, history):
         self._check(model, state, history)
-        return _compiled.build.gd_epochs(self.X, self.Y, model, self._struct, state,
-                                         self.sample_weight, history)
+        kernel, X = _compiled.for_layout("gd_epochs", self.X)  # C or Fortran, in place
+        return kernel(X, self.Y, model, self._struct, state, self.sample_weight, history)
 
 
 class GramGD(_Solver):
@@ -96,7 +97,9 @@ class SGD(_Solver):
     from the generator in the training state (8 bytes per sample for the order)."""
 
     def __init__(self, X, Y, settings, sample_weight=None, rows=None):
-        super().__init__(X, Y, settings, sample_weight)
+        # SGD reads single rows, strided in a Fortran-ordered X: it gets a C-order copy
+        # (the one kernel that still copies; see the kernels' design note).
+        super().__init__(np.ascontiguousarray(X), Y, settings, sample_weight)
         m = X.shape[0] if rows is None else rows.shape[0]
         if not 1 <= settings.step.batch_size <= m:
             raise ValueError("batch_size must be between 1 and the number of rows trained on")

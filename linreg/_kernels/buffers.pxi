@@ -17,6 +17,7 @@ cdef struct WorkBuffers:
     double* chunk_sums         # per chunk: grad_by_output, grad_bias, sse; NULL for one chunk
     Py_ssize_t chunk_stride    # doubles from one chunk's sums to the next (whole lines)
     void* chunk_block          # what to free for chunk_sums
+    int by_columns             # X is given as its (d, n) transpose: Fortran order (columns.pxi)
 
 
 cdef inline Py_ssize_t _whole_lines(Py_ssize_t n_doubles) noexcept nogil:
@@ -48,6 +49,7 @@ cdef int _work_alloc(WorkBuffers* work, Py_ssize_t d, Py_ssize_t k, Py_ssize_t n
     work.sample_weight = NULL
     work.weight_total = <double> n_rows
     work.pass_weight_total = <double> n_rows
+    work.by_columns = 0
     if work.n_chunks > 1:
         work.chunk_sums = _alloc_lines(work.n_chunks * work.chunk_stride, &work.chunk_block)
     if block == NULL or block32 == NULL or (work.n_chunks > 1 and work.chunk_sums == NULL):

@@ -105,6 +105,8 @@ cdef double _pass_over_rows(
     cdef Py_ssize_t at_sse = d * k + k  # grad_by_output (d*k), then grad_bias (k), then the SSE
     cdef double* sums
     cdef double sse = 0.0
+    if work.by_columns:  # X is a Fortran-ordered array's transpose (columns.pxi)
+        return _pass_over_columns(X, Y, work, n_threads)
     _zero_grad(work, d, k)
     if n_chunks == 1:
         return _accumulate_rows(X, Y, NULL, 0, n, work, work.grad_by_output, work.grad_bias)

@@ -124,7 +124,8 @@ class Recording:
 
     def __getattr__(self, name):
         function = getattr(self.compiled, name)
-        if name not in ("gd_epochs", "sgd_epochs", "gram_statistics"):
+        # column_sums: the Gram pass's compiled read of X (its products go through BLAS).
+        if name not in ("gd_epochs", "sgd_epochs", "gram_statistics", "column_sums"):
             return function
 
         def recorded(X, *args):

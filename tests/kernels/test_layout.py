@@ -1,7 +1,9 @@
 """Memory layout and dtype handling of the public kernels.
 
 Any layout of X or Y must give exactly the results of the C-contiguous array with the
-same values (the kernels get a C-ordered copy, and they are deterministic). Integer and
+same values (the kernels get a C-ordered copy, and they are deterministic), except a
+Fortran-ordered X, which the kernels read in place (see test_fortran_in_place.py): the
+same up to the order of summation. Integer and
 bool X become float64. A C-contiguous float32/float64 X is handed to the compiled module
 as is: the very same object, never a copy, and float32 stays float32 all the way down.
 `dtype` comes from the kernel contract (kernels/conftest.py); `recorder` from there too.
@@ -49,6 +51,14 @@ def assert_same_results(actual, expected):
         np.testing.assert_array_equal(a, e, err_msg=key)
 
 
+def assert_close_results(actual, expected, dtype):
+    assert actual.keys() == expected.keys()
+    for key in expected:
+        a, e = np.asarray(actual[key]), np.asarray(expected[key])
+        assert a.dtype == e.dtype, key
+        assert_close(a, e, dtype)
+
+
 def x_layouts(X):
     """Views with the values of X but other layouts (none C-contiguous)."""
     n, d = X.shape
@@ -85,7 +95,10 @@ def test_x_layout_gives_same_results(impl, dtype, k, layout):
     np.testing.assert_array_equal(Xv, X)
     snapshot = Xv.tobytes(order="A")
     expected = run_all(X, Y, W, b)
-    assert_same_results(run_all(Xv, Y, W, b), expected)
+    if layout == "fortran":  # read in place, summed in another order (columns.pxi)
+        assert_close_results(run_all(Xv, Y, W, b), expected, dtype)
+    else:
+        assert_same_results(run_all(Xv, Y, W, b), expected)
     assert Xv.tobytes(order="A") == snapshot
     # And the results are right, not just consistent.
     gW, gb = np.empty_like(W), np.empty_like(b)
@@ -224,7 +237,7 @@ def test_c_contiguous_x_is_not_copied(recorder, dtype, k):
     assert_close(results["predict"], reference.predict(X, W, b), dtype)
 
 
-@pytest.mark.parametrize("layout", ["fortran", "row-strided", "negative-row-stride"])
+@pytest.mark.parametrize("layout", ["row-strided", "negative-row-stride"])
 def test_non_contiguous_float32_x_is_copied_as_float32(recorder, layout):
     X, Y, W, b = make_problem(N, D, None, np.float32, seed=12)
     Xv = x_layouts(X)[layout]

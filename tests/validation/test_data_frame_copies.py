@@ -66,9 +66,12 @@ def test_a_single_dtype_frame_is_copied_at_most_once(make, dtype):
     X = values(dtype)
     df = make(X)
     converted, peak = traced_peak(as_data_matrix, df)
-    assert converted.dtype == dtype and converted.flags.c_contiguous
+    assert converted.dtype == dtype
+    assert converted.flags.c_contiguous or converted.flags.f_contiguous
     np.testing.assert_array_equal(converted, X)
-    assert peak < 1.2 * X.nbytes, f"peak {peak / X.nbytes:.2f} x X's size"
+    # One block is a column-major view, which the kernels read in place: no copy.
+    limit = 0.1 if make is one_block else 1.2
+    assert peak < limit * X.nbytes, f"peak {peak / X.nbytes:.2f} x X's size"
 
 
 def test_a_frame_of_mixed_dtypes_is_copied_once_into_the_common_dtype():
@@ -107,8 +110,11 @@ def test_fit_on_a_frame_costs_one_copy_and_trains_as_on_the_array(make):
     model = linreg.GDRegressor(lr=0.1, epochs=2, method="fused")
     model, peak = traced_peak(model.fit, df, y)
     plain = linreg.GDRegressor(lr=0.1, epochs=2, method="fused").fit(X, y)
-    np.testing.assert_array_equal(model.coef_, plain.coef_)
-    assert peak < 1.2 * X.nbytes, f"peak {peak / X.nbytes:.2f} x X's size"
+    # A one-block frame is trained on in place (Fortran order): the same model up to
+    # the order of summation, and no copy of X.
+    np.testing.assert_allclose(model.coef_, plain.coef_, rtol=1e-12)
+    limit = 0.2 if make is one_block else 1.2
+    assert peak < limit * X.nbytes, f"peak {peak / X.nbytes:.2f} x X's size"
 
 
 def test_polars_is_asked_for_c_order_directly():
@@ -123,11 +129,11 @@ def test_polars_is_asked_for_c_order_directly():
     assert peak < 0.2 * X.nbytes, f"peak {peak / X.nbytes:.2f} x X's size"
 
 
-def test_polars_columns_side_by_side_are_viewed_then_copied_once():
+def test_polars_columns_side_by_side_are_viewed_not_copied():
     pl = pytest.importorskip("polars")
     F = np.asfortranarray(values())
     df = pl.DataFrame({f"f{j}": F[:, j] for j in range(D)})  # polars keeps the buffer
     converted, peak = traced_peak(as_data_matrix, df)
-    assert converted.flags.c_contiguous
+    assert converted.flags.f_contiguous  # used in place by the kernels
     np.testing.assert_array_equal(converted, F)
-    assert peak < 1.2 * F.nbytes, f"peak {peak / F.nbytes:.2f} x X's size"
+    assert peak < 0.2 * F.nbytes, f"peak {peak / F.nbytes:.2f} x X's size"
