@@ -12,7 +12,7 @@ from linreg._structs import GramStatistics
 from linreg._validation import all_finite, check_int, check_param
 
 __all__ = ["GRAM_MAX_FEATURES", "EXACT_RESIDUALS_BELOW", "gram_statistics_of",
-           "check_gram_statistics"]
+           "check_gram_statistics", "check_gram_features", "statistics_with_reference"]
 
 #: An explicit method="gram" is refused past this many features: the statistics take
 #: 16 d^2 bytes (the matrix and one chunk's partial sums), 1 GiB at d = 8192.
@@ -28,26 +28,46 @@ EXACT_RESIDUALS_BELOW = 1e-6
 def gram_statistics_of(X, Y, y_1d, n_threads, sample_weight=None):
     """`gram_statistics` of a validated X, 2-D Y and sample_weight (float64 or None);
     linreg.solvers calls it directly."""
-    if X.shape[1] > GRAM_MAX_FEATURES:
-        raise ValueError(
-            f"X has {X.shape[1]} features: the Gram statistics would take "
-            f"{16 * X.shape[1] ** 2 / 2**30:.1f} GiB; at most {GRAM_MAX_FEATURES} features "
-            "are supported (use method='fused')"
-        )
+    check_gram_features(X.shape[1])
     d, k = X.shape[1], Y.shape[1]
     mean_X, mean_Y = np.empty(d), np.empty(k)
     XtX, XtY = np.empty((d, d)), np.empty((d, k))
     yy = float(_compiled.build.gram_statistics(X, Y, mean_X, mean_Y, XtX, XtY, n_threads,
                                                sample_weight))
-    with np.errstate(all="ignore"):
-        ref_W, ref_grad, ref_sse = _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy,
-                                                    n_threads, sample_weight)
     total = float(X.shape[0]) if sample_weight is None else float(sample_weight.sum())
-    return GramStatistics(X.shape[0], mean_X, mean_Y, XtX, XtY, yy, y_1d, ref_W, ref_grad,
+
+    def residual_sum(a):
+        return _compiled.build.centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads,
+                                                    sample_weight)
+
+    return statistics_with_reference(X.shape[0], mean_X, mean_Y, XtX, XtY, yy, y_1d, total,
+                                     residual_sum)
+
+
+def check_gram_features(n_features):
+    """Refuse Gram statistics past GRAM_MAX_FEATURES (ValueError naming the way out)."""
+    if n_features > GRAM_MAX_FEATURES:
+        raise ValueError(
+            f"X has {n_features} features: the Gram statistics would take "
+            f"{16 * n_features ** 2 / 2**30:.1f} GiB; at most {GRAM_MAX_FEATURES} features "
+            "are supported (use method='fused')"
+        )
+
+
+def statistics_with_reference(n_samples, mean_X, mean_Y, XtX, XtY, yy, y_1d, total,
+                              residual_sum):
+    """The GramStatistics of these centred sums, with the reference point of their loss
+    expansion; `residual_sum(a)` is |Xc a - Yc|^2 from a pass over the rows (weighted),
+    called only when the statistics cannot give it accurately. Data held in blocks
+    (linreg._blocked_solvers) merge their sums first and pass a distributed pass here."""
+    with np.errstate(all="ignore"):
+        ref_W, ref_grad, ref_sse = _reference_point(mean_X, mean_Y, XtX, XtY, yy,
+                                                    residual_sum)
+    return GramStatistics(n_samples, mean_X, mean_Y, XtX, XtY, yy, y_1d, ref_W, ref_grad,
                           ref_sse, total)
 
 
-def _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy, n_threads, sample_weight=None):
+def _reference_point(mean_X, mean_Y, XtX, XtY, yy, residual_sum):
     """(a, XtX a - XtY, |Xc a - Yc|^2) for a point a near the least-squares solution.
 
     Any point makes the loss expansion of gd_epochs_gram exact; the nearer the solution,
@@ -79,8 +99,7 @@ def _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy, n_threads, sample_weigh
     ref_grad -= XtY
     sse = float(np.vdot(a, ref_grad) - np.vdot(a, XtY)) + yy
     if sse < EXACT_RESIDUALS_BELOW * yy:
-        sse = _compiled.build.centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads,
-                                                   sample_weight)
+        sse = residual_sum(a)
         if not np.isfinite(sse):  # the residuals overflowed: expand around a = 0 instead
             return np.zeros((d, k)), -XtY, yy
     return a, ref_grad, max(sse, 0.0)
