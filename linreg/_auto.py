@@ -39,8 +39,8 @@ from linreg._structs import StepRule, StopRule
 
 __all__ = ["Scaling", "scaling_for", "scaling_from_stats", "scaling_from_data", "fill_scaling", "gd_rules",
            "sgd_rules", "sgd_rules_for_norm", "gd_chunk_rule", "row_norms",
-           "fused_gd_rules", "power_lambda_max", "sgd_stop_with_floor",
-           "POWER_ITERATIONS", "TARGET_GAP", "FUSED_RTOL", "SGD_RTOL"]
+           "POWER_ITERATIONS", "TARGET_GAP", "FUSED_RTOL", "SGD_RTOL",
+           "fused_gd_rules", "power_lambda_max", "sgd_stop_with_floor"]
 
 #: Power iterations for lambda_max when there are no Gram statistics.
 POWER_ITERATIONS = 12
@@ -88,11 +88,12 @@ def scaling_from_stats(stats, fit_intercept=True, ridge=0.0):
                        fit_intercept, ridge)
 
 
-def scaling_from_data(X, n_threads, fit_intercept=True, ridge=0.0):
-    """The preconditioner from one fused pass over X (two passes, compiled)."""
+def scaling_from_data(X, n_threads, fit_intercept=True, ridge=0.0, sample_weight=None):
+    """The preconditioner from one fused pass over X (two passes, compiled); with
+    sample_weight, of the weighted moments."""
     d = X.shape[1]
     centre, var = np.empty(d), np.empty(d)
-    _compiled.build.column_moments(X, centre, var, n_threads)
+    _compiled.build.column_moments(X, centre, var, n_threads, sample_weight)
     return scaling_for(centre, var, fit_intercept, ridge)
 
 
@@ -133,15 +134,17 @@ def _eigen_range(stats, scaling, n_outputs=1, l2=0.0, fit_intercept=True):
     return top, float(seen[0]) if seen.size else np.inf
 
 
-def _power_lambda_max(X, Y, scaling, n_threads, n_outputs=1, l2=0.0):
+def _power_lambda_max(X, Y, scaling, n_threads, n_outputs=1, l2=0.0, sample_weight=None):
     """lambda_max of R (plus the penalty's diagonal) by power iteration, one pass over X
-    per iteration (see `power_lambda_max`), with the kernels' own pass, no copy of X."""
+    per iteration (see `power_lambda_max`), with the kernels' own pass, no copy of X;
+    with sample_weight, the weighted pass gives the weighted R (weighted moments, n the
+    total weight)."""
     Y1 = Y[:, :1]
     d = X.shape[1]
     grad_W, grad_b = np.empty((d, 1), dtype=X.dtype), np.empty(1, dtype=X.dtype)
 
     def gradient(w, b):
-        _compiled.build.loss_and_grad(X, Y1, w, b, grad_W, grad_b, n_threads)
+        _compiled.build.loss_and_grad(X, Y1, w, b, grad_W, grad_b, n_threads, sample_weight)
         return grad_W[:, 0].astype(np.float64)
 
     return power_lambda_max(gradient, d, scaling, X.dtype, n_outputs, l2)
@@ -208,7 +211,7 @@ def _optimal_objective(stats, n_outputs, l2, fit_intercept, intercept, dtype):
 
 
 def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype, *, l2=0.0,
-             fit_intercept=True, intercept=None):
+             fit_intercept=True, intercept=None, sample_weight=None):
     """(StepRule, StopRule) of lr="auto" GD on data of `dtype`; with `stats` (Gram
     statistics) the exact version, else from power iterations over X and Y (2-D).
 
@@ -217,8 +220,8 @@ def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype
     is uncentred and b stays at `intercept` (k,)."""
     k = n_outputs
     if stats is None:
-        return fused_gd_rules(_power_lambda_max(X, Y, scaling, n_threads, k, l2),
-                              float(np.var(Y, axis=0).mean()), Y.mean(axis=0), patience,
+        top = _power_lambda_max(X, Y, scaling, n_threads, k, l2, sample_weight)
+        return fused_gd_rules(top, float(np.var(Y, axis=0).mean()), Y.mean(axis=0), patience,
                               k, l2=l2, fit_intercept=fit_intercept)
     top, bottom = _eigen_range(stats, scaling, k, l2, fit_intercept)
     largest = max(top, 1.0)  # the intercept's direction has eigenvalue 1
@@ -253,10 +256,10 @@ def fused_gd_rules(top, y_variance, y_mean, patience, n_outputs, *, l2=0.0,
 
 
 def sgd_rules(scaling, X, Y, batch_size, patience, n_threads, average=True, *, l2=0.0,
-              fit_intercept=True):
-    """(StepRule, StopRule) of lr="auto" SGD on X and Y (2-D)."""
-    largest, mean = _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var,
-                                                     n_threads)
+              fit_intercept=True, sample_weight=None):
+    """(StepRule, StopRule) of lr="auto" SGD on X and Y (2-D). With sample_weight each
+    sample's update is scaled by its weight, so the norms are bounded with the largest."""
+    largest, mean = row_norms(X, scaling, n_threads, sample_weight)
     step, stop = sgd_rules_for_norm(largest, mean, X.shape[0], Y.shape[1], batch_size,
                                     patience, average, l2=l2, fit_intercept=fit_intercept,
                                     scaling=scaling)
@@ -290,17 +293,29 @@ def sgd_rules_for_norm(largest_norm, mean_norm, n_samples, n_outputs, batch_size
     return step, StopRule(0.0, patience, rtol=SGD_RTOL, on_average=average)
 
 
-def row_norms(X, scaling, n_threads):
-    """(max, mean) of |z_i|^2 over the centred, scaled rows of X."""
-    return _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var, n_threads)
+def row_norms(X, scaling, n_threads, sample_weight=None):
+    """(max, mean) of |z_i|^2 over the centred, scaled rows of X; with sample_weight,
+    bounds on those of w_i |z_i|^2 (the curvature of sample i's weighted update): both
+    times the largest weight."""
+    largest, mean = _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var,
+                                                     n_threads)
+    if sample_weight is not None:
+        heaviest = float(sample_weight.max())
+        largest, mean = largest * heaviest, mean * heaviest
+    return largest, mean
 
 
-def gd_chunk_rule(X, scaling, n_outputs, n_threads, *, l2=0.0, fit_intercept=True):
+def gd_chunk_rule(X, scaling, n_outputs, n_threads, *, l2=0.0, fit_intercept=True,
+                  sample_weight=None):
     """A safe lr="auto" step for one GD epoch on a chunk (partial_fit): 1 / trace of the
     chunk's preconditioned Hessian, which bounds its largest eigenvalue (the penalty's
-    largest curvature added, the intercept's 1 only with an intercept)."""
-    _, mean_norm = _compiled.build.scaled_row_norms(X, scaling.centre, scaling.inv_var,
-                                                    n_threads)
+    largest curvature added, the intercept's 1 only with an intercept). With
+    sample_weight the trace is the weighted mean of |z_i|^2, bounded by the largest
+    |z_i|^2 and by the mean times max(w) / mean(w)."""
+    largest, mean_norm = _compiled.build.scaled_row_norms(X, scaling.centre,
+                                                          scaling.inv_var, n_threads)
+    if sample_weight is not None:
+        mean_norm = min(largest, mean_norm * float(sample_weight.max() / sample_weight.mean()))
     extra = 1.0 if fit_intercept else 0.0
     if l2:
         extra += float(_penalty_curvature(scaling, n_outputs, l2).max(initial=0.0))

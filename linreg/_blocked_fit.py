@@ -29,6 +29,7 @@ from linreg._blocked_solvers import (
     blocked_gram_statistics,
     blocked_moments,
     blocked_row_norms,
+    largest_weight,
     placeholder_problem,
     total_weight,
 )
@@ -97,7 +98,7 @@ def _plan_gd(estimator, blocks, options, intercept, t_start):
     else:
         blocks.persist()  # every epoch reads the blocks: keep them on the workers
         if options.precondition:
-            mean, var = blocked_moments(blocks, options.n_threads, weighted=False)
+            mean, var = blocked_moments(blocks, options.n_threads)
             scaling = _auto.scaling_for(mean, var, options.fit_intercept, options.ridge(k))
     if options.auto:
         if stats is not None:
@@ -106,8 +107,9 @@ def _plan_gd(estimator, blocks, options, intercept, t_start):
                                         fit_intercept=options.fit_intercept,
                                         intercept=intercept.astype(np.float64))
         else:
-            top = _auto.power_lambda_max(blocked_gradient(blocks, n, options.n_threads), d,
-                                         scaling, dtype, k, options.l2)
+            top = _auto.power_lambda_max(blocked_gradient(blocks, total_weight(blocks),
+                                                          options.n_threads),
+                                         d, scaling, dtype, k, options.l2)
             y_mean, y_var = blocked_moments(blocks, options.n_threads, of_targets=True,
                                             weighted=False)
             step, stop = _auto.fused_gd_rules(top, float(y_var.mean()), y_mean,
@@ -125,16 +127,12 @@ def _plan_gd(estimator, blocks, options, intercept, t_start):
             step = dataclasses.replace(step, average_start=step.average_start + t_start)
     settings = estimator._settings(options._replace(stop=stop), n, step)
     if stats is not None:
-        return Plan(GramGD(*placeholder_problem(d, k, dtype), settings, stats), scaling)
-    total = total_weight(blocks) if blocks.has_weights else n
-    return Plan(BlockedFusedGD(blocks, settings, total), scaling)
+        return Plan(GramGD(*placeholder_problem(d, k, dtype), settings, None, stats), scaling)
+    return Plan(BlockedFusedGD(blocks, settings, total_weight(blocks)), scaling)
 
 
 def _plan_sgd(estimator, blocks, options, intercept, t_start):
     """SGDRegressor._plan for blocks: the same rules from merged statistics."""
-    if blocks.has_weights:
-        raise ValueError("SGDRegressor does not take sample_weight on blocked data yet: "
-                         "use GDRegressor, or repeat rows")
     n, k = blocks.n_samples, blocks.n_outputs
     batch_size = estimator._batch_size(n, clip=False)
     blocks.persist()
@@ -144,6 +142,9 @@ def _plan_sgd(estimator, blocks, options, intercept, t_start):
         scaling = _auto.scaling_for(mean, var, options.fit_intercept, options.ridge(k))
     if options.auto:
         largest, mean_norm = blocked_row_norms(blocks, scaling, options.n_threads)
+        if blocks.has_weights:  # as _auto.row_norms: bounds times the largest weight
+            heaviest = largest_weight(blocks)
+            largest, mean_norm = largest * heaviest, mean_norm * heaviest
         step, stop = _auto.sgd_rules_for_norm(largest, mean_norm, n, k, batch_size,
                                               options.patience, True, l2=options.l2,
                                               fit_intercept=options.fit_intercept,
@@ -158,7 +159,7 @@ def _plan_sgd(estimator, blocks, options, intercept, t_start):
     if step.average_start >= 0 and t_start:
         step = dataclasses.replace(step, average_start=step.average_start + t_start)
     settings = estimator._settings(options._replace(stop=stop), n, step)
-    return Plan(BlockedSGD(blocks, settings, n), scaling)
+    return Plan(BlockedSGD(blocks, settings, total_weight(blocks)), scaling)
 
 
 def fit(estimator, X, y, coef_init=None, intercept_init=None, sample_weight=None):

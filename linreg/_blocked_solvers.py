@@ -29,7 +29,7 @@ from linreg._validation import all_finite, as_data_matrix, as_targets
 
 __all__ = ["CentredSums", "block_arrays", "block_centred_sums", "merge_centred_sums",
            "blocked_gram_statistics", "blocked_moments", "blocked_row_norms",
-           "blocked_gradient", "total_weight", "BlockedFusedGD", "BlockedSGD", "placeholder_problem"]
+           "blocked_gradient", "total_weight", "largest_weight", "BlockedFusedGD", "BlockedSGD", "placeholder_problem"]
 
 
 class CentredSums(NamedTuple):
@@ -78,12 +78,28 @@ def block_weight_total(X, w, dtype):
 
 
 def total_weight(blocks):
-    """The weights of every block, summed (ValueError when that is not positive)."""
+    """The weights of every block, summed (ValueError when that is not positive); the
+    row count without weights."""
+    if not blocks.has_weights:
+        return float(blocks.n_samples)
     total = float(blocks.tree_reduce(block_weight_total, _add, blocks.dtype,
                                      with_targets=False)[0])
     if not total > 0:
         raise ValueError("sample_weight sums to zero: no sample would count")
     return total
+
+
+def block_largest_weight(X, w, dtype):
+    X, _, w = block_arrays(X, None, w, dtype)
+    return np.array([0.0 if w is None or w.shape[0] == 0 else float(w.max())])
+
+
+def largest_weight(blocks):
+    """The largest sample weight of any block (1 without weights)."""
+    if not blocks.has_weights:
+        return 1.0
+    return float(blocks.tree_reduce(block_largest_weight, np.maximum, blocks.dtype,
+                                    with_targets=False)[0])
 
 
 # -- Gram statistics --------------------------------------------------------------------
@@ -230,13 +246,14 @@ def blocked_sums(blocks, W, b, n_threads, weighted=True):
                                   np.ascontiguousarray(W), np.ascontiguousarray(b), n_threads)
 
 
-def blocked_gradient(blocks, n_samples, n_threads):
-    """gradient(w, b) for `linreg._auto.power_lambda_max`: dL/dW of the single-output
-    loss on Y's first column, rounded to the data's dtype as `loss_and_grad` rounds it."""
+def blocked_gradient(blocks, weight_total, n_threads):
+    """gradient(w, b) for `linreg._auto.power_lambda_max`: dL/dW of the (weighted)
+    single-output loss on Y's first column, rounded to the data's dtype as
+    `loss_and_grad` rounds it."""
     def gradient(w, b):
         d = w.shape[0]
-        sums = blocked_sums(blocks, w, b, n_threads, weighted=False)
-        return (2.0 / n_samples * sums[:d]).astype(blocks.dtype).astype(np.float64)
+        sums = blocked_sums(blocks, w, b, n_threads)
+        return (2.0 / weight_total * sums[:d]).astype(blocks.dtype).astype(np.float64)
     return gradient
 
 
@@ -284,8 +301,9 @@ class BlockedFusedGD(_BlockedSolver):
     """Full-batch GD over blocks: one round trip per epoch (the model out, each block's
     d k + k + 1 sums back, added in a fixed tree), the step taken here."""
 
-    def run(self, model, state, loss_out, snapshots=None):
+    def run(self, model, state, history):
         self._check(model, state)
+        loss_out, snapshots = history.losses, history.snapshots
         d = model.shape[1] - 1
         first_epoch = int(state["epoch"][0])
         rule = self.settings.step
@@ -307,13 +325,23 @@ class BlockedFusedGD(_BlockedSolver):
 
 class _Carry(NamedTuple):
     """What moves from block to block in an SGD epoch: the model and its state, the rows
-    of a batch begun in an earlier block, and the squared residuals so far."""
+    of a batch begun in an earlier block (with their weights), and the squared
+    residuals so far."""
 
     model: np.ndarray
     state: np.ndarray
-    pending_X: object  # ndarray (< batch_size rows) or None
-    pending_Y: object
+    pending: object  # (X, Y, weights or None) of < batch_size rows, or None
     sse: float
+
+
+def _rows(X, Y, w, rows):
+    return X[rows], Y[rows], None if w is None else w[rows]
+
+
+def _joined(a, b):
+    """Two (X, Y, weights) parts one after the other."""
+    weights = None if a[2] is None else np.concatenate([a[2], b[2]])
+    return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]]), weights
 
 
 def block_sgd(carry, X, Y, w, is_last, dtype, settings, shuffle_rows):
@@ -330,26 +358,24 @@ def block_sgd(carry, X, Y, w, is_last, dtype, settings, shuffle_rows):
         rng = np.array([state["rng"][0]], dtype=np.uint64)
         _compiled.build.shuffle(order, rng)
         state["rng"] = rng[0]
-    sse = carry.sse
-    pending_X, pending_Y = carry.pending_X, carry.pending_Y
-    start = 0
-    if pending_X is not None:  # complete the batch begun in an earlier block
-        start = min(batch_size - pending_X.shape[0], X.shape[0])
-        pending_X = np.concatenate([pending_X, X[order[:start]]])
-        pending_Y = np.concatenate([pending_Y, Y[order[:start]]])
-        if pending_X.shape[0] == batch_size or (is_last and start == X.shape[0]):
-            sse += _compiled.build.sgd_pass(pending_X, pending_Y, model, settings, state, None)
-            pending_X = pending_Y = None
+    sse, pending, start = carry.sse, carry.pending, 0
+    if pending is not None:  # complete the batch begun in an earlier block
+        start = min(batch_size - pending[0].shape[0], X.shape[0])
+        pending = _joined(pending, _rows(X, Y, w, order[:start]))
+        if pending[0].shape[0] == batch_size or (is_last and start == X.shape[0]):
+            sse += _compiled.build.sgd_pass(pending[0], pending[1], model, settings, state,
+                                            None, pending[2])
+            pending = None
     if start < X.shape[0] and np.isfinite(sse):
         rest = order[start:]
         whole = rest.shape[0] if is_last else rest.shape[0] // batch_size * batch_size
         if whole:
-            rows = None if not shuffle_rows and start == 0 and whole == X.shape[0] else \
-                np.ascontiguousarray(rest[:whole])
-            sse += _compiled.build.sgd_pass(X, Y, model, settings, state, rows)
+            in_order = not shuffle_rows and start == 0 and whole == X.shape[0]
+            rows = None if in_order else np.ascontiguousarray(rest[:whole])
+            sse += _compiled.build.sgd_pass(X, Y, model, settings, state, rows, w)
         if whole < rest.shape[0]:
-            pending_X, pending_Y = X[rest[whole:]], Y[rest[whole:]]
-    return _Carry(model, state, pending_X, pending_Y, sse)
+            pending = _rows(X, Y, w, rest[whole:])
+    return _Carry(model, state, pending, sse)
 
 
 class BlockedSGD(_BlockedSolver):
@@ -357,12 +383,13 @@ class BlockedSGD(_BlockedSolver):
     order of blocks, rows shuffled inside each, with settings.shuffle: not a global
     shuffle). In order, the same updates as SGD on the concatenated rows."""
 
-    def run(self, model, state, loss_out, snapshots=None):
+    def run(self, model, state, history):
         self._check(model, state)
+        loss_out, snapshots = history.losses, history.snapshots
         first_epoch = int(state["epoch"][0])
         settings, rule = self.settings, self.settings.step
         blocks = self.blocks
-        n, k = blocks.n_samples, blocks.n_outputs
+        total, k = self.weight_total, blocks.n_outputs
         state["outcome"] = Outcome.RUNNING
         for epoch in range(loss_out.shape[0]):
             order = np.arange(blocks.n_blocks, dtype=np.intp)
@@ -371,7 +398,7 @@ class BlockedSGD(_BlockedSolver):
                 _compiled.build.shuffle(order, rng)
                 state["rng"] = rng[0]
             at_start = (model.copy(), state.copy())
-            carry = blocks.chain(block_sgd, _Carry(model, state, None, None, 0.0), order,
+            carry = blocks.chain(block_sgd, _Carry(model, state, None, 0.0), order,
                                  blocks.dtype, self._struct, settings.shuffle)
             model[...] = carry.model
             state[...] = carry.state
@@ -380,7 +407,7 @@ class BlockedSGD(_BlockedSolver):
                 # A per-sample epoch that ends non-finite is rolled back, as _sgd_loop does.
                 model[...], state[...] = at_start
                 sse = np.inf
-            loss = sse / (n * k)
+            loss = sse / (total * k)
             loss_out[epoch] = loss
             if not np.isfinite(loss):
                 state["outcome"] = Outcome.DIVERGED
@@ -389,9 +416,8 @@ class BlockedSGD(_BlockedSolver):
             slot = _reported_slot(rule, state)
             if settings.stop.on_average and slot:
                 d = model.shape[1] - 1
-                sums = blocked_sums(blocks, model[slot, :d], model[slot, d], settings.n_threads,
-                                    weighted=False)
-                judged = sums[-1] / (n * k)
+                sums = blocked_sums(blocks, model[slot, :d], model[slot, d], settings.n_threads)
+                judged = sums[-1] / (total * k)
             converged = _compiled.build.end_sgd_epoch(self._struct, state, judged)
             _snapshot(model, _reported_slot(rule, state), snapshots, settings.snapshot_every,
                       first_epoch, int(state["epoch"][0]))

@@ -29,6 +29,7 @@ from linreg._validation import (
     cast_to_dtype,
     check_feature_names,
     check_int,
+    check_sample_weight,
     feature_names,
 )
 from linreg.exceptions import convergence_warning, not_fitted_error
@@ -41,7 +42,7 @@ __all__ = ["GradientDescentRegressor"]
 class GradientDescentRegressor:
     """What GDRegressor and SGDRegressor share: checking, state, the training loop."""
 
-    def fit(self, X, y=None, coef_init=None, intercept_init=None):
+    def fit(self, X, y=None, coef_init=None, intercept_init=None, sample_weight=None):
         """Train on (X, y) from zero weights (or from the current ones with warm_start).
 
         Parameters
@@ -61,6 +62,12 @@ class GradientDescentRegressor:
             Giving either starts a new trajectory even with warm_start: the other starts
             from zero (or, with warm_start, from the fitted value), and loss_curve_ and
             the step state (t_, the velocity) start afresh.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights, not all zero (None: all 1). The loss is the weighted
+            MSE, sum_i w_i |r_i|^2 / (sum_i w_i k), so GD with integer weights trains
+            as GD on rows repeated that many times. SGD scales each sample's update by
+            its weight, as scikit-learn's SGDRegressor (a mini-batch's gradient is its
+            weighted sum over its row count). Positional order as scikit-learn's.
 
         Returns
         -------
@@ -75,15 +82,17 @@ class GradientDescentRegressor:
             If the callback changes a parameter of the model (parameters cannot change
             during fit); the change is undone.
         """
-        train = functools.partial(self._fit, coef_init=coef_init, intercept_init=intercept_init)
-        if _blocked_fit.is_blocked(X, y) or _blocked_fit.is_chunk_iterable(X, y):
+        train = functools.partial(self._fit, coef_init=coef_init, intercept_init=intercept_init,
+                                  sample_weight=sample_weight)
+        if _blocked_fit.is_blocked(X, y, sample_weight) or _blocked_fit.is_chunk_iterable(X, y):
             # Dask collections, chunks: see linreg._blocked_fit (and the README's "Dask").
             train = functools.partial(_blocked_fit.fit, self, coef_init=coef_init,
-                                      intercept_init=intercept_init)
+                                      intercept_init=intercept_init, sample_weight=sample_weight)
         return self._transaction(train, X, y, reset_feature_names=True)
 
-    def _fit(self, X, y, coef_init=None, intercept_init=None):
+    def _fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         X, Y = self._check_data(X, y)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
         options = self._check_options()
         params_at_start = self.get_params()
         W, b = self._initial_params(X, Y, options.warm, coef_init, intercept_init)
@@ -91,7 +100,7 @@ class GradientDescentRegressor:
         continued = options.warm and coef_init is None and intercept_init is None
         carried = self.__dict__.get("_training_state_") if continued else None
         plan = self._plan(X, Y.reshape(X.shape[0], -1), options, b,
-                          int(carried["t"][0]) if carried is not None else 0)
+                          int(carried["t"][0]) if carried is not None else 0, sample_weight)
         rule = plan.solver.settings.step
         model = new_model(W, b, rule)
         if plan.scaling is not None:
@@ -282,14 +291,15 @@ class GradientDescentRegressor:
             )
         return kernels.predict(X, W, b, n_threads=self.n_threads)
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One epoch on (X, y), continuing from the current weights (zeros if unfitted).
 
         For data that arrive in chunks or streams: each call is one epoch over the rows
         given, with the model's settings (lr, batch_size, shuffle, momentum, ...);
         `epochs`, `tol` and `warm_start` do not apply. loss_curve_ gets one more entry;
         the step state carries over from call to call (t_ counts every update, and the
-        velocity continues, as one torch.optim.SGD would).
+        velocity continues, as one torch.optim.SGD would). sample_weight weights the
+        chunk's rows as in `fit`; with lr="auto" the running statistics are weighted.
 
         Returns
         -------
@@ -300,13 +310,14 @@ class GradientDescentRegressor:
         DivergenceError
             As in `fit`, which leaves the model as it was before the call.
         """
-        if _blocked_fit.is_blocked(X, y):  # the estimator moves through the blocks
-            train = functools.partial(_blocked_fit.partial_fit, self)
-            return self._transaction(train, X, y, reset_feature_names=False)
-        return self._transaction(self._partial_fit, X, y, reset_feature_names=False)
+        train = functools.partial(self._partial_fit, sample_weight=sample_weight)
+        if _blocked_fit.is_blocked(X, y, sample_weight):  # the estimator moves to the blocks
+            train = functools.partial(_blocked_fit.partial_fit, self, sample_weight=sample_weight)
+        return self._transaction(train, X, y, reset_feature_names=False)
 
-    def _partial_fit(self, X, y):
+    def _partial_fit(self, X, y, sample_weight=None):
         X, Y = self._check_data(X, y)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
         options = self._check_options()
         fitted = hasattr(self, "coef_")
         W, b = self._initial_params(X, Y, continue_from_fitted=fitted)
@@ -316,12 +327,12 @@ class GradientDescentRegressor:
             # Running statistics over the chunks seen: the first chunk's, merged with
             # every later one's (Chan et al.), so each step is safe for the data at hand.
             scaling = self._stream_scaling(X, options.n_threads, fitted, options.fit_intercept,
-                                           options.ridge(Y2.shape[1]))
-        step = self._chunk_step(X, Y2, options, scaling)
+                                           options.ridge(Y2.shape[1]), sample_weight)
+        step = self._chunk_step(X, Y2, options, scaling, sample_weight)
         full = self._settings(options, X.shape[0], step)
         settings = Settings(full.step, n_threads=full.n_threads, shuffle=full.shuffle)
         # One epoch: the Gram statistics would cost more than the epoch itself.
-        solver = self._solver(X, Y2, settings, method="fused")
+        solver = self._solver(X, Y2, settings, "fused", sample_weight)
         model = new_model(W, b, settings.step)
         if scaling is not None:
             _auto.fill_scaling(model, settings.step, scaling)
@@ -333,10 +344,12 @@ class GradientDescentRegressor:
         self._publish(model, state, W.ndim, previous, losses, 1, solver, streaming=True)
         return self
 
-    def _stream_scaling(self, X, n_threads, fitted, fit_intercept, ridge):
-        """The preconditioner for a partial_fit chunk: running moments of every chunk."""
-        chunk = _auto.scaling_from_data(X, n_threads)  # centred: the moments to merge
-        n = X.shape[0]
+    def _stream_scaling(self, X, n_threads, fitted, fit_intercept, ridge, sample_weight=None):
+        """The preconditioner for a partial_fit chunk: running moments of every chunk
+        (weighted: then n counts weight)."""
+        # Centred: the moments to merge.
+        chunk = _auto.scaling_from_data(X, n_threads, sample_weight=sample_weight)
+        n = X.shape[0] if sample_weight is None else float(sample_weight.sum())
         var = np.zeros_like(chunk.inv_var)
         np.divide(1.0, chunk.inv_var, out=var, where=chunk.inv_var != 1.0)
         moments = (n, chunk.centre, var * n)
@@ -352,32 +365,36 @@ class GradientDescentRegressor:
         total, mean, m2 = moments
         return _auto.scaling_for(mean, m2 / total, fit_intercept, ridge)
 
-    def _chunk_step(self, X, Y, options, scaling):
+    def _chunk_step(self, X, Y, options, scaling, sample_weight=None):
         """The step rule of one partial_fit epoch."""
         if options.auto:
             return options.with_user_schedule(options.with_user_momentum(_auto.gd_chunk_rule(
                 X, scaling, Y.shape[1], options.n_threads, l2=options.l2,
-                fit_intercept=options.fit_intercept)))
+                fit_intercept=options.fit_intercept, sample_weight=sample_weight)))
         return options.rule()
 
-    def score(self, X, y):
+    def score(self, X, y, sample_weight=None):
         """Coefficient of determination R^2 of predict(X) against y.
 
-        R^2 = 1 - sum((y - y_pred)**2) / sum((y - mean(y))**2), averaged over outputs
-        with equal weights (scikit-learn's r2_score default). A constant y gives 1.0
-        for a perfect prediction and 0.0 otherwise.
+        R^2 = 1 - sum(w (y - y_pred)**2) / sum(w (y - mean_w(y))**2), averaged over
+        outputs with equal weights (scikit-learn's r2_score default), w the sample
+        weights (all 1 without them). A constant y gives 1.0 for a perfect prediction
+        and 0.0 otherwise.
         """
-        if _blocked_fit.is_blocked(X, y):  # lazily, a 0-d Dask array
-            return _blocked_fit.score(self, X, y)
+        if _blocked_fit.is_blocked(X, y, sample_weight):  # lazily, a 0-d Dask array
+            return _blocked_fit.score(self, X, y, sample_weight)
         y_pred = self.predict(X)
         y = as_targets(y, y_pred.shape[0], np.float64, name="y")
         if not all_finite(y):
             raise ValueError("y contains NaN or infinity")
         if y.shape != y_pred.shape:
             raise ValueError(f"y has shape {y.shape}, but the predictions have shape {y_pred.shape}")
+        weights = check_sample_weight(sample_weight, y.shape[0])
         y2 = y.reshape(len(y), -1)
-        residual = ((y2 - y_pred.reshape(y2.shape)) ** 2).sum(axis=0)
-        total = ((y2 - y2.mean(axis=0)) ** 2).sum(axis=0)
+        w = np.ones((y2.shape[0], 1)) if weights is None else weights[:, None]
+        residual = (w * (y2 - y_pred.reshape(y2.shape)) ** 2).sum(axis=0)
+        mean = (w * y2).sum(axis=0) / w.sum()
+        total = (w * (y2 - mean) ** 2).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             r2 = np.where(total > 0, 1.0 - residual / np.where(total > 0, total, 1.0),
                           np.where(residual == 0, 1.0, 0.0))

@@ -23,6 +23,7 @@ __all__ = [
     "new_training_state",
     "EARLY_STOP",
     "GramStatistics",
+    "History",
 ]
 
 
@@ -224,3 +225,12 @@ class GramStatistics(NamedTuple):
     ref_grad: np.ndarray  # (n_features, n_outputs): XtX a - XtY
     ref_sse: float  # |Xc a - Yc|^2, from a pass over the rows
     weight_total: float  # sum of the sample weights (n_samples without weights)
+
+
+class History(NamedTuple):
+    """Where a training loop records its epochs: each one's loss (float64, one entry per
+    epoch it may run) and, every Settings.snapshot_every epochs, the parameters (one
+    row of d k + k float64 values each; None when not recorded)."""
+
+    losses: np.ndarray  # (n_epochs,)
+    snapshots: object = None  # (n_snapshots, (d + 1) k) or None

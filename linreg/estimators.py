@@ -193,24 +193,25 @@ class GDRegressor(GradientDescentRegressor):
         self.warm_start = warm_start
         self.callback = callback
 
-    def _plan(self, X, Y, options, intercept, t_start):
+    def _plan(self, X, Y, options, intercept, t_start, sample_weight=None):
         """The solver of this fit; `intercept` (k,) is where b starts (and stays without
         an intercept), `t_start` the updates already made (warm start)."""
         method = choose_method(self.method, *X.shape, Y.shape[1], options.epochs)
         stats = scaling = None
         if method == "gram":
-            stats = gram_statistics_of(X, Y, Y.shape[1] == 1, options.n_threads)
+            stats = gram_statistics_of(X, Y, Y.shape[1] == 1, options.n_threads, sample_weight)
             if options.precondition:
                 scaling = _auto.scaling_from_stats(stats, options.fit_intercept,
                                                    options.ridge(Y.shape[1]))
         elif options.precondition:
             scaling = _auto.scaling_from_data(X, options.n_threads, options.fit_intercept,
-                                              options.ridge(Y.shape[1]))
+                                              options.ridge(Y.shape[1]), sample_weight)
         if options.auto:
             step, stop = _auto.gd_rules(stats, scaling, Y.shape[1], options.epochs,
                                         options.patience, X, Y, options.n_threads, X.dtype,
                                         l2=options.l2, fit_intercept=options.fit_intercept,
-                                        intercept=intercept.astype(np.float64))
+                                        intercept=intercept.astype(np.float64),
+                                        sample_weight=sample_weight)
             step = options.with_user_schedule(options.with_user_momentum(step))
             if options.l1:
                 # Plain proximal GD (ISTA): torch's momentum on the gradient would move
@@ -225,11 +226,12 @@ class GDRegressor(GradientDescentRegressor):
             if step.average_start >= 0 and t_start:
                 step = dataclasses.replace(step, average_start=step.average_start + t_start)
         settings = self._settings(options._replace(stop=stop), X.shape[0], step)
-        solver = GramGD(X, Y, settings, stats) if method == "gram" else FusedGD(X, Y, settings)
+        solver = (GramGD(X, Y, settings, sample_weight, stats) if method == "gram"
+                  else FusedGD(X, Y, settings, sample_weight))
         return Plan(solver, scaling)
 
-    def _solver(self, X, Y, settings, method):
-        return FusedGD(X, Y, settings)
+    def _solver(self, X, Y, settings, method, sample_weight=None):
+        return FusedGD(X, Y, settings, sample_weight)
 
     def _fitted_extras(self, solver):
         return {"method_": "gram" if isinstance(solver, GramGD) else "fused"}
@@ -369,15 +371,16 @@ class SGDRegressor(GradientDescentRegressor):
         # Drawn once per fit, so a Generator as random_state advances once per fit.
         return new_training_state(splitmix_seed(self.random_state)[0] if self.shuffle else 0)
 
-    def _plan(self, X, Y, options, intercept, t_start):
+    def _plan(self, X, Y, options, intercept, t_start, sample_weight=None):
         batch_size = self._batch_size(X.shape[0], clip=False)
         scaling = (_auto.scaling_from_data(X, options.n_threads, options.fit_intercept,
-                                           options.ridge(Y.shape[1]))
+                                           options.ridge(Y.shape[1]), sample_weight)
                    if options.precondition else None)
         if options.auto:
             step, stop = _auto.sgd_rules(scaling, X, Y, batch_size, options.patience,
                                          options.n_threads, l2=options.l2,
-                                         fit_intercept=options.fit_intercept)
+                                         fit_intercept=options.fit_intercept,
+                                         sample_weight=sample_weight)
             step = options.with_user_schedule(options.with_user_momentum(step))
             if step.average_start >= 0 and t_start:
                 # Averaging starts after this fit's first epoch, wherever t_ stands.
@@ -390,14 +393,14 @@ class SGDRegressor(GradientDescentRegressor):
             if step.average_start >= 0 and t_start:
                 step = dataclasses.replace(step, average_start=step.average_start + t_start)
         settings = self._settings(options._replace(stop=stop), X.shape[0], step)
-        return Plan(SGD(X, Y, settings), scaling)
+        return Plan(SGD(X, Y, settings, sample_weight), scaling)
 
-    def _chunk_step(self, X, Y, options, scaling):
+    def _chunk_step(self, X, Y, options, scaling, sample_weight=None):
         batch_size = self._batch_size(X.shape[0], clip=True)
         if options.auto:
             # The largest row seen so far in the stream bounds every step, so no chunk can
             # make a step unstable for the rows it holds.
-            largest, mean = _auto.row_norms(X, scaling, options.n_threads)
+            largest, mean = _auto.row_norms(X, scaling, options.n_threads, sample_weight)
             largest = max(largest, self.__dict__.get("_stream_largest_norm_") or 0.0)
             with FITTED_LOCK:
                 self.__dict__["_stream_largest_norm_"] = largest
@@ -409,8 +412,8 @@ class SGDRegressor(GradientDescentRegressor):
             return options.with_user_schedule(options.with_user_momentum(step))
         return options.rule(batch_size=batch_size)
 
-    def _solver(self, X, Y, settings, method):
-        return SGD(X, Y, settings)
+    def _solver(self, X, Y, settings, method, sample_weight=None):
+        return SGD(X, Y, settings, sample_weight)
 
 
 #: "auto" picks "gram" only up to this many features (the statistics are d*d doubles).

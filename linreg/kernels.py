@@ -39,6 +39,7 @@ from linreg import _compiled
 from linreg._structs import (
     EARLY_STOP,
     GramStatistics,
+    History,
     Outcome,
     Settings,
     StepRule,
@@ -335,7 +336,8 @@ def gd_epochs(X, Y, W, b, lr, loss_out, *, early_stop=None, n_threads=None):
     n_threads = resolve_n_threads(n_threads)
 
     def loop(model, settings, state):
-        return _compiled.build.gd_epochs(X, Y, model, settings, state, loss_out)
+        return _compiled.build.gd_epochs(X, Y, model, settings, state, None,
+                                         History(loss_out))
 
     n_completed = _run_loop(loop, W, b, lr, early_stop, n_threads=n_threads)
     if n_completed < loss_out.shape[0] and not np.isfinite(loss_out[n_completed]):
@@ -385,7 +387,8 @@ def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
     loss_out = np.empty(1)
 
     def loop(model, settings, state):
-        return _compiled.build.sgd_epochs(X, Y, model, settings, state, order, loss_out)
+        return _compiled.build.sgd_epochs(X, Y, model, settings, state, order, None,
+                                          History(loss_out))
 
     _run_loop(loop, W, b, lr, None, batch_size=batch_size)
     mean_loss = float(loss_out[0])
@@ -446,7 +449,8 @@ def sgd_epochs(X, Y, W, b, lr, loss_out, *, order=None, batch_size=1, rng_state=
     batch_size = check_int(batch_size, "batch_size", 1, n_rows)
 
     def loop(model, settings, state):
-        return _compiled.build.sgd_epochs(X, Y, model, settings, state, order, loss_out)
+        return _compiled.build.sgd_epochs(X, Y, model, settings, state, order, None,
+                                          History(loss_out))
 
     n_completed = _run_loop(loop, W, b, lr, early_stop, batch_size=batch_size,
                             shuffle=rng_state is not None, rng_state=rng_state)
@@ -530,6 +534,6 @@ def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):
     _check_early_stop(early_stop)
 
     def loop(model, settings, state):
-        return _compiled.build.gd_epochs_gram(stats, model, settings, state, loss_out)
+        return _compiled.build.gd_epochs_gram(stats, model, settings, state, History(loss_out))
 
     return _run_loop(loop, W, b, lr, early_stop)

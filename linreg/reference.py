@@ -372,6 +372,10 @@ def sgd_sklearn_rule(X, y, w, b, *, lr, epochs, penalty=None, alpha=0.0001, l1_r
     n_iter_no_change epochs without improving the epoch's mean loss by tol (scikit-
     learn's tol is tol / 2 here). w (d,) and b (1,) are updated in place.
 
+    An epoch's loss is linreg's: the weighted mean sum_i s_i (p_i - y_i)^2 / sum_i s_i
+    (scikit-learn's stopping rule judges the unweighted mean; the two agree without
+    weights).
+
     Returns (losses, w_average, b_average, epochs_run); the averages are None without
     averaging.
     """
@@ -408,7 +412,7 @@ def sgd_sklearn_rule(X, y, w, b, *, lr, epochs, penalty=None, alpha=0.0001, l1_r
                 lr_t = lr / t**power_t
             else:
                 lr_t = lr * eta_factor
-            sse += (p - y[i]) ** 2
+            sse += s[i] * (p - y[i]) ** 2
             update = -2.0 * lr_t * float(np.clip(p - y[i], -1e12, 1e12)) * s[i]
             if shrinks:
                 scale *= max(0.0, 1.0 - (1.0 - rho) * lr_t * alpha)
@@ -433,10 +437,11 @@ def sgd_sklearn_rule(X, y, w, b, *, lr, epochs, penalty=None, alpha=0.0001, l1_r
                 v[negative] = np.minimum(0.0, v[negative] + (u_l1 - q[negative]) / scale)
                 q += scale * (v - before)
             t += 1
-        losses.append(sse / n)
+        loss = sse / s.sum()
+        losses.append(loss)
         if tol is not None:
-            bad = bad + 1 if sse / n > best - tol else 0
-            best = min(best, sse / n)
+            bad = bad + 1 if loss > best - tol else 0
+            best = min(best, loss)
             if bad >= n_iter_no_change:
                 if schedule == "adaptive" and 2.0 * lr * eta_factor > 1e-6:
                     eta_factor /= 5.0

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from linreg._structs import Outcome
+from linreg._structs import History, Outcome
 from linreg.exceptions import DivergenceError
 
 __all__ = ["run_epochs", "format_log_line", "CHUNK_SECONDS"]
@@ -48,9 +48,9 @@ def run_epochs(solver, model, state, n_epochs, lr, *, log_every=0, log_line=None
     Parameters
     ----------
     solver : a linreg.solvers solver
-        Its ``run(model, state, loss_out, snapshots)`` runs len(loss_out) epochs in
-        compiled code and writes each epoch's loss and, every log_every epochs (the
-        solver's settings.snapshot_every), the parameters into a row of `snapshots`.
+        Its ``run(model, state, history)`` runs len(history.losses) epochs in compiled
+        code and writes each epoch's loss and, every log_every epochs (the solver's
+        settings.snapshot_every), the parameters into a row of history.snapshots.
     model : ndarray of shape (slots, n_features + 1, n_outputs)
         The parameters (see linreg.solvers.new_model), updated in place.
     state : ndarray of dtype linreg._structs.TRAINING_STATE, shape (1,)
@@ -89,7 +89,7 @@ def run_epochs(solver, model, state, n_epochs, lr, *, log_every=0, log_line=None
         if log_every:
             snapshots = np.empty(((done + size) // log_every - done // log_every, n_params))
         start = time.perf_counter()
-        completed = solver.run(model, state, losses[done : done + size], snapshots)
+        completed = solver.run(model, state, History(losses[done : done + size], snapshots))
         elapsed = time.perf_counter() - start
         first_logged = (done // log_every + 1) * log_every if log_every else 0
         done += completed

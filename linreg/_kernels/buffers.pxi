@@ -11,6 +11,8 @@ cdef struct WorkBuffers:
     double* direction          # ((d + 1) k): a step's direction, laid out like a model slot
     double* velocity           # ((d + 1) k): the velocity a step would leave
     const double* sample_weight  # (n,): each row's weight in the sums; NULL: all 1
+    double weight_total        # sum of the weights of all rows (n without weights)
+    double pass_weight_total   # the same over the rows an SGD epoch visits
     Py_ssize_t n_chunks        # chunks of a pass over all rows (see MIN_CHUNK_ROWS)
     double* chunk_sums         # per chunk: grad_by_output, grad_bias, sse; NULL for one chunk
     Py_ssize_t chunk_stride    # doubles from one chunk's sums to the next (whole lines)
@@ -44,6 +46,8 @@ cdef int _work_alloc(WorkBuffers* work, Py_ssize_t d, Py_ssize_t k, Py_ssize_t n
     work.chunk_sums = NULL
     work.chunk_block = NULL
     work.sample_weight = NULL
+    work.weight_total = <double> n_rows
+    work.pass_weight_total = <double> n_rows
     if work.n_chunks > 1:
         work.chunk_sums = _alloc_lines(work.n_chunks * work.chunk_stride, &work.chunk_block)
     if block == NULL or block32 == NULL or (work.n_chunks > 1 and work.chunk_sums == NULL):

@@ -75,11 +75,13 @@ def sgd_pass(
     Settings settings,
     TrainingState[::1] state,
     const Py_ssize_t[::1] order=None,
+    const double[::1] sample_weight=None,
 ):
     """The updates of `_sgd_loop` over one block's rows (in `order`, None: all in
-    order), without ending the epoch; returns their summed squared residuals. A
-    non-finite sum means the pass stopped there (per sample: the model may be
-    non-finite, the caller rolls the epoch back; batches: the bad batch was not
+    order), without ending the epoch; returns their summed squared residuals, weighted
+    by sample_weight (n,) when given, each sample's update scaled by its weight as in
+    `sgd_epochs`. A non-finite sum means the pass stopped there (per sample: the model
+    may be non-finite, the caller rolls the epoch back; batches: the bad batch was not
     applied). Batches are batch_size rows of this block, the last one shorter."""
     cdef Py_ssize_t d = X.shape[1], k = Y.shape[1]
     cdef Py_ssize_t m = X.shape[0] if order is None else order.shape[0]
@@ -89,6 +91,8 @@ def sgd_pass(
     if m == 0:
         return 0.0
     _work_alloc(&work, d, k)
+    if sample_weight is not None:
+        work.sample_weight = &sample_weight[0]
     state[0].outcome = OUTCOME_RUNNING
     with nogil:
         if settings.step.batch_size == 1:

@@ -353,17 +353,25 @@ def gd_epochs(
     floating[:, :, ::1] model,
     Settings settings,
     TrainingState[::1] state,
-    double[::1] loss_out,
-    double[:, ::1] snapshots=None,
+    const double[::1] sample_weight,
+    history,
 ):
-    """Up to len(loss_out) full-batch GD epochs in place; returns the epochs completed.
+    """Up to len(history.losses) full-batch GD epochs in place; returns the epochs
+    completed.
 
     model[0, :d] is W (d, k) and model[0, d] is b (k,); the slots the settings name
     hold the optimizer's arrays. Why it returned is in state[0].outcome (see Outcome).
+    sample_weight (n,) or None weights the loss (sum_i w_i |r_i|^2 / (sum_i w_i k)).
+    `history` (linreg._structs.History) receives each epoch's loss and the snapshots.
     """
+    cdef double[::1] loss_out = history.losses
+    cdef double[:, ::1] snapshots = history.snapshots
     cdef Py_ssize_t d = X.shape[1], completed
     cdef WorkBuffers work
     _work_alloc(&work, d, Y.shape[1], X.shape[0])
+    if sample_weight is not None:
+        work.sample_weight = &sample_weight[0]
+        work.weight_total = _weight_total(sample_weight, X.shape[0])
     with nogil:
         completed = _gd_loop(X, Y, NULL, model, &settings, &state[0], loss_out, snapshots,
                              &work)
@@ -376,10 +384,11 @@ def gd_epochs_gram(
     floating[:, :, ::1] model,
     Settings settings,
     TrainingState[::1] state,
-    double[::1] loss_out,
-    double[:, ::1] snapshots=None,
+    history,
 ):
     """`gd_epochs` from a linreg._structs.GramStatistics, O(d^2 k) per epoch."""
+    cdef double[::1] loss_out = history.losses
+    cdef double[:, ::1] snapshots = history.snapshots
     cdef const double[:, ::1] XtX = stats.XtX
     cdef const double[:, ::1] XtY = stats.XtY
     cdef const double[::1] mean_X = stats.mean_X
@@ -424,20 +433,27 @@ def sgd_epochs(
     Settings settings,
     TrainingState[::1] state,
     const Py_ssize_t[::1] order,
-    double[::1] loss_out,
-    double[:, ::1] snapshots=None,
+    const double[::1] sample_weight,
+    history,
 ):
-    """Up to len(loss_out) SGD epochs in place over the rows in `order` (None: all, in
-    their order); returns the epochs completed, and why in state[0].outcome.
+    """Up to len(history.losses) SGD epochs in place over the rows in `order` (None: all,
+    in their order); returns the epochs completed, and why in state[0].outcome.
+
+    With sample_weight (n,), each sample's update is scaled by its weight (scikit-learn's
+    rule; a mini-batch's gradient is the batch's weighted sum over its row count), and an
+    epoch's loss is sum_i w_i |r_i|^2 / (sum_i w_i k) over the rows in `order`.
 
     With settings.shuffle each epoch first shuffles `order` in place with the generator
     state[0].rng. `order` is declared const so that a read-only order works without
     shuffling; linreg.kernels has checked that it is writable when shuffled.
     """
-    cdef Py_ssize_t d = X.shape[1], completed
+    cdef double[::1] loss_out = history.losses
+    cdef double[:, ::1] snapshots = history.snapshots
+    cdef Py_ssize_t d = X.shape[1], completed, t
     cdef Py_ssize_t m = X.shape[0] if order is None else order.shape[0]
     cdef Py_ssize_t* rows = NULL if order is None else <Py_ssize_t*> &order[0]
     cdef WorkBuffers work
+    cdef double pass_total = 0.0
     cdef double* backup = <double*> malloc(model.shape[0] * model.shape[1] * model.shape[2]
                                            * sizeof(double))
     if backup == NULL:
@@ -447,6 +463,17 @@ def sgd_epochs(
     except MemoryError:
         free(backup)
         raise
+    work.weight_total = <double> X.shape[0]
+    work.pass_weight_total = <double> m
+    if sample_weight is not None:
+        work.sample_weight = &sample_weight[0]
+        work.weight_total = _weight_total(sample_weight, X.shape[0])
+        if order is None:
+            work.pass_weight_total = work.weight_total
+        else:
+            for t in range(m):
+                pass_total += sample_weight[order[t]]
+            work.pass_weight_total = pass_total
     with nogil:
         completed = _sgd_loop(X, Y, model, &settings, &state[0], rows, m, loss_out, snapshots,
                               &work, backup)

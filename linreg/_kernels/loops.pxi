@@ -41,7 +41,7 @@ cdef Py_ssize_t _gd_loop(
     """
     cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], epoch
     cdef int64_t first_epoch = state.epoch
-    cdef double nk = (gram.n if gram != NULL else <double> X.shape[0]) * k
+    cdef double nk = (gram.n if gram != NULL else work.weight_total) * k
     cdef double loss, judged
     cdef int n_threads = _threads_for(X.shape[0], X.shape[1], settings.n_threads) if gram == NULL else 1
     state.outcome = OUTCOME_RUNNING
@@ -134,8 +134,10 @@ cdef double _sgd_per_sample(
     `r` is scratch for k residuals; `work` gives momentum its direction and velocity.
     Returns a non-finite value, without applying that update, at the first sample whose
     residual is not finite; NaN with outcome INTERRUPTED when Ctrl-C was pressed. The
-    updates applied are counted in state.t. One output with no option on goes to
-    `_sgd_per_sample_plain`, chosen once per pass; every option to _sample_step_general.
+    updates applied are counted in state.t. Chosen once per pass: one output with no
+    option on goes to `_sgd_per_sample_plain`, one output without momentum to
+    `_sgd_per_sample_k1`; the rest to _sample_step_general. A sample's update is scaled
+    by its weight (work.sample_weight), as scikit-learn's.
     """
     cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], t, i, j, o
     cdef const floating* x
@@ -148,10 +150,13 @@ cdef double _sgd_per_sample(
     cdef Py_ssize_t look_every = INTERRUPT_CHECK_WORK // (4 * d * k + 64) + 1
     cdef Py_ssize_t until_look = look_every
     state.lr_now = lr
+    cdef double sw = 1.0
     if (k == 1 and not rule.precondition and rule.average_start < 0 and rule.momentum == 0.0
             and rule.l2 == 0.0 and rule.fit_intercept and rule.schedule == SCHEDULE_CONSTANT
-            and rule.l1 == 0.0):
+            and rule.l1 == 0.0 and work.sample_weight == NULL):
         return _sgd_per_sample_plain(X, Y, model, rows, m, lr, state)
+    if k == 1 and rule.momentum == 0.0:
+        return _sgd_per_sample_k1(X, Y, model, rows, m, rule, state, work.sample_weight)
     for t in range(m):
         i = rows[t] if rows != NULL else t
         x = &X[i, 0]
@@ -174,11 +179,14 @@ cdef double _sgd_per_sample(
             s += r[o] * r[o]
         if not isfinite(s):
             return s
-        sse += s
+        if work.sample_weight != NULL:
+            sw = work.sample_weight[i]
+        sse += sw * s
         if rule.schedule != SCHEDULE_CONSTANT:
             lr = _learning_rate(rule, state)
             state.lr_now = lr
-        _sample_step_general(model, x, r, grad_scale, lr, rule, state, work)
+        # scikit-learn scales a sample's update by its weight.
+        _sample_step_general(model, x, r, grad_scale * sw, lr, rule, state, work)
     return sse
 
 
@@ -264,7 +272,7 @@ cdef Py_ssize_t _sgd_loop(
                     sse = INFINITY
         else:
             sse = _sgd_mini_batch(X, Y, model, rows, m, work, &settings.step, state)
-        loss = sse / (<double> m * Y.shape[1])
+        loss = sse / (work.pass_weight_total * Y.shape[1])
         loss_out[epoch] = loss
         if state.outcome == OUTCOME_INTERRUPTED:
             break
@@ -274,7 +282,7 @@ cdef Py_ssize_t _sgd_loop(
         judged = loss
         if settings.stop.on_average and _reported_slot(&settings.step, state) != 0:
             _load_model(model, work, settings.step.slot_average)
-            judged = _pass_over_rows(X, Y, work, 1) / (<double> X.shape[0] * Y.shape[1])
+            judged = _pass_over_rows(X, Y, work, 1) / (work.weight_total * Y.shape[1])
         if _end_epoch(judged, &settings.stop, state):
             _snapshot(model, _reported_slot(&settings.step, state), snapshots,
                       settings.snapshot_every, first_epoch, state.epoch)

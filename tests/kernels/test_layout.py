@@ -195,9 +195,9 @@ def test_c_contiguous_x_is_not_copied(recorder, dtype, k):
         assert passed_X.dtype == dtype, name
         arrays = [a for a in rest if isinstance(a, np.ndarray)]
         if name in ("gd_epochs", "sgd_epochs"):
-            # (Y, model, state, [order,] loss_out): the training state, the order and
-            # the float64 loss_out are not in X's dtype.
-            assert arrays[-1].dtype == np.float64 and arrays[2].dtype.fields is not None
+            # (Y, model, state, [order,] sample_weight, history): the training state,
+            # the order and the history's float64 losses are not in X's dtype.
+            assert rest[-1].losses.dtype == np.float64 and arrays[2].dtype.fields is not None
             arrays = arrays[:2]
         assert arrays and all(a.dtype == dtype for a in arrays), name
         if name != "predict":

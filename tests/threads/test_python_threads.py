@@ -270,9 +270,9 @@ class PublishingKernels:
             return target
 
         def published(*args):
-            # gd_epochs(X, Y, model, settings, state, loss_out, ...),
-            # sgd_epochs(X, Y, model, settings, state, order, loss_out, ...)
-            loss_out = args[5] if name == "gd_epochs" else args[6]
+            # gd_epochs(X, Y, model, settings, state, sample_weight, history),
+            # sgd_epochs(X, Y, model, settings, state, order, sample_weight, history)
+            loss_out = args[-1].losses
             loss_out[...] = SENTINEL
             self.loss_outs.append(loss_out)
             return target(*args)

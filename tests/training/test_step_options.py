@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from linreg import _auto, reference, solvers
-from linreg._structs import Outcome, Settings, StepRule, StopRule, new_training_state
+from linreg._structs import Outcome, Settings, StepRule, StopRule, History, new_training_state
 
 
 def unscaled_problem(n=120, d=5, k=2, seed=0, dtype=np.float64):
@@ -36,7 +36,7 @@ def run(solver_class, X, Y, rule, epochs, stop=StopRule()):
         _auto.fill_scaling(model, rule, scaling)
     state = new_training_state()
     losses = np.empty(epochs)
-    completed = solver.run(model, state, losses)
+    completed = solver.run(model, state, History(losses))
     return model, state, losses[:completed], scaling
 
 
@@ -193,7 +193,7 @@ def test_without_an_intercept_preconditioning_only_scales(impl, solver_class):
     model = solvers.new_model(W0, b0, rule)
     _auto.fill_scaling(model, rule, centred)
     losses = np.empty(2)
-    solver_class(X, Y, Settings(rule)).run(model, new_training_state(), losses)
+    solver_class(X, Y, Settings(rule)).run(model, new_training_state(), History(losses))
     W, b = W0.copy(), b0.copy()
     twin = reference.gd_train if solver_class is solvers.FusedGD else (
         lambda *args: reference.sgd_train(*args)[0])

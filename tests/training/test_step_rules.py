@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from linreg import _auto, reference, solvers
-from linreg._structs import Settings, StepRule, new_training_state
+from linreg._structs import Settings, StepRule, History, new_training_state
 
 
 def unscaled_problem(n=300, d=5, k=2, seed=0):
@@ -26,7 +26,7 @@ def run(solver_class, X, Y, rule, epochs):
         _auto.fill_scaling(model, rule, scaling)
     state = new_training_state()
     losses = np.empty(epochs)
-    assert solver.run(model, state, losses) == epochs
+    assert solver.run(model, state, History(losses)) == epochs
     return model, state, losses, scaling
 
 

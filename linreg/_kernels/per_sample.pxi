@@ -1,0 +1,175 @@
+# Per-sample SGD on one output with the options of scikit-learn's SGDRegressor: sample
+# weights, schedules, L2, averaging, L1, no intercept, and linreg's preconditioning.
+#
+# The speed of per-sample SGD is the work per sample beyond the dot product. The general
+# step (_sample_step_general) makes one pass over W per option (decay, update, average,
+# truncation), in a loop over k outputs that gcc cannot vectorize well: 3x the time of
+# the plain loop at d = 32. Here, as in scikit-learn's WeightVector:
+#
+# - L2 decay is a scale factor: the true weights are `wscale * v`, where v is what the
+#   model's slot 0 holds during the pass; decaying multiplies wscale (O(1)), the update
+#   adds (c / wscale) x to v, and wscale is folded into v when it gets small and at the
+#   end of the pass (the slot holds the true weights between passes);
+# - the update, the average and the L1 truncation of weight j need only weight j, so
+#   each is one vectorizable pass over d contiguous values, with no per-output loop.
+#
+# The arithmetic is the general step's (tests hold both to the NumPy twin), up to the
+# rounding of the scale factor.
+
+#: Fold the L2 scale factor into the weights once it is below this (as scikit-learn):
+#: the stored weights grow as 1 / wscale.
+cdef double WSCALE_FLOOR = 1e-9
+
+
+cdef inline void _axpy(double a, const floating* x, floating* y, Py_ssize_t d) noexcept nogil:
+    """y += a x, in y's dtype."""
+    cdef Py_ssize_t j
+    cdef floating af = <floating> a
+    for j in range(d):
+        y[j] = y[j] + af * x[j]
+
+
+cdef inline void _fold_scale(floating* v, Py_ssize_t d, double* wscale) noexcept nogil:
+    """v = wscale * v, wscale = 1: the stored weights become the true ones."""
+    cdef Py_ssize_t j
+    cdef double s = wscale[0]
+    if s == 1.0:
+        return
+    for j in range(d):
+        v[j] = <floating> (s * v[j])
+    wscale[0] = 1.0
+
+
+cdef inline double _precondition_update(
+    floating* w, const floating* x, Py_ssize_t d, double c, double lr_l2,
+    const floating* centre, const floating* scale, bint fit_intercept,
+) noexcept nogil:
+    """The preconditioned step of one sample (see _precondition) with the L2 penalty's
+    gradient lr_l2 w folded in: w_j -= c z_j + lr_l2 w_j / s_j^2, with z_j the centred
+    (or, without an intercept, only scaled) feature over s_j^2. Returns what b moves
+    by: c (1 - mu.z) - lr_l2 sum_j mu_j w_j / s_j^2 (0 without an intercept)."""
+    cdef Py_ssize_t j
+    cdef double z, pen, mu_z = 0.0, mu_pen = 0.0
+    if not fit_intercept:
+        for j in range(d):
+            w[j] = <floating> (w[j] - (c * x[j] + lr_l2 * w[j]) * scale[j])
+        return 0.0
+    for j in range(d):
+        z = (x[j] - centre[j]) * scale[j]
+        pen = lr_l2 * scale[j] * w[j]
+        mu_z = mu_z + centre[j] * z
+        mu_pen = mu_pen + centre[j] * pen
+        w[j] = <floating> (w[j] - (c * z + pen))
+    return c * (1.0 - mu_z) - mu_pen
+
+
+cdef inline void _average_in(
+    floating* avg, const floating* v, Py_ssize_t d, double wscale, double inv,
+) noexcept nogil:
+    """avg += (wscale v - avg) inv: one more iterate into the running average."""
+    cdef Py_ssize_t j
+    for j in range(d):
+        avg[j] = <floating> (avg[j] + (wscale * v[j] - avg[j]) * inv)
+
+
+cdef inline void _truncate_scaled(
+    floating* v, floating* q, Py_ssize_t d, double wscale, double u,
+) noexcept nogil:
+    """_truncate_l1 on the scaled weights wscale v (scikit-learn's l1penalty)."""
+    cdef Py_ssize_t j
+    cdef double z, new
+    for j in range(d):
+        z = wscale * v[j]
+        new = z
+        if z > 0.0:
+            new = z - (u + q[j]) if z - (u + q[j]) > 0.0 else 0.0
+        elif z < 0.0:
+            new = z + (u - q[j]) if z + (u - q[j]) < 0.0 else 0.0
+        v[j] = <floating> (new / wscale)
+        q[j] = <floating> (q[j] + (new - z))
+
+
+cdef double _sgd_per_sample_k1(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    floating[:, :, ::1] model,
+    const Py_ssize_t* rows,
+    Py_ssize_t m,
+    const StepRule* rule,
+    TrainingState* state,
+    const double* sample_weight,
+) noexcept nogil:
+    """One update per sample for one output and no momentum, in place, with every other
+    option of the rule; returns sum_i w_i r_i^2.
+
+    As `_sgd_per_sample`: a non-finite residual returns at once (that update not
+    applied), Ctrl-C returns NaN with outcome INTERRUPTED; the updates are counted in
+    state.t. Each sample: its residual, its learning rate, the L2 decay (a scale factor
+    without preconditioning; folded into the update with it), the update, the average,
+    the L1 truncation, in scikit-learn's order.
+    """
+    cdef Py_ssize_t d = X.shape[1], t, i
+    cdef floating* v = _slot(model, 0)
+    cdef floating* b = v + d
+    cdef floating* avg = _slot(model, rule.slot_average) if rule.average_start >= 0 else NULL
+    cdef floating* q = _slot(model, rule.slot_l1) if rule.l1 != 0.0 else NULL
+    cdef const floating* centre = _slot(model, rule.slot_centre) if rule.precondition else NULL
+    cdef const floating* scale = _slot(model, rule.slot_scale) if rule.precondition else NULL
+    cdef double wscale = 1.0, lr = _learning_rate(rule, state), s, sw = 1.0, c, decay
+    cdef double sse = 0.0, inv, b_step
+    cdef Py_ssize_t look_every = INTERRUPT_CHECK_WORK // (8 * d + 64) + 1
+    cdef Py_ssize_t until_look = look_every
+    cdef bint scale_decay = rule.l2 != 0.0 and not rule.precondition
+    cdef floating* avg_b = avg + d if avg != NULL else NULL
+    # The preconditioned slots hold one value per feature, repeated for each of the k
+    # outputs: with k = 1 they are plain vectors.
+    state.lr_now = lr
+    for t in range(m):
+        i = rows[t] if rows != NULL else t
+        if rows != NULL and t + PREFETCH_AHEAD < m:
+            _prefetch_row(&X[rows[t + PREFETCH_AHEAD], 0], d * sizeof(floating))
+            LINREG_PREFETCH(&Y[rows[t + PREFETCH_AHEAD], 0])
+        until_look -= 1
+        if until_look == 0:
+            until_look = look_every
+            if _interrupt_requested():
+                _fold_scale(v, d, &wscale)
+                state.outcome = OUTCOME_INTERRUPTED
+                return NAN
+        s = wscale * _dot_short_chain(&X[i, 0], v, d) + b[0] - Y[i, 0]
+        if not isfinite(s):
+            _fold_scale(v, d, &wscale)
+            return s
+        if sample_weight != NULL:
+            sw = sample_weight[i]
+        sse += sw * s * s
+        if rule.schedule != SCHEDULE_CONSTANT:
+            lr = _learning_rate(rule, state)
+            state.lr_now = lr
+        # The sample's loss is r^2 (k = 1): its gradient is 2 r x, weighted.
+        c = lr * 2.0 * sw * s
+        if rule.precondition:
+            b_step = _precondition_update(v, &X[i, 0], d, c, lr * rule.l2, centre, scale,
+                                          rule.fit_intercept)
+        else:
+            if scale_decay:
+                # scikit-learn's: never below zero when lr l2 > 1 (then W is zeroed).
+                decay = 1.0 - lr * rule.l2
+                wscale *= decay if decay > 0.0 else 0.0
+                if wscale < WSCALE_FLOOR:
+                    _fold_scale(v, d, &wscale)
+            _axpy(-c / wscale, &X[i, 0], v, d)
+            b_step = c
+        if rule.fit_intercept:
+            b[0] = <floating> (b[0] - b_step)
+        state.t += 1
+        if avg != NULL and state.t > rule.average_start:
+            state.averaged += 1
+            inv = 1.0 / <double> state.averaged
+            _average_in(avg, v, d, wscale, inv)
+            avg_b[0] = <floating> (avg_b[0] + (b[0] - avg_b[0]) * inv)
+        if q != NULL:
+            state.l1_total += lr * rule.l1
+            _truncate_scaled(v, q, d, wscale, state.l1_total)
+    _fold_scale(v, d, &wscale)
+    return sse
