@@ -167,6 +167,10 @@ def fit(estimator, X, y, coef_init=None, intercept_init=None, sample_weight=None
     linreg._regressor, the plan from the blocks."""
     blocks = blocks_of(X, y, sample_weight)
     options = estimator._check_options()
+    if options.early_stopping:
+        raise ValueError("early_stopping=True is not supported on Dask collections or "
+                         "chunks yet: hold out a validation block and score it in a "
+                         "callback")
     params_at_start = estimator.get_params()
     d, k = blocks.n_features, blocks.n_outputs
     X0 = np.empty((0, d), dtype=blocks.dtype)
@@ -201,7 +205,8 @@ def fit(estimator, X, y, coef_init=None, intercept_init=None, sample_weight=None
             return stop
 
     losses = run_epochs(plan.solver, model, state, options.epochs, rule.lr,
-                        log_every=options.log_every, log_line=log_line, callback=callback)
+                        log_every=options.log_every, log_line=log_line, callback=callback,
+                        lr_lambda=options.lr_lambda, first_epoch=len(previous))
     estimator._publish(model, state, W.ndim, previous, losses, len(losses), plan.solver)
     estimator._warn_if_blown_up(losses, rule.lr)
     if (options.auto and len(losses) == options.epochs

@@ -308,6 +308,8 @@ class BlockedFusedGD(_BlockedSolver):
         first_epoch = int(state["epoch"][0])
         rule = self.settings.step
         for epoch in range(loss_out.shape[0]):
+            if history.lr_factors is not None:  # a callable lr_schedule, as _gd_loop
+                state["lr_factor"] = history.lr_factors[epoch]
             sums = blocked_sums(self.blocks, model[0, :d], model[0, d],
                                 self.settings.n_threads)
             loss_out[epoch] = _compiled.build.gd_step_from_sums(
@@ -392,6 +394,8 @@ class BlockedSGD(_BlockedSolver):
         total, k = self.weight_total, blocks.n_outputs
         state["outcome"] = Outcome.RUNNING
         for epoch in range(loss_out.shape[0]):
+            if history.lr_factors is not None:  # a callable lr_schedule, as _sgd_loop
+                state["lr_factor"] = history.lr_factors[epoch]
             order = np.arange(blocks.n_blocks, dtype=np.intp)
             if settings.shuffle and blocks.reorderable and blocks.n_blocks > 1:
                 rng = np.array([state["rng"][0]], dtype=np.uint64)

@@ -35,6 +35,9 @@ __all__ = [
 #: The loss curve holds one float64 per epoch: 10**9 epochs would already take 8 GB.
 MAX_EPOCHS = 10**9
 
+#: tol=None with early_stopping: scikit-learn's default tol, on the validation R^2.
+DEFAULT_VALIDATION_TOL = 1e-3
+
 #: A fit whose last loss is this many times its first is reported (ConvergenceWarning):
 #: it grew by orders of magnitude without overflowing, so lr is above the stable limit.
 BLOW_UP_FACTOR = 1e3
@@ -65,8 +68,12 @@ class FitOptions(NamedTuple):
     l2: float  # alpha with penalty="l2", alpha (1 - l1_ratio) with "elasticnet", else 0
     fit_intercept: bool
     schedule: dict  # the StepRule fields of lr_schedule (schedule, power_t, ...)
+    lr_lambda: object  # a callable lr_schedule (the factor on lr per epoch), or None
     l1: float  # alpha with penalty="l1", alpha l1_ratio with "elasticnet", else 0
     average_start: int  # -1: no averaging (average=False)
+    early_stopping: bool
+    validation_fraction: float
+    validation_tol: float  # early_stopping: the least rise of the validation R^2 that counts
 
     @property
     def auto(self):
@@ -166,9 +173,20 @@ def check_options(estimator):
             f"momentum={momentum} with penalty={estimator.penalty!r}: momentum on the "
             "gradient would move the L1 proximal step's fixed point (it needs FISTA's "
             "extrapolation instead, not available yet); use momentum=0")
-    schedule = _check_schedule(estimator, alpha)
+    lr_lambda = estimator.lr_schedule if callable(estimator.lr_schedule) else None
+    schedule = {} if lr_lambda is not None else _check_schedule(estimator, alpha)
+    if not isinstance(estimator.early_stopping, (bool, np.bool_)):
+        raise TypeError(f"early_stopping must be True or False, got {estimator.early_stopping!r}")
+    validation_fraction = check_real(estimator.validation_fraction, "validation_fraction",
+                                     0.0, 1.0, "strictly between 0 and 1", high_open=True)
+    if validation_fraction == 0.0:
+        raise ValueError("validation_fraction must be strictly between 0 and 1, got "
+                         f"{estimator.validation_fraction!r}")
+    # The rule of early_stopping judges the validation R^2, which has no units: tol is
+    # then scikit-learn's own (no factor 2), and None means its default.
+    validation_tol = DEFAULT_VALIDATION_TOL if estimator.tol is None else stop.tol
     if schedule.get("schedule") == "adaptive":
-        if estimator.tol is None:
+        if estimator.tol is None and not estimator.early_stopping:
             raise ValueError("lr_schedule='adaptive' divides lr by 5 when the loss stops "
                              "improving by tol: it needs a tol (scikit-learn's default is "
                              "tol=1e-3, which is tol=2e-3 here)")
@@ -192,7 +210,11 @@ def check_options(estimator):
         l1=alpha * l1_share,
         fit_intercept=bool(estimator.fit_intercept),
         schedule=schedule,
+        lr_lambda=lr_lambda,
         average_start=_check_average(estimator.average),
+        early_stopping=bool(estimator.early_stopping),
+        validation_fraction=validation_fraction,
+        validation_tol=validation_tol,
     )
 
 
@@ -206,8 +228,8 @@ def _check_schedule(estimator, alpha):
     scikit-learn's t0, in linreg's units (its alpha is alpha / 2 here)."""
     schedule = estimator.lr_schedule
     if not isinstance(schedule, str):
-        raise TypeError("lr_schedule must be one of "
-                        f"{', '.join(map(repr, LR_SCHEDULES))}, got {type(schedule).__name__}")
+        raise TypeError(f"lr_schedule must be one of {', '.join(map(repr, LR_SCHEDULES))} or "
+                        f"a callable epoch -> factor, got {type(schedule).__name__}")
     if schedule not in LR_SCHEDULES:
         raise ValueError(f"lr_schedule must be one of {', '.join(map(repr, LR_SCHEDULES))}, "
                          f"got {schedule!r}")

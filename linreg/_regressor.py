@@ -2,7 +2,8 @@
 
 fit, partial_fit, predict, score and save; the transaction that leaves a model as it was
 when a fit fails; the publishing of fitted attributes (all at once, under one lock); the
-feature names of data frames; get_params / set_params / repr. The subclasses in
+feature names of data frames (get_params / set_params / repr come from
+`linreg._params`). The subclasses in
 `linreg.estimators` supply the plan of a fit (`_plan`, `_chunk_step`, `_solver`); the
 parameters are checked by `linreg._options`.
 """
@@ -12,6 +13,7 @@ import warnings
 import numpy as np
 
 from linreg import _auto, _blocked_fit, _model_file, kernels
+from linreg._early_stopping import hold_out
 from linreg._options import (
     BLOW_UP_FACTOR,
     FITTED_LOCK,
@@ -21,7 +23,8 @@ from linreg._options import (
     init_array,
     same_value,
 )
-from linreg._structs import Outcome, Settings, new_training_state
+from linreg._params import EstimatorParams
+from linreg._structs import Outcome, Settings, StopRule, new_training_state
 from linreg._validation import (
     all_finite,
     as_data_matrix,
@@ -36,10 +39,19 @@ from linreg.exceptions import convergence_warning, not_fitted_error
 from linreg.solvers import new_model
 from linreg.training import format_log_line, run_epochs
 
-__all__ = ["GradientDescentRegressor"]
+__all__ = ["GradientDescentRegressor", "reported_slot", "VALIDATION_ATTRIBUTES"]
+
+#: The fitted attributes of early_stopping, published only by a fit that used it.
+VALIDATION_ATTRIBUTES = ("validation_scores_", "best_validation_score_")
 
 
-class GradientDescentRegressor:
+def reported_slot(rule, state):
+    """The slot of the model a user sees: the average of the iterates once there is one
+    (with averaging), else the parameters (slot 0)."""
+    return rule.slots["average"] if rule.average_start >= 0 and state["averaged"][0] else 0
+
+
+class GradientDescentRegressor(EstimatorParams):
     """What GDRegressor and SGDRegressor share: checking, state, the training loop."""
 
     def fit(self, X, y=None, coef_init=None, intercept_init=None, sample_weight=None):
@@ -99,8 +111,13 @@ class GradientDescentRegressor:
         # warm_start continues the fitted trajectory: its losses and its step state.
         continued = options.warm and coef_init is None and intercept_init is None
         carried = self.__dict__.get("_training_state_") if continued else None
-        plan = self._plan(X, Y.reshape(X.shape[0], -1), options, b,
-                          int(carried["t"][0]) if carried is not None else 0, sample_weight)
+        Y2 = Y.reshape(X.shape[0], -1)
+        monitor = rows = None
+        if options.early_stopping:  # train on the other rows, score on the held-out ones
+            monitor, sample_weight, rows = hold_out(X, Y2, sample_weight, options,
+                                                    self.random_state)
+        plan = self._plan(X, Y2, options, b, int(carried["t"][0]) if carried is not None else 0,
+                          sample_weight, rows)
         rule = plan.solver.settings.step
         model = new_model(W, b, rule)
         if plan.scaling is not None:
@@ -116,19 +133,30 @@ class GradientDescentRegressor:
             return format_log_line(epoch, options.epochs, W_logged, params[d * k :], loss)
 
         callback = None
-        if options.callback is not None:
+        if options.callback is not None or monitor is not None:
 
             def callback(epoch, losses):
-                # The callback sees a snapshot: training goes on updating `model`.
-                self._publish(model.copy(), state, W.ndim, previous, losses, epoch,
-                              plan.solver)
-                stop = bool(options.callback(epoch, float(losses[-1]), self))
-                self._refuse_changed_params(params_at_start, epoch)
+                stop = monitor is not None and monitor.after_epoch(
+                    epoch, model, reported_slot(rule, state), state, rule.lr)
+                if options.callback is not None:
+                    # The callback sees a snapshot: training goes on updating `model`.
+                    self._publish(model.copy(), state, W.ndim, previous, losses, epoch,
+                                  plan.solver)
+                    stop = bool(options.callback(epoch, float(losses[-1]), self)) or stop
+                    self._refuse_changed_params(params_at_start, epoch)
                 return stop
 
         losses = run_epochs(plan.solver, model, state, options.epochs, rule.lr,
-                            log_every=options.log_every, log_line=log_line, callback=callback)
-        self._publish(model, state, W.ndim, previous, losses, len(losses), plan.solver)
+                            log_every=options.log_every, log_line=log_line, callback=callback,
+                            lr_lambda=options.lr_lambda, first_epoch=len(previous))
+        validation = None
+        if monitor is not None:
+            if monitor.best_model is not None:  # the best epoch's weights, not the last
+                model[...] = monitor.best_model
+            validation = {"validation_scores_": np.array(monitor.scores),
+                          "best_validation_score_": monitor.best_score}
+        self._publish(model, state, W.ndim, previous, losses, len(losses), plan.solver,
+                      validation=validation)
         self._warn_if_blown_up(losses, rule.lr)
         if (options.auto and len(losses) == options.epochs
                 and state["outcome"][0] != Outcome.CONVERGED):
@@ -199,9 +227,10 @@ class GradientDescentRegressor:
         return iterate
 
     def _settings(self, options, n_samples, step):
-        """The kernels' Settings for this fit, around the step rule `step`."""
-        return Settings(step, options.stop, n_threads=options.n_threads,
-                        snapshot_every=options.log_every)
+        """The kernels' Settings for this fit, around the step rule `step` (with
+        early_stopping the compiled rule is off: the validation score decides)."""
+        return Settings(step, StopRule.off() if options.early_stopping else options.stop,
+                        n_threads=options.n_threads, snapshot_every=options.log_every)
 
     def _new_state(self):
         return new_training_state()
@@ -221,7 +250,7 @@ class GradientDescentRegressor:
     # method_ it is not saved in model files.
     _FITTED = ("coef_", "intercept_", "loss_curve_", "n_iter_", "n_features_in_", "method_",
                "_stream_moments_", "_stream_largest_norm_", "feature_names_in_", "t_",
-               "_training_state_", "_velocity_", "_iterate_")
+               "_training_state_", "_velocity_", "_iterate_") + VALIDATION_ATTRIBUTES
 
     def _transaction(self, train, X, y, reset_feature_names):
         """Run train(X, y); if it raises, put the fitted attributes back as they were.
@@ -340,7 +369,8 @@ class GradientDescentRegressor:
         state = self._new_state()
         if fitted:
             self._carry_step_state(model, state, settings.step, carry_average=True)
-        losses = run_epochs(solver, model, state, 1, settings.step.lr)
+        losses = run_epochs(solver, model, state, 1, settings.step.lr,
+                            lr_lambda=options.lr_lambda, first_epoch=len(previous))
         self._publish(model, state, W.ndim, previous, losses, 1, solver, streaming=True)
         return self
 
@@ -415,19 +445,6 @@ class GradientDescentRegressor:
             already at `path` as it was.
         """
         _model_file.write(path, self._model_file_members())
-
-    def __sklearn_tags__(self):
-        # Only scikit-learn calls this, so it may import scikit-learn.
-        from sklearn.utils import InputTags, RegressorTags, Tags, TargetTags
-
-        return Tags(
-            estimator_type="regressor",
-            target_tags=TargetTags(required=True, multi_output=True, single_output=True),
-            regressor_tags=RegressorTags(),
-            input_tags=InputTags(two_d_array=True),
-        )
-
-    _estimator_type = "regressor"  # how scikit-learn before 1.6 recognized regressors
 
     # -- internals ---------------------------------------------------------------------
 
@@ -508,13 +525,14 @@ class GradientDescentRegressor:
         return W, b
 
     def _publish(self, model, state, w_ndim, previous_losses, losses, n_iter, solver,
-                 streaming=False):
+                 streaming=False, validation=None):
         """Set the fitted attributes from `model` (see linreg.solvers.new_model), all at
         once: a predict in another thread sees the old fit or the new, never a mix. With
-        averaging, the model is the average of the iterates."""
+        averaging, the model is the average of the iterates. `validation`: the
+        attributes of early_stopping (none without it)."""
         d = model.shape[1] - 1
         rule = solver.settings.step
-        slot = rule.slots["average"] if rule.average_start >= 0 and state["averaged"][0] else 0
+        slot = reported_slot(rule, state)
         W = model[slot, :d]  # (d, k), C-contiguous: coef_ is its transpose, a view
         fitted_coef = np.transpose(W) if w_ndim == 2 else W[:, 0]
         fitted_intercept = model[slot, d].copy() if w_ndim == 2 else float(model[slot, d, 0])
@@ -533,7 +551,10 @@ class GradientDescentRegressor:
             "_iterate_": (fitted_coef, fitted_intercept, model[0].copy()) if slot else None,
         }
         fitted.update(self._fitted_extras(solver))
+        fitted.update(validation or {})
         with FITTED_LOCK:
+            for name in VALIDATION_ATTRIBUTES:
+                self.__dict__.pop(name, None)
             if not streaming:  # a fit starts the running statistics of partial_fit afresh
                 self.__dict__.pop("_stream_moments_", None)
                 self.__dict__.pop("_stream_largest_norm_", None)
@@ -553,27 +574,6 @@ class GradientDescentRegressor:
                 f"This {type(self).__name__} instance is not fitted yet. "
                 "Call 'fit' with appropriate arguments before using this estimator."
             )
-
-    def __repr__(self):
-        params = self.get_params()
-        defaults = type(self)().get_params()
-        shown = [f"{k}={v!r}" for k, v in params.items() if v is not defaults[k] and v != defaults[k]]
-        return f"{type(self).__name__}({', '.join(shown)})"
-
-    def get_params(self, deep=True):
-        """The constructor's parameters, as scikit-learn's get_params."""
-        return {name: getattr(self, name) for name in self._param_names}
-
-    def set_params(self, **params):
-        """Set constructor parameters, as scikit-learn's set_params; returns self."""
-        for name, value in params.items():
-            if name not in self._param_names:
-                raise ValueError(
-                    f"Invalid parameter {name!r} for {type(self).__name__}; "
-                    f"valid parameters are: {', '.join(self._param_names)}"
-                )
-            setattr(self, name, value)
-        return self
 
     def _model_file_members(self):
         """This model as the members of a model file, {name: array}: the format's marker

@@ -230,7 +230,10 @@ class GramStatistics(NamedTuple):
 class History(NamedTuple):
     """Where a training loop records its epochs: each one's loss (float64, one entry per
     epoch it may run) and, every Settings.snapshot_every epochs, the parameters (one
-    row of d k + k float64 values each; None when not recorded)."""
+    row of d k + k float64 values each; None when not recorded). `lr_factors`, when
+    given, sets the training state's lr_factor (the factor on lr) at the start of each
+    of those epochs: a callable lr_schedule, evaluated ahead."""
 
     losses: np.ndarray  # (n_epochs,)
     snapshots: object = None  # (n_snapshots, (d + 1) k) or None
+    lr_factors: object = None  # (n_epochs,) float64, C-contiguous, or None

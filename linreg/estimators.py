@@ -107,13 +107,19 @@ class GDRegressor(GradientDescentRegressor):
         False: the intercept is never updated; it stays at intercept_init (0 unless
         given to fit). Preconditioning then only scales the features, by their
         uncentred second moments, and does not centre them (b cannot absorb the means).
-    lr_schedule : {"constant", "invscaling", "optimal", "adaptive"}, default "constant"
+    lr_schedule : {"constant", "invscaling", "optimal", "adaptive"} or callable, default "constant"
         scikit-learn's learning_rate, t counting updates from 1 (and across warm starts
         and partial_fit, like its t_): "invscaling" steps lr / t**power_t;
         "optimal" steps 1 / (alpha (t0 + t - 1)) with scikit-learn's t0 (needs alpha >
         0; lr is not used); "adaptive" divides lr by 5 each time the loss has not
         improved by tol for n_iter_no_change epochs (needs tol), and stops once lr is
         at most 5e-7. With lr="auto" the schedule starts from the automatic step.
+        A callable epoch -> factor is torch's LambdaLR: epoch e (counted from 0, and on
+        across warm starts and partial_fit calls) steps with lr * factor(e), so
+        ``lambda e: 0.1 ** (e // 30)`` is StepLR(step_size=30, gamma=0.1), and warm-up
+        or cosine decay are one line each. It is called for a chunk of epochs before
+        the chunk runs in compiled code, and must return finite numbers >= 0. A model
+        file cannot hold it (it is saved as None, with a warning).
     power_t : float, default 0.25
         The exponent of "invscaling".
     average : bool or int, default False
@@ -121,6 +127,19 @@ class GDRegressor(GradientDescentRegressor):
         that update on (counted from 1 in this fit; partial_fit goes on averaging across
         calls). coef_ and intercept_ are then the averages; training goes on from the
         last iterate.
+    early_stopping : bool, default False
+        scikit-learn's: hold out validation_fraction of the rows (scikit-learn's split:
+        ShuffleSplit with random_state), train on the others, and stop once the
+        validation R^2 has not risen by tol (here on R^2, as scikit-learn's, with no
+        factor 2; tol=None means its default 1e-3) for n_iter_no_change epochs in a
+        row; "adaptive" divides lr by 5 instead while it can. The fit keeps the weights
+        of the best epoch (scikit-learn's SGDRegressor keeps the last ones); n_iter_ is
+        the epochs run. The held-out rows are copied once; each epoch costs a
+        prediction over them. partial_fit ignores it (as scikit-learn's).
+    validation_fraction : float, default 0.1
+        The share of rows held out by early_stopping, strictly between 0 and 1.
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None
+        Only for early_stopping's validation split (an int gives scikit-learn's split).
 
     Attributes
     ----------
@@ -141,6 +160,10 @@ class GDRegressor(GradientDescentRegressor):
         absent otherwise.
     method_ : str
         "fused" or "gram": what the last fit used.
+    validation_scores_ : ndarray of shape (n_iter_,)
+        With early_stopping: the validation R^2 after each epoch of the last fit.
+    best_validation_score_ : float
+        With early_stopping: the best of them, whose weights the model holds.
 
     If training diverges, fit raises `linreg.DivergenceError` (with the epoch, the lr and
     the losses up to it) and, like any failed fit, leaves the model as it was before the
@@ -165,13 +188,18 @@ class GDRegressor(GradientDescentRegressor):
     _param_names = ("lr", "epochs", "method", "precondition", "n_threads", "log_every",
                     "tol", "n_iter_no_change", "warm_start", "callback", "momentum",
                     "dampening", "nesterov", "penalty", "alpha", "fit_intercept",
-                    "lr_schedule", "power_t", "average", "l1_ratio")
+                    "lr_schedule", "power_t", "average", "l1_ratio", "early_stopping",
+                    "validation_fraction", "random_state")
 
     def __init__(self, lr="auto", epochs=1000, method="auto", precondition="auto",
                  n_threads=None, log_every=0, tol=None, n_iter_no_change=5, warm_start=False,
                  callback=None, momentum=0.0, dampening=0.0, nesterov=False, penalty=None,
                  alpha=0.0001, fit_intercept=True, lr_schedule="constant", power_t=0.25,
-                 average=False, l1_ratio=0.15):
+                 average=False, l1_ratio=0.15, early_stopping=False, validation_fraction=0.1,
+                 random_state=None):
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
         self.l1_ratio = l1_ratio
         self.lr_schedule = lr_schedule
         self.power_t = power_t
@@ -193,9 +221,11 @@ class GDRegressor(GradientDescentRegressor):
         self.warm_start = warm_start
         self.callback = callback
 
-    def _plan(self, X, Y, options, intercept, t_start, sample_weight=None):
+    def _plan(self, X, Y, options, intercept, t_start, sample_weight=None, rows=None):
         """The solver of this fit; `intercept` (k,) is where b starts (and stays without
-        an intercept), `t_start` the updates already made (warm start)."""
+        an intercept), `t_start` the updates already made (warm start). GD trains on
+        every row, weighted: `rows` (early_stopping's training rows) is for SGD, GD's
+        sample_weight is 0 on the others."""
         method = choose_method(self.method, *X.shape, Y.shape[1], options.epochs)
         stats = scaling = None
         if method == "gram":
@@ -297,11 +327,16 @@ class SGDRegressor(GradientDescentRegressor):
         As in `GDRegressor`.
     fit_intercept : bool, default True
         As in `GDRegressor`.
+    early_stopping, validation_fraction :
+        As in `GDRegressor`; the held-out rows are not visited by the epochs (as
+        scikit-learn's), and random_state also draws the split.
 
     Attributes
     ----------
     coef_, intercept_, loss_curve_, n_iter_, t_, n_features_in_, feature_names_in_ :
         As in `GDRegressor`; t_ counts updates (one per batch).
+    validation_scores_, best_validation_score_ :
+        As in `GDRegressor`, with early_stopping.
 
     Examples
     --------
@@ -318,14 +353,17 @@ class SGDRegressor(GradientDescentRegressor):
     _param_names = ("lr", "epochs", "batch_size", "shuffle", "random_state", "precondition",
                     "n_threads", "log_every", "tol", "n_iter_no_change", "warm_start",
                     "callback", "momentum", "dampening", "nesterov", "penalty", "alpha",
-                    "fit_intercept", "lr_schedule", "power_t", "average", "l1_ratio")
+                    "fit_intercept", "lr_schedule", "power_t", "average", "l1_ratio",
+                    "early_stopping", "validation_fraction")
 
     def __init__(self, lr="auto", epochs="auto", batch_size=1, shuffle=True, random_state=None,
                  precondition="auto", n_threads=None, log_every=0, tol=None,
                  n_iter_no_change=5, warm_start=False, callback=None, momentum=0.0,
                  dampening=0.0, nesterov=False, penalty=None, alpha=0.0001,
                  fit_intercept=True, lr_schedule="constant", power_t=0.25, average=False,
-                 l1_ratio=0.15):
+                 l1_ratio=0.15, early_stopping=False, validation_fraction=0.1):
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
         self.l1_ratio = l1_ratio
         self.lr_schedule = lr_schedule
         self.power_t = power_t
@@ -364,15 +402,17 @@ class SGDRegressor(GradientDescentRegressor):
     def _settings(self, options, n_samples, step):
         if not isinstance(self.shuffle, (bool, np.bool_)):
             raise TypeError(f"shuffle must be True or False, got {self.shuffle!r}")
-        return Settings(step, options.stop, shuffle=bool(self.shuffle),
+        base = super()._settings(options, n_samples, step)
+        return Settings(step, base.stop, shuffle=bool(self.shuffle),
                         n_threads=options.n_threads, snapshot_every=options.log_every)
 
     def _new_state(self):
         # Drawn once per fit, so a Generator as random_state advances once per fit.
         return new_training_state(splitmix_seed(self.random_state)[0] if self.shuffle else 0)
 
-    def _plan(self, X, Y, options, intercept, t_start, sample_weight=None):
-        batch_size = self._batch_size(X.shape[0], clip=False)
+    def _plan(self, X, Y, options, intercept, t_start, sample_weight=None, rows=None):
+        """As GDRegressor's; an epoch visits `rows` only (None: all)."""
+        batch_size = self._batch_size(X.shape[0] if rows is None else len(rows), clip=False)
         scaling = (_auto.scaling_from_data(X, options.n_threads, options.fit_intercept,
                                            options.ridge(Y.shape[1]), sample_weight)
                    if options.precondition else None)
@@ -393,7 +433,7 @@ class SGDRegressor(GradientDescentRegressor):
             if step.average_start >= 0 and t_start:
                 step = dataclasses.replace(step, average_start=step.average_start + t_start)
         settings = self._settings(options._replace(stop=stop), X.shape[0], step)
-        return Plan(SGD(X, Y, settings, sample_weight), scaling)
+        return Plan(SGD(X, Y, settings, sample_weight, rows), scaling)
 
     def _chunk_step(self, X, Y, options, scaling, sample_weight=None):
         batch_size = self._batch_size(X.shape[0], clip=True)

@@ -282,23 +282,25 @@ class _Direction:
         return g[:-1], g[-1]
 
 
-def gd_train(X, Y, W, b, rule, n_epochs, centre=None, inv_var=None):
+def gd_train(X, Y, W, b, rule, n_epochs, centre=None, inv_var=None, lr_factors=None):
     """`n_epochs` full-batch GD epochs with a `linreg._structs.StepRule` (its lr,
     momentum, dampening, nesterov, precondition, l2, fit_intercept), in float64; W (d, k),
     b (k,) updated in place. Returns the losses. The NumPy twin of the compiled loop with
-    these options."""
+    these options. `lr_factors` (one per epoch): epoch e steps with lr * lr_factors[e] (a
+    callable lr_schedule, as torch's LambdaLR)."""
     direction = _Direction(rule, centre, inv_var)
     losses = []
-    for _ in range(n_epochs):
+    for epoch in range(n_epochs):
+        lr = rule.lr * (1.0 if lr_factors is None else lr_factors[epoch])
         R = X @ W + b - Y
         losses.append(float(np.vdot(R, R)) / R.size)
         g_W, g_b = direction((2.0 / R.size) * (X.T @ R), (2.0 / R.size) * R.sum(axis=0), W)
-        W -= rule.lr * g_W
-        b -= rule.lr * g_b
+        W -= lr * g_W
+        b -= lr * g_b
     return np.array(losses)
 
 
-def sgd_train(X, Y, W, b, rule, n_epochs, centre=None, inv_var=None):
+def sgd_train(X, Y, W, b, rule, n_epochs, centre=None, inv_var=None, lr_factors=None):
     """SGD in natural order with a StepRule (lr, batch_size, momentum, dampening,
     nesterov, precondition, l2, fit_intercept, average_start), in float64. Returns
     (losses, W_average, b_average); W (d, k), b (k,) updated in place. The average is of
@@ -306,13 +308,15 @@ def sgd_train(X, Y, W, b, rule, n_epochs, centre=None, inv_var=None):
 
     Per sample without momentum, L2 is scikit-learn's decay W *= max(0, 1 - lr l2)
     before the sample's update (with preconditioning it is the dense direction's
-    + l2 W); with momentum, and for batches, the direction is gd_train's."""
+    + l2 W); with momentum, and for batches, the direction is gd_train's. `lr_factors`
+    as in gd_train, one per epoch."""
     n, k = Y.shape
     direction = _Direction(rule, centre, inv_var)
     W_avg, b_avg, averaged, t = np.zeros_like(W), np.zeros_like(b), 0, 0
     dense = rule.batch_size > 1 or rule.momentum or (rule.precondition and rule.l2)
     losses = []
-    for _ in range(n_epochs):
+    for epoch in range(n_epochs):
+        lr = rule.lr * (1.0 if lr_factors is None else lr_factors[epoch])
         sse = 0.0
         for start in range(0, n, rule.batch_size):
             rows = slice(start, start + rule.batch_size)
@@ -325,11 +329,11 @@ def sgd_train(X, Y, W, b, rule, n_epochs, centre=None, inv_var=None):
                 if rule.precondition:
                     g_W, g_b = precondition(g_W, g_b, centre, inv_var, rule.fit_intercept)
                 if rule.l2:
-                    W *= max(0.0, 1.0 - rule.lr * rule.l2)
+                    W *= max(0.0, 1.0 - lr * rule.l2)
                 if not rule.fit_intercept:
                     g_b = np.zeros_like(g_b)
-            W -= rule.lr * g_W
-            b -= rule.lr * g_b
+            W -= lr * g_W
+            b -= lr * g_b
             t += 1
             if 0 <= rule.average_start < t:
                 averaged += 1

@@ -8,6 +8,8 @@ Python only gets control back where it is needed: before a callback, and about e
 `CHUNK_SECONDS` so that Ctrl-C is honoured promptly and log lines appear. Without a
 callback, a fit of tiny data is one call.
 """
+import math
+import numbers
 import sys
 import time
 
@@ -16,10 +18,27 @@ import numpy as np
 from linreg._structs import History, Outcome
 from linreg.exceptions import DivergenceError
 
-__all__ = ["run_epochs", "format_log_line", "CHUNK_SECONDS"]
+__all__ = ["run_epochs", "format_log_line", "lr_factors", "CHUNK_SECONDS"]
 
 #: Longest stretch of compiled epochs between two returns to Python (for Ctrl-C).
 CHUNK_SECONDS = 0.1
+
+
+def lr_factors(lr_lambda, first, count):
+    """[lr_lambda(first), ..., lr_lambda(first + count - 1)] as a float64 array, each
+    checked: a real number, finite and >= 0 (else TypeError / ValueError naming
+    lr_schedule and the epoch)."""
+    factors = np.empty(count)
+    for i in range(count):
+        value = lr_lambda(first + i)
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise TypeError(f"lr_schedule({first + i}) must return a real number (the factor "
+                            f"on lr), got {type(value).__name__}")
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"lr_schedule({first + i}) must return a finite factor >= 0, "
+                             f"got {value!r}")
+        factors[i] = value
+    return factors
 
 
 def format_log_line(epoch, n_epochs, W, b, loss):
@@ -42,7 +61,7 @@ def _compact(values):
 
 
 def run_epochs(solver, model, state, n_epochs, lr, *, log_every=0, log_line=None,
-               callback=None):
+               callback=None, lr_lambda=None, first_epoch=0):
     """Run up to `n_epochs` epochs of `solver`, printing log lines and calling back.
 
     Parameters
@@ -65,6 +84,10 @@ def run_epochs(solver, model, state, n_epochs, lr, *, log_every=0, log_line=None
         when the chunk holding their epoch returns, at most about CHUNK_SECONDS late.
     callback : callable(epoch, losses) -> bool, optional
         Called after every epoch with the losses so far; returning True stops training.
+    lr_lambda : callable(epoch) -> float, optional
+        A factor on lr for each epoch, counted from 0 at `first_epoch` (torch's
+        LambdaLR): evaluated for a whole chunk before the chunk runs, so no Python runs
+        between its epochs. Each value must be a finite real number >= 0.
 
     Returns
     -------
@@ -88,8 +111,11 @@ def run_epochs(solver, model, state, n_epochs, lr, *, log_every=0, log_line=None
         size = min(n_epochs - done, 1 if callback is not None else chunk)
         if log_every:
             snapshots = np.empty(((done + size) // log_every - done // log_every, n_params))
+        factors = (None if lr_lambda is None
+                   else lr_factors(lr_lambda, first_epoch + done, size))
         start = time.perf_counter()
-        completed = solver.run(model, state, History(losses[done : done + size], snapshots))
+        completed = solver.run(model, state,
+                               History(losses[done : done + size], snapshots, factors))
         elapsed = time.perf_counter() - start
         first_logged = (done // log_every + 1) * log_every if log_every else 0
         done += completed

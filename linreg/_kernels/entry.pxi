@@ -366,6 +366,8 @@ def gd_epochs(
     """
     cdef double[::1] loss_out = history.losses
     cdef double[:, ::1] snapshots = history.snapshots
+    cdef const double[::1] lr_factors = history.lr_factors
+    cdef const double* factors = NULL if lr_factors is None else &lr_factors[0]
     cdef Py_ssize_t d = X.shape[1], completed
     cdef WorkBuffers work
     _work_alloc(&work, d, Y.shape[1], X.shape[0])
@@ -374,7 +376,7 @@ def gd_epochs(
         work.weight_total = _weight_total(sample_weight, X.shape[0])
     with nogil:
         completed = _gd_loop(X, Y, NULL, model, &settings, &state[0], loss_out, snapshots,
-                             &work)
+                             factors, &work)
         _work_free(&work)
     return completed
 
@@ -389,6 +391,8 @@ def gd_epochs_gram(
     """`gd_epochs` from a linreg._structs.GramStatistics, O(d^2 k) per epoch."""
     cdef double[::1] loss_out = history.losses
     cdef double[:, ::1] snapshots = history.snapshots
+    cdef const double[::1] lr_factors = history.lr_factors
+    cdef const double* factors = NULL if lr_factors is None else &lr_factors[0]
     cdef const double[:, ::1] XtX = stats.XtX
     cdef const double[:, ::1] XtY = stats.XtY
     cdef const double[::1] mean_X = stats.mean_X
@@ -420,7 +424,7 @@ def gd_epochs_gram(
         raise
     with nogil:
         completed = _gd_loop[floating](None, None, &gram, model, &settings, &state[0], loss_out,
-                                       snapshots, &work)
+                                       snapshots, factors, &work)
         _work_free(&work)
         free(by_output)
     return completed
@@ -449,6 +453,8 @@ def sgd_epochs(
     """
     cdef double[::1] loss_out = history.losses
     cdef double[:, ::1] snapshots = history.snapshots
+    cdef const double[::1] lr_factors = history.lr_factors
+    cdef const double* factors = NULL if lr_factors is None else &lr_factors[0]
     cdef Py_ssize_t d = X.shape[1], completed, t
     cdef Py_ssize_t m = X.shape[0] if order is None else order.shape[0]
     cdef Py_ssize_t* rows = NULL if order is None else <Py_ssize_t*> &order[0]
@@ -476,7 +482,7 @@ def sgd_epochs(
             work.pass_weight_total = pass_total
     with nogil:
         completed = _sgd_loop(X, Y, model, &settings, &state[0], rows, m, loss_out, snapshots,
-                              &work, backup)
+                              factors, &work, backup)
         _work_free(&work)
         free(backup)
     _check_outcome(&state[0])

@@ -31,12 +31,15 @@ cdef Py_ssize_t _gd_loop(
     TrainingState* state,
     double[::1] loss_out,
     double[:, ::1] snapshots,
+    const double* lr_factors,
     WorkBuffers* work,
 ) noexcept nogil:
     """GD epochs, the sums from a pass over X, or from `gram` when it is not NULL.
 
     With an L2 penalty the stopping rule judges the objective, the loss plus
     l2/2 |W|^2 at the same point, which GD decreases (loss_out records the loss).
+    `lr_factors` (one per epoch of this call, or NULL) sets state.lr_factor at the start
+    of each epoch: a callable lr_schedule, evaluated ahead by Python.
     Returns the number of epochs completed by this call.
     """
     cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], epoch
@@ -47,6 +50,8 @@ cdef Py_ssize_t _gd_loop(
     state.outcome = OUTCOME_RUNNING
     _load_model(model, work)
     for epoch in range(loss_out.shape[0]):
+        if lr_factors != NULL:
+            state.lr_factor = lr_factors[epoch]
         if gram != NULL:
             loss = _gram_pass(gram, d, k, work) / nk
         else:
@@ -240,11 +245,13 @@ cdef Py_ssize_t _sgd_loop(
     Py_ssize_t m,
     double[::1] loss_out,
     double[:, ::1] snapshots,
+    const double* lr_factors,
     WorkBuffers* work,
     double* backup,
 ) noexcept nogil:
     """SGD epochs over the m rows listed in `rows` (NULL: 0..m-1), shuffled at the start
     of every epoch when settings.shuffle. Returns the epochs completed by this call.
+    `lr_factors` as in `_gd_loop`.
 
     `backup` has room for every slot of `model`: a per-sample epoch's starting point,
     to roll back to (its updates are not checked one by one: that would cost a second
@@ -258,6 +265,8 @@ cdef Py_ssize_t _sgd_loop(
         if settings.shuffle and rows != NULL and _shuffle(rows, m, &state.rng):
             state.outcome = OUTCOME_INTERRUPTED
             break
+        if lr_factors != NULL:
+            state.lr_factor = lr_factors[epoch]
         at_start = state[0]
         if settings.step.batch_size == 1:
             _copy_model(model, backup, False)

@@ -21,7 +21,9 @@ RTOL = 1e-10
     dict(method="fused", lr=0.002, epochs=40, momentum=0.9, nesterov=True, penalty="l2",
          alpha=0.01),
     dict(method="fused", lr=0.002, epochs=40, penalty="l1", alpha=0.05),
-], ids=["gram-auto", "fused-auto", "gram-options", "fused-options", "fused-l1"])
+    dict(method="fused", lr=0.004, epochs=20, lr_schedule=lambda epoch: 0.9**epoch),
+], ids=["gram-auto", "fused-auto", "gram-options", "fused-options", "fused-l1",
+        "fused-lambda-schedule"])
 def test_gd_on_dask_equals_gd_in_memory(client, chunks, params):
     X, y = make_data()
     Xd = da.from_array(X, chunks=(chunks[0], 5))
@@ -58,7 +60,9 @@ def test_gd_float32_two_outputs_and_weights(client, method):
     dict(lr=0.0005, epochs=3, shuffle=False, batch_size=64, momentum=0.5),
     dict(lr=0.0005, epochs=3, shuffle=False, batch_size=7, average=True, penalty="l2"),
     dict(lr=0.0005, epochs=2, shuffle=False, lr_schedule="invscaling", penalty="l1"),
-], ids=["per-sample", "batches-momentum", "batches-across-blocks-average", "l1"])
+    dict(lr=0.0005, epochs=3, shuffle=False, lr_schedule=lambda epoch: 1.0 / (1 + epoch)),
+], ids=["per-sample", "batches-momentum", "batches-across-blocks-average", "l1",
+        "lambda-schedule"])
 def test_in_order_sgd_on_dask_equals_sgd_in_memory_exactly(client, params):
     X, y = make_data()
     Xd = da.from_array(X, chunks=(UNEQUAL[0], 5))

@@ -36,8 +36,9 @@ def problem(n, d=4, k=2, seed=0):
     return X, Y
 
 
-def torch_train(X, Y, lr, options, epochs, batch_size, fit_intercept=True):
-    """The user's torch loop; returns (epoch losses, [(W, b) after each epoch])."""
+def torch_train(X, Y, lr, options, epochs, batch_size, fit_intercept=True, lr_lambda=None):
+    """The user's torch loop; returns (epoch losses, [(W, b) after each epoch]). With
+    lr_lambda, a LambdaLR scheduler stepped after every epoch."""
     momentum, dampening, nesterov, weight_decay = options
     X_t = torch.tensor(X, dtype=torch.float64)
     Y_t = torch.tensor(Y.reshape(len(Y), -1), dtype=torch.float64)
@@ -49,6 +50,8 @@ def torch_train(X, Y, lr, options, epochs, batch_size, fit_intercept=True):
         groups.append({"params": [b], "weight_decay": 0.0})
     optimizer = torch.optim.SGD(groups, lr=lr, momentum=momentum, dampening=dampening,
                                 nesterov=nesterov)
+    scheduler = (None if lr_lambda is None
+                 else torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda))
     losses, params = [], []
     for _ in range(epochs):
         sse = 0.0
@@ -61,6 +64,8 @@ def torch_train(X, Y, lr, options, epochs, batch_size, fit_intercept=True):
             sse += loss.item() * Y_t[rows].numel()
         losses.append(sse / Y_t.numel())
         params.append((W.detach().numpy().copy(), b.detach().numpy().copy()))
+        if scheduler is not None:
+            scheduler.step()
     return np.array(losses), params
 
 
@@ -158,3 +163,30 @@ def test_warm_start_is_one_torch_optimizer_across_fits():
     model.set_params(epochs=12).fit(X, Y)
     np.testing.assert_allclose(model.loss_curve_, torch_losses, rtol=RTOL)
     np.testing.assert_allclose(model.coef_, torch_params[-1][0].T, rtol=RTOL)
+
+
+#: Callable lr_schedule factors, as torch's LambdaLR takes them.
+LAMBDAS = {
+    "step": lambda epoch: 0.5 ** (epoch // 4),
+    "warm-up-then-cosine": lambda epoch: min(1.0, (epoch + 1) / 3) * 0.5 * (
+        1 + np.cos(np.pi * epoch / 12)),
+}
+
+
+@pytest.mark.parametrize("batch_size", [None, 16, 1], ids=["gd", "batch16", "per-sample"])
+@pytest.mark.parametrize("schedule", list(LAMBDAS))
+def test_a_callable_lr_schedule_is_torchs_lambda_lr(schedule, batch_size):
+    X, Y = problem(64)
+    options = OPTIONS["nesterov-decay"]
+    lr_lambda = LAMBDAS[schedule]
+    epochs = 12 if batch_size is None else 5
+    theirs = torch_train(X, Y, 0.05, options, epochs, batch_size or len(X),
+                         lr_lambda=lr_lambda)
+    if batch_size is None:
+        model = linreg.GDRegressor(lr=0.05, epochs=epochs, precondition=False,
+                                   lr_schedule=lr_lambda, **mapped(options))
+    else:
+        model = linreg.SGDRegressor(lr=0.05, epochs=epochs, batch_size=batch_size,
+                                    shuffle=False, precondition=False, lr_schedule=lr_lambda,
+                                    **mapped(options))
+    assert_same_trajectory(linreg_train(model, X, Y), theirs, False)
