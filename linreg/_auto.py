@@ -39,7 +39,8 @@ from linreg._structs import StepRule, StopRule
 
 __all__ = ["Scaling", "scaling_for", "scaling_from_stats", "scaling_from_data", "fill_scaling", "gd_rules",
            "sgd_rules", "sgd_rules_for_norm", "gd_chunk_rule", "row_norms",
-           "POWER_ITERATIONS", "TARGET_GAP", "FUSED_RTOL", "SGD_RTOL"]
+           "POWER_ITERATIONS", "TARGET_GAP", "FUSED_RTOL", "SGD_RTOL",
+           "fused_gd_rules", "power_lambda_max", "sgd_stop_with_floor"]
 
 #: Power iterations for lambda_max when there are no Gram statistics.
 POWER_ITERATIONS = 12
@@ -146,30 +147,40 @@ def _eigen_range(stats, scaling, n_outputs=1, l2=0.0, fit_intercept=True):
 
 def _power_lambda_max(X, Y, scaling, n_threads, n_outputs=1, l2=0.0, sample_weight=None):
     """lambda_max of R (plus the penalty's diagonal) by power iteration, one pass over X
-    per iteration.
+    per iteration (see `power_lambda_max`), with the kernels' own pass, no copy of X;
+    with sample_weight, the weighted pass gives the weighted R (weighted moments, n the
+    total weight)."""
+    Y1 = Y[:, :1]
+    d = X.shape[1]
+    grad_W, grad_b = np.empty((d, 1), dtype=X.dtype), np.empty(1, dtype=X.dtype)
 
-    R v = D Xc^T Xc D v / n, and Xc^T Xc w = n/2 (g(w, -mu.w) - g(0, 0)) for the gradient
-    g of the single-output loss on Y's first column: the kernels' own pass, no copy of X.
-    With an uncentred scaling (centre 0: no intercept) the same pass gives the uncentred
-    X^T X w, as that case needs; with sample_weight, the weighted pass gives the weighted
-    R (weighted moments, n the total weight).
+    def gradient(w, b):
+        _loss_and_grad(X, Y1, w, b, grad_W, grad_b, n_threads, sample_weight)
+        return grad_W[:, 0].astype(np.float64)
+
+    return power_lambda_max(gradient, d, scaling, X.dtype, n_outputs, l2)
+
+
+def power_lambda_max(gradient, n_features, scaling, dtype, n_outputs=1, l2=0.0):
+    """lambda_max of R (plus the penalty's diagonal) by power iteration; `gradient(w, b)`
+    is dL/dW (d,) in float64 of the single-output loss on Y's first column at w (d, 1)
+    and b (1,), both of `dtype`: one pass over the rows per call.
+
+    R v = D Xc^T Xc D v / n, and Xc^T Xc w = n/2 (g(w, -mu.w) - g(0, 0)) for that
+    gradient g. With an uncentred scaling (centre 0: no intercept) the same pass gives
+    the uncentred X^T X w, as that case needs.
     """
-    n, d = X.shape
+    d = n_features
     root = np.sqrt(scaling.inv_var)
     penalty = _penalty_curvature(scaling, n_outputs, l2)
-    Y1 = Y[:, :1]
-    grad_W, grad_b = np.empty((d, 1), dtype=X.dtype), np.empty(1, dtype=X.dtype)
-    zero_W, zero_b = np.zeros((d, 1), dtype=X.dtype), np.zeros(1, dtype=X.dtype)
-    _loss_and_grad(X, Y1, zero_W, zero_b, grad_W, grad_b, n_threads, sample_weight)
-    at_zero = grad_W[:, 0].astype(np.float64)
+    at_zero = gradient(np.zeros((d, 1), dtype=dtype), np.zeros(1, dtype=dtype))
     v = np.random.default_rng(0).standard_normal(d)
     estimate = 1.0
     for _ in range(POWER_ITERATIONS):
         v /= np.linalg.norm(v)
-        w = (root * v).astype(X.dtype)[:, None]
-        b = np.array([-(scaling.centre @ w[:, 0])], dtype=X.dtype)
-        _loss_and_grad(X, Y1, w, b, grad_W, grad_b, n_threads, sample_weight)
-        Rv = root * (grad_W[:, 0] - at_zero) / 2.0 + penalty * v
+        w = (root * v).astype(dtype)[:, None]
+        b = np.array([-(scaling.centre @ w[:, 0])], dtype=dtype)
+        Rv = root * (gradient(w, b) - at_zero) / 2.0 + penalty * v
         estimate = float(v @ Rv)
         if not np.isfinite(estimate) or np.linalg.norm(Rv) == 0:
             break
@@ -219,18 +230,14 @@ def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype
     objective (the kernels then judge the objective); without an intercept the scaling
     is uncentred and b stays at `intercept` (k,)."""
     k = n_outputs
-    if stats is not None:
-        top, bottom = _eigen_range(stats, scaling, k, l2, fit_intercept)
-    else:
-        top, bottom = _power_lambda_max(X, Y, scaling, n_threads, k, l2, sample_weight), 0.0
+    if stats is None:
+        top = _power_lambda_max(X, Y, scaling, n_threads, k, l2, sample_weight)
+        return fused_gd_rules(top, float(np.var(Y, axis=0).mean()), Y.mean(axis=0), patience,
+                              k, l2=l2, fit_intercept=fit_intercept)
+    top, bottom = _eigen_range(stats, scaling, k, l2, fit_intercept)
     largest = max(top, 1.0)  # the intercept's direction has eigenvalue 1
     lr = k / (2.0 * largest)
     options = dict(l2=float(l2), fit_intercept=bool(fit_intercept), precondition=True)
-    if stats is None:
-        # An exact fit's loss only tends to zero: a floor of 1e-15 of Y's variance.
-        floor = 1e-15 * _spread(float(np.var(Y, axis=0).mean()), Y.mean(axis=0))
-        stop = StopRule(0.0, patience, rtol=FUSED_RTOL, target=floor)
-        return StepRule(lr, **options), stop
     smallest = min(bottom, 1.0)
     # Nesterov momentum for condition number kappa converges like (1 - 1/sqrt(kappa));
     # tuned to more than the budget can use it slows every direction, so kappa is
@@ -249,6 +256,16 @@ def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype
     return step, StopRule(0.0, 0, target=float(target))
 
 
+def fused_gd_rules(top, y_variance, y_mean, patience, n_outputs, *, l2=0.0,
+                   fit_intercept=True):
+    """`gd_rules` without Gram statistics, given lambda_max `top` (power iterations) and
+    Y's mean variance over outputs and its means (k,), from which the floor comes."""
+    lr = n_outputs / (2.0 * max(top, 1.0))  # the intercept's direction has eigenvalue 1
+    # An exact fit's loss only tends to zero: a floor of 1e-15 of Y's variance.
+    stop = StopRule(0.0, patience, rtol=FUSED_RTOL, target=1e-15 * _spread(y_variance, y_mean))
+    return StepRule(lr, l2=float(l2), fit_intercept=bool(fit_intercept), precondition=True), stop
+
+
 def sgd_rules(scaling, X, Y, batch_size, patience, n_threads, average=True, *, l2=0.0,
               fit_intercept=True, sample_weight=None):
     """(StepRule, StopRule) of lr="auto" SGD on X and Y (2-D). With sample_weight each
@@ -257,10 +274,14 @@ def sgd_rules(scaling, X, Y, batch_size, patience, n_threads, average=True, *, l
     step, stop = sgd_rules_for_norm(largest, mean, X.shape[0], Y.shape[1], batch_size,
                                     patience, average, l2=l2, fit_intercept=fit_intercept,
                                     scaling=scaling)
-    # An exact fit's loss only tends to zero: stop below 1e-12 of Y's variance.
-    floor = 1e-12 * _spread(float(np.var(Y, axis=0).mean()), Y.mean(axis=0))
-    return step, StopRule(stop.tol, stop.patience, rtol=stop.rtol, target=floor,
-                          on_average=stop.on_average)
+    return step, sgd_stop_with_floor(stop, float(np.var(Y, axis=0).mean()), Y.mean(axis=0))
+
+
+def sgd_stop_with_floor(stop, y_variance, y_mean):
+    """SGD's StopRule `stop` with its target: an exact fit's loss only tends to zero, so
+    stop below 1e-12 of Y's variance (mean over outputs; y_mean (k,) for a constant Y)."""
+    return StopRule(stop.tol, stop.patience, rtol=stop.rtol,
+                    target=1e-12 * _spread(y_variance, y_mean), on_average=stop.on_average)
 
 
 def sgd_rules_for_norm(largest_norm, mean_norm, n_samples, n_outputs, batch_size, patience,

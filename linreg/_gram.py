@@ -13,7 +13,7 @@ from linreg._structs import GramStatistics
 from linreg._validation import all_finite, check_int, check_param
 
 __all__ = ["GRAM_MAX_FEATURES", "EXACT_RESIDUALS_BELOW", "gram_statistics_of",
-           "check_gram_statistics"]
+           "check_gram_statistics", "check_gram_features", "statistics_with_reference"]
 
 #: An explicit method="gram" is refused past this many features: the statistics take
 #: 16 d^2 bytes (the matrix and one chunk's partial sums), 1 GiB at d = 8192.
@@ -99,19 +99,15 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
 def gram_statistics_of(X, Y, y_1d, n_threads, sample_weight=None):
     """`gram_statistics` of a validated X (C or Fortran order, used in place), 2-D Y and
     sample_weight (float64 or None); linreg.solvers calls it directly."""
-    if X.shape[1] > GRAM_MAX_FEATURES:
-        raise ValueError(
-            f"X has {X.shape[1]} features: the Gram statistics would take "
-            f"{16 * X.shape[1] ** 2 / 2**30:.1f} GiB; at most {GRAM_MAX_FEATURES} features "
-            "are supported (use method='fused')"
-        )
+    check_gram_features(X.shape[1])
     mean_X, mean_Y, total = _means(X, Y, n_threads, sample_weight)
     XtX, XtY, yy = _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight)
-    with np.errstate(all="ignore"):
-        ref_W, ref_grad, ref_sse = _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy,
-                                                    n_threads, sample_weight)
-    return GramStatistics(X.shape[0], mean_X, mean_Y, XtX, XtY, yy, y_1d, ref_W, ref_grad,
-                          ref_sse, total)
+
+    def residual_sum(a):
+        return _centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads, sample_weight)
+
+    return statistics_with_reference(X.shape[0], mean_X, mean_Y, XtX, XtY, yy, y_1d, total,
+                                     residual_sum)
 
 
 def _centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads, sample_weight):
@@ -136,7 +132,30 @@ def _centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads, sample_weight):
     return total
 
 
-def _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy, n_threads, sample_weight=None):
+def check_gram_features(n_features):
+    """Refuse Gram statistics past GRAM_MAX_FEATURES (ValueError naming the way out)."""
+    if n_features > GRAM_MAX_FEATURES:
+        raise ValueError(
+            f"X has {n_features} features: the Gram statistics would take "
+            f"{16 * n_features ** 2 / 2**30:.1f} GiB; at most {GRAM_MAX_FEATURES} features "
+            "are supported (use method='fused')"
+        )
+
+
+def statistics_with_reference(n_samples, mean_X, mean_Y, XtX, XtY, yy, y_1d, total,
+                              residual_sum):
+    """The GramStatistics of these centred sums, with the reference point of their loss
+    expansion; `residual_sum(a)` is |Xc a - Yc|^2 from a pass over the rows (weighted),
+    called only when the statistics cannot give it accurately. Data held in blocks
+    (linreg._blocked_solvers) merge their sums first and pass a distributed pass here."""
+    with np.errstate(all="ignore"):
+        ref_W, ref_grad, ref_sse = _reference_point(mean_X, mean_Y, XtX, XtY, yy,
+                                                    residual_sum)
+    return GramStatistics(n_samples, mean_X, mean_Y, XtX, XtY, yy, y_1d, ref_W, ref_grad,
+                          ref_sse, total)
+
+
+def _reference_point(mean_X, mean_Y, XtX, XtY, yy, residual_sum):
     """(a, XtX a - XtY, |Xc a - Yc|^2) for a point a near the least-squares solution.
 
     Any point makes the loss expansion of gd_epochs_gram exact; the nearer the solution,
@@ -168,7 +187,7 @@ def _reference_point(X, Y, mean_X, mean_Y, XtX, XtY, yy, n_threads, sample_weigh
     ref_grad -= XtY
     sse = float(np.vdot(a, ref_grad) - np.vdot(a, XtY)) + yy
     if sse < EXACT_RESIDUALS_BELOW * yy:
-        sse = _centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads, sample_weight)
+        sse = residual_sum(a)
         if not np.isfinite(sse):  # the residuals overflowed: expand around a = 0 instead
             return np.zeros((d, k)), -XtY, yy
     return a, ref_grad, max(sse, 0.0)

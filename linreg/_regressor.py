@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from linreg import _auto, _model_file, kernels
+from linreg import _auto, _blocked_fit, _model_file, kernels
 from linreg._early_stopping import hold_out
 from linreg._options import (
     BLOW_UP_FACTOR,
@@ -55,7 +55,7 @@ def reported_slot(rule, state):
 class GradientDescentRegressor(EstimatorParams):
     """What GDRegressor and SGDRegressor share: checking, state, the training loop."""
 
-    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+    def fit(self, X, y=None, coef_init=None, intercept_init=None, sample_weight=None):
         """Train on (X, y) from zero weights (or from the current ones with warm_start).
 
         Parameters
@@ -64,6 +64,9 @@ class GradientDescentRegressor(EstimatorParams):
             float32 data trains in float32 without a copy (when C-contiguous); other
             real data trains in float64. A data frame (pandas, polars, anything with
             `columns`) whose column names are all str sets feature_names_in_.
+            A Dask array or data frame trains where its blocks live (see the README's
+            "Dask" section); a re-iterable of (X, y) or (X, y, sample_weight) tuples
+            (y None) trains chunk by chunk, reading one chunk at a time.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         coef_init : array-like of shape (n_features,) or (n_outputs, n_features), optional
             The coefficients to start from, shaped like coef_ (as scikit-learn's).
@@ -94,6 +97,10 @@ class GradientDescentRegressor(EstimatorParams):
         """
         train = functools.partial(self._fit, coef_init=coef_init, intercept_init=intercept_init,
                                   sample_weight=sample_weight)
+        if _blocked_fit.is_blocked(X, y, sample_weight) or _blocked_fit.is_chunk_iterable(X, y):
+            # Dask collections, chunks: see linreg._blocked_fit (and the README's "Dask").
+            train = functools.partial(_blocked_fit.fit, self, coef_init=coef_init,
+                                      intercept_init=intercept_init, sample_weight=sample_weight)
         return self._transaction(train, X, y, reset_feature_names=True)
 
     def _fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
@@ -296,6 +303,8 @@ class GradientDescentRegressor(EstimatorParams):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Shaped like the y given to fit, in X's float dtype.
         """
+        if _blocked_fit.is_blocked(X):  # lazily, a Dask array
+            return _blocked_fit.predict(self, X)
         self._check_fitted()
         self._feature_names_for(X, reset=False)
         X = as_data_matrix(X)
@@ -335,6 +344,8 @@ class GradientDescentRegressor(EstimatorParams):
             As in `fit`, which leaves the model as it was before the call.
         """
         train = functools.partial(self._partial_fit, sample_weight=sample_weight)
+        if _blocked_fit.is_blocked(X, y, sample_weight):  # the estimator moves to the blocks
+            train = functools.partial(_blocked_fit.partial_fit, self, sample_weight=sample_weight)
         return self._transaction(train, X, y, reset_feature_names=False)
 
     def _partial_fit(self, X, y, sample_weight=None):
@@ -404,6 +415,8 @@ class GradientDescentRegressor(EstimatorParams):
         weights (all 1 without them). A constant y gives 1.0 for a perfect prediction
         and 0.0 otherwise.
         """
+        if _blocked_fit.is_blocked(X, y, sample_weight):  # lazily, a 0-d Dask array
+            return _blocked_fit.score(self, X, y, sample_weight)
         y_pred = self.predict(X)
         y = as_targets(y, y_pred.shape[0], np.float64, name="y")
         if not all_finite(y):
