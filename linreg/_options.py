@@ -169,11 +169,11 @@ def check_options(estimator):
     alpha = check_real(estimator.alpha, "alpha", 0.0, math.inf, "a finite number >= 0")
     l1_ratio = check_real(estimator.l1_ratio, "l1_ratio", 0.0, 1.0, "in [0, 1]")
     l1_share = {None: 0.0, "l2": 0.0, "l1": 1.0, "elasticnet": l1_ratio}[estimator.penalty]
-    if l1_share and alpha and momentum:
+    if l1_share and alpha and momentum and not estimator.nesterov:
         raise ValueError(
             f"momentum={momentum} with penalty={estimator.penalty!r}: momentum on the "
-            "gradient would move the L1 proximal step's fixed point (it needs FISTA's "
-            "extrapolation instead, not available yet); use momentum=0")
+            "gradient would move the L1 proximal step's fixed point; use nesterov=True "
+            "(FISTA's extrapolation, for GD and mini-batches) or momentum=0")
     lr_lambda = estimator.lr_schedule if callable(estimator.lr_schedule) else None
     schedule = {} if lr_lambda is not None else _check_schedule(estimator, alpha)
     if not isinstance(estimator.early_stopping, (bool, np.bool_)):

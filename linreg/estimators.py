@@ -91,7 +91,10 @@ class GDRegressor(GradientDescentRegressor):
         torch.optim.SGD's dampening, in [0, 1].
     nesterov : bool, default False
         Step along g + momentum * v instead of v (torch's); needs momentum > 0 and
-        dampening=0.
+        dampening=0. With an L1 part in the penalty it is FISTA instead (momentum
+        without nesterov is refused there): the gradient is taken at the extrapolated
+        point y = x + momentum (x - x_previous) and the proximal step gives the next x,
+        whose zeros are exact; coef_ is x, loss_curve_ the loss at y.
     penalty : {None, "l2", "l1", "elasticnet"}, default None
         The objective becomes MSE + alpha * R(w) with scikit-learn's R: "l2"
         ||w||^2 / 2, "l1" ||w||_1, "elasticnet" l1_ratio ||w||_1 + (1 - l1_ratio)
@@ -251,10 +254,12 @@ class GDRegressor(GradientDescentRegressor):
                                         sample_weight=sample_weight)
             step = options.with_user_schedule(options.with_user_momentum(step))
             if options.l1:
-                # Plain proximal GD (ISTA): torch's momentum on the gradient would move
-                # the proximal step's fixed point; and the target is the smooth
-                # objective's, not this one's.
-                step = dataclasses.replace(step, momentum=0.0, nesterov=False)
+                # Plain proximal GD (ISTA), unless the user asked for FISTA (nesterov):
+                # the tuned momentum is torch's, on the gradient, which would move the
+                # proximal step's fixed point; and the target is the smooth objective's,
+                # not this one's.
+                if not options.nesterov:
+                    step = dataclasses.replace(step, momentum=0.0, nesterov=False)
                 stop = StopRule(0.0, options.patience, rtol=_auto.FUSED_RTOL)
             if options.user_stop:  # the user's rule, and the target
                 stop = StopRule(options.stop.tol, options.stop.patience, target=stop.target)
@@ -421,6 +426,7 @@ class SGDRegressor(GradientDescentRegressor):
     def _plan(self, X, Y, options, intercept, t_start, sample_weight=None, rows=None):
         """As GDRegressor's; an epoch visits `rows` only (None: all)."""
         batch_size = self._batch_size(X.shape[0] if rows is None else len(rows), clip=False)
+        self._refuse_per_sample_fista(options, batch_size)
         scaling = (_auto.scaling_from_data(X, options.n_threads, options.fit_intercept,
                                            options.ridge(Y.shape[1]), sample_weight)
                    if options.precondition else None)
@@ -443,8 +449,19 @@ class SGDRegressor(GradientDescentRegressor):
         settings = self._settings(options._replace(stop=stop), X.shape[0], step)
         return Plan(SGD(X, Y, settings, sample_weight, rows), scaling)
 
+    @staticmethod
+    def _refuse_per_sample_fista(options, batch_size):
+        """nesterov with an L1 part is FISTA, a proximal method for GD and mini-batches;
+        per sample, L1 is scikit-learn's cumulative truncation, which has no momentum."""
+        if options.l1 and options.momentum and batch_size == 1:
+            raise ValueError(
+                "momentum with an L1 penalty (nesterov=True: FISTA) needs batch_size > 1: "
+                "per sample, the L1 penalty is scikit-learn's truncation, which takes no "
+                "momentum; use a batch_size > 1 or momentum=0")
+
     def _chunk_step(self, X, Y, options, scaling, sample_weight=None):
         batch_size = self._batch_size(X.shape[0], clip=True)
+        self._refuse_per_sample_fista(options, batch_size)
         if options.auto:
             # The largest row seen so far in the stream bounds every step, so no chunk can
             # make a step unstable for the rows it holds.

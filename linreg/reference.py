@@ -458,3 +458,32 @@ def sgd_sklearn_rule(X, y, w, b, *, lr, epochs, penalty=None, alpha=0.0001, l1_r
     if not average:
         return np.array(losses), None, None, epochs_run
     return np.array(losses), a_w, np.array([b_avg]), epochs_run
+
+
+def fista_train(X, Y, W, b, *, lr, momentum, l1, n_epochs, batch_size=None):
+    """GD (or mini-batches of batch_size rows, in order) with an L1 penalty l1 |W|_1 by
+    FISTA with a constant momentum, in float64, without preconditioning: the gradient of
+    the batch's MSE at y, x' = soft_threshold(y - lr g, lr l1) (W only, never b), then
+    y = x' + momentum (x' - x). W (d, k) and b (k,) end as the last x, updated in place.
+    Returns the epochs' losses (each the mean of its batches' losses at y, weighted by
+    their sizes). The NumPy twin of `_fista_step` in linreg/_kernels/step.pxi."""
+    n = X.shape[0]
+    batch_size = batch_size or n
+    x_W, x_b = W.copy(), b.copy()
+    y_W, y_b = W.copy(), b.copy()
+    losses = []
+    for _ in range(n_epochs):
+        sse = 0.0
+        for start in range(0, n, batch_size):
+            rows = slice(start, start + batch_size)
+            R = X[rows] @ y_W + y_b - Y[rows]
+            sse += float(np.vdot(R, R))
+            g_W, g_b = (2.0 / R.size) * (X[rows].T @ R), (2.0 / R.size) * R.sum(axis=0)
+            c_W, c_b = y_W - lr * g_W, y_b - lr * g_b
+            new_W = np.sign(c_W) * np.maximum(np.abs(c_W) - lr * l1, 0.0)
+            y_W, y_b = new_W + momentum * (new_W - x_W), c_b + momentum * (c_b - x_b)
+            x_W, x_b = new_W, c_b
+        losses.append(sse / Y.size)
+    W[...] = x_W
+    b[...] = x_b
+    return np.array(losses)

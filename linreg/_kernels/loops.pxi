@@ -48,7 +48,7 @@ cdef Py_ssize_t _gd_loop(
     cdef double loss, judged
     cdef int n_threads = _threads_for(X.shape[0], X.shape[1], settings.n_threads) if gram == NULL else 1
     state.outcome = OUTCOME_RUNNING
-    _load_model(model, work)
+    _load_model(model, work, _gradient_slot(&settings.step, state))
     for epoch in range(loss_out.shape[0]):
         if lr_factors != NULL:
             state.lr_factor = lr_factors[epoch]
@@ -214,7 +214,7 @@ cdef double _sgd_mini_batch(
     cdef Py_ssize_t batch_size = rule.batch_size
     cdef int64_t work_done = 0
     cdef double batch_sse, sse = 0.0
-    _load_model(model, work)
+    _load_model(model, work, _gradient_slot(rule, state))
     while start < m:
         stop = start + batch_size if start + batch_size < m else m
         _zero_grad(work, d, k)

@@ -213,6 +213,8 @@ cdef bint _take_step(
     cdef bint finite = True
     cdef bint plain = (not rule.precondition and rule.momentum == 0.0 and rule.l2 == 0.0
                        and rule.fit_intercept)
+    if _is_fista(rule):
+        return _fista_step(model, work, grad_scale, rule, state)
     if plain:
         # W -= (lr grad_scale) sums: the seed tutorial's update, rounded as it always was.
         for o in range(k):
@@ -249,7 +251,7 @@ cdef bint _take_step(
     if rule.l1 != 0.0:
         # The proximal step of the L1 penalty: weights it would push across zero are
         # exactly zero (the next pass reads the thresholded weights).
-        _soft_threshold(model, lr * rule.l1, rule)
+        _soft_threshold(model, 0, lr * rule.l1, rule)
         _load_model(model, work)
     _keep_velocity(model, rule, state, work)
     state.t += 1
@@ -321,15 +323,16 @@ cdef inline void _truncate_l1(
 
 
 cdef inline void _soft_threshold(
-    floating[:, :, ::1] model, double threshold, const StepRule* rule,
+    floating[:, :, ::1] model, int slot, double threshold, const StepRule* rule,
 ) noexcept nogil:
-    """The proximal step of threshold |W|_1: W = sign(W) max(|W| - threshold, 0).
+    """The proximal step of threshold |W|_1 on a slot of the model (W's rows, then b):
+    W = sign(W) max(|W| - threshold, 0).
 
     Preconditioned, the step is taken in centred, scaled coordinates u = s w, c = b +
     mu.w, where the penalty is sum |u_j| / s_j: so weight j's threshold is threshold /
     s_j^2, and b moves to keep c where the step left it."""
     cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], j, o
-    cdef floating* w = _slot(model, 0)
+    cdef floating* w = _slot(model, slot)
     cdef floating* b = w + d * k
     cdef const floating* centre = NULL
     cdef const floating* scale = NULL
@@ -420,3 +423,72 @@ cdef inline void _sample_step_general(
     state.t += 1
     _add_to_average(model, rule, state)
     _truncate_l1(model, lr, rule, state)
+
+
+cdef inline bint _is_fista(const StepRule* rule) noexcept nogil:
+    """L1 with Nesterov momentum: FISTA's extrapolation instead of torch's momentum on
+    the gradient (which would move the proximal step's fixed point)."""
+    return rule.l1 != 0.0 and rule.nesterov
+
+
+cdef inline int _gradient_slot(const StepRule* rule, const TrainingState* state) noexcept nogil:
+    """The slot whose point the next gradient is taken at: FISTA's extrapolated point
+    (kept in the velocity slot) once there is one, else the parameters."""
+    return rule.slot_velocity if _is_fista(rule) and state.velocity_steps > 0 else 0
+
+
+cdef bint _fista_step(
+    floating[:, :, ::1] model, WorkBuffers* work, double grad_scale,
+    const StepRule* rule, TrainingState* state,
+) noexcept nogil:
+    """FISTA with a constant momentum m (Beck and Teboulle's extrapolation): the gradient
+    g = grad_scale * (work's sums) was taken at y, the extrapolated point; the new
+    iterate is x' = prox(y - lr g) (soft thresholding, exactly zero where the penalty
+    wins), and the next point y' = x' + m (x' - x). Slot 0 holds the iterates x (what a
+    user sees: sparse), the velocity slot y; the work buffers are left at y'.
+
+    The direction takes the L2 part, the intercept rule and the preconditioner as
+    `_direction` does, without its momentum. Returns False, leaving the model and the
+    state untouched, on a non-finite value."""
+    cdef Py_ssize_t d = model.shape[1] - 1, k = model.shape[2], j, o, i, n = (d + 1) * k
+    cdef floating* x = _slot(model, 0)
+    cdef floating* y = _slot(model, rule.slot_velocity)
+    cdef const floating* at = _slot(model, _gradient_slot(rule, state))
+    cdef double lr = _learning_rate(rule, state)
+    cdef double* g = work.direction
+    cdef double* candidate = work.velocity
+    cdef double old, new
+    cdef bint finite = True
+    cdef StepRule gradient_only = rule[0]
+    gradient_only.momentum = 0.0
+    for o in range(k):
+        for j in range(d):
+            g[j * k + o] = grad_scale * work.grad_by_output[o * d + j]
+        g[d * k + o] = grad_scale * work.grad_bias[o]
+    # _direction reads W from slot 0 for the L2 part: the gradient point is y, so the
+    # L2 term is taken at y through a model whose slot 0 is y for that call.
+    if rule.l2 != 0.0:
+        for i in range(d * k):
+            g[i] = g[i] + rule.l2 * at[i]
+        gradient_only.l2 = 0.0
+    _direction(model, g, &gradient_only, state, work)
+    for i in range(n):
+        candidate[i] = at[i] - lr * g[i]
+        finite &= isfinite(<floating> candidate[i])
+    if not finite:
+        return False
+    # y's slot takes the candidate and its proximal step; then x and y move on.
+    for i in range(n):
+        y[i] = <floating> candidate[i]
+    _soft_threshold(model, rule.slot_velocity, lr * rule.l1, rule)
+    for i in range(n):
+        old = x[i]
+        new = y[i]
+        x[i] = <floating> new
+        y[i] = <floating> (new + rule.momentum * (new - old))
+    _load_model(model, work, rule.slot_velocity)
+    state.velocity_steps += 1
+    state.t += 1
+    state.lr_now = lr
+    _add_to_average(model, rule, state)
+    return True
