@@ -5,6 +5,7 @@ does, with the scikit-learn estimator conventions: parameters stored unchanged b
 ``__init__`` and checked by ``fit``, fitted attributes ending in an underscore.
 """
 import dataclasses
+import math
 
 import numpy as np
 
@@ -261,6 +262,12 @@ class GDRegressor(GradientDescentRegressor):
                 if not options.nesterov:
                     step = dataclasses.replace(step, momentum=0.0, nesterov=False)
                 stop = StopRule(0.0, options.patience, rtol=_auto.FUSED_RTOL)
+            if stop.patience and step.momentum:
+                # The rule stops when the loss stalls; momentum makes it oscillate over
+                # about 1 / (1 - momentum) epochs, which is no stall (with a user's 0.9
+                # it stopped 0.2% above the least loss after 22 epochs).
+                stop = dataclasses.replace(
+                    stop, patience=math.ceil(stop.patience / (1.0 - step.momentum)))
             if options.user_stop:  # the user's rule, and the target
                 stop = StopRule(options.stop.tol, options.stop.patience, target=stop.target)
         else:

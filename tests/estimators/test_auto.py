@@ -173,3 +173,17 @@ def test_degenerate_data_converge_without_warning(Estimator):
             warnings.simplefilter("error")
             model = Estimator().fit(X, y)
         assert model.n_iter_ < 100 and np.isfinite(model.coef_).all()
+
+
+@pytest.mark.parametrize("momentum", [0.5, 0.9, 0.99])
+def test_fused_auto_with_a_users_momentum_does_not_stop_on_an_oscillation(momentum):
+    # Momentum makes the loss oscillate for about 1 / (1 - momentum) epochs: the rule
+    # that stops on a stalled loss must not read that as a stall (with 0.9 it stopped
+    # after 22 epochs, 0.2% above the least loss).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5000, 8)) * [1, 10, 0.1, 5, 1, 1, 2, 3] + [0, 100, 1, 0, 0, 5, 0, 0]
+    X[:, 1] += 9.0 * X[:, 0]
+    y = X @ rng.standard_normal(8) + rng.standard_normal(5000)
+    least = linreg.GDRegressor(method="gram").fit(X, y).loss_curve_[-1]
+    model = linreg.GDRegressor(method="fused", momentum=momentum, nesterov=True).fit(X, y)
+    assert model.loss_curve_[-1] <= least * (1 + 1e-6)
