@@ -13,6 +13,8 @@ request = {
     "lr": linreg's learning rate (scikit-learn's eta0 is 2 * lr: its loss is half the
           squared error), "epochs": int, "shuffle": bool, "random_state": int or null,
     "rounds": how many fits to time,
+    "options": optional {name: value} of SGDRegressor's own parameters (penalty, alpha,
+          learning_rate, power_t, average: scikit-learn's units) replacing the defaults,
     "check": {"coef": [...], "intercept": float, "rtol": float}   (same trajectory)
           or {"max_mse": float}                                   (similar loss only),
 }
@@ -42,12 +44,13 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 from peer_timing import time_refits  # noqa: E402
 
 
-def make_estimator(lr, epochs, shuffle, random_state):
+def make_estimator(lr, epochs, shuffle, random_state, options=None):
     """scikit-learn's SGDRegressor on linreg's SGDRegressor(lr, epochs, batch_size=1,
-    shuffle, random_state) trajectory (the same one exactly when shuffle is False)."""
+    shuffle, random_state) trajectory (the same one exactly when shuffle is False);
+    `options` replace its parameters (scikit-learn's names and units)."""
     from sklearn.linear_model import SGDRegressor
 
-    return SGDRegressor(
+    return SGDRegressor(**{**dict(
         loss="squared_error",
         penalty=None,
         learning_rate="constant",
@@ -58,7 +61,7 @@ def make_estimator(lr, epochs, shuffle, random_state):
         random_state=random_state,
         fit_intercept=True,
         average=False,
-    )
+    ), **(options or {})})
 
 
 def _check(model, X, y, check):
@@ -86,7 +89,8 @@ def main():
         import sklearn
 
         model = make_estimator(
-            request["lr"], request["epochs"], request["shuffle"], request["random_state"]
+            request["lr"], request["epochs"], request["shuffle"], request["random_state"],
+            request.get("options"),
         )
         start = time.perf_counter()
         model.fit(X, y)  # the check fit, also the warm-up

@@ -222,6 +222,9 @@ def sklearn_sgd_row(benchmark, request, rounds, dtype_name):
         sklearn_version=answer["sklearn_version"],
         sklearn_dtype=answer.get("coef_dtype"),
     )
+    if request.get("options"):
+        benchmark.extra_info["external_process"] += (
+            f"; with these parameters instead: {request['options']}")
     if answer.get("coef_dtype") not in (None, dtype_name):  # an old scikit-learn
         benchmark.extra_info["external_process"] += (
             f" [this scikit-learn trained {dtype_name} data in {answer['coef_dtype']}]")
