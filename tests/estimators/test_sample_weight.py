@@ -209,3 +209,39 @@ def test_weights_are_not_modified():
     linreg.SGDRegressor(lr=0.01, epochs=2).fit(X, y, sample_weight=w)
     linreg.GDRegressor().fit(X, y, sample_weight=w)
     np.testing.assert_array_equal(w, before)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("options", [dict(), dict(momentum=0.5), dict(penalty="l2", alpha=0.1),
+                                     dict(penalty="l1", alpha=0.05)],
+                         ids=["plain", "momentum", "l2", "l1"])
+def test_weighted_per_sample_sgd_with_two_outputs_scales_each_update(dtype, options):
+    X, Y = problem(n=40, d=3, seed=13, k=2)
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    w_sample = weights(40, seed=14)
+    model = linreg.SGDRegressor(lr=0.01, epochs=2, shuffle=False, **options).fit(
+        X, Y, sample_weight=w_sample)
+    W, b, velocity = np.zeros((3, 2)), np.zeros(2), None
+    u, q = 0.0, np.zeros((3, 2))  # the L1 penalty a weight could have, and has, received
+    X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
+    for _ in range(2):
+        for i in range(40):
+            r = X64[i] @ W + b - Y64[i]
+            g_W, g_b = w_sample[i] * np.outer(X64[i], r), w_sample[i] * r  # 2/k = 1
+            if options.get("momentum"):
+                g = np.vstack([g_W, g_b])
+                velocity = g if velocity is None else 0.5 * velocity + g
+                g_W, g_b = velocity[:3], velocity[3]
+            if options.get("penalty") == "l2":
+                W *= 1 - 0.01 * 0.1
+            W -= 0.01 * g_W
+            b -= 0.01 * g_b
+            if options.get("penalty") == "l1":
+                u += 0.01 * 0.05
+                before = W.copy()
+                W = np.where(W > 0, np.maximum(0, W - (u + q)),
+                             np.where(W < 0, np.minimum(0, W + (u - q)), W))
+                q += W - before
+    rtol = 1e-12 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(model.coef_, W.T, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(model.intercept_, b, rtol=rtol, atol=rtol)
