@@ -11,7 +11,12 @@
 """
 from linreg import kernels, reference
 from linreg.estimators import GDRegressor, SGDRegressor
-from linreg.exceptions import ConvergenceWarning, DivergenceError, NotFittedError
+from linreg.exceptions import (
+    ConvergenceWarning,
+    DivergenceError,
+    NotFittedError,
+    WorkerLostError,
+)
 from linreg.persistence import load, save
 from linreg.plotting import plot_loss_curve
 
@@ -23,6 +28,7 @@ __all__ = [
     "DivergenceError",
     "ConvergenceWarning",
     "NotFittedError",
+    "WorkerLostError",
     "load",
     "save",
     "plot_loss_curve",

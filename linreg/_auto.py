@@ -38,7 +38,7 @@ from linreg import _compiled
 from linreg._structs import StepRule, StopRule
 
 __all__ = ["Scaling", "scaling_for", "scaling_from_stats", "scaling_from_data", "fill_scaling", "gd_rules",
-           "sgd_rules", "sgd_rules_for_norm", "gd_chunk_rule", "row_norms",
+           "loss_gradient", "sgd_rules_for_norm", "gd_chunk_rule", "row_norms",
            "POWER_ITERATIONS", "TARGET_GAP", "FUSED_RTOL", "SGD_RTOL",
            "fused_gd_rules", "power_lambda_max", "sgd_stop_with_floor"]
 
@@ -145,11 +145,11 @@ def _eigen_range(stats, scaling, n_outputs=1, l2=0.0, fit_intercept=True):
     return top, float(seen[0]) if seen.size else np.inf
 
 
-def _power_lambda_max(X, Y, scaling, n_threads, n_outputs=1, l2=0.0, sample_weight=None):
-    """lambda_max of R (plus the penalty's diagonal) by power iteration, one pass over X
-    per iteration (see `power_lambda_max`), with the kernels' own pass, no copy of X;
-    with sample_weight, the weighted pass gives the weighted R (weighted moments, n the
-    total weight)."""
+def loss_gradient(X, Y, n_threads, sample_weight=None):
+    """gradient(w, b) for `power_lambda_max` on X and Y (2-D) in memory: dL/dW (d,) in
+    float64 of the (weighted) single-output loss on Y's first column, one pass over X
+    per call with the kernels' own pass, no copy of X; with sample_weight, the weighted
+    pass gives the weighted R (weighted moments, n the total weight)."""
     Y1 = Y[:, :1]
     d = X.shape[1]
     grad_W, grad_b = np.empty((d, 1), dtype=X.dtype), np.empty(1, dtype=X.dtype)
@@ -158,7 +158,7 @@ def _power_lambda_max(X, Y, scaling, n_threads, n_outputs=1, l2=0.0, sample_weig
         _loss_and_grad(X, Y1, w, b, grad_W, grad_b, n_threads, sample_weight)
         return grad_W[:, 0].astype(np.float64)
 
-    return power_lambda_max(gradient, d, scaling, X.dtype, n_outputs, l2)
+    return gradient
 
 
 def power_lambda_max(gradient, n_features, scaling, dtype, n_outputs=1, l2=0.0):
@@ -221,19 +221,15 @@ def _optimal_objective(stats, n_outputs, l2, fit_intercept, intercept, dtype):
     return sse / (n * k) + 0.5 * l2 * float(np.vdot(W, W)), size
 
 
-def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype, *, l2=0.0,
-             fit_intercept=True, intercept=None, sample_weight=None):
-    """(StepRule, StopRule) of lr="auto" GD on data of `dtype`; with `stats` (Gram
-    statistics) the exact version, else from power iterations over X and Y (2-D).
+def gd_rules(stats, scaling, n_outputs, epochs, patience, dtype, *, l2=0.0,
+             fit_intercept=True, intercept=None):
+    """(StepRule, StopRule) of lr="auto" GD on data of `dtype` from its Gram statistics
+    `stats` (without them: `fused_gd_rules`).
 
     With an L2 penalty the step accounts for its curvature and the target is the least
     objective (the kernels then judge the objective); without an intercept the scaling
     is uncentred and b stays at `intercept` (k,)."""
     k = n_outputs
-    if stats is None:
-        top = _power_lambda_max(X, Y, scaling, n_threads, k, l2, sample_weight)
-        return fused_gd_rules(top, float(np.var(Y, axis=0).mean()), Y.mean(axis=0), patience,
-                              k, l2=l2, fit_intercept=fit_intercept)
     top, bottom = _eigen_range(stats, scaling, k, l2, fit_intercept)
     largest = max(top, 1.0)  # the intercept's direction has eigenvalue 1
     lr = k / (2.0 * largest)
@@ -258,23 +254,12 @@ def gd_rules(stats, scaling, n_outputs, epochs, patience, X, Y, n_threads, dtype
 
 def fused_gd_rules(top, y_variance, y_mean, patience, n_outputs, *, l2=0.0,
                    fit_intercept=True):
-    """`gd_rules` without Gram statistics, given lambda_max `top` (power iterations) and
+    """lr="auto" GD's rules without Gram statistics, given lambda_max `top` (power iterations) and
     Y's mean variance over outputs and its means (k,), from which the floor comes."""
     lr = n_outputs / (2.0 * max(top, 1.0))  # the intercept's direction has eigenvalue 1
     # An exact fit's loss only tends to zero: a floor of 1e-15 of Y's variance.
     stop = StopRule(0.0, patience, rtol=FUSED_RTOL, target=1e-15 * _spread(y_variance, y_mean))
     return StepRule(lr, l2=float(l2), fit_intercept=bool(fit_intercept), precondition=True), stop
-
-
-def sgd_rules(scaling, X, Y, batch_size, patience, n_threads, average=True, *, l2=0.0,
-              fit_intercept=True, sample_weight=None):
-    """(StepRule, StopRule) of lr="auto" SGD on X and Y (2-D). With sample_weight each
-    sample's update is scaled by its weight, so the norms are bounded with the largest."""
-    largest, mean = row_norms(X, scaling, n_threads, sample_weight)
-    step, stop = sgd_rules_for_norm(largest, mean, X.shape[0], Y.shape[1], batch_size,
-                                    patience, average, l2=l2, fit_intercept=fit_intercept,
-                                    scaling=scaling)
-    return step, sgd_stop_with_floor(stop, float(np.var(Y, axis=0).mean()), Y.mean(axis=0))
 
 
 def sgd_stop_with_floor(stop, y_variance, y_mean):
@@ -286,7 +271,7 @@ def sgd_stop_with_floor(stop, y_variance, y_mean):
 
 def sgd_rules_for_norm(largest_norm, mean_norm, n_samples, n_outputs, batch_size, patience,
                        average, *, l2=0.0, fit_intercept=True, scaling=None):
-    """`sgd_rules` given the largest and the mean squared norm of the centred, scaled
+    """lr="auto" SGD's rules given the largest and the mean squared norm of the centred, scaled
     rows. A batch of B rows has curvature at most min(R^2, R^2 / B + mean), R^2 the
     largest (plus 1 for the intercept): the step is its inverse, stable for every batch
     (scikit-learn's SAG takes the same step for single samples). An L2 penalty adds its

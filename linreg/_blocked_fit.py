@@ -3,10 +3,11 @@ frames, series) and, for GDRegressor.fit, re-iterables of (X, y) chunks.
 
 `linreg._regressor` sends fit, partial_fit, predict and score here when X (or y) is a
 Dask collection, and fit when X is an iterable of chunks (see `linreg._blocks`). A fit
-is planned as in memory, from statistics merged over the blocks instead of computed
-from X (see `linreg._blocked_solvers`), and trained by `linreg.training.run_epochs`, so
-warm starts, callbacks, log lines, the stopping rules and the transaction (a failed fit
-leaves the model as it was) are the in-memory ones:
+is planned by the estimator's own `_plan`, from statistics merged over the blocks
+instead of computed from X (`linreg._sources.BlockSource`, `linreg._blocked_solvers`),
+and trained by `linreg._train.train`, so warm starts, callbacks, log lines, verbose
+progress, the stopping rules and the transaction (a failed fit leaves the model as it
+was) are the in-memory ones:
 
 - GDRegressor, method "gram": one pass over the blocks for the merged Gram statistics
   (a second only for a nearly exact fit), then every epoch locally on `GramGD`.
@@ -16,23 +17,10 @@ leaves the model as it was) are the in-memory ones:
 predict and score on Dask collections stay lazy (map_blocks) and return Dask arrays.
 """
 import copy
-import dataclasses
-import warnings
 
 import numpy as np
 
-from linreg import _auto, kernels
-from linreg._blocked_solvers import (
-    BlockedFusedGD,
-    BlockedSGD,
-    blocked_gradient,
-    blocked_gram_statistics,
-    blocked_moments,
-    blocked_row_norms,
-    largest_weight,
-    placeholder_problem,
-    total_weight,
-)
+from linreg import kernels
 from linreg._blocks import (
     ChunkBlocks,
     DaskBlocks,
@@ -40,19 +28,12 @@ from linreg._blocks import (
     is_chunk_iterable,
     is_dask_collection,
 )
-from linreg._gram import GRAM_MAX_FEATURES
-from linreg._options import FITTED_LOCK, FITTING, Plan
-from linreg._structs import Outcome, StopRule
+from linreg._options import FITTED_LOCK, FITTING
+from linreg._sources import BlockSource
+from linreg._train import train
 from linreg._validation import all_finite, as_data_matrix
-from linreg.exceptions import convergence_warning
-from linreg.solvers import GramGD, new_model
-from linreg.training import format_log_line, run_epochs
 
-__all__ = ["is_blocked", "is_chunk_iterable", "fit", "partial_fit", "predict", "score", "choose_blocked_method"]
-
-#: "auto" takes "gram" on blocks up to this many features: each block sends d^2 doubles
-#: (8 MB at d = 1024), once.
-BLOCKED_GRAM_MAX_FEATURES = 4096
+__all__ = ["is_blocked", "is_chunk_iterable", "fit", "partial_fit", "predict", "score"]
 
 
 def is_blocked(X, y=None, sample_weight=None):
@@ -71,151 +52,17 @@ def blocks_of(X, y, sample_weight=None):
     return ChunkBlocks(X)
 
 
-def choose_blocked_method(method, n_samples, n_features, n_outputs, epochs):
-    """GDRegressor(method=...) on blocks: "auto" counts multiply-adds as
-    `linreg.estimators.choose_method` does (gram: n d^2 / 2 once plus epochs d^2 k; fused:
-    epochs 2 n d k) up to BLOCKED_GRAM_MAX_FEATURES."""
-    if method not in ("auto", "fused", "gram"):
-        raise ValueError(f"method must be one of 'auto', 'fused', 'gram', got {method!r}")
-    if method != "auto":
-        return method
-    n, d, k = n_samples, n_features, n_outputs
-    fused = epochs * 2 * n * d * k
-    gram = n * (d * (d + 1) // 2 + d * k + d + k) + epochs * (d * d * k + 2 * d * k)
-    limit = min(BLOCKED_GRAM_MAX_FEATURES, GRAM_MAX_FEATURES)
-    return "gram" if d <= limit and gram < fused else "fused"
-
-
-def _plan_gd(estimator, blocks, options, intercept, t_start):
-    """GDRegressor._plan for blocks: the same rules from merged statistics."""
-    n, d, k, dtype = blocks.n_samples, blocks.n_features, blocks.n_outputs, blocks.dtype
-    method = choose_blocked_method(estimator.method, n, d, k, options.epochs)
-    stats = scaling = None
-    if method == "gram":
-        stats = blocked_gram_statistics(blocks, options.n_threads)
-        if options.precondition:
-            scaling = _auto.scaling_from_stats(stats, options.fit_intercept, options.ridge(k))
-    else:
-        blocks.persist()  # every epoch reads the blocks: keep them on the workers
-        if options.precondition:
-            mean, var = blocked_moments(blocks, options.n_threads)
-            scaling = _auto.scaling_for(mean, var, options.fit_intercept, options.ridge(k))
-    if options.auto:
-        if stats is not None:
-            step, stop = _auto.gd_rules(stats, scaling, k, options.epochs, options.patience,
-                                        None, None, options.n_threads, dtype, l2=options.l2,
-                                        fit_intercept=options.fit_intercept,
-                                        intercept=intercept.astype(np.float64))
-        else:
-            top = _auto.power_lambda_max(blocked_gradient(blocks, total_weight(blocks),
-                                                          options.n_threads),
-                                         d, scaling, dtype, k, options.l2)
-            y_mean, y_var = blocked_moments(blocks, options.n_threads, of_targets=True,
-                                            weighted=False)
-            step, stop = _auto.fused_gd_rules(top, float(y_var.mean()), y_mean,
-                                              options.patience, k, l2=options.l2,
-                                              fit_intercept=options.fit_intercept)
-        step = options.with_user_schedule(options.with_user_momentum(step))
-        if options.l1:  # as GDRegressor._plan: plain proximal GD, the rtol rule
-            step = dataclasses.replace(step, momentum=0.0, nesterov=False)
-            stop = StopRule(0.0, options.patience, rtol=_auto.FUSED_RTOL)
-        if options.user_stop:
-            stop = StopRule(options.stop.tol, options.stop.patience, target=stop.target)
-    else:
-        step, stop = options.rule(), options.stop
-        if step.average_start >= 0 and t_start:
-            step = dataclasses.replace(step, average_start=step.average_start + t_start)
-    settings = estimator._settings(options._replace(stop=stop), n, step)
-    if stats is not None:
-        return Plan(GramGD(*placeholder_problem(d, k, dtype), settings, None, stats), scaling)
-    return Plan(BlockedFusedGD(blocks, settings, total_weight(blocks)), scaling)
-
-
-def _plan_sgd(estimator, blocks, options, intercept, t_start):
-    """SGDRegressor._plan for blocks: the same rules from merged statistics."""
-    n, k = blocks.n_samples, blocks.n_outputs
-    batch_size = estimator._batch_size(n, clip=False)
-    blocks.persist()
-    scaling = None
-    if options.precondition:
-        mean, var = blocked_moments(blocks, options.n_threads)
-        scaling = _auto.scaling_for(mean, var, options.fit_intercept, options.ridge(k))
-    if options.auto:
-        largest, mean_norm = blocked_row_norms(blocks, scaling, options.n_threads)
-        if blocks.has_weights:  # as _auto.row_norms: bounds times the largest weight
-            heaviest = largest_weight(blocks)
-            largest, mean_norm = largest * heaviest, mean_norm * heaviest
-        step, stop = _auto.sgd_rules_for_norm(largest, mean_norm, n, k, batch_size,
-                                              options.patience, True, l2=options.l2,
-                                              fit_intercept=options.fit_intercept,
-                                              scaling=scaling)
-        y_mean, y_var = blocked_moments(blocks, options.n_threads, of_targets=True)
-        stop = _auto.sgd_stop_with_floor(stop, float(y_var.mean()), y_mean)
-        step = options.with_user_schedule(options.with_user_momentum(step))
-        if options.user_stop:
-            stop = options.stop
-    else:
-        step, stop = options.rule(batch_size=batch_size), options.stop
-    if step.average_start >= 0 and t_start:
-        step = dataclasses.replace(step, average_start=step.average_start + t_start)
-    settings = estimator._settings(options._replace(stop=stop), n, step)
-    return Plan(BlockedSGD(blocks, settings, total_weight(blocks)), scaling)
-
-
 def fit(estimator, X, y, coef_init=None, intercept_init=None, sample_weight=None):
-    """`estimator.fit` on blocks (called inside its transaction): as `_fit` in
-    linreg._regressor, the plan from the blocks."""
+    """`estimator.fit` on blocks (called inside its transaction): the plan and the
+    epochs of the in-memory fit (`estimator._plan`, `linreg._train.train`), the
+    statistics merged over the blocks (`linreg._sources.BlockSource`)."""
     blocks = blocks_of(X, y, sample_weight)
     options = estimator._check_options()
     if options.early_stopping:
         raise ValueError("early_stopping=True is not supported on Dask collections or "
                          "chunks yet: hold out a validation block and score it in a "
                          "callback")
-    params_at_start = estimator.get_params()
-    d, k = blocks.n_features, blocks.n_outputs
-    X0 = np.empty((0, d), dtype=blocks.dtype)
-    Y0 = np.empty((0,) if blocks.y_1d else (0, k), dtype=blocks.dtype)
-    W, b = estimator._initial_params(X0, Y0, options.warm, coef_init, intercept_init)
-    continued = options.warm and coef_init is None and intercept_init is None
-    carried = estimator.__dict__.get("_training_state_") if continued else None
-    planner = _plan_gd if "method" in estimator._param_names else _plan_sgd
-    plan = planner(estimator, blocks, options, b,
-                   int(carried["t"][0]) if carried is not None else 0)
-    rule = plan.solver.settings.step
-    model = new_model(W, b, rule)
-    if plan.scaling is not None:
-        _auto.fill_scaling(model, rule, plan.scaling)
-    state = estimator._new_state()
-    if continued:
-        estimator._carry_step_state(model, state, rule)
-    previous = estimator.loss_curve_ if continued else np.empty(0)
-
-    def log_line(epoch, loss, params):
-        return format_log_line(epoch, options.epochs, params[: d * k].reshape(W.shape),
-                               params[d * k:], loss)
-
-    callback = None
-    if options.callback is not None:
-
-        def callback(epoch, losses):
-            estimator._publish(model.copy(), state, W.ndim, previous, losses, epoch,
-                               plan.solver)
-            stop = bool(options.callback(epoch, float(losses[-1]), estimator))
-            estimator._refuse_changed_params(params_at_start, epoch)
-            return stop
-
-    losses = run_epochs(plan.solver, model, state, options.epochs, rule.lr,
-                        log_every=options.log_every, log_line=log_line, callback=callback,
-                        lr_lambda=options.lr_lambda, first_epoch=len(previous))
-    estimator._publish(model, state, W.ndim, previous, losses, len(losses), plan.solver)
-    estimator._warn_if_blown_up(losses, rule.lr)
-    if (options.auto and len(losses) == options.epochs
-            and state["outcome"][0] != Outcome.CONVERGED):
-        warnings.warn(
-            f"{type(estimator).__name__} did not converge in epochs={options.epochs}: its "
-            "stopping rule had not fired; raise epochs (or, if the features are nearly "
-            "collinear, expect a slow fit)", convergence_warning(), stacklevel=4)
-    return estimator
+    return train(estimator, BlockSource(blocks), options, coef_init, intercept_init)
 
 
 # -- partial_fit: the estimator moves through the blocks (dask-ml's Incremental) ---------

@@ -24,7 +24,7 @@ import numpy as np
 
 from linreg import _compiled
 from linreg._gram import check_gram_features, statistics_with_reference
-from linreg._structs import TRAINING_STATE, Outcome
+from linreg._structs import TRAINING_STATE, Outcome, reported_slot
 from linreg._validation import all_finite, as_data_matrix, as_targets
 
 __all__ = ["CentredSums", "block_arrays", "block_centred_sums", "merge_centred_sums",
@@ -268,10 +268,6 @@ def _snapshot(model, slot, snapshots, every, first_epoch, epoch):
         snapshots[row] = model[slot].reshape(-1)
 
 
-def _reported_slot(rule, state):
-    return rule.slots["average"] if rule.average_start >= 0 and state["averaged"][0] else 0
-
-
 def placeholder_problem(n_features, n_outputs, dtype):
     """Zero-row X (0, d) and Y (0, k): what a solver needs of data it does not read (its
     shape and dtype), for `linreg.solvers.GramGD` given merged statistics."""
@@ -318,7 +314,7 @@ class BlockedFusedGD(_BlockedSolver):
                 model, self._struct, state, sums, self.weight_total)
             if state["outcome"][0] == Outcome.DIVERGED:
                 break
-            _snapshot(model, _reported_slot(rule, state), snapshots,
+            _snapshot(model, reported_slot(rule, state), snapshots,
                       self.settings.snapshot_every, first_epoch, int(state["epoch"][0]))
             if state["outcome"][0] == Outcome.CONVERGED:
                 break
@@ -419,13 +415,13 @@ class BlockedSGD(_BlockedSolver):
                 state["outcome"] = Outcome.DIVERGED
                 break
             judged = loss
-            slot = _reported_slot(rule, state)
+            slot = reported_slot(rule, state)
             if settings.stop.on_average and slot:
                 d = model.shape[1] - 1
                 sums = blocked_sums(blocks, model[slot, :d], model[slot, d], settings.n_threads)
                 judged = sums[-1] / (total * k)
             converged = _compiled.build.end_sgd_epoch(self._struct, state, judged)
-            _snapshot(model, _reported_slot(rule, state), snapshots, settings.snapshot_every,
+            _snapshot(model, reported_slot(rule, state), snapshots, settings.snapshot_every,
                       first_epoch, int(state["epoch"][0]))
             if converged:
                 break

@@ -14,21 +14,18 @@ merges the results pairwise in a fixed tree (adjacent pairs, level by level), so
 result does not depend on which worker finished first; `chain` passes a carried value
 through the blocks one after the other (the model moving to the data).
 
-This module imports nothing from linreg but `_validation`; the functions it runs on
-blocks come from `linreg._blocked_solvers`.
+This module imports nothing from linreg but `_validation` and `exceptions`; the
+functions it runs on blocks come from `linreg._blocked_solvers`.
 """
 import numbers
 
 import numpy as np
 
 from linreg._validation import as_data_matrix, as_targets
+from linreg.exceptions import WorkerLostError
 
 __all__ = ["is_dask_collection", "is_chunk_iterable", "DaskBlocks", "ChunkBlocks",
-           "as_dask_array", "WorkerLostError", "fixed_tree"]
-
-
-class WorkerLostError(RuntimeError):
-    """A Dask worker (and the blocks it held) was lost while the fit ran."""
+           "as_dask_array", "fixed_tree"]
 
 
 def is_dask_collection(obj):

@@ -3,19 +3,18 @@
 fit, partial_fit, predict, score and save; the transaction that leaves a model as it was
 when a fit fails; the publishing of fitted attributes (all at once, under one lock); the
 feature names of data frames (get_params / set_params / repr come from
-`linreg._params`). The subclasses in
-`linreg.estimators` supply the plan of a fit (`_plan`, `_chunk_step`, `_solver`); the
-parameters are checked by `linreg._options`.
+`linreg._params`). A fit's epochs, shared with data in blocks, are `linreg._train`'s.
+The subclasses in `linreg.estimators` supply the plan of a fit (`_plan`, from a
+`linreg._sources` source; `_chunk_step`, `_solver`); the parameters are checked by
+`linreg._options`.
 """
 import functools
-import warnings
 
 import numpy as np
 
 from linreg import _auto, _blocked_fit, _model_file, kernels
 from linreg._early_stopping import hold_out
 from linreg._options import (
-    BLOW_UP_FACTOR,
     FITTED_LOCK,
     FITTING,
     MAX_EPOCHS,
@@ -24,8 +23,8 @@ from linreg._options import (
     same_value,
 )
 from linreg._params import EstimatorParams
-from linreg._progress import Progress
-from linreg._structs import Outcome, Settings, StopRule, new_training_state
+from linreg._sources import ArraySource
+from linreg._structs import Settings, StopRule, new_training_state, reported_slot
 from linreg._validation import (
     all_finite,
     as_data_matrix,
@@ -36,20 +35,15 @@ from linreg._validation import (
     check_sample_weight,
     feature_names,
 )
-from linreg.exceptions import convergence_warning, not_fitted_error
+from linreg.exceptions import not_fitted_error
 from linreg.solvers import new_model
-from linreg.training import format_log_line, run_epochs
+from linreg._train import train
+from linreg.training import run_epochs
 
 __all__ = ["GradientDescentRegressor", "reported_slot", "VALIDATION_ATTRIBUTES"]
 
 #: The fitted attributes of early_stopping, published only by a fit that used it.
 VALIDATION_ATTRIBUTES = ("validation_scores_", "best_validation_score_")
-
-
-def reported_slot(rule, state):
-    """The slot of the model a user sees: the average of the iterates once there is one
-    (with averaging), else the parameters (slot 0)."""
-    return rule.slots["average"] if rule.average_start >= 0 and state["averaged"][0] else 0
 
 
 class GradientDescentRegressor(EstimatorParams):
@@ -107,70 +101,14 @@ class GradientDescentRegressor(EstimatorParams):
         X, Y = self._check_data(X, y)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         options = self._check_options()
-        params_at_start = self.get_params()
-        W, b = self._initial_params(X, Y, options.warm, coef_init, intercept_init)
-        # warm_start continues the fitted trajectory: its losses and its step state.
-        continued = options.warm and coef_init is None and intercept_init is None
-        carried = self.__dict__.get("_training_state_") if continued else None
         Y2 = Y.reshape(X.shape[0], -1)
         monitor = rows = None
         if options.early_stopping:  # train on the other rows, score on the held-out ones
             monitor, sample_weight, rows = hold_out(X, Y2, sample_weight, options,
                                                     self.random_state)
-        plan = self._plan(X, Y2, options, b, int(carried["t"][0]) if carried is not None else 0,
-                          sample_weight, rows)
-        rule = plan.solver.settings.step
-        model = new_model(W, b, rule)
-        if plan.scaling is not None:
-            _auto.fill_scaling(model, rule, plan.scaling)
-        d, k = X.shape[1], model.shape[2]
-        state = self._new_state()
-        if continued:
-            self._carry_step_state(model, state, rule)
-        previous = self.loss_curve_ if continued else np.empty(0)
-
-        def log_line(epoch, loss, params):
-            W_logged = params[: d * k].reshape(W.shape)
-            return format_log_line(epoch, options.epochs, W_logged, params[d * k :], loss)
-
-        callback = None
-        if options.callback is not None or monitor is not None:
-
-            def callback(epoch, losses):
-                stop = monitor is not None and monitor.after_epoch(
-                    epoch, model, reported_slot(rule, state), state, rule.lr)
-                if options.callback is not None:
-                    # The callback sees a snapshot: training goes on updating `model`.
-                    self._publish(model.copy(), state, W.ndim, previous, losses, epoch,
-                                  plan.solver)
-                    stop = bool(options.callback(epoch, float(losses[-1]), self)) or stop
-                    self._refuse_changed_params(params_at_start, epoch)
-                return stop
-
-        progress = (Progress(options.epochs, options.verbose, name=type(self).__name__)
-                    if options.verbose else None)
-        losses = run_epochs(plan.solver, model, state, options.epochs, rule.lr,
-                            log_every=options.log_every, log_line=log_line, callback=callback,
-                            lr_lambda=options.lr_lambda, first_epoch=len(previous),
-                            progress=progress)
-        validation = None
-        if monitor is not None:
-            if monitor.best_model is not None:  # the best epoch's weights, not the last
-                model[...] = monitor.best_model
-            validation = {"validation_scores_": np.array(monitor.scores),
-                          "best_validation_score_": monitor.best_score}
-        self._publish(model, state, W.ndim, previous, losses, len(losses), plan.solver,
-                      validation=validation)
-        self._warn_if_blown_up(losses, rule.lr)
-        if (options.auto and len(losses) == options.epochs
-                and state["outcome"][0] != Outcome.CONVERGED):
-            warnings.warn(
-                f"{type(self).__name__} did not converge in epochs={options.epochs}: its "
-                "stopping rule had not fired; raise epochs (or, if the features are "
-                "nearly collinear, expect a slow fit)",
-                convergence_warning(), stacklevel=3,
-            )
-        return self
+        # The plan and the epochs are those of data in blocks too (linreg._train).
+        return train(self, ArraySource(X, Y2, sample_weight, rows, Y_given=Y), options,
+                     coef_init, intercept_init, monitor)
 
     def _refuse_changed_params(self, params_at_start, epoch):
         """Raise RuntimeError if the callback changed a parameter: the fit runs with the
@@ -238,16 +176,6 @@ class GradientDescentRegressor(EstimatorParams):
 
     def _new_state(self):
         return new_training_state()
-
-    def _warn_if_blown_up(self, losses, lr):
-        if len(losses) > 1 and losses[-1] > BLOW_UP_FACTOR * losses[0]:
-            warnings.warn(
-                f"the loss grew from {losses[0]:.3g} to {losses[-1]:.3g} over {len(losses)} "
-                f"epochs: lr={lr:g} is above the stable limit; try a smaller lr or scale "
-                "the features",
-                convergence_warning(),
-                stacklevel=4,
-            )
 
     # The step state (_training_state_, a TRAINING_STATE array, and _velocity_, the
     # velocity slot or None) is what warm_start and partial_fit continue; like t_ and

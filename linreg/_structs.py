@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = [
+    "reported_slot",
     "StepRule",
     "StopRule",
     "Settings",
@@ -237,3 +238,9 @@ class History(NamedTuple):
     losses: np.ndarray  # (n_epochs,)
     snapshots: object = None  # (n_snapshots, (d + 1) k) or None
     lr_factors: object = None  # (n_epochs,) float64, C-contiguous, or None
+
+
+def reported_slot(rule, state):
+    """The slot of the model a user sees: the average of the iterates once there is one
+    (with averaging, `rule` a StepRule), else the parameters (slot 0)."""
+    return rule.slots["average"] if rule.average_start >= 0 and state["averaged"][0] else 0

@@ -9,8 +9,7 @@ import math
 
 import numpy as np
 
-from linreg import _auto
-from linreg._gram import gram_statistics_of
+from linreg import _auto, _method
 from linreg._options import FITTED_LOCK, MAX_EPOCHS, Plan, splitmix_seed
 from linreg._regressor import GradientDescentRegressor
 from linreg._structs import Settings, StopRule, new_training_state
@@ -232,27 +231,39 @@ class GDRegressor(GradientDescentRegressor):
         self.warm_start = warm_start
         self.callback = callback
 
-    def _plan(self, X, Y, options, intercept, t_start, sample_weight=None, rows=None):
-        """The solver of this fit; `intercept` (k,) is where b starts (and stays without
-        an intercept), `t_start` the updates already made (warm start). GD trains on
-        every row, weighted: `rows` (early_stopping's training rows) is for SGD, GD's
-        sample_weight is 0 on the others."""
-        method = choose_method(self.method, *X.shape, Y.shape[1], options.epochs)
+    def _plan(self, source, options, intercept, t_start):
+        """The solver of this fit, from `source` (a `linreg._sources.ArraySource` or
+        `BlockSource`: the data in memory or in blocks, which give the statistics);
+        `intercept` (k,) is where b starts (and stays without an intercept), `t_start`
+        the updates already made (warm start). GD trains on every row, weighted
+        (early_stopping's held-out rows weigh 0)."""
+        k = source.n_outputs
+        method = _method.choose_method(self.method, source.n_samples, source.n_features, k,
+                               options.epochs, source.dtype)
         stats = scaling = None
         if method == "gram":
-            stats = gram_statistics_of(X, Y, Y.shape[1] == 1, options.n_threads, sample_weight)
+            stats = source.gram_statistics(options.n_threads)
             if options.precondition:
                 scaling = _auto.scaling_from_stats(stats, options.fit_intercept,
-                                                   options.ridge(Y.shape[1]))
-        elif options.precondition:
-            scaling = _auto.scaling_from_data(X, options.n_threads, options.fit_intercept,
-                                              options.ridge(Y.shape[1]), sample_weight)
+                                                   options.ridge(k))
+        else:
+            source.prepare_passes()  # every epoch reads X
+            if options.precondition:
+                scaling = source.scaling(options.n_threads, options.fit_intercept,
+                                         options.ridge(k))
         if options.auto:
-            step, stop = _auto.gd_rules(stats, scaling, Y.shape[1], options.epochs,
-                                        options.patience, X, Y, options.n_threads, X.dtype,
-                                        l2=options.l2, fit_intercept=options.fit_intercept,
-                                        intercept=intercept.astype(np.float64),
-                                        sample_weight=sample_weight)
+            if stats is not None:
+                step, stop = _auto.gd_rules(stats, scaling, k, options.epochs,
+                                            options.patience, source.dtype, l2=options.l2,
+                                            fit_intercept=options.fit_intercept,
+                                            intercept=intercept.astype(np.float64))
+            else:  # lambda_max by power iterations, one pass over X each
+                top = _auto.power_lambda_max(source.gradient(options.n_threads),
+                                             source.n_features, scaling, source.dtype, k,
+                                             options.l2)
+                step, stop = _auto.fused_gd_rules(
+                    top, *source.target_moments(options.n_threads), options.patience, k,
+                    l2=options.l2, fit_intercept=options.fit_intercept)
             step = options.with_user_schedule(options.with_user_momentum(step))
             if options.l1:
                 # Plain proximal GD (ISTA), unless the user asked for FISTA (nesterov):
@@ -274,9 +285,9 @@ class GDRegressor(GradientDescentRegressor):
             step, stop = options.rule(), options.stop
             if step.average_start >= 0 and t_start:
                 step = dataclasses.replace(step, average_start=step.average_start + t_start)
-        settings = self._settings(options._replace(stop=stop), X.shape[0], step)
-        solver = (GramGD(X, Y, settings, sample_weight, stats) if method == "gram"
-                  else FusedGD(X, Y, settings, sample_weight))
+        settings = self._settings(options._replace(stop=stop), source.n_samples, step)
+        solver = (source.gram_solver(settings, stats) if method == "gram"
+                  else source.fused_solver(settings))
         return Plan(solver, scaling)
 
     def _solver(self, X, Y, settings, method, sample_weight=None):
@@ -430,31 +441,33 @@ class SGDRegressor(GradientDescentRegressor):
         # Drawn once per fit, so a Generator as random_state advances once per fit.
         return new_training_state(splitmix_seed(self.random_state)[0] if self.shuffle else 0)
 
-    def _plan(self, X, Y, options, intercept, t_start, sample_weight=None, rows=None):
-        """As GDRegressor's; an epoch visits `rows` only (None: all)."""
-        batch_size = self._batch_size(X.shape[0] if rows is None else len(rows), clip=False)
+    def _plan(self, source, options, intercept, t_start):
+        """As GDRegressor's; an epoch visits the source's training rows only
+        (early_stopping leaves the held-out ones out)."""
+        k = source.n_outputs
+        batch_size = self._batch_size(source.n_visited, clip=False)
         self._refuse_per_sample_fista(options, batch_size)
-        scaling = (_auto.scaling_from_data(X, options.n_threads, options.fit_intercept,
-                                           options.ridge(Y.shape[1]), sample_weight)
+        source.prepare_passes()  # every epoch reads X
+        scaling = (source.scaling(options.n_threads, options.fit_intercept, options.ridge(k))
                    if options.precondition else None)
         if options.auto:
-            step, stop = _auto.sgd_rules(scaling, X, Y, batch_size, options.patience,
-                                         options.n_threads, l2=options.l2,
-                                         fit_intercept=options.fit_intercept,
-                                         sample_weight=sample_weight)
+            largest, mean_norm = source.row_norms(scaling, options.n_threads)
+            step, stop = _auto.sgd_rules_for_norm(largest, mean_norm, source.n_samples, k,
+                                                  batch_size, options.patience, True,
+                                                  l2=options.l2,
+                                                  fit_intercept=options.fit_intercept,
+                                                  scaling=scaling)
+            stop = _auto.sgd_stop_with_floor(stop, *source.target_moments(options.n_threads))
             step = options.with_user_schedule(options.with_user_momentum(step))
-            if step.average_start >= 0 and t_start:
-                # Averaging starts after this fit's first epoch, wherever t_ stands.
-                step = dataclasses.replace(step, average_start=step.average_start + t_start)
             if options.user_stop:
                 stop = options.stop
         else:
-            step = options.rule(batch_size=batch_size)
-            stop = options.stop
-            if step.average_start >= 0 and t_start:
-                step = dataclasses.replace(step, average_start=step.average_start + t_start)
-        settings = self._settings(options._replace(stop=stop), X.shape[0], step)
-        return Plan(SGD(X, Y, settings, sample_weight, rows), scaling)
+            step, stop = options.rule(batch_size=batch_size), options.stop
+        if step.average_start >= 0 and t_start:
+            # Averaging starts after this fit's first epoch, wherever t_ stands.
+            step = dataclasses.replace(step, average_start=step.average_start + t_start)
+        settings = self._settings(options._replace(stop=stop), source.n_samples, step)
+        return Plan(source.sgd_solver(settings), scaling)
 
     @staticmethod
     def _refuse_per_sample_fista(options, batch_size):
@@ -488,24 +501,23 @@ class SGDRegressor(GradientDescentRegressor):
         return SGD(X, Y, settings, sample_weight)
 
 
-#: "auto" picks "gram" only up to this many features (the statistics are d*d doubles).
-GRAM_MAX_FEATURES = 4096
-
-
-def choose_method(method, n_samples, n_features, n_outputs, epochs):
+def choose_method(method, n_samples, n_features, n_outputs, epochs, dtype=np.float64):
     """What GDRegressor(method=...) uses for this problem: "fused" or "gram".
 
-    "auto" counts multiply-adds: the fused path costs epochs * 2 n d k (forward and
-    gradient), the gram path n (d (d+1)/2 + d k + d + k) once for the statistics plus
-    epochs * (d^2 k + 2 d k); it takes "gram" when that is smaller and d is at most
-    GRAM_MAX_FEATURES. For n much larger than d this means: gram once epochs * k
-    exceeds about d / 4.
+    The one decision for data in memory and in blocks (`linreg._method`, where its
+    cost model is described).
+
+    Parameters
+    ----------
+    method : {"auto", "fused", "gram"}
+    n_samples, n_features, n_outputs, epochs : int
+        The problem's size and the epoch budget.
+    dtype : numpy dtype, default float64
+        The training dtype (float32 or float64), whose speeds the costs take.
+
+    Returns
+    -------
+    str
+        "fused" or "gram".
     """
-    if method not in ("auto", "fused", "gram"):
-        raise ValueError(f"method must be one of 'auto', 'fused', 'gram', got {method!r}")
-    if method != "auto":
-        return method
-    n, d, k = n_samples, n_features, n_outputs
-    fused = epochs * 2 * n * d * k
-    gram = n * (d * (d + 1) // 2 + d * k + d + k) + epochs * (d * d * k + 2 * d * k)
-    return "gram" if d <= GRAM_MAX_FEATURES and gram < fused else "fused"
+    return _method.choose_method(method, n_samples, n_features, n_outputs, epochs, dtype)

@@ -1,7 +1,7 @@
 """Exceptions raised by linreg."""
 import sys
 
-__all__ = ["DivergenceError", "NotFittedError", "ConvergenceWarning"]
+__all__ = ["DivergenceError", "NotFittedError", "ConvergenceWarning", "WorkerLostError"]
 
 
 class DivergenceError(ValueError):
@@ -27,6 +27,14 @@ class DivergenceError(ValueError):
             f"became non-finite. Try a smaller lr (e.g. lr={lr / 10:g}) or scale the "
             "features (e.g. standardize the columns of X)."
         )
+
+
+class WorkerLostError(RuntimeError):
+    """A Dask worker (and the blocks of X it held) was lost while a fit ran.
+
+    The fit that raised it left the estimator as it was before the call; fitting again
+    recomputes the lost blocks from their source. Its __cause__ is Dask's own error.
+    """
 
 
 class NotFittedError(ValueError, AttributeError):

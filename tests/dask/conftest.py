@@ -1,13 +1,9 @@
 """A real 2-worker Dask cluster (processes, one thread each) for the tests of this
 folder, started once per session; the tests skip cleanly only when dask or distributed
-is not installed (the `test` extra installs both)."""
-import sys
-from pathlib import Path
-
+is not installed (the `test` extra installs both). The blocked-fit data
+(tests/_blocked_data.py) is shared with tests/estimators/test_chunk_iterables.py, which
+fits chunks without Dask."""
 import pytest
-
-# This folder's helpers (_blocked_data), importable from its test modules.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")

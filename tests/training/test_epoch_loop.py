@@ -41,11 +41,14 @@ def test_callback_sees_each_epoch_and_can_stop():
         seen.append((epoch, loss, model.coef_.copy()))
         return epoch == 7
 
-    model = linreg.GDRegressor(epochs=100, callback=callback).fit(X, y)
+    # One method for both fits: "auto" may take "fused" for 3 epochs and "gram" for 100
+    # (with lr="auto", gram also brings tuned momentum).
+    model = linreg.GDRegressor(epochs=100, method="gram", callback=callback).fit(X, y)
     assert [e for e, _, _ in seen] == list(range(1, 8))
     assert model.n_iter_ == 7 and len(model.loss_curve_) == 7
     np.testing.assert_array_equal([l for _, l, _ in seen], model.loss_curve_)
-    np.testing.assert_array_equal(seen[2][2], linreg.GDRegressor(epochs=3).fit(X, y).coef_)
+    np.testing.assert_array_equal(seen[2][2],
+                                  linreg.GDRegressor(epochs=3, method="gram").fit(X, y).coef_)
 
 
 # -- log lines and chunking ------------------------------------------------------------

@@ -1,5 +1,6 @@
 """GDRegressor.fit (and SGDRegressor.fit) on a re-iterable of (X, y) chunks, without
-Dask (issue 15): the same statistics merge as on a cluster, equal to the in-memory fit."""
+Dask (issue 15): the same statistics merge as on a cluster, equal to the in-memory fit.
+No Dask needed: these run wherever linreg does."""
 import numpy as np
 import pytest
 
