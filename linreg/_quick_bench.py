@@ -1,8 +1,11 @@
 """`linreg bench`: a quick comparison with plain NumPy on this machine (under a minute).
 
-Four fits, each timed against the same loop written in plain NumPy as a NumPy user
-writes it (same dtype, same epochs, same updates), in paired rounds: one NumPy run,
-one linreg run, the ratio of the two, so that both see the same machine load. The
+Four fits, each timed against the same loop written in plain NumPy as a NumPy expert
+writes it (same dtype, same epochs, same updates; for many GD epochs, from X^T X), in
+paired rounds: one NumPy run, one linreg run, the ratio of the two, so that both see the
+same machine load. Both sides run single-threaded (linreg's n_threads=1, NumPy's BLAS
+pinned to one thread where it lets itself be, see linreg._blas): on a busy machine a
+multi-threaded BLAS slowed down 40-fold in places, which would flatter linreg. The
 table shows medians and the range of the middle half of the rounds. The full suite,
 with the peers (scikit-learn, PyTorch) and the problem sizes of the README, is the
 repository's bench/. Imports linreg's estimators only.
@@ -12,6 +15,7 @@ import time
 
 import numpy as np
 
+from linreg._blas import blas_threads, can_set_blas_threads
 from linreg.estimators import GDRegressor, SGDRegressor
 
 __all__ = ["run_quick_bench", "CASES"]
@@ -43,6 +47,22 @@ def _numpy_gd(X, y, lr, epochs):
     return W, b
 
 
+def _numpy_gram_gd(X, y, lr, epochs):
+    """The same GD as an expert writes it for many epochs: X^T X, X^T y and the sums
+    once, then each epoch's gradient from them, O(d^2) per epoch."""
+    n = X.shape[0]
+    G, c, s, ybar = X.T @ X, X.T @ y, X.sum(axis=0), y.mean()
+    W = np.zeros(X.shape[1], dtype=X.dtype)
+    b = X.dtype.type(0)
+    step = X.dtype.type(2 * lr / n)
+    for _ in range(epochs):
+        grad_W = G @ W + b * s - c
+        grad_b = s @ W + n * (b - ybar)
+        W -= step * grad_W
+        b -= step * grad_b
+    return W, b
+
+
 def _numpy_sgd(X, y, lr, epochs, batch_size):
     """Mini-batch SGD in a fixed order (no shuffle): NumPy per batch."""
     n = X.shape[0]
@@ -62,19 +82,20 @@ def _numpy_sgd(X, y, lr, epochs, batch_size):
 CASES = [
     ("GD, 100 epochs, 20000 x 32, float64",
      lambda: _data(20000, 32, np.float64),
-     lambda X, y: GDRegressor(lr=0.01, epochs=100, method="fused").fit(X, y),
+     lambda X, y: GDRegressor(lr=0.01, epochs=100, method="fused", n_threads=1).fit(X, y),
      lambda X, y: _numpy_gd(X, y, 0.01, 100)),
     ("GD, 100 epochs, 20000 x 32, float32",
      lambda: _data(20000, 32, np.float32),
-     lambda X, y: GDRegressor(lr=0.01, epochs=100, method="fused").fit(X, y),
+     lambda X, y: GDRegressor(lr=0.01, epochs=100, method="fused", n_threads=1).fit(X, y),
      lambda X, y: _numpy_gd(X, y, 0.01, 100)),
     ("GD, 1000 epochs, 20000 x 32, Gram",
      lambda: _data(20000, 32, np.float64),
-     lambda X, y: GDRegressor(lr=0.01, epochs=1000, method="gram").fit(X, y),
-     lambda X, y: _numpy_gd(X, y, 0.01, 1000)),
+     lambda X, y: GDRegressor(lr=0.01, epochs=1000, method="gram", n_threads=1).fit(X, y),
+     lambda X, y: _numpy_gram_gd(X, y, 0.01, 1000)),
     ("SGD, batch 32, 5 epochs, 20000 x 32",
      lambda: _data(20000, 32, np.float64),
-     lambda X, y: SGDRegressor(lr=0.001, epochs=5, batch_size=32, shuffle=False).fit(X, y),
+     lambda X, y: SGDRegressor(lr=0.001, epochs=5, batch_size=32, shuffle=False,
+                                          n_threads=1).fit(X, y),
      lambda X, y: _numpy_sgd(X, y, 0.001, 5, 32)),
 ]
 
@@ -124,12 +145,15 @@ def run_quick_bench(out=None, cases=CASES, rounds=None):
         all on a 2-core machine).
     """
     out = sys.stdout if out is None else out
-    print("linreg against the same loop in plain NumPy, on this machine: median, and in "
-          "brackets the middle half of the rounds", file=out)
+    pinned = "" if can_set_blas_threads() else (
+        " (NumPy's BLAS could not be pinned: it uses its own thread count)")
+    print("linreg against the same loop in plain NumPy, on this machine, one thread each"
+          f"{pinned}: median, and in brackets the middle half of the rounds", file=out)
     header = ("problem", "linreg", "NumPy", "speed-up", "rounds")
     rows = []
     for label, make_data, fit_linreg, fit_numpy in cases:
-        linreg_s, numpy_s, ratios = measure(make_data, fit_linreg, fit_numpy, rounds)
+        with blas_threads(1):
+            linreg_s, numpy_s, ratios = measure(make_data, fit_linreg, fit_numpy, rounds)
         low, mid, high = np.percentile(ratios, [25, 50, 75])
         rows.append((label, _ms(linreg_s), _ms(numpy_s), f"{mid:.1f}x ({low:.1f}-{high:.1f})",
                      str(len(ratios))))
