@@ -9,13 +9,50 @@ the tests can point the whole package at the other build by patching this one na
 
 It imports nothing else from linreg.
 """
+import contextlib
 import importlib
 import os
 
 __all__ = ["build", "simd", "select_build", "available_builds", "for_layout"]
 
+#: The spin libgomp's idle workers keep up before they sleep, set for it as it loads (see
+#: _short_spin_while_loading): about 10-50 us, enough for the next pass of a loop to find
+#: them awake, too short to slow what the process does next (its default spins for
+#: milliseconds, and a BLAS call right after ran 1.8x slower).
+GOMP_SPINCOUNT = "10000"
+_WAIT_POLICY_VARS = ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")
+
+
+def _libgomp_loaded():
+    try:
+        with open("/proc/self/maps") as maps:
+            return "libgomp" in maps.read()
+    except OSError:  # not Linux: libgomp, if used at all, reads the user's settings
+        return True
+
+
+@contextlib.contextmanager
+def _short_spin_while_loading():
+    """Set GOMP_SPINCOUNT while the kernels' libgomp loads (it reads it then, once), unless
+    the user set a wait policy or libgomp is already loaded; put the environment back after
+    (subprocesses do not inherit it). Yields a one-item list: whether the pool may be
+    kept between calls (its workers then sleep soon after a call by themselves)."""
+    keep = [any(os.environ.get(var) for var in _WAIT_POLICY_VARS)
+            and os.environ.get("OMP_WAIT_POLICY", "").strip().lower() != "active"]
+    if any(var in os.environ for var in _WAIT_POLICY_VARS) or _libgomp_loaded():
+        yield keep
+        return
+    os.environ["GOMP_SPINCOUNT"] = GOMP_SPINCOUNT
+    try:
+        yield keep
+    finally:
+        os.environ.pop("GOMP_SPINCOUNT", None)
+    keep[0] = True
+
+
 try:
-    from linreg import _kernels_generic
+    with _short_spin_while_loading() as _keep_pool:
+        from linreg import _kernels_generic
 except ImportError as exc:  # pragma: no cover - only in an unbuilt source tree
     raise ImportError(
         f"linreg's compiled kernels are missing next to {os.path.dirname(__file__)}: this "
@@ -39,8 +76,11 @@ def available_builds():
 
 
 def load_build(name):
-    """The compiled module of build `name` ("generic" or "avx2")."""
-    return importlib.import_module(f"linreg._kernels_{name}")
+    """The compiled module of build `name` ("generic" or "avx2"), its thread pool kept
+    between calls when libgomp's workers sleep soon after a call by themselves."""
+    module = importlib.import_module(f"linreg._kernels_{name}")
+    module.keep_thread_pool(_keep_pool[0])
+    return module
 
 
 def select_build(choice=None):

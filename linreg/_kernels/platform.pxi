@@ -31,20 +31,93 @@ cdef extern from *:
     static int linreg_max_threads(void) { return 1; }
     static int linreg_has_openmp(void) { return 0; }
     #endif
-    /* After a threaded kernel, libgomp's idle workers spin for a while waiting for more
-       work, and slow whatever the process runs next (a BLAS call took 1.8x as long).
-       omp_pause_resource_all(omp_pause_soft) lets them go. libgomp pauses only the
-       calling thread's pool, so this is safe while other Python threads run their own
-       kernels; other runtimes may pause the whole process, so it is libgomp only. */
+    /* The thread policy's shared state (see _plan_threads). One copy per build module;
+       every field is read and written with atomics, as several Python threads may run
+       kernels at once. */
+    #if defined(__GNUC__) || defined(__clang__)
+    #define LINREG_ATOMIC_ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_RELAXED)
+    #define LINREG_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+    #define LINREG_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+    #else  /* a torn read only costs one pass its best thread count */
+    #define LINREG_ATOMIC_ADD(p, v) (*(p) += (v))
+    #define LINREG_LOAD(p) (*(p))
+    #define LINREG_STORE(p, v) (*(p) = (v))
+    #endif
+    static int linreg_threads_in_use = 0;        /* OpenMP threads of passes under way */
+    /* Per size class of pass (elements: 2^20, 2^21, ..., 2^27 and more): passes of that
+       class run on 1 thread until solo_until; backoff is the last such wait. */
+    #define LINREG_SIZE_CLASSES 8
+    static long long linreg_solo_until_ns[LINREG_SIZE_CLASSES];
+    static long long linreg_backoff_ns[LINREG_SIZE_CLASSES];
+    static int linreg_keep_pool = 0;             /* set by linreg._compiled, see below */
+    static int linreg_threads_enter(int n) { return LINREG_ATOMIC_ADD(&linreg_threads_in_use, n) - n; }
+    static void linreg_threads_leave(int n) { LINREG_ATOMIC_ADD(&linreg_threads_in_use, -n); }
+    static int linreg_threads_busy(void) { return LINREG_LOAD(&linreg_threads_in_use); }
+    static void linreg_add_ns(long long* total, long long ns) { LINREG_ATOMIC_ADD(total, ns); }
+    static long long linreg_solo_until(int c) { return LINREG_LOAD(&linreg_solo_until_ns[c]); }
+    static long long linreg_backoff(int c) { return LINREG_LOAD(&linreg_backoff_ns[c]); }
+    static void linreg_set_solo(int c, long long until, long long backoff) {
+        LINREG_STORE(&linreg_solo_until_ns[c], until); LINREG_STORE(&linreg_backoff_ns[c], backoff);
+    }
+    /* The calling thread's CPU time: what a chunk cost it, not counting the time it was
+       descheduled (busy cores), which would make threads look better than they are. */
+    #if defined(__linux__) || defined(__APPLE__)
+    #include <time.h>
+    static long long linreg_cpu_ns(void) {
+        struct timespec ts;
+        if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+        return (long long) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    }
+    #elif defined(_OPENMP)
+    static long long linreg_cpu_ns(void) { return (long long) (omp_get_wtime() * 1e9); }
+    #else
+    static long long linreg_cpu_ns(void) { return 0; }
+    #endif
+    #ifdef _OPENMP
+    static int linreg_cores(void) { return omp_get_num_procs(); }
+    static int linreg_thread_id(void) { return omp_get_thread_num(); }
+    /* OpenMP's clock (clock_gettime through the vDSO in libgomp: ~20 ns). */
+    static long long linreg_now_ns(void) { return (long long) (omp_get_wtime() * 1e9); }
+    #else
+    static int linreg_cores(void) { return 1; }
+    static int linreg_thread_id(void) { return 0; }
+    static long long linreg_now_ns(void) { return 0; }
+    #endif
+    /* Releasing the pool: only where libgomp's workers would otherwise spin long after
+       a call (their default, or a user's OMP_WAIT_POLICY=active) and slow whatever the
+       process runs next. omp_pause_resource_all(omp_pause_soft) ends them; the next
+       threaded call starts new ones (slow to place). linreg._compiled sets a short spin
+       (GOMP_SPINCOUNT) before libgomp loads and then keeps the pool (keep_pool = 1).
+       libgomp pauses only the calling thread's pool, so this is safe while other Python
+       threads run their own kernels; other runtimes may pause the whole process, so it
+       is libgomp only. */
     #if defined(_OPENMP) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 10
-    static int linreg_release_threads(void) { return omp_pause_resource_all(omp_pause_soft); }
+    static int linreg_release_threads(void) {
+        return LINREG_LOAD(&linreg_keep_pool) ? 0 : omp_pause_resource_all(omp_pause_soft);
+    }
     #else
     static int linreg_release_threads(void) { return 0; }
     #endif
+    static void linreg_set_keep_pool(int keep) { LINREG_STORE(&linreg_keep_pool, keep); }
+    static int linreg_get_keep_pool(void) { return LINREG_LOAD(&linreg_keep_pool); }
     """
     int linreg_max_threads() noexcept nogil
     int linreg_has_openmp() noexcept nogil
     int linreg_release_threads() noexcept nogil
+    int linreg_threads_enter(int n) noexcept nogil
+    void linreg_threads_leave(int n) noexcept nogil
+    int linreg_threads_busy() noexcept nogil
+    long long linreg_solo_until(int size_class) noexcept nogil
+    long long linreg_backoff(int size_class) noexcept nogil
+    void linreg_set_solo(int size_class, long long until, long long backoff) noexcept nogil
+    long long linreg_cpu_ns() noexcept nogil
+    void linreg_add_ns(long long* total, long long ns) noexcept nogil
+    int LINREG_SIZE_CLASSES
+    int linreg_cores() noexcept nogil
+    int linreg_thread_id() noexcept nogil
+    long long linreg_now_ns() noexcept nogil
+    void linreg_set_keep_pool(int keep) noexcept nogil
+    int linreg_get_keep_pool() noexcept nogil
 
 cdef extern from *:
     """
@@ -106,20 +179,169 @@ cdef int _raise_pending() except -1:
     return -1
 
 
-cdef inline int _threads_for(Py_ssize_t n_rows, Py_ssize_t n_cols, int n_threads) noexcept nogil:
-    """n_threads for a pass over at least MIN_PARALLEL_ELEMENTS elements, else 1.
+# -- The thread policy ---------------------------------------------------------------
+#
+# A pass over X may use n_threads OpenMP threads; whether it does is decided per pass,
+# from three things (README.md, "Threads", says why):
+# - its size: under MIN_PARALLEL_ELEMENTS, waking a worker costs more than it gains;
+# - the cores other linreg passes of this process hold now (Python threads fitting at
+#   once): threads beyond the cores would only wait for each other;
+# - how the last threaded passes of its size class (2^20, 2^21, ... elements) went:
+#   each threaded pass over rows measures what it gained, the time one thread would have
+#   taken (the CPU time its threads spent in chunks) over the pass's wall time. A pass that gained less than THREADS_MUST_GAIN (a worker woken late, on a
+#   busy or halted core, or preempted by another process or BLAS's spinning workers)
+#   sends its class and the smaller ones to one thread for FIRST_BACKOFF_NS, doubling
+#   per loss up to MAX_BACKOFF_NS; a pass that gained lets its class and the larger ones
+#   use threads again, and quarters their backoff (a class whose passes win and lose by
+#   turns, gains near the threshold, stays mostly on one thread). A threaded pass after
+#   a loss is thus a probe, at most one per backoff.
+# The chunks do not depend on the thread count, so neither do the results.
 
-    Waking OpenMP's workers (released after every call, see linreg_release_threads)
-    costs about 70 us, more than a small pass gains. The chunks, and so the results,
-    are the same either way.
+cdef double THREADS_MUST_GAIN = 1.1
+cdef long long FIRST_BACKOFF_NS = 50 * 1000 * 1000
+cdef long long MAX_BACKOFF_NS = 2000 * 1000 * 1000
+
+
+cdef struct ThreadPlan:
+    int n_threads            # threads the pass uses
+    int size_class           # see _size_class
+    long long start_ns       # when it began (threaded passes only)
+    long long chunks_cpu_ns  # CPU time the threads spent in chunks, added up
+
+
+cdef inline int _size_class(Py_ssize_t n_rows, Py_ssize_t n_cols) noexcept nogil:
+    """0 for passes under 2^21 elements, 1 under 2^22, ..., LINREG_SIZE_CLASSES - 1 above."""
+    cdef int c = 0
+    cdef Py_ssize_t elements = (n_rows * n_cols) // (2 * <Py_ssize_t> MIN_PARALLEL_ELEMENTS)
+    while elements > 0 and c < LINREG_SIZE_CLASSES - 1:
+        elements //= 2
+        c += 1
+    return c
+
+
+cdef inline int _threads_for(Py_ssize_t n_rows, Py_ssize_t n_cols, int n_threads) noexcept nogil:
+    """The threads a pass over an (n_rows, n_cols) array may use: n_threads, or fewer
+    (see the thread policy above). The chunks, and so the results, are the same either way.
     """
-    return n_threads if n_rows * n_cols >= MIN_PARALLEL_ELEMENTS else 1
+    cdef int free_cores
+    if n_threads <= 1 or n_rows * n_cols < MIN_PARALLEL_ELEMENTS:
+        return 1
+    if linreg_now_ns() < linreg_solo_until(_size_class(n_rows, n_cols)):
+        return 1
+    free_cores = linreg_cores() - linreg_threads_busy()
+    if free_cores <= 1:
+        return 1
+    return n_threads if n_threads < free_cores else free_cores
+
+
+cdef inline int _plan_threads(
+    ThreadPlan* plan, Py_ssize_t n_rows, Py_ssize_t n_cols, Py_ssize_t n_chunks, int n_threads
+) noexcept nogil:
+    """Decide the threads of one pass (at most n_threads) and hold them until _end_plan."""
+    cdef int threads = _threads_for(n_rows, n_cols, n_threads) if n_chunks > 1 else 1
+    cdef int before = linreg_threads_enter(threads)
+    if threads > 1 and before + threads > linreg_cores():  # another pass took cores meanwhile
+        linreg_threads_leave(threads - 1)
+        threads = 1
+    plan.n_threads = threads
+    plan.size_class = _size_class(n_rows, n_cols)
+    plan.chunks_cpu_ns = 0
+    plan.start_ns = linreg_now_ns() if threads > 1 else 0
+    return threads
+
+
+cdef inline long long _chunk_begin(const ThreadPlan* plan) noexcept nogil:
+    """This thread's CPU time as a chunk of a threaded pass starts; else -1."""
+    if plan.n_threads > 1:
+        return linreg_cpu_ns()
+    return -1
+
+
+cdef inline void _chunk_end(ThreadPlan* plan, long long began) noexcept nogil:
+    """Add a chunk's CPU time (CPU time, not wall time: a thread descheduled mid-chunk,
+    cores being busy, would make one thread look slower than it is)."""
+    if began >= 0:
+        linreg_add_ns(&plan.chunks_cpu_ns, linreg_cpu_ns() - began)
+
+
+cdef void _judge_threads(
+    int size_class, long long elapsed_ns, long long chunks_cpu_ns, long long now_ns
+) noexcept nogil:
+    """Back off to one thread after a threaded pass that gained too little; use threads
+    again after one that gained. One thread alone would have taken about the CPU time
+    the threads spent in chunks (more when threads share memory bandwidth, so a loss
+    found is a real one). The calling thread may have done no chunk at all: a worker
+    woken onto its core can preempt it and do them all."""
+    cdef long long backoff
+    cdef int c
+    if elapsed_ns <= 0 or chunks_cpu_ns <= 0:
+        return
+    if chunks_cpu_ns < THREADS_MUST_GAIN * elapsed_ns:
+        backoff = linreg_backoff(size_class)
+        backoff = FIRST_BACKOFF_NS if backoff == 0 else 2 * backoff
+        if backoff > MAX_BACKOFF_NS:
+            backoff = MAX_BACKOFF_NS
+        for c in range(size_class + 1):  # smaller passes would lose more
+            if linreg_backoff(c) <= backoff:
+                linreg_set_solo(c, now_ns + backoff, backoff)
+    else:  # threads from now on, but a loss soon after waits longer than the first
+        for c in range(size_class, LINREG_SIZE_CLASSES):
+            if linreg_backoff(c) != 0:
+                linreg_set_solo(c, 0, linreg_backoff(c) // 4)
+
+
+cdef inline void _end_plan(ThreadPlan* plan, Py_ssize_t n_chunks) noexcept nogil:
+    """Give the pass's threads back and judge what they gained."""
+    cdef long long now
+    linreg_threads_leave(plan.n_threads)
+    if plan.n_threads > 1:
+        now = linreg_now_ns()
+        _judge_threads(plan.size_class, now - plan.start_ns, plan.chunks_cpu_ns, now)
 
 
 cdef inline void _release_threads(Py_ssize_t n_chunks, int n_threads) noexcept nogil:
-    """Let OpenMP's workers sleep now, if this call used any (see linreg_release_threads)."""
+    """Let OpenMP's workers go now, if this call used any and the pool is not kept (see
+    linreg_release_threads)."""
     if n_chunks > 1 and n_threads > 1:
         linreg_release_threads()
+
+
+def keep_thread_pool(keep=None):
+    """Whether OpenMP's workers are kept between calls (True) or ended after every
+    threaded call (False); sets it when `keep` is given. linreg._compiled keeps them
+    when libgomp's workers were told to spin briefly (GOMP_SPINCOUNT) as it loaded."""
+    if keep is not None:
+        linreg_set_keep_pool(1 if keep else 0)
+    return bool(linreg_get_keep_pool())
+
+
+def _thread_policy(op, Py_ssize_t a=0, Py_ssize_t b=0, int c=0):
+    """Test hooks into the thread policy (not public). Returns (threads in use, then per
+    size class: the ns from now its passes stay on 1 thread), or what `op` asks:
+    ("threads_for", n_rows, n_cols, n_threads): what _threads_for decides;
+    ("size_class", n_rows, n_cols): _size_class;
+    ("hold", n) / ("leave", n): take or give back n cores as a pass does;
+    ("judge", elapsed_ns, chunks_cpu_ns, size_class): judge, now, a threaded pass;
+    ("state",): the state; ("reset",): no backoff in any class."""
+    cdef long long now = linreg_now_ns()
+    cdef int k
+    if op == "threads_for":
+        return _threads_for(a, b, c)
+    if op == "size_class":
+        return _size_class(a, b)
+    if op == "hold":
+        linreg_threads_enter(<int> a)
+    elif op == "leave":
+        linreg_threads_leave(<int> a)
+    elif op == "judge":
+        _judge_threads(c, a, b, now)
+    elif op == "reset":
+        for k in range(LINREG_SIZE_CLASSES):
+            linreg_set_solo(k, 0, 0)
+    elif op != "state":
+        raise ValueError(f"unknown op {op!r}")
+    return (linreg_threads_busy(),
+            [max(0, linreg_solo_until(k) - now) for k in range(LINREG_SIZE_CLASSES)])
 
 
 cdef Py_ssize_t _n_chunks(

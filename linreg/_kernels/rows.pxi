@@ -105,17 +105,23 @@ cdef double _pass_over_rows(
     cdef Py_ssize_t at_sse = d * k + k  # grad_by_output (d*k), then grad_bias (k), then the SSE
     cdef double* sums
     cdef double sse = 0.0
+    cdef ThreadPlan plan
+    cdef long long began
     if work.by_columns:  # X is a Fortran-ordered array's transpose (columns.pxi)
         return _pass_over_columns(X, Y, work, n_threads)
     _zero_grad(work, d, k)
     if n_chunks == 1:
         return _accumulate_rows(X, Y, NULL, 0, n, work, work.grad_by_output, work.grad_bias)
+    n_threads = _plan_threads(&plan, n, d, n_chunks, n_threads)  # platform.pxi
     for c in prange(n_chunks, num_threads=n_threads, schedule="dynamic", nogil=True):
+        began = _chunk_begin(&plan)
         sums = work.chunk_sums + c * stride
         memset(sums, 0, at_sse * sizeof(double))
         sums[at_sse] = _accumulate_rows(
             X, Y, NULL, c * n // n_chunks, (c + 1) * n // n_chunks, work, sums, sums + d * k
         )
+        _chunk_end(&plan, began)
+    _end_plan(&plan, n_chunks)
     for c in range(n_chunks):
         sums = work.chunk_sums + c * stride
         for j in range(at_sse):
