@@ -237,12 +237,12 @@ SEED_EPOCH_LINES = [
 SEED_PREDICTION_AT_10 = 29.661359786987305
 
 
-def linear_data(k=None, dtype=np.float64, seed=0, n=30, d=4):
-    """(X, y) with a linear signal plus an offset and a little noise; k None: 1-D y."""
+def linear_data(k=None, dtype=np.float64, seed=0, n=30, d=4, noise=0.1):
+    """(X, y) with a linear signal plus an offset and noise of scale `noise`; k None: 1-D y."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
     W = rng.standard_normal((d,) if k is None else (d, k))
-    y = X @ W + 0.5 + 0.1 * rng.standard_normal((n,) if k is None else (n, k))
+    y = X @ W + 0.5 + noise * rng.standard_normal((n,) if k is None else (n, k))
     return X.astype(dtype), y.astype(dtype)
 
 

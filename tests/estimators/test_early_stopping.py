@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import linreg
+from _helpers import linear_data
 from linreg._early_stopping import validation_split
 
 sklearn_linear = pytest.importorskip("sklearn.linear_model")
@@ -13,11 +14,7 @@ sklearn_selection = pytest.importorskip("sklearn.model_selection")
 
 
 def problem(n=400, d=5, seed=0, k=None):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d))
-    W = rng.standard_normal((d,) if k is None else (d, k))
-    noise = 0.5 * rng.standard_normal((n,) if k is None else (n, k))
-    return X, X @ W + 0.5 + noise
+    return linear_data(k=k, seed=seed, n=n, d=d, noise=0.5)
 
 
 def sklearn_sgd(lr, epochs, patience, **params):
