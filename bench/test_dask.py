@@ -71,13 +71,14 @@ def test_linreg_gd_on_the_cluster(benchmark, cluster_problem, linreg_r2):
             tracemalloc.stop()
         return model
 
+    x_bytes = p.n * p.d * 8
+    describe(benchmark, work=WORK, impl="linreg", p=p, estimator="GDRegressor() (gram)",
+             x_bytes=x_bytes, r2=linreg_r2)
     model = benchmark.pedantic(run, rounds=1 if benchmark.disabled else 5, iterations=1)
     assert model.method_ == "gram"
     assert float(model.score(p.X, p.y)) == pytest.approx(linreg_r2, abs=1e-12)
-    x_bytes = p.n * p.d * 8
-    describe(benchmark, work=WORK, impl="linreg", p=p, variant="GDRegressor() gram",
-             client_peak_bytes=max(peaks), x_bytes=x_bytes, r2=linreg_r2)
-    assert max(peaks) < x_bytes / 20  # the client never holds X
+    benchmark.extra_info.update(client_peak_bytes=max(peaks))
+    assert max(peaks) < x_bytes / 20  # the client never holds X (memory, not time)
 
 
 def test_dask_ml_linear_regression(benchmark, cluster_problem, linreg_r2):
@@ -88,7 +89,7 @@ def test_dask_ml_linear_regression(benchmark, cluster_problem, linreg_r2):
     tasks."""
     p = cluster_problem
     describe(benchmark, work=WORK, impl="dask-ml", p=p,
-             variant="dask_ml LinearRegression() (admm)")
+             estimator="dask_ml LinearRegression() (admm)")
     found = subprocess.run([sys.executable, "-c", "import dask_ml"], capture_output=True)
     if found.returncode:
         pytest.skip("dask-ml is not installed in this environment; it is an optional peer")
@@ -112,9 +113,9 @@ def test_gather_and_fit_in_memory(benchmark, cluster_problem, linreg_r2):
         gathered = time.perf_counter() - start
         return GDRegressor().fit(X, y), gathered, X, y
 
+    describe(benchmark, work=WORK, impl="gather+linreg", p=p,
+             estimator="X, y gathered to the client, then GDRegressor().fit")
     model, gathered, X, y = benchmark.pedantic(run, rounds=1 if benchmark.disabled else 3,
                                                iterations=1)
     assert model.score(X, y) == pytest.approx(linreg_r2, abs=1e-9)
-    describe(benchmark, work=WORK, impl="gather+linreg", p=p,
-             variant="X, y gathered to the client, then GDRegressor().fit",
-             gather_seconds=gathered, client_bytes=X.nbytes + y.nbytes)
+    benchmark.extra_info.update(gather_seconds=gathered, client_bytes=X.nbytes + y.nbytes)
