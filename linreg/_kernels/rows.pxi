@@ -137,6 +137,25 @@ cdef void _predict_rows(
     cdef Py_ssize_t d = X.shape[1], k = out.shape[1], i = start, o
     cdef const floating* x0
     cdef double s[4]
+    cdef const floating* w
+    cdef floating* po
+    cdef Py_ssize_t step
+    cdef double bias
+    if k == 1:
+        # One output: the weights, the bias and the output's address hoisted (the
+        # general loop below took 1.45x the time of a loss-and-gradient pass).
+        w = _weights(<const floating*> NULL, work, 0, d)  # NULL: only its type counts
+        bias = work.bias[0]
+        po = &out[0, 0]
+        step = out.strides[0] // sizeof(floating)
+        while i + 4 <= stop:
+            x0 = &X[i, 0]
+            _dot4(x0, x0 + d, x0 + 2 * d, x0 + 3 * d, w, d, s)
+            po[i * step] = <floating> (s[0] + bias)
+            po[(i + 1) * step] = <floating> (s[1] + bias)
+            po[(i + 2) * step] = <floating> (s[2] + bias)
+            po[(i + 3) * step] = <floating> (s[3] + bias)
+            i += 4
     while i + 4 <= stop:
         x0 = &X[i, 0]
         for o in range(k):
