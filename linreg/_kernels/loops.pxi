@@ -141,7 +141,8 @@ cdef double _sgd_per_sample(
     residual is not finite; NaN with outcome INTERRUPTED when Ctrl-C was pressed. The
     updates applied are counted in state.t. Chosen once per pass: one output with no
     option on goes to `_sgd_per_sample_plain`, one output without momentum to
-    `_sgd_per_sample_k1`; the rest to _sample_step_general. A sample's update is scaled
+    `_sgd_per_sample_k1`, up to 16 outputs with no option on to
+    `_sgd_per_sample_plain_multi`; the rest to _sample_step_general. A sample's update is scaled
     by its weight (work.sample_weight), as scikit-learn's.
     """
     cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], t, i, j, o
@@ -162,6 +163,11 @@ cdef double _sgd_per_sample(
         return _sgd_per_sample_plain(X, Y, model, rows, m, lr, state)
     if k == 1 and rule.momentum == 0.0:
         return _sgd_per_sample_k1(X, Y, model, rows, m, rule, state, work.sample_weight)
+    if (k <= PLAIN_MULTI_MAX_OUTPUTS and not rule.precondition and rule.average_start < 0
+            and rule.momentum == 0.0 and rule.l2 == 0.0 and rule.fit_intercept
+            and rule.schedule == SCHEDULE_CONSTANT and rule.l1 == 0.0
+            and work.sample_weight == NULL):
+        return _sgd_per_sample_plain_multi(X, Y, model, rows, m, lr, state)
     for t in range(m):
         i = rows[t] if rows != NULL else t
         x = &X[i, 0]
