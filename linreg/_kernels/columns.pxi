@@ -6,9 +6,10 @@
 #
 # A pass goes through each chunk of rows (the same chunks as a pass over a C-ordered X,
 # so the thread count changes no bit here either) in blocks of rows whose columns stay in
-# cache between two uses: the residuals of a block are built one column at a time
-# (r += x_j w_j, an axpy along contiguous memory), then each column's gradient sum is a
-# dot product with them. Both are unit-stride loops that vectorize, as in a BLAS gemv.
+# cache between two uses: the residuals of a block are built four columns at a time
+# (r += x_j w_j + ... + x_j+3 w_j+3, along contiguous memory), then the gradient sums of
+# four columns are four dot products with them that share each load of the residuals.
+# Both are unit-stride loops that vectorize, as in a BLAS gemv.
 # The results equal those of the C-order passes up to the order of summation: here a
 # row's prediction is summed column by column in double, there in float32 runs of
 # F32_CHUNK for float32 data; the gradient's and loss's sums over rows go block by block.
@@ -36,12 +37,10 @@ cdef double _column_block_sums(
     `r` is scratch for _block_rows(d) * k doubles (each block's residuals, by output)."""
     cdef Py_ssize_t d = Xt.shape[0], n = Xt.shape[1], k = Y.shape[1]
     cdef Py_ssize_t block = _block_rows(d, sizeof(floating)), s = start, m, i, j, o
-    cdef const floating* x
     cdef const double* sw = work.sample_weight
     cdef const floating* w
     cdef double* ro
-    cdef floating wj
-    cdef double g, sse = 0.0, part
+    cdef double sse = 0.0, part
     while s < stop:
         m = block if s + block <= stop else stop - s
         for o in range(k):
@@ -50,11 +49,7 @@ cdef double _column_block_sums(
             for i in range(m):
                 ro[i] = part - Y[s + i, o]
             w = _weights(&Xt[0, 0], work, o, d)
-            for j in range(d):
-                x = &Xt[j, s]
-                wj = w[j]
-                for i in range(m):
-                    ro[i] = ro[i] + <double> (x[i] * wj)
+            _add_columns(Xt, s, m, w, d, ro)
             # The weighted residuals q_i = w_i r_i, in place, after their squares are summed.
             part = 0.0
             if sw == NULL:
@@ -69,14 +64,71 @@ cdef double _column_block_sums(
             for i in range(m):
                 part = part + ro[i]
             grad_bias[o] += part
-            for j in range(d):
-                x = &Xt[j, s]
-                g = 0.0
-                for i in range(m):
-                    g = g + x[i] * ro[i]
-                grad_by_output[o * d + j] += g
+            _dot_columns(Xt, s, m, ro, d, grad_by_output + o * d)
         s += m
     return sse
+
+
+cdef inline void _add_columns(
+    const floating[:, ::1] Xt, Py_ssize_t s, Py_ssize_t m, const floating* w, Py_ssize_t d,
+    double* r,
+) noexcept nogil:
+    """r[i] += sum_j X[s + i, j] w[j] for i < m, four columns at a time: the residuals
+    are loaded and stored once per four columns, not once per column (one column at a
+    time the pass took 1.5-3.3x the time of the C-order pass)."""
+    cdef Py_ssize_t j = 0, i
+    cdef const floating* x0
+    cdef const floating* x1
+    cdef const floating* x2
+    cdef const floating* x3
+    cdef floating w0, w1, w2, w3
+    while j + 4 <= d:
+        x0 = &Xt[j, s]; x1 = &Xt[j + 1, s]; x2 = &Xt[j + 2, s]; x3 = &Xt[j + 3, s]
+        w0 = w[j]; w1 = w[j + 1]; w2 = w[j + 2]; w3 = w[j + 3]
+        for i in range(m):
+            # float32: the four products summed in float32, then added in double (the
+            # C-order pass sums runs of F32_CHUNK in float32; converting each product
+            # to double made a float32 pass 1.9x the time of a C-order one at d = 32).
+            r[i] = r[i] + <double> ((x0[i] * w0 + x1[i] * w1) + (x2[i] * w2 + x3[i] * w3))
+        j += 4
+    while j < d:
+        x0 = &Xt[j, s]
+        w0 = w[j]
+        for i in range(m):
+            r[i] = r[i] + <double> (x0[i] * w0)
+        j += 1
+
+
+cdef inline void _dot_columns(
+    const floating[:, ::1] Xt, Py_ssize_t s, Py_ssize_t m, const double* r, Py_ssize_t d,
+    double* g,
+) noexcept nogil:
+    """g[j] += sum_i X[s + i, j] r[i] for every column j, four columns at a time (the
+    residuals read once per four columns)."""
+    cdef Py_ssize_t j = 0, i
+    cdef const floating* x0
+    cdef const floating* x1
+    cdef const floating* x2
+    cdef const floating* x3
+    cdef double g0, g1, g2, g3, ri
+    while j + 4 <= d:
+        x0 = &Xt[j, s]; x1 = &Xt[j + 1, s]; x2 = &Xt[j + 2, s]; x3 = &Xt[j + 3, s]
+        g0 = 0.0; g1 = 0.0; g2 = 0.0; g3 = 0.0
+        for i in range(m):
+            ri = r[i]
+            g0 = g0 + x0[i] * ri
+            g1 = g1 + x1[i] * ri
+            g2 = g2 + x2[i] * ri
+            g3 = g3 + x3[i] * ri
+        g[j] += g0; g[j + 1] += g1; g[j + 2] += g2; g[j + 3] += g3
+        j += 4
+    while j < d:
+        x0 = &Xt[j, s]
+        g0 = 0.0
+        for i in range(m):
+            g0 = g0 + x0[i] * r[i]
+        g[j] += g0
+        j += 1
 
 
 cdef double _pass_over_columns(
@@ -123,20 +175,14 @@ cdef void _predict_columns(
     """`_predict_rows` for X = Xt.T; `r` is scratch for _block_rows(d) doubles."""
     cdef Py_ssize_t d = Xt.shape[0], k = out.shape[1], s = start, m, i, j, o
     cdef Py_ssize_t block = _block_rows(d, sizeof(floating))
-    cdef const floating* x
     cdef const floating* w
-    cdef floating wj
     while s < stop:
         m = block if s + block <= stop else stop - s
         for o in range(k):
             for i in range(m):
                 r[i] = work.bias[o]
             w = _weights(&Xt[0, 0], work, o, d)
-            for j in range(d):
-                x = &Xt[j, s]
-                wj = w[j]
-                for i in range(m):
-                    r[i] = r[i] + <double> (x[i] * wj)
+            _add_columns(Xt, s, m, w, d, r)
             for i in range(m):
                 out[s + i, o] = <floating> r[i]
         s += m
