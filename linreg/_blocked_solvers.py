@@ -24,7 +24,7 @@ import numpy as np
 
 from linreg import _compiled
 from linreg._gram import check_gram_features, statistics_with_reference
-from linreg._structs import TRAINING_STATE, Outcome, reported_slot
+from linreg._structs import TRAINING_STATE, Outcome, gradient_slot, reported_slot
 from linreg._validation import all_finite, as_data_matrix, as_targets
 
 __all__ = ["CentredSums", "block_arrays", "block_centred_sums", "merge_centred_sums",
@@ -308,7 +308,9 @@ class BlockedFusedGD(_BlockedSolver):
         for epoch in range(loss_out.shape[0]):
             if history.lr_factors is not None:  # a callable lr_schedule, as _gd_loop
                 state["lr_factor"] = history.lr_factors[epoch]
-            sums = blocked_sums(self.blocks, model[0, :d], model[0, d],
+            # The gradient's point: the parameters, or FISTA's extrapolated point.
+            at = gradient_slot(rule, state)
+            sums = blocked_sums(self.blocks, model[at, :d], model[at, d],
                                 self.settings.n_threads)
             loss_out[epoch] = _compiled.build.gd_step_from_sums(
                 model, self._struct, state, sums, self.weight_total)

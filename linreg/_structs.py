@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = [
+    "gradient_slot",
     "reported_slot",
     "StepRule",
     "StopRule",
@@ -238,6 +239,15 @@ class History(NamedTuple):
     losses: np.ndarray  # (n_epochs,)
     snapshots: object = None  # (n_snapshots, (d + 1) k) or None
     lr_factors: object = None  # (n_epochs,) float64, C-contiguous, or None
+
+
+def gradient_slot(rule, state):
+    """The slot whose point the next gradient is taken at (`_gradient_slot` in step.pxi):
+    with L1 and Nesterov (FISTA), the extrapolated point in the velocity slot once there
+    is one, else the parameters (slot 0)."""
+    if rule.l1 and rule.nesterov and state["velocity_steps"][0] > 0:
+        return rule.slots["velocity"]
+    return 0
 
 
 def reported_slot(rule, state):

@@ -52,7 +52,7 @@ def gd_step_from_sums(
     _work_alloc(&work, d, k)
     state[0].outcome = OUTCOME_RUNNING
     with nogil:
-        _load_model(model, &work)
+        _load_model(model, &work, _gradient_slot(&settings.step, &state[0]))
         for j in range(d * k + k):
             work.grad_by_output[j] = sums[j]
         loss = sums[d * k + k] / nk

@@ -17,7 +17,12 @@ def chunked(X, y, sizes, w=None):
     return out
 
 
-@pytest.mark.parametrize("params", [dict(), dict(method="fused", lr=0.002, epochs=20)])
+@pytest.mark.parametrize("params", [
+    dict(), dict(method="fused", lr=0.002, epochs=20),
+    # FISTA: the gradient at the extrapolated point, which the blocks must be sent.
+    dict(method="fused", lr=0.002, epochs=20, penalty="l1", alpha=0.5, momentum=0.8,
+         nesterov=True, precondition=False),
+], ids=["auto", "fused", "fused-fista"])
 def test_chunks_fit_like_their_concatenation(params):
     X, y = make_data(k=2)
     w = np.random.default_rng(4).uniform(0.5, 2.0, size=X.shape[0])
