@@ -34,8 +34,15 @@ GRAM_BLOCK_ROWS = 4096
 GRAM_BLOCK_DOUBLES = 1 << 19
 
 
-def _block_rows(d):
-    return max(1, min(GRAM_BLOCK_ROWS, max(GRAM_BLOCK_DOUBLES, d * d) // d))
+def _block_rows(d, itemsize=8):
+    """Rows per block for X of `itemsize` bytes: a float32 block has as many bytes as a
+    float64 one (up to 4096 rows: BLAS runs longer blocks faster, 512-row blocks took
+    1.5x as long at d = 64). A float32 block's sums stay in float32 (see
+    `_centred_products`): measured against double on the same values, 6e-8 of the
+    largest entry at d = 8 and 1e-7 at d = 512 whether blocks have 512 or 4096 rows; a
+    diagonal entry, relative to itself, a few 1e-6 at worst."""
+    doubles = max(GRAM_BLOCK_DOUBLES, d * d) * 8 // itemsize
+    return max(1, min(GRAM_BLOCK_ROWS, doubles // d))
 
 
 def _means(X, Y, n_threads, sample_weight):
@@ -61,38 +68,58 @@ def _means(X, Y, n_threads, sample_weight):
 def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
     """(XtX, XtY, yy): the centred sums, block by block of rows through NumPy's BLAS.
 
-    Each block of rows is centred into a float64 scratch (float32 data are promoted
-    there, so every product and sum is in double, as before), multiplied by its own
-    transpose (dsyrk), and added into XtX in block order. The blocks are fixed by the
-    size, and BLAS splits a product among its threads by output entries, never along
-    the sum, so the bits do not depend on n_threads (tests/threads checks it). BLAS uses
-    at most n_threads threads (`linreg._blas.blas_threads`). Weighted rows are scaled by
-    the root of their weight. Ctrl-C is seen between two blocks.
+    Each block of rows is centred into a scratch of X's dtype, multiplied by its own
+    transpose (a syrk), and added into the float64 XtX in block order; the targets
+    likewise. The blocks are fixed by the size, and BLAS splits a product among its
+    threads by output entries, never along the sum, so the bits do not depend on
+    n_threads (tests/threads checks it). BLAS uses at most n_threads threads
+    (`linreg._blas.blas_threads`). Weighted rows are scaled by the root of their weight.
+    Ctrl-C is seen between two blocks.
+
+    float64 data: every product and sum is in double. float32 data: the products and
+    the sums inside a block of at most `GRAM_BLOCK_ROWS` rows are in float32
+    (sgemm's speed, twice dgemm's), each block's sums are promoted to double before
+    they are added up, so the error of a block's float32 sum (a few 1e-6 of an entry
+    at worst, see `_block_rows`) is not compounded over n. The centring point is the mean
+    rounded to float32 (so that a block is centred in float32); its offset delta from
+    the exact mean is removed at the end, exactly: sum w (x - c)(x - c)^T equals the
+    centred sum plus W delta delta^T.
     """
     n, d = X.shape
     k = Y.shape[1]
-    rows = min(n, _block_rows(d))
+    single = X.dtype == np.float32
+    rows = min(n, _block_rows(d, X.itemsize))
+    dtype = np.float32 if single else np.float64
+    centre_X = mean_X.astype(dtype)
+    centre_Y = mean_Y.astype(dtype)
     fortran = not X.flags.c_contiguous
     order = "F" if fortran else "C"  # the scratch follows X: the centring streams both
-    scratch = np.empty((rows, d), order=order)
-    targets = np.empty((rows, k))
-    product = np.empty((d, d))
+    scratch = np.empty((rows, d), dtype=dtype, order=order)
+    targets = np.empty((rows, k), dtype=dtype)
+    product = np.empty((d, d), dtype=dtype)
     XtX, XtY, yy = np.zeros((d, d)), np.zeros((d, k)), 0.0
     with blas_threads(n_threads):
         for start in range(0, n, rows):
             m = min(rows, n - start)
-            S = scratch if m == rows else np.empty((m, d), order=order)
+            S = scratch if m == rows else np.empty((m, d), dtype=dtype, order=order)
             T = targets[:m]
-            np.subtract(X[start:start + m], mean_X, out=S)
-            np.subtract(Y[start:start + m], mean_Y, out=T)
+            np.subtract(X[start:start + m], centre_X, out=S)
+            np.subtract(Y[start:start + m], centre_Y, out=T, casting="same_kind")
             if sample_weight is not None:
-                root = np.sqrt(sample_weight[start:start + m])[:, None]
+                root = np.sqrt(sample_weight[start:start + m])[:, None].astype(dtype)
                 S *= root
                 T *= root
             np.matmul(S.T, S, out=product)
             XtX += product
             XtY += S.T @ T
-            yy += float(np.vdot(T, T))
+            yy += float(np.vdot(T, T.astype(np.float64)) if single else np.vdot(T, T))
+    if single:
+        total = float(n) if sample_weight is None else float(sample_weight.sum())
+        delta_X = mean_X - centre_X
+        delta_Y = mean_Y - centre_Y
+        XtX -= total * np.outer(delta_X, delta_X)
+        XtY -= total * np.outer(delta_X, delta_Y)
+        yy -= total * float(np.vdot(delta_Y, delta_Y))
     return XtX, XtY, yy
 
 
@@ -103,11 +130,42 @@ def gram_statistics_of(X, Y, y_1d, n_threads, sample_weight=None):
     mean_X, mean_Y, total = _means(X, Y, n_threads, sample_weight)
     XtX, XtY, yy = _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight)
 
+    if X.dtype == np.float32:
+        # float32 statistics are accurate to ~1e-7 of their size, which the residual sum
+        # at the reference point, from them, would amplify by |Yc|^2 / s_a: it comes from
+        # the rows whatever its size, by one fused pass (as fast as X @ w), at a point
+        # that float32 represents.
+        def residual_sum(a):
+            return _fused_residual_sum(X, Y, mean_X, mean_Y, a, total, n_threads,
+                                       sample_weight)
+
+        return statistics_with_reference(X.shape[0], mean_X, mean_Y, XtX, XtY, yy, y_1d,
+                                         total, residual_sum, exact_below=np.inf,
+                                         point_dtype=np.float32)
+
     def residual_sum(a):
         return _centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads, sample_weight)
 
     return statistics_with_reference(X.shape[0], mean_X, mean_Y, XtX, XtY, yy, y_1d, total,
                                      residual_sum)
+
+
+def _fused_residual_sum(X, Y, mean_X, mean_Y, a, total, n_threads, sample_weight):
+    """sum_i w_i |(x_i - mean_X) a - (y_i - mean_Y)|^2 for a float32 X and a point `a`
+    that float32 represents, from the fused loss pass (float32 products, sums in double:
+    GD's own accuracy). Its intercept mean_Y - mean_X a is rounded to float32; the
+    offset delta this adds to every residual, whose weighted sum is zero, is removed
+    exactly: sum w (r + delta)^2 = sum w r^2 + W |delta|^2."""
+    d, k = a.shape
+    intercept = mean_Y - mean_X @ a
+    W32 = np.ascontiguousarray(a, dtype=np.float32)
+    b32 = intercept.astype(np.float32)
+    offset = b32.astype(np.float64) - intercept
+    grad_W, grad_b = np.empty((d, k), np.float32), np.empty(k, np.float32)
+    kernel, Xk = _compiled.for_layout("loss_and_grad", X)
+    Y32 = Y.astype(np.float32, copy=False)
+    loss = kernel(Xk, Y32, W32, b32, grad_W, grad_b, n_threads, sample_weight)
+    return loss * total * k - total * float(np.vdot(offset, offset))
 
 
 def _centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads, sample_weight):
@@ -143,19 +201,21 @@ def check_gram_features(n_features):
 
 
 def statistics_with_reference(n_samples, mean_X, mean_Y, XtX, XtY, yy, y_1d, total,
-                              residual_sum):
+                              residual_sum, exact_below=EXACT_RESIDUALS_BELOW,
+                              point_dtype=np.float64):
     """The GramStatistics of these centred sums, with the reference point of their loss
     expansion; `residual_sum(a)` is |Xc a - Yc|^2 from a pass over the rows (weighted),
-    called only when the statistics cannot give it accurately. Data held in blocks
+    called only when the statistics leave less than `exact_below` of |Yc|^2 unexplained
+    (always, with np.inf), at a point rounded to `point_dtype`. Data held in blocks
     (linreg._blocked_solvers) merge their sums first and pass a distributed pass here."""
     with np.errstate(all="ignore"):
         ref_W, ref_grad, ref_sse = _reference_point(mean_X, mean_Y, XtX, XtY, yy,
-                                                    residual_sum)
+                                                    residual_sum, exact_below, point_dtype)
     return GramStatistics(n_samples, mean_X, mean_Y, XtX, XtY, yy, y_1d, ref_W, ref_grad,
                           ref_sse, total)
 
 
-def _reference_point(mean_X, mean_Y, XtX, XtY, yy, residual_sum):
+def _reference_point(mean_X, mean_Y, XtX, XtY, yy, residual_sum, exact_below, point_dtype):
     """(a, XtX a - XtY, |Xc a - Yc|^2) for a point a near the least-squares solution.
 
     Any point makes the loss expansion of gd_epochs_gram exact; the nearer the solution,
@@ -181,12 +241,13 @@ def _reference_point(mean_X, mean_Y, XtX, XtY, yy, residual_sum):
             a = root[:, None] * np.linalg.solve(scaled, root[:, None] * XtY)
         except np.linalg.LinAlgError:
             a = np.zeros((d, k))
+    a = a.astype(point_dtype).astype(np.float64)  # the point the row pass can take
     if not np.isfinite(a).all():
         a = np.zeros((d, k))
     ref_grad = XtX @ a
     ref_grad -= XtY
     sse = float(np.vdot(a, ref_grad) - np.vdot(a, XtY)) + yy
-    if sse < EXACT_RESIDUALS_BELOW * yy:
+    if sse < exact_below * yy:
         sse = residual_sum(a)
         if not np.isfinite(sse):  # the residuals overflowed: expand around a = 0 instead
             return np.zeros((d, k)), -XtY, yy

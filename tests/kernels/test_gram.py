@@ -64,10 +64,17 @@ def test_statistics_and_epochs_match_the_reference(impl, k, dtype):
         Y = Y[:, 0].copy()
     ours, theirs = kernels.gram_statistics(X, Y), reference.gram_statistics(X, Y)
     assert ours.n_samples == theirs.n_samples and ours.y_1d == theirs.y_1d == (k is None)
-    for name in ("mean_X", "mean_Y", "XtX", "XtY"):
+    for name in ("mean_X", "mean_Y"):
         np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), rtol=1e-11,
                                    atol=1e-9, err_msg=name)
-    assert ours.yy == pytest.approx(theirs.yy, rel=1e-12)
+    # float32 data: the products are summed in float32 within blocks of rows (sgemm's
+    # speed), to about 1e-7 of the largest entry (linreg._gram._centred_products).
+    rtol = 1e-11 if dtype == np.float64 else 1e-6
+    for name in ("XtX", "XtY"):
+        want = getattr(theirs, name)
+        np.testing.assert_allclose(getattr(ours, name), want, rtol=rtol,
+                                   atol=max(1e-9, rtol * np.abs(want).max()), err_msg=name)
+    assert ours.yy == pytest.approx(theirs.yy, rel=1e-12 if dtype == np.float64 else 1e-6)
     np.testing.assert_array_equal(ours.XtX, ours.XtX.T)
     W1, b1 = params_like(X, Y)
     W2, b2 = params_like(X, Y)
@@ -77,6 +84,33 @@ def test_statistics_and_epochs_match_the_reference(impl, k, dtype):
     rtol = 1e-10 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(l1, l2, rtol=rtol)
     np.testing.assert_allclose(W1, W2, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("d", [3, 40])
+def test_float32_statistics_of_raw_data_are_accurate_in_double(d):
+    # Columns far from zero (mean / spread up to 1e6), many rows, blocks of rows: the
+    # float32 statistics, centred at the mean rounded to float32 and corrected for that
+    # rounding, stay within 1e-6 of the double ones on the same values; an uncentred or
+    # uncorrected float32 pass would be off by far more.
+    rng = np.random.default_rng(5)
+    n = 20_000
+    X = (rng.standard_normal((n, d)) * np.geomspace(1e-3, 10, d)
+         + rng.uniform(-1000, 1000, d)).astype(np.float32)
+    y = (X @ rng.standard_normal(d) + rng.standard_normal(n)).astype(np.float32)
+    ours = kernels.gram_statistics(X, y, n_threads=1)
+    exact = kernels.gram_statistics(X.astype(np.float64), y.astype(np.float64), n_threads=1)
+    for name in ("XtX", "XtY"):
+        got, want = getattr(ours, name), getattr(exact, name)
+        assert np.abs(got - want).max() <= 1e-6 * np.abs(want).max(), name
+    diagonal = np.diag(exact.XtX)
+    # Each diagonal entry, a float32 sum of up to 4096 positive terms per block, within
+    # 1e-5 of itself (uncorrected for the rounded centre: 1.6e-4).
+    assert np.abs(np.diag(ours.XtX) / diagonal - 1).max() <= 1e-5
+    # The residual sum at the reference point comes from the rows: as accurate as the
+    # fused pass's loss, although the fit leaves ~1e-4 of |Yc|^2 unexplained.
+    assert ours.ref_sse == pytest.approx(
+        float(np.sum((X.astype(np.float64) @ ours.ref_W[:, 0] + (
+            exact.mean_Y[0] - exact.mean_X @ ours.ref_W[:, 0]) - y) ** 2)), rel=1e-5)
 
 
 def test_gram_diverges_and_stops_like_the_fused_path(impl):
