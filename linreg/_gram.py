@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from linreg import _compiled
-from linreg._blas import blas_threads
+from linreg._blas import blas_threads, judged_blas_threads
 from linreg._structs import GramStatistics
 from linreg._validation import all_finite, check_int, check_param
 
@@ -65,6 +65,13 @@ def _means(X, Y, n_threads, sample_weight):
     return mean_X, mean_Y, total
 
 
+def _syrk_work(rows, d):
+    """(rows, columns) of the pass over rows with as much work as a syrk of a (rows, d)
+    block (rows d^2 / 2 multiply-adds, at about 8 per element of a pass: the thread
+    policy's size threshold, 2^20 elements, is then about a millisecond of either)."""
+    return rows, max(1, d * d // 16)
+
+
 def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
     """(XtX, XtY, yy): the centred sums, block by block of rows through NumPy's BLAS.
 
@@ -72,8 +79,10 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
     transpose (a syrk), and added into the float64 XtX in block order; the targets
     likewise. The blocks are fixed by the size, and BLAS splits a product among its
     threads by output entries, never along the sum, so the bits do not depend on
-    n_threads (tests/threads checks it). BLAS uses at most n_threads threads
-    (`linreg._blas.blas_threads`). Weighted rows are scaled by the root of their weight.
+    n_threads (tests/threads checks it). A block's syrk uses at most n_threads threads,
+    as many as the kernels' thread policy gives its work
+    (`linreg._blas.judged_blas_threads`); the rest of BLAS's work here, memory-bound
+    on a block in cache, one. Weighted rows are scaled by the root of their weight.
     Ctrl-C is seen between two blocks.
 
     float64 data: every product and sum is in double. float32 data: the products and
@@ -98,7 +107,7 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
     targets = np.empty((rows, k), dtype=dtype)
     product = np.empty((d, d), dtype=dtype)
     XtX, XtY, yy = np.zeros((d, d)), np.zeros((d, k)), 0.0
-    with blas_threads(n_threads):
+    with blas_threads(1):
         for start in range(0, n, rows):
             m = min(rows, n - start)
             S = scratch if m == rows else np.empty((m, d), dtype=dtype, order=order)
@@ -109,7 +118,8 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
                 root = np.sqrt(sample_weight[start:start + m])[:, None].astype(dtype)
                 S *= root
                 T *= root
-            np.matmul(S.T, S, out=product)
+            with judged_blas_threads(*_syrk_work(m, d), n_threads):
+                np.matmul(S.T, S, out=product)
             XtX += product
             XtY += S.T @ T
             yy += float(np.vdot(T, T.astype(np.float64)) if single else np.vdot(T, T))
@@ -176,17 +186,17 @@ def _centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads, sample_weight):
     order = "C" if X.flags.c_contiguous else "F"
     scratch = np.empty((rows, d), order=order)
     total = 0.0
-    with blas_threads(n_threads):
-        for start in range(0, n, rows):
-            m = min(rows, n - start)
-            S = scratch if m == rows else np.empty((m, d), order=order)
-            np.subtract(X[start:start + m], mean_X, out=S)
+    for start in range(0, n, rows):
+        m = min(rows, n - start)
+        S = scratch if m == rows else np.empty((m, d), order=order)
+        np.subtract(X[start:start + m], mean_X, out=S)
+        with judged_blas_threads(m, d * a.shape[1], n_threads):
             R = S @ a
-            R -= Y[start:start + m]
-            R += mean_Y
-            if sample_weight is not None:
-                R *= np.sqrt(sample_weight[start:start + m])[:, None]
-            total += float(np.vdot(R, R))
+        R -= Y[start:start + m]
+        R += mean_Y
+        if sample_weight is not None:
+            R *= np.sqrt(sample_weight[start:start + m])[:, None]
+        total += float(np.vdot(R, R))
     return total
 
 

@@ -306,6 +306,29 @@ cdef inline void _release_threads(Py_ssize_t n_chunks, int n_threads) noexcept n
         linreg_release_threads()
 
 
+def foreign_threads_begin(Py_ssize_t n_rows, Py_ssize_t n_cols, int n_threads):
+    """The threads (at most n_threads) that work done by another library's threads, as
+    much work as a pass over an (n_rows, n_cols) array, may use now by the thread
+    policy; they are held as a pass holds them until `foreign_threads_end`. For NumPy's
+    BLAS in the Gram pass (linreg._gram), whose results do not depend on its threads."""
+    cdef int threads = _threads_for(n_rows, n_cols, n_threads)
+    cdef int before = linreg_threads_enter(threads)
+    if threads > 1 and before + threads > linreg_cores():  # another pass took cores meanwhile
+        linreg_threads_leave(threads - 1)
+        threads = 1
+    return threads
+
+
+def foreign_threads_end(int threads, Py_ssize_t n_rows, Py_ssize_t n_cols,
+                        long long elapsed_ns, long long cpu_ns):
+    """Give back the threads of `foreign_threads_begin` and judge what they gained:
+    cpu_ns, the CPU time the process spent on the work, against elapsed_ns, its wall
+    time (as `_judge_threads` judges a pass)."""
+    linreg_threads_leave(threads)
+    if threads > 1:
+        _judge_threads(_size_class(n_rows, n_cols), elapsed_ns, cpu_ns, linreg_now_ns())
+
+
 def keep_thread_pool(keep=None):
     """Whether OpenMP's workers are kept between calls (True) or ended after every
     threaded call (False); sets it when `keep` is given. linreg._compiled keeps them
