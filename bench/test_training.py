@@ -39,13 +39,13 @@ the group's work, is skipped with its reason, and report.py lists it under the g
 """
 import contextlib
 import io
-import tracemalloc
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from _harness import peers
+from _harness.memory import peak_extra_traced_bytes, peak_rss_extra_bytes
 from _harness.problems import rtol_for
 from _harness.record import describe
 from linreg import GDRegressor, SGDRegressor, demo, reference
@@ -447,53 +447,6 @@ MEMORY_FITS = {  # name: (estimator factory, shuffles)
 MEMORY_ROUNDS = 3
 
 
-def _peak_extra_traced_bytes(fn):
-    """Peak bytes traced by tracemalloc while fn() runs, above those traced before it.
-
-    tracemalloc sees Python objects and NumPy's array buffers (NumPy reports them to it);
-    it does not see a malloc made inside compiled code (linreg's kernels malloc only
-    O(d * k) scratch), which is what `_peak_rss_extra_bytes` cross-checks.
-    """
-    started = not tracemalloc.is_tracing()
-    if started:
-        tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        before = tracemalloc.get_traced_memory()[0]
-        fn()
-        return tracemalloc.get_traced_memory()[1] - before
-    finally:
-        if started:
-            tracemalloc.stop()
-
-
-def _status_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise KeyError(field)
-
-
-def _peak_rss_extra_bytes(fn):
-    """Linux: rise of the peak resident set size while fn() runs (None elsewhere).
-
-    Writing "5" to /proc/self/clear_refs resets the peak (VmHWM) to the current RSS.
-    Recorded for information only: it catches a copy of X however it is allocated (~100%
-    of X's bytes), but misses allocations served from memory the allocator already holds
-    (after an earlier fit, the 8 MB shuffle order typically is), and moves for reasons of
-    its own.
-    """
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        before = _status_kib("VmRSS")
-    except (OSError, KeyError):
-        return None
-    fn()
-    return (_status_kib("VmHWM") - before) * 1024
-
-
 @pytest.mark.parametrize("fit_name", list(MEMORY_FITS))
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_memory_fit(benchmark, problem, dtype, fit_name):
@@ -502,8 +455,8 @@ def test_memory_fit(benchmark, problem, dtype, fit_name):
     assert p.X.flags.c_contiguous and p.X.dtype == dtype
     model = make()
 
-    peak_extra = _peak_extra_traced_bytes(lambda: model.fit(p.X, p.Y))
-    peak_rss_extra = _peak_rss_extra_bytes(lambda: model.fit(p.X, p.Y))
+    peak_extra = peak_extra_traced_bytes(lambda: model.fit(p.X, p.Y))
+    peak_rss_extra = peak_rss_extra_bytes(lambda: model.fit(p.X, p.Y))
     allowance = MEMORY_SHARE_OF_X * p.X.nbytes
     if shuffles:
         allowance += SHUFFLE_ORDER_BYTES_PER_SAMPLE * p.n

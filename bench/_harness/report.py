@@ -24,6 +24,10 @@ What a benchmark can add to its extra_info, and what the report does with it:
 * "peak_extra_bytes" (with "x_bytes" and "allowance_bytes"): the row is a memory
   measurement (the memory-fit group): it goes to the "Memory" section, which prints the
   peak extra memory of a fit as a percentage of X's bytes, and not to a timing table.
+* "read_bytes" with "read_bandwidth_threads": the row reads that many bytes once per
+  round with that many threads. The read-bandwidth group's rows (work "read-bandwidth")
+  give the machine's bytes per second; every other such row gets its share of the
+  bandwidth with as many threads, listed under its table.
 * "workers" (threads fitting at once): in a group whose rows of one implementation come
   with several worker counts (the multi-threaded group: "sequential" with 1, "2-threads"
   with 2), the report adds that implementation's concurrent speedup, sequential median /
@@ -59,6 +63,7 @@ from typing import NamedTuple
 __all__ = ["report", "RowTiming", "row_timing", "main"]
 
 LINREG = "linreg"
+READ_BANDWIDTH = "read-bandwidth"
 
 #: The order of the sections (extra_info["work"]); other work comes after, by name.
 WORK_ORDER = [
@@ -336,6 +341,41 @@ def _gap_lines(members):
             " reached, the time shown is the whole run): " + "; ".join(parts) + "."]
 
 
+def _is_bandwidth_probe(bench):
+    return bench.get("extra_info", {}).get("work") == READ_BANDWIDTH
+
+
+def _read_bandwidth(benches):
+    """{threads: bytes per second} of the read-bandwidth rows (bench/test_floor.py)."""
+    out = {}
+    for b in benches:
+        info = b.get("extra_info", {})
+        if _is_bandwidth_probe(b) and info.get("read_bytes"):
+            out[info["read_bandwidth_threads"]] = info["read_bytes"] / row_timing(b).median
+    return out
+
+
+def _bandwidth_lines(members, bandwidth):
+    """The read bandwidth itself, or each row's share of it (rows with "read_bytes":
+    bytes read / median, against the read-bandwidth row with as many threads)."""
+    if any(_is_bandwidth_probe(b) for b in members):
+        parts = [f"{rate / 1e9:.1f} GB/s with {threads} thread(s)"
+                 for threads, rate in sorted(bandwidth.items())]
+        return ["", "Read bandwidth: " + ", ".join(parts) + "."] if parts else []
+    parts = []
+    for b in sorted(members, key=lambda b: (_variant(b) or "", _impl(b) != LINREG, _impl(b))):
+        info = b.get("extra_info", {})
+        rate = bandwidth.get(info.get("read_bandwidth_threads"))
+        if info.get("read_bytes") and rate:
+            share = info["read_bytes"] / row_timing(b).median / rate
+            label = _impl(b) + (f" ({_variant(b)})" if _variant(b) else "")
+            parts.append(f"{label} {share:.0%}")
+    if not parts:
+        return []
+    return ["", "Share of the read bandwidth (bytes of X / median, against the"
+            " read-bandwidth row with as many threads): " + "; ".join(parts) + "."]
+
+
 def _concurrency_lines(members):
     """Per implementation: sequential median / concurrent median (rows with "workers")."""
     by_impl = defaultdict(dict)
@@ -470,6 +510,7 @@ def report(data):
         info = members[0].get("extra_info", members[0])
         return _group_key(group, info.get("work"), info.get("dtype"))
 
+    bandwidth = _read_bandwidth(benches)
     timed_groups = set(groups) | {g for g in skipped if g and g != "memory-fit"}
     peer_notes = []  # external_process descriptions, numbered in order of appearance
     for group in sorted(timed_groups, key=key):
@@ -504,6 +545,7 @@ def report(data):
                       " rounds moved between levels, so its median and ratio are less"
                       " reliable): " + "; ".join(unstable) + "."]
         lines += _gap_lines(members)
+        lines += _bandwidth_lines(members, bandwidth)
         lines += _concurrency_lines(members)
         lines += _load_lines(members, machine)
         if skipped.get(group):
