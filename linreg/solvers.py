@@ -97,9 +97,9 @@ class SGD(_Solver):
     from the generator in the training state (8 bytes per sample for the order).
 
     A Fortran-ordered X is read in place, not copied: the kernel copies the rows a pass
-    is about to visit, a few at a time, into a scratch of a few tens of KB (see
-    linreg/_kernels/row_copies.pxi); the results equal those of the C-ordered X bit for
-    bit."""
+    is about to visit, a chunk at a time, into a ring of a few KB (see
+    linreg/_kernels/row_copies.pxi); the results equal those of the C-ordered X, bit for
+    bit for the plain loops, to rounding with options."""
 
     def __init__(self, X, Y, settings, sample_weight=None, rows=None):
         super().__init__(X, Y, settings, sample_weight)

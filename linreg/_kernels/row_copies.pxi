@@ -3,19 +3,22 @@
 #
 # SGD reads single rows, and a row of a Fortran-ordered X is d values n apart. The loops
 # of per_sample.pxi, loops.pxi and rows.pxi stay as they are: they ask `_sample_row` (or
-# `_sums_over_rows` asks `_fill_rows`) for the row at position t of the pass, which, for
-# such an X (given as its C-ordered transpose Xt, (d, n)), copies the next `capacity`
-# rows of the pass into `RowCopies.rows` when t has left the rows copied last. The scratch
-# is a few tens of KB, allocated once per call, whatever n.
+# `_sums_over_rows` asks `_copied_row`) for the row at position t of the pass, which, for
+# such an X (given as its C-ordered transpose Xt, (d, n)), is read from a ring of
+# 4 chunks of rows (a chunk: a cache line of each column, 8 float64 or 16 float32 rows),
+# kept 2 chunks ahead of t. The ring is 4 * 64 * d bytes, allocated once per call.
 #
-# In natural order the rows t..t+m-1 are a run of each column: X is streamed at full
-# speed, a tile of rows by columns transposed at a time. In a shuffled order (or a subset
-# of rows) each row is gathered from the d columns, its values in d cache lines where a
-# C-ordered row shares a few; the rows ahead are asked for (`_prefetch_rows`) while the
-# current ones are copied, since the order is known.
+# In natural order a chunk is a cache line of each column, transposed 4 x 4 in vector
+# registers (linreg_transpose_*), the lines STREAM_AHEAD chunks on asked for (d streams
+# are too many for the hardware prefetcher). In a shuffled order (or a subset of rows)
+# each row is gathered from the d columns, its values in d cache lines where a C-ordered
+# row shares a few; rows GATHER_AHEAD positions on are asked for, the order being known.
 #
-# The loops then make the same arithmetic on the same values as on a C-ordered X: the
-# results are equal bit for bit (tests/training/test_sgd_fortran.py).
+# The loops then make the same arithmetic on the same values as on a C-ordered X. The
+# plain loops give the same bits; but gcc may compile a loop twice (unswitched on whether
+# `copies` is NULL) and, with -fassociative-math, round some sums of the two copies
+# differently: with options, and in mini-batches with d % 4 != 0, results agree to an
+# ulp or so per update (tests/training/test_sgd_fortran.py).
 
 
 cdef extern from *:
