@@ -13,6 +13,10 @@
 # The results equal those of the C-order passes up to the order of summation: here a
 # row's prediction is summed column by column in double, there in float32 runs of
 # F32_CHUNK for float32 data; the gradient's and loss's sums over rows go block by block.
+#
+# SGD (`sgd_epochs_by_columns`) reads single rows: it copies the rows a pass is about to
+# visit into a small C-ordered scratch and runs the C-order loops on it (row_copies.pxi),
+# so its results equal the C-order ones exactly.
 
 
 cdef enum:
@@ -275,6 +279,30 @@ def gd_epochs_by_columns(
         completed = _gd_loop(Xt, Y, NULL, model, &settings, &state[0], loss_out, snapshots,
                              factors, &work)
         _work_free(&work)
+    return completed
+
+
+def sgd_epochs_by_columns(
+    const floating[:, ::1] Xt,
+    const floating[:, :] Y,
+    floating[:, :, ::1] model,
+    Settings settings,
+    TrainingState[::1] state,
+    const Py_ssize_t[::1] order,
+    const double[::1] sample_weight,
+    history,
+):
+    """`sgd_epochs` for the Fortran-ordered X = Xt.T: its rows copied a few at a time, as
+    the passes reach them, into a scratch of a few tens of KB (row_copies.pxi); the
+    results equal those of the C-ordered X bit for bit."""
+    cdef RowCopies copies
+    _row_copies_alloc(&copies, Xt.shape[0], sizeof(floating))
+    try:
+        completed = _sgd_epochs(Xt, Y, model, &settings, &state[0], order, sample_weight,
+                                history, &copies)
+    finally:
+        free(copies.rows)
+    _check_outcome(&state[0])
     return completed
 
 

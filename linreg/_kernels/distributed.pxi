@@ -98,9 +98,9 @@ def sgd_pass(
         if settings.step.batch_size == 1:
             # work.grad_bias has room for k doubles: the per-sample residuals.
             sse = _sgd_per_sample(X, Y, model, rows, m, work.grad_bias, &settings.step,
-                                  &state[0], &work)
+                                  &state[0], &work, NULL)
         else:
-            sse = _sgd_mini_batch(X, Y, model, rows, m, &work, &settings.step, &state[0])
+            sse = _sgd_mini_batch(X, Y, model, rows, m, &work, &settings.step, &state[0], NULL)
         _work_free(&work)
     _check_outcome(&state[0])
     return sse

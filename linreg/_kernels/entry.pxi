@@ -451,12 +451,31 @@ def sgd_epochs(
     state[0].rng. `order` is declared const so that a read-only order works without
     shuffling; linreg.kernels has checked that it is writable when shuffled.
     """
+    completed = _sgd_epochs(X, Y, model, &settings, &state[0], order, sample_weight, history,
+                            NULL)
+    _check_outcome(&state[0])
+    return completed
+
+
+cdef Py_ssize_t _sgd_epochs(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    floating[:, :, ::1] model,
+    const Settings* settings,
+    TrainingState* state,
+    const Py_ssize_t[::1] order,
+    const double[::1] sample_weight,
+    history,
+    RowCopies* copies,
+) except -1:
+    """`sgd_epochs` (and `sgd_epochs_by_columns`, X then a Fortran-ordered array's
+    transpose, read through `copies`) up to the check of the outcome."""
     cdef double[::1] loss_out = history.losses
     cdef double[:, ::1] snapshots = history.snapshots
     cdef const double[::1] lr_factors = history.lr_factors
     cdef const double* factors = NULL if lr_factors is None else &lr_factors[0]
-    cdef Py_ssize_t d = X.shape[1], completed, t
-    cdef Py_ssize_t m = X.shape[0] if order is None else order.shape[0]
+    cdef Py_ssize_t n = Y.shape[0], d = model.shape[1] - 1, completed, t
+    cdef Py_ssize_t m = n if order is None else order.shape[0]
     cdef Py_ssize_t* rows = NULL if order is None else <Py_ssize_t*> &order[0]
     cdef WorkBuffers work
     cdef double pass_total = 0.0
@@ -469,11 +488,11 @@ def sgd_epochs(
     except MemoryError:
         free(backup)
         raise
-    work.weight_total = <double> X.shape[0]
+    work.weight_total = <double> n
     work.pass_weight_total = <double> m
     if sample_weight is not None:
         work.sample_weight = &sample_weight[0]
-        work.weight_total = _weight_total(sample_weight, X.shape[0])
+        work.weight_total = _weight_total(sample_weight, n)
         if order is None:
             work.pass_weight_total = work.weight_total
         else:
@@ -481,9 +500,8 @@ def sgd_epochs(
                 pass_total += sample_weight[order[t]]
             work.pass_weight_total = pass_total
     with nogil:
-        completed = _sgd_loop(X, Y, model, &settings, &state[0], rows, m, loss_out, snapshots,
-                              factors, &work, backup)
+        completed = _sgd_loop(X, Y, model, settings, state, rows, m, loss_out, snapshots,
+                              factors, &work, backup, copies)
         _work_free(&work)
         free(backup)
-    _check_outcome(&state[0])
     return completed

@@ -6,6 +6,7 @@ from cython cimport floating
 
 include "platform.pxi"
 include "buffers.pxi"
+include "row_copies.pxi"
 include "dot.pxi"
 include "rows.pxi"
 include "step.pxi"

@@ -82,11 +82,12 @@ cdef double _sgd_per_sample_plain(
     Py_ssize_t m,
     double lr,
     TrainingState* state,
+    RowCopies* copies,
 ) noexcept nogil:
     """`_sgd_per_sample` for one output with no option on: the common case, and the one
     whose speed is the dot product's latency. A function of its own so that the options'
     code cannot change how this loop compiles (sharing a function with it cost 2-6%)."""
-    cdef Py_ssize_t d = X.shape[1], t, i
+    cdef Py_ssize_t d = model.shape[1] - 1, t, i
     cdef const floating* x
     cdef floating* w = &model[0, 0, 0]
     cdef floating* b = w + d
@@ -98,12 +99,7 @@ cdef double _sgd_per_sample_plain(
     cdef Py_ssize_t until_look = look_every
     for t in range(m):
         i = rows[t] if rows != NULL else t
-        x = &X[i, 0]
-        # Rows in a shuffled order are cache misses the hardware prefetcher cannot
-        # predict; ask for them ahead (natural order needs no help).
-        if rows != NULL and t + PREFETCH_AHEAD < m:
-            _prefetch_row(&X[rows[t + PREFETCH_AHEAD], 0], d * sizeof(floating))
-            LINREG_PREFETCH(&Y[rows[t + PREFETCH_AHEAD], 0])
+        x = _sample_row(X, Y, rows, t, m, d, copies)
         until_look -= 1
         if until_look == 0:
             until_look = look_every
@@ -133,6 +129,7 @@ cdef double _sgd_per_sample(
     const StepRule* rule,
     TrainingState* state,
     WorkBuffers* work,
+    RowCopies* copies,
 ) noexcept nogil:
     """One update per sample, in place; returns the summed squared residuals.
 
@@ -143,9 +140,11 @@ cdef double _sgd_per_sample(
     option on goes to `_sgd_per_sample_plain`, one output without momentum to
     `_sgd_per_sample_k1`, up to 16 outputs with no option on to
     `_sgd_per_sample_plain_multi`; the rest to _sample_step_general. A sample's update is scaled
-    by its weight (work.sample_weight), as scikit-learn's.
+    by its weight (work.sample_weight), as scikit-learn's. With `copies` (not NULL), X is
+    a Fortran-ordered array's transpose, its rows read through their copies
+    (row_copies.pxi).
     """
-    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], t, i, j, o
+    cdef Py_ssize_t d = model.shape[1] - 1, k = Y.shape[1], t, i, j, o
     cdef const floating* x
     cdef floating* w = &model[0, 0, 0]
     cdef floating* b = w + d * k
@@ -160,20 +159,18 @@ cdef double _sgd_per_sample(
     if (k == 1 and not rule.precondition and rule.average_start < 0 and rule.momentum == 0.0
             and rule.l2 == 0.0 and rule.fit_intercept and rule.schedule == SCHEDULE_CONSTANT
             and rule.l1 == 0.0 and work.sample_weight == NULL):
-        return _sgd_per_sample_plain(X, Y, model, rows, m, lr, state)
+        return _sgd_per_sample_plain(X, Y, model, rows, m, lr, state, copies)
     if k == 1 and rule.momentum == 0.0:
-        return _sgd_per_sample_k1(X, Y, model, rows, m, rule, state, work.sample_weight)
+        return _sgd_per_sample_k1(X, Y, model, rows, m, rule, state, work.sample_weight,
+                                  copies)
     if (k <= PLAIN_MULTI_MAX_OUTPUTS and not rule.precondition and rule.average_start < 0
             and rule.momentum == 0.0 and rule.l2 == 0.0 and rule.fit_intercept
             and rule.schedule == SCHEDULE_CONSTANT and rule.l1 == 0.0
             and work.sample_weight == NULL):
-        return _sgd_per_sample_plain_multi(X, Y, model, rows, m, lr, state)
+        return _sgd_per_sample_plain_multi(X, Y, model, rows, m, lr, state, copies)
     for t in range(m):
         i = rows[t] if rows != NULL else t
-        x = &X[i, 0]
-        if rows != NULL and t + PREFETCH_AHEAD < m:
-            _prefetch_row(&X[rows[t + PREFETCH_AHEAD], 0], d * sizeof(floating))
-            LINREG_PREFETCH(&Y[rows[t + PREFETCH_AHEAD], 0])
+        x = _sample_row(X, Y, rows, t, m, d, copies)
         until_look -= 1
         if until_look == 0:
             until_look = look_every
@@ -210,13 +207,15 @@ cdef double _sgd_mini_batch(
     WorkBuffers* work,
     const StepRule* rule,
     TrainingState* state,
+    RowCopies* copies,
 ) noexcept nogil:
     """One update per batch of rows, in place; returns the summed squared residuals.
 
     A batch whose loss or step is not finite is not applied, and the pass stops there;
-    NaN with outcome INTERRUPTED when Ctrl-C was pressed.
+    NaN with outcome INTERRUPTED when Ctrl-C was pressed. With `copies` (not NULL), X is
+    a Fortran-ordered array's transpose, its rows read through their copies.
     """
-    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], start = 0, stop
+    cdef Py_ssize_t d = model.shape[1] - 1, k = Y.shape[1], start = 0, stop
     cdef Py_ssize_t batch_size = rule.batch_size
     cdef int64_t work_done = 0
     cdef double batch_sse, sse = 0.0
@@ -224,8 +223,11 @@ cdef double _sgd_mini_batch(
     while start < m:
         stop = start + batch_size if start + batch_size < m else m
         _zero_grad(work, d, k)
-        batch_sse = _accumulate_rows(X, Y, rows, start, stop, work, work.grad_by_output,
-                                     work.grad_bias)
+        if copies == NULL:
+            batch_sse = _accumulate_rows(X, Y, rows, start, stop, work, work.grad_by_output,
+                                         work.grad_bias)
+        else:
+            batch_sse = _accumulate_copied_rows(X, Y, rows, start, stop, work, copies)
         if not isfinite(batch_sse):
             return batch_sse
         sse += batch_sse
@@ -241,6 +243,18 @@ cdef double _sgd_mini_batch(
     return sse
 
 
+cdef double _sse_of_all_rows(
+    const floating[:, ::1] X, const floating[:, :] Y, WorkBuffers* work, RowCopies* copies,
+) noexcept nogil:
+    """`_pass_over_rows` on one thread (SGD's work buffers make one chunk); with `copies`,
+    through them, so that a Fortran-ordered X gives the C-ordered pass's sum bit for bit."""
+    if copies == NULL:
+        return _pass_over_rows(X, Y, work, 1)
+    _zero_grad(work, X.shape[0], Y.shape[1])
+    _start_pass(copies, Y.shape[0])
+    return _accumulate_copied_rows(X, Y, NULL, 0, Y.shape[0], work, copies)
+
+
 cdef Py_ssize_t _sgd_loop(
     const floating[:, ::1] X,
     const floating[:, :] Y,
@@ -254,6 +268,7 @@ cdef Py_ssize_t _sgd_loop(
     const double* lr_factors,
     WorkBuffers* work,
     double* backup,
+    RowCopies* copies,
 ) noexcept nogil:
     """SGD epochs over the m rows listed in `rows` (NULL: 0..m-1), shuffled at the start
     of every epoch when settings.shuffle. Returns the epochs completed by this call.
@@ -261,7 +276,10 @@ cdef Py_ssize_t _sgd_loop(
 
     `backup` has room for every slot of `model`: a per-sample epoch's starting point,
     to roll back to (its updates are not checked one by one: that would cost a second
-    pass over the weights per sample)."""
+    pass over the weights per sample).
+
+    `copies` is NULL for a C-ordered X; otherwise X is the (d, n) transpose of a
+    Fortran-ordered one, whose rows every pass reads through `copies` (row_copies.pxi)."""
     cdef Py_ssize_t epoch
     cdef int64_t first_epoch = state.epoch
     cdef TrainingState at_start
@@ -274,11 +292,12 @@ cdef Py_ssize_t _sgd_loop(
         if lr_factors != NULL:
             state.lr_factor = lr_factors[epoch]
         at_start = state[0]
+        _start_pass(copies, m)
         if settings.step.batch_size == 1:
             _copy_model(model, backup, False)
             # work.grad_bias has room for k doubles: the per-sample residuals.
             sse = _sgd_per_sample(X, Y, model, rows, m, work.grad_bias, &settings.step, state,
-                                  work)
+                                  work, copies)
             if state.outcome == OUTCOME_INTERRUPTED or not _model_finite(model):
                 _copy_model(model, backup, True)
                 at_start.outcome = state.outcome
@@ -286,7 +305,7 @@ cdef Py_ssize_t _sgd_loop(
                 if state.outcome != OUTCOME_INTERRUPTED:
                     sse = INFINITY
         else:
-            sse = _sgd_mini_batch(X, Y, model, rows, m, work, &settings.step, state)
+            sse = _sgd_mini_batch(X, Y, model, rows, m, work, &settings.step, state, copies)
         loss = sse / (work.pass_weight_total * Y.shape[1])
         loss_out[epoch] = loss
         if state.outcome == OUTCOME_INTERRUPTED:
@@ -297,7 +316,7 @@ cdef Py_ssize_t _sgd_loop(
         judged = loss
         if settings.stop.on_average and _reported_slot(&settings.step, state) != 0:
             _load_model(model, work, settings.step.slot_average)
-            judged = _pass_over_rows(X, Y, work, 1) / (work.weight_total * Y.shape[1])
+            judged = _sse_of_all_rows(X, Y, work, copies) / (work.weight_total * Y.shape[1])
         if _end_epoch(judged, &settings.stop, state):
             _snapshot(model, _reported_slot(&settings.step, state), snapshots,
                       settings.snapshot_every, first_epoch, state.epoch)

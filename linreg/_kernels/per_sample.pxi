@@ -110,6 +110,7 @@ cdef double _sgd_per_sample_k1(
     const StepRule* rule,
     TrainingState* state,
     const double* sample_weight,
+    RowCopies* copies,
 ) noexcept nogil:
     """One update per sample for one output and no momentum, in place, with every other
     option of the rule; returns sum_i w_i r_i^2.
@@ -120,7 +121,8 @@ cdef double _sgd_per_sample_k1(
     without preconditioning; folded into the update with it), the update, the average,
     the L1 truncation, in scikit-learn's order.
     """
-    cdef Py_ssize_t d = X.shape[1], t, i
+    cdef Py_ssize_t d = model.shape[1] - 1, t, i
+    cdef const floating* x
     cdef floating* v = _slot(model, 0)
     cdef floating* b = v + d
     cdef floating* avg = _slot(model, rule.slot_average) if rule.average_start >= 0 else NULL
@@ -143,9 +145,7 @@ cdef double _sgd_per_sample_k1(
     state.lr_now = lr
     for t in range(m):
         i = rows[t] if rows != NULL else t
-        if rows != NULL and t + PREFETCH_AHEAD < m:
-            _prefetch_row(&X[rows[t + PREFETCH_AHEAD], 0], d * sizeof(floating))
-            LINREG_PREFETCH(&Y[rows[t + PREFETCH_AHEAD], 0])
+        x = _sample_row(X, Y, rows, t, m, d, copies)
         until_look -= 1
         if until_look == 0:
             until_look = look_every
@@ -154,7 +154,7 @@ cdef double _sgd_per_sample_k1(
                 state.t = count
                 state.outcome = OUTCOME_INTERRUPTED
                 return NAN
-        s = wscale * _dot_short_chain(&X[i, 0], v, d) + b[0] - Y[i, 0]
+        s = wscale * _dot_short_chain(x, v, d) + b[0] - Y[i, 0]
         if not isfinite(s):
             _fold_scale(v, d, &wscale)
             state.t = count
@@ -172,7 +172,7 @@ cdef double _sgd_per_sample_k1(
             state.averaged += 1
             inv = 1.0 / <double> state.averaged
         if rule.precondition:
-            b_step = _precondition_update(v, &X[i, 0], d, c, lr * rule.l2, centre, scale,
+            b_step = _precondition_update(v, x, d, c, lr * rule.l2, centre, scale,
                                           rule.fit_intercept)
             if averaging:
                 _average_in(avg, v, d, wscale, inv)
@@ -187,9 +187,9 @@ cdef double _sgd_per_sample_k1(
                 # cost a quarter of the time of a sample.
                 inv_wscale = 1.0 / wscale
             if averaging:
-                _axpy_and_average(-c * inv_wscale, &X[i, 0], v, avg, d, wscale, inv)
+                _axpy_and_average(-c * inv_wscale, x, v, avg, d, wscale, inv)
             else:
-                _axpy(-c * inv_wscale, &X[i, 0], v, d)
+                _axpy(-c * inv_wscale, x, v, d)
             b_step = c
         if rule.fit_intercept:
             b[0] = <floating> (b[0] - b_step)
@@ -217,6 +217,7 @@ cdef double _sgd_per_sample_plain_multi(
     Py_ssize_t m,
     double lr,
     TrainingState* state,
+    RowCopies* copies,
 ) noexcept nogil:
     """`_sgd_per_sample` for k > 1 outputs with no option on: the residuals and the
     update are loops over a row of W (k contiguous values), without the per-sample calls
@@ -228,7 +229,7 @@ cdef double _sgd_per_sample_plain_multi(
     a pointer they could not: it might alias W). As `_sgd_per_sample`: a non-finite residual
     returns at once (that update not applied), Ctrl-C returns NaN with outcome
     INTERRUPTED; the updates are counted in state.t."""
-    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], t, i, j, o
+    cdef Py_ssize_t d = model.shape[1] - 1, k = Y.shape[1], t, i, j, o
     cdef const floating* x
     cdef floating* w = &model[0, 0, 0]
     cdef floating* b = w + d * k
@@ -242,10 +243,7 @@ cdef double _sgd_per_sample_plain_multi(
     cdef Py_ssize_t until_look = look_every
     for t in range(m):
         i = rows[t] if rows != NULL else t
-        x = &X[i, 0]
-        if rows != NULL and t + PREFETCH_AHEAD < m:
-            _prefetch_row(&X[rows[t + PREFETCH_AHEAD], 0], d * sizeof(floating))
-            LINREG_PREFETCH(&Y[rows[t + PREFETCH_AHEAD], 0])
+        x = _sample_row(X, Y, rows, t, m, d, copies)
         until_look -= 1
         if until_look == 0:
             until_look = look_every

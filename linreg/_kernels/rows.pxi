@@ -27,9 +27,28 @@ cdef double _accumulate_rows(
     the weights inside it cost a float64 pass 27%.
     """
     if work.sample_weight == NULL:
-        return _sums_over_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias, NULL)
+        return _sums_over_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias, NULL,
+                               NULL)
     return _sums_over_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias,
-                           work.sample_weight)
+                           work.sample_weight, NULL)
+
+
+cdef double _accumulate_copied_rows(
+    const floating[:, ::1] Xt,
+    const floating[:, :] Y,
+    const Py_ssize_t* rows,
+    Py_ssize_t start,
+    Py_ssize_t stop,
+    const WorkBuffers* work,
+    RowCopies* copies,
+) noexcept nogil:
+    """`_accumulate_rows` into work.grad_by_output and work.grad_bias for the Fortran-ordered
+    X = Xt.T, its rows read through `copies` (row_copies.pxi): the same sums, bit for bit."""
+    if work.sample_weight == NULL:
+        return _sums_over_rows(Xt, Y, rows, start, stop, work, work.grad_by_output,
+                               work.grad_bias, NULL, copies)
+    return _sums_over_rows(Xt, Y, rows, start, stop, work, work.grad_by_output, work.grad_bias,
+                           work.sample_weight, copies)
 
 
 cdef inline double _sums_over_rows(
@@ -42,9 +61,12 @@ cdef inline double _sums_over_rows(
     double* grad_by_output,
     double* grad_bias,
     const double* sample_weight,
+    RowCopies* copies,
 ) noexcept nogil:
-    """`_accumulate_rows` with the weights as an argument, inlined with NULL or not."""
-    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1]
+    """`_accumulate_rows` with the weights as an argument, inlined with NULL or not; with
+    `copies` (not NULL: X is a Fortran-ordered array's transpose), the rows are read
+    from their copies, four at a time (the copies' capacity is a multiple of 4)."""
+    cdef Py_ssize_t d = X.shape[1] if copies == NULL else X.shape[0], k = Y.shape[1]
     cdef Py_ssize_t t = start, j, o, i0, i1, i2, i3
     cdef const floating* x0
     cdef const floating* x1
@@ -59,7 +81,13 @@ cdef inline double _sums_over_rows(
             i0 = rows[t]; i1 = rows[t + 1]; i2 = rows[t + 2]; i3 = rows[t + 3]
         else:
             i0 = t; i1 = t + 1; i2 = t + 2; i3 = t + 3
-        x0 = &X[i0, 0]; x1 = &X[i1, 0]; x2 = &X[i2, 0]; x3 = &X[i3, 0]
+        if copies == NULL:
+            x0 = &X[i0, 0]; x1 = &X[i1, 0]; x2 = &X[i2, 0]; x3 = &X[i3, 0]
+        else:
+            x3 = _copied_row(X, rows, t + 3, copies)  # rows t..t+3 copied
+            x0 = _copied_row(X, rows, t, copies)
+            x1 = _copied_row(X, rows, t + 1, copies)
+            x2 = _copied_row(X, rows, t + 2, copies)
         for o in range(k):
             _dot4(x0, x1, x2, x3, _weights(x0, work, o, d), d, s)
             r0 = s[0] + work.bias[o] - Y[i0, o]
@@ -77,7 +105,7 @@ cdef inline double _sums_over_rows(
         t += 4
     while t < stop:
         i0 = rows[t] if rows != NULL else t
-        x0 = &X[i0, 0]
+        x0 = &X[i0, 0] if copies == NULL else _copied_row(X, rows, t, copies)
         for o in range(k):
             r0 = _dot(x0, _weights(x0, work, o, d), d) + work.bias[o] - Y[i0, o]
             q0 = r0 if sample_weight == NULL else sample_weight[i0] * r0

@@ -1,0 +1,209 @@
+# SGD on a Fortran-ordered X, read in place: the rows a pass is about to visit, copied a
+# few at a time into a small C-ordered scratch that the SGD loops read instead of X.
+#
+# SGD reads single rows, and a row of a Fortran-ordered X is d values n apart. The loops
+# of per_sample.pxi, loops.pxi and rows.pxi stay as they are: they ask `_sample_row` (or
+# `_sums_over_rows` asks `_copied_row`) for the row at position t of the pass, which, for
+# such an X (given as its C-ordered transpose Xt, (d, n)), is read from a ring of
+# 4 chunks of rows (a chunk: a cache line of each column, 8 float64 or 16 float32 rows),
+# kept 2 chunks ahead of t. The ring is 4 * 64 * d bytes, allocated once per call.
+#
+# In natural order a chunk is a cache line of each column, transposed 4 x 4 in vector
+# registers (linreg_transpose_*), the lines STREAM_AHEAD chunks on asked for (d streams
+# are too many for the hardware prefetcher). In a shuffled order (or a subset of rows)
+# each row is gathered from the d columns, its values in d cache lines where a C-ordered
+# row shares a few; rows GATHER_AHEAD positions on are asked for, the order being known.
+#
+# The loops then make the same arithmetic on the same values as on a C-ordered X. The
+# plain loops give the same bits; but gcc may compile a loop twice (unswitched on whether
+# `copies` is NULL) and, with -fassociative-math, round some sums of the two copies
+# differently: with options, and in mini-batches with d % 4 != 0, results agree to an
+# ulp or so per update (tests/training/test_sgd_fortran.py).
+
+
+cdef extern from *:
+    """
+    #if defined(__SSE2__) || defined(_M_X64)
+    #include <emmintrin.h>
+    #endif
+    #if defined(__AVX__)
+    #include <immintrin.h>
+    #endif
+    /* dst[r d + j] = src[j stride + r] for r < m, j < d: m rows of the columns src,
+       src + stride, ... transposed, 4 x 4 (or 2 x 2) blocks through vector registers. */
+    static void linreg_transpose_f64(const double* src, Py_ssize_t stride, Py_ssize_t d,
+                                     Py_ssize_t m, double* dst) {
+        Py_ssize_t r = 0, j;
+    #if defined(__AVX__)
+        for (; r + 4 <= m; r += 4) {
+            for (j = 0; j + 4 <= d; j += 4) {
+                const double* s = src + j * stride + r;
+                __m256d a0 = _mm256_loadu_pd(s), a1 = _mm256_loadu_pd(s + stride);
+                __m256d a2 = _mm256_loadu_pd(s + 2 * stride), a3 = _mm256_loadu_pd(s + 3 * stride);
+                __m256d t0 = _mm256_unpacklo_pd(a0, a1), t1 = _mm256_unpackhi_pd(a0, a1);
+                __m256d t2 = _mm256_unpacklo_pd(a2, a3), t3 = _mm256_unpackhi_pd(a2, a3);
+                double* o = dst + r * d + j;
+                _mm256_storeu_pd(o, _mm256_permute2f128_pd(t0, t2, 0x20));
+                _mm256_storeu_pd(o + d, _mm256_permute2f128_pd(t1, t3, 0x20));
+                _mm256_storeu_pd(o + 2 * d, _mm256_permute2f128_pd(t0, t2, 0x31));
+                _mm256_storeu_pd(o + 3 * d, _mm256_permute2f128_pd(t1, t3, 0x31));
+            }
+            for (; j < d; j++) {
+                const double* s = src + j * stride + r;
+                dst[r * d + j] = s[0]; dst[(r + 1) * d + j] = s[1];
+                dst[(r + 2) * d + j] = s[2]; dst[(r + 3) * d + j] = s[3];
+            }
+        }
+    #elif defined(__SSE2__) || defined(_M_X64)
+        for (; r + 2 <= m; r += 2) {
+            for (j = 0; j + 2 <= d; j += 2) {
+                const double* s = src + j * stride + r;
+                __m128d a0 = _mm_loadu_pd(s), a1 = _mm_loadu_pd(s + stride);
+                _mm_storeu_pd(dst + r * d + j, _mm_unpacklo_pd(a0, a1));
+                _mm_storeu_pd(dst + (r + 1) * d + j, _mm_unpackhi_pd(a0, a1));
+            }
+            for (; j < d; j++) {
+                dst[r * d + j] = src[j * stride + r];
+                dst[(r + 1) * d + j] = src[j * stride + r + 1];
+            }
+        }
+    #endif
+        for (; r < m; r++)
+            for (j = 0; j < d; j++)
+                dst[r * d + j] = src[j * stride + r];
+    }
+    static void linreg_transpose_f32(const float* src, Py_ssize_t stride, Py_ssize_t d,
+                                     Py_ssize_t m, float* dst) {
+        Py_ssize_t r = 0, j;
+    #if defined(__SSE2__) || defined(_M_X64)
+        for (; r + 4 <= m; r += 4) {
+            for (j = 0; j + 4 <= d; j += 4) {
+                const float* s = src + j * stride + r;
+                __m128 a0 = _mm_loadu_ps(s), a1 = _mm_loadu_ps(s + stride);
+                __m128 a2 = _mm_loadu_ps(s + 2 * stride), a3 = _mm_loadu_ps(s + 3 * stride);
+                float* o = dst + r * d + j;
+                _MM_TRANSPOSE4_PS(a0, a1, a2, a3);
+                _mm_storeu_ps(o, a0); _mm_storeu_ps(o + d, a1);
+                _mm_storeu_ps(o + 2 * d, a2); _mm_storeu_ps(o + 3 * d, a3);
+            }
+            for (; j < d; j++) {
+                const float* s = src + j * stride + r;
+                dst[r * d + j] = s[0]; dst[(r + 1) * d + j] = s[1];
+                dst[(r + 2) * d + j] = s[2]; dst[(r + 3) * d + j] = s[3];
+            }
+        }
+    #endif
+        for (; r < m; r++)
+            for (j = 0; j < d; j++)
+                dst[r * d + j] = src[j * stride + r];
+    }
+    """
+    void linreg_transpose_f64(const double* src, Py_ssize_t stride, Py_ssize_t d,
+                              Py_ssize_t m, double* dst) noexcept nogil
+    void linreg_transpose_f32(const float* src, Py_ssize_t stride, Py_ssize_t d,
+                              Py_ssize_t m, float* dst) noexcept nogil
+
+
+cdef enum:
+    # Rows of a shuffled order asked for ahead of the one being copied.
+    GATHER_AHEAD = 8
+    # Chunks of a natural order whose lines are asked for ahead of the one being copied.
+    STREAM_AHEAD = 4
+
+
+cdef struct RowCopies:
+    # The rows of a Fortran-ordered X that a pass over it visits next, in C order: a ring
+    # of `capacity` rows, position p of the pass in row p % capacity.
+    void* rows               # (capacity, d) in X's dtype
+    Py_ssize_t capacity      # a power of two, at least ahead + chunk + 4
+    Py_ssize_t chunk         # rows copied at a time (a cache line of each column)
+    Py_ssize_t ahead         # how far ahead of the row being read rows are copied
+    Py_ssize_t copied        # positions 0..copied-1 of the pass are copied (the last
+                             # `capacity` of them are held)
+    Py_ssize_t pass_length   # positions in the pass: rows beyond it are never copied
+
+
+cdef int _row_copies_alloc(RowCopies* copies, Py_ssize_t d, Py_ssize_t itemsize) except -1:
+    copies.chunk = 64 // itemsize
+    copies.ahead = 2 * copies.chunk
+    copies.capacity = 4 * copies.chunk
+    copies.rows = malloc(copies.capacity * d * itemsize)
+    if copies.rows == NULL:
+        raise MemoryError()
+    copies.copied = copies.pass_length = 0
+    return 0
+
+
+cdef inline void _start_pass(RowCopies* copies, Py_ssize_t pass_length) noexcept nogil:
+    """A new pass (a new order, or the same rows again): nothing copied for it yet."""
+    if copies != NULL:
+        copies.copied = 0
+        copies.pass_length = pass_length
+
+
+cdef inline void _prefetch_column_values(
+    const floating[:, ::1] Xt, Py_ssize_t i,
+) noexcept nogil:
+    """Ask for row i of X = Xt.T: one cache line per column."""
+    cdef Py_ssize_t j
+    for j in range(Xt.shape[0]):
+        LINREG_PREFETCH(&Xt[j, i])
+
+
+cdef void _copy_ahead(
+    const floating[:, ::1] Xt, const Py_ssize_t* rows, Py_ssize_t t, RowCopies* copies,
+) noexcept nogil:
+    """Copy the rows of the pass (rows[p]; NULL: p) of X = Xt.T at the positions p up to
+    t + copies.ahead (a chunk at a time) into the ring, unless the pass ends first."""
+    cdef Py_ssize_t d = Xt.shape[0], mask = copies.capacity - 1, p, stop, r, j, i
+    cdef floating* out = <floating*> copies.rows
+    cdef floating* row
+    cdef const floating* col
+    while copies.copied <= t + copies.ahead and copies.copied < copies.pass_length:
+        p = copies.copied
+        stop = p + copies.chunk if p + copies.chunk < copies.pass_length else copies.pass_length
+        row = out + (p & mask) * d  # the chunk's rows are consecutive in the ring
+        if rows == NULL:
+            # A cache line of each column: d streams too many for the hardware's
+            # prefetcher to follow, so the lines some chunks on are asked for.
+            if p + STREAM_AHEAD * copies.chunk < copies.pass_length:
+                for j in range(d):
+                    LINREG_PREFETCH(&Xt[j, p + STREAM_AHEAD * copies.chunk])
+            if floating is double:
+                linreg_transpose_f64(&Xt[0, p], Xt.shape[1], d, stop - p, row)
+            else:
+                linreg_transpose_f32(&Xt[0, p], Xt.shape[1], d, stop - p, row)
+        else:
+            for r in range(stop - p):
+                if r + p + GATHER_AHEAD < copies.pass_length:
+                    _prefetch_column_values(Xt, rows[p + r + GATHER_AHEAD])
+                i = rows[p + r]
+                for j in range(d):
+                    row[r * d + j] = Xt[j, i]
+        copies.copied = stop
+
+
+cdef inline const floating* _copied_row(
+    const floating[:, ::1] Xt, const Py_ssize_t* rows, Py_ssize_t t, RowCopies* copies,
+) noexcept nogil:
+    """The copy of the row at position t of the pass, copying ahead when due."""
+    if t + copies.ahead >= copies.copied:
+        _copy_ahead(Xt, rows, t, copies)
+    return <const floating*> copies.rows + (t & (copies.capacity - 1)) * Xt.shape[0]
+
+
+cdef inline const floating* _sample_row(
+    const floating[:, ::1] X, const floating[:, :] Y, const Py_ssize_t* rows, Py_ssize_t t,
+    Py_ssize_t m, Py_ssize_t d, RowCopies* copies,
+) noexcept nogil:
+    """The row at position t of a pass over rows[:m] (NULL: 0..m-1) of the per-sample
+    loops: &X[row, 0], asking for the row PREFETCH_AHEAD positions on in a shuffled order
+    (a cache miss the hardware cannot predict); or, when `copies` is not NULL (X is then
+    the transpose of a Fortran-ordered array), the row's copy."""
+    if rows != NULL and t + PREFETCH_AHEAD < m:
+        LINREG_PREFETCH(&Y[rows[t + PREFETCH_AHEAD], 0])
+        if copies == NULL:
+            _prefetch_row(&X[rows[t + PREFETCH_AHEAD], 0], d * sizeof(floating))
+    if copies == NULL:
+        return &X[rows[t] if rows != NULL else t, 0]
+    return _copied_row(X, rows, t, copies)
