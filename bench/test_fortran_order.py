@@ -1,0 +1,141 @@
+"""Fortran-ordered X used in place (issue 14): each pass on X in Fortran order against
+the same pass on the same values in C order, and the peak memory of a fit on a
+Fortran-ordered X (or a pandas DataFrame, whose values NumPy sees in Fortran order)
+measured in a fresh process.
+
+Timing groups ``fortran-order-<pass>-<dtype>``: impl "linreg" is X in C order (the
+denominator), "linreg-fortran" the same values in Fortran order, so the speedup column
+is Fortran time / C time. Target: 1.3 or less for every pass: the fused epoch
+(`kernels.loss_and_grad`), predict (`kernels.predict`), the Gram pass
+(`kernels.gram_statistics`), and SGD (`SGDRegressor.fit`, one per-sample epoch, in
+order and shuffled). X is 2**20 x 32 for the passes (256 MiB in float64), 1e5 x 32 for
+SGD; 1 thread.
+
+Memory rows (the "Memory" section): peak bytes traced by tracemalloc and the rise of the
+peak resident set during one call, in a process that does nothing else
+(bench/_harness/fortran_memory.py); a copy of X shows as about 100% of X. Allowance: 5%
+of X, plus 8 bytes per sample when shuffling.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from _harness.problems import rtol_for
+from _harness.record import describe
+from linreg import SGDRegressor, kernels
+
+N, D = 1 << 20, 32
+SGD_N = 100_000
+DTYPES = [pytest.param(np.float64, id="float64"), pytest.param(np.float32, id="float32")]
+LAYOUTS = {"linreg": "C", "linreg-fortran": "F"}
+
+
+class _Sized:
+    def __init__(self, dtype, n, d):
+        self.dtype, self.n, self.d, self.k = np.dtype(dtype), n, d, 1
+
+
+_cache = {}
+
+
+def _data(n, dtype, order):
+    key = (n, np.dtype(dtype).name, order)
+    if key not in _cache:
+        if len(_cache) >= 2:
+            _cache.pop(next(iter(_cache)))
+        rng = np.random.default_rng(n)
+        X = np.asarray(rng.standard_normal((n, D)), dtype=dtype, order=order)
+        y = (X @ np.linspace(-1, 1, D).astype(dtype) + 0.5).astype(dtype)
+        _cache[key] = (X, y)
+    return _cache[key]
+
+
+def _pass(name, X, y):
+    """(run, result) of one pass over X."""
+    dtype = X.dtype
+    w, b = np.linspace(-0.5, 0.5, D).astype(dtype), np.array([0.1], dtype)
+    if name == "fused-epoch":
+        gw, gb = np.empty_like(w), np.empty_like(b)
+
+        def run():
+            return kernels.loss_and_grad(X, y, w, b, gw, gb, n_threads=1), gw
+    elif name == "predict":
+        out = np.empty_like(y)
+
+        def run():
+            return kernels.predict(X, w, b, out, n_threads=1)
+    elif name == "gram-pass":
+        def run():
+            return kernels.gram_statistics(X, y, n_threads=1).XtX
+    else:
+        shuffle = name == "sgd-epoch-shuffled"
+        model = SGDRegressor(lr=1e-3, epochs=1, shuffle=shuffle, random_state=0,
+                             n_threads=1)
+
+        def run():
+            return model.fit(X, y).coef_
+    return run
+
+
+PASSES = ["fused-epoch", "predict", "gram-pass", "sgd-epoch-in-order", "sgd-epoch-shuffled"]
+
+
+@pytest.mark.parametrize("impl", list(LAYOUTS))
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", PASSES)
+def test_fortran_order(benchmark, name, dtype, impl):
+    n = SGD_N if name.startswith("sgd") else N
+    X, y = _data(n, dtype, LAYOUTS[impl])
+    assert X.flags.f_contiguous == (impl == "linreg-fortran")
+    # The same values in the other layout must give the same answer (up to the order
+    # of the sums).
+    other, _ = _data(n, dtype, "C" if impl == "linreg-fortran" else "F")
+    got, want = _pass(name, X, y)(), _pass(name, other, y)()
+    rtol = rtol_for(X.dtype)
+    for g, w in zip(got if isinstance(got, tuple) else (got,),
+                    want if isinstance(want, tuple) else (want,)):
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol * float(np.max(np.abs(w))))
+    run = _pass(name, X, y)
+    describe(benchmark, work=f"fortran-order-{name}", impl=impl, p=_Sized(X.dtype, n, D),
+             description=(
+                 f"{name} on X in C order (linreg) and on the same values in Fortran "
+                 "order (linreg-fortran), 1 thread: the speedup column is Fortran time / "
+                 "C time. Target: 1.3 or less, with no copy of X."))
+    benchmark(run)
+
+
+MEMORY_CASES = ["GDRegressor-fused", "GDRegressor-gram", "SGDRegressor-shuffle", "predict",
+                "GDRegressor-fused-DataFrame"]
+MEMORY_N = 1_000_000
+
+
+@pytest.mark.parametrize("case", MEMORY_CASES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fortran_memory(benchmark, dtype, case):
+    if case.endswith("DataFrame"):
+        pytest.importorskip("pandas")
+    script = Path(__file__).resolve().parent / "_harness" / "fortran_memory.py"
+    dtype_name = np.dtype(dtype).name
+    result = {}
+
+    def run():
+        out = subprocess.run([sys.executable, str(script), case, dtype_name, str(MEMORY_N),
+                              str(D)], capture_output=True, text=True, check=True)
+        result.update(json.loads(out.stdout))
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    allowance = 0.05 * result["x_bytes"] + (8 * MEMORY_N if "shuffle" in case else 0)
+    describe(benchmark, work="memory-fit", impl="linreg", p=_Sized(dtype, MEMORY_N, D),
+             fit=f"{case} (Fortran X, fresh process)", peak_extra_bytes=result["peak_extra_bytes"],
+             peak_rss_extra_bytes=result["peak_rss_extra_bytes"], x_bytes=result["x_bytes"],
+             allowance_bytes=allowance, external_times_s=result["times_s"],
+             external_process="bench/_harness/fortran_memory.py: one call on a "
+                              "Fortran-ordered X in a fresh process, three timed calls after")
+    benchmark.group = "memory-fit"
+    assert result["peak_extra_bytes"] <= allowance, (
+        f"{case} on a Fortran-ordered {dtype_name} X allocated {result['peak_extra_bytes']:,}"
+        f" bytes ({result['peak_extra_bytes'] / result['x_bytes']:.1%} of X): a copy of X")
