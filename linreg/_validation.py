@@ -68,12 +68,11 @@ class ThreadCountWarning(UserWarning):
     """n_threads was more than MAX_THREADS_PER_CPU x the available CPUs and was capped."""
 
 
-def as_data_matrix(X, name="X", fortran=True):
+def as_data_matrix(X, name="X"):
     """Return X as a 2-D C- or Fortran-contiguous float32 or float64 array.
 
-    A C-contiguous float32/float64 array is returned as is (never copied), and so is a
-    Fortran-contiguous one unless `fortran` is False (then it is copied to C order: for
-    kernels that read single rows); float32 stays float32. Other real dtypes become
+    A C- or Fortran-contiguous float32/float64 array is returned as is (never copied:
+    every kernel reads both layouts); float32 stays float32. Other real dtypes become
     float64; other layouts are copied to C order. A masked array without masked entries, or a
     tensor that requires grad, is used through its data (detached), also without a copy.
     """
@@ -97,7 +96,7 @@ def as_data_matrix(X, name="X", fortran=True):
             f"{name} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
         )
     dtype = X.dtype if X.dtype in KEPT_DTYPES else np.dtype(np.float64)
-    if fortran and X.dtype == dtype and X.flags.f_contiguous and not X.flags.c_contiguous:
+    if X.dtype == dtype and X.flags.f_contiguous and not X.flags.c_contiguous:
         return X  # the kernels read columns of a Fortran-ordered X in place
     return np.ascontiguousarray(X, dtype=dtype)
 

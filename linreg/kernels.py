@@ -95,10 +95,10 @@ def resolve_n_threads(n_threads):
     return n_threads
 
 
-def _checked_problem(X, Y, W, b, *, in_place=False, by_rows=False):
+def _checked_problem(X, Y, W, b, *, in_place=False):
     """Validate (X, Y, W, b); return them with X, Y, W as 2-D arrays for the kernels
-    (X in C or Fortran order; C order with `by_rows`, for SGD, which reads rows)."""
-    X = as_data_matrix(X, fortran=not by_rows)
+    (X in C or Fortran order, read in place)."""
+    X = as_data_matrix(X)
     Y = as_targets(Y, X.shape[0], X.dtype)
     n_features = X.shape[1]
     n_outputs = 1 if Y.ndim == 1 else Y.shape[1]
@@ -376,7 +376,7 @@ def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
         per-sample updates themselves overflowed).
     """
     X_given, Y_given, order_given = X, Y, order
-    X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True, by_rows=True)
+    X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
     lr = check_lr(lr)
     if order is not None:
         order = check_order(order, X.shape[0])
@@ -388,9 +388,10 @@ def sgd_epoch(X, Y, W, b, lr, order=None, batch_size=1):
     batch_size = check_int(batch_size, "batch_size", 1, n_rows)
     loss_out = np.empty(1)
 
+    kernel, Xk = _compiled.for_layout("sgd_epochs", X)  # C or Fortran order, in place
+
     def loop(model, settings, state):
-        return _compiled.build.sgd_epochs(X, Y, model, settings, state, order, None,
-                                          History(loss_out))
+        return kernel(Xk, Y, model, settings, state, order, None, History(loss_out))
 
     _run_loop(loop, W, b, lr, None, batch_size=batch_size)
     mean_loss = float(loss_out[0])
@@ -428,7 +429,7 @@ def sgd_epochs(X, Y, W, b, lr, loss_out, *, order=None, batch_size=1, rng_state=
         values, reached within that epoch).
     """
     X_given, Y_given = X, Y
-    X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True, by_rows=True)
+    X, Y, W2, b = _checked_problem(X, Y, W, b, in_place=True)
     lr = check_lr(lr)
     _check_loss_out(loss_out)
     _check_early_stop(early_stop)
@@ -450,9 +451,10 @@ def sgd_epochs(X, Y, W, b, lr, loss_out, *, order=None, batch_size=1, rng_state=
     n_rows = X.shape[0] if order is None else order.shape[0]
     batch_size = check_int(batch_size, "batch_size", 1, n_rows)
 
+    kernel, Xk = _compiled.for_layout("sgd_epochs", X)  # C or Fortran order, in place
+
     def loop(model, settings, state):
-        return _compiled.build.sgd_epochs(X, Y, model, settings, state, order, None,
-                                          History(loss_out))
+        return kernel(Xk, Y, model, settings, state, order, None, History(loss_out))
 
     n_completed = _run_loop(loop, W, b, lr, early_stop, batch_size=batch_size,
                             shuffle=rng_state is not None, rng_state=rng_state)

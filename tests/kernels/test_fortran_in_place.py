@@ -1,5 +1,5 @@
 """A Fortran-ordered X (pandas' layout) is read in place by the fused epoch, predict, GD,
-the Gram statistics and the estimators' preparatory passes: no copy of X (issue 14).
+the Gram statistics, SGD and the estimators' preparatory passes: no copy of X (issue 14).
 
 Results equal those of the C-ordered array up to the order of summation (see
 linreg/_kernels/columns.pxi), and do not depend on n_threads.
@@ -34,7 +34,14 @@ def run(X, Y, W, b, n_threads):
     W1, b1, losses = W.copy(), b.copy(), np.empty(3)
     kernels.gd_epochs(X, Y, W1, b1, 0.01, losses, n_threads=n_threads)
     stats = kernels.gram_statistics(X, Y, n_threads=n_threads)
-    return [loss, gW, gb, pred, W1, b1, losses, stats.XtX, stats.XtY, stats.mean_X, stats.yy]
+    W2, b2 = W.copy(), b.copy()
+    kernels.sgd_epoch(X, Y, W2, b2, 1e-3, batch_size=8)
+    W3, b3, sgd_losses = W.copy(), b.copy(), np.empty(2)
+    order = np.arange(N - 1, -1, -3, dtype=np.intp)
+    kernels.sgd_epochs(X, Y, W3, b3, 1e-3, sgd_losses, order=order,
+                       rng_state=np.array([7], dtype=np.uint64))
+    return [loss, gW, gb, pred, W1, b1, losses, stats.XtX, stats.XtY, stats.mean_X, stats.yy,
+            W2, b2, W3, b3, sgd_losses]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -64,7 +71,7 @@ def test_fortran_x_reaches_the_column_kernels_as_a_view(recorder):
     run(X, Y, W, b, 1)
     names = {name for name, _ in recorder.calls}
     assert {"loss_and_grad_by_columns", "predict_by_columns", "gd_epochs_by_columns",
-            "column_sums_by_columns"} <= names
+            "column_sums_by_columns", "sgd_epochs_by_columns"} <= names
     for name, args in recorder.calls:
         if name.endswith("_by_columns"):
             assert args[0].base is X or np.shares_memory(args[0], X), name
