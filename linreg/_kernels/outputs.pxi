@@ -252,7 +252,7 @@ cdef inline double _sums_over_outputs(
     double* grad_bias,
     const double* sample_weight,
 ) noexcept nogil:
-    """`_sums_over_rows` (rows.pxi) for k >= 2 outputs, vectorized across outputs: adds
+    """`_sums_over_rows` (rows.pxi) for several outputs (k >= 5), vectorized across outputs: adds
     sum_i w_i r_i x_i into grad_by_output (k, d) and sum_i w_i r_i into grad_bias (k,);
     returns sum_i w_i |r_i|^2. Rows rows[start:stop], or start..stop-1 when `rows` is
     NULL; inlined with sample_weight NULL or not.
