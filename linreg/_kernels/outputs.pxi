@@ -1,4 +1,4 @@
-# Passes over rows of X for several outputs (Y of shape (n, k), k >= 5, AVX2 build).
+# Passes over rows of X for several outputs (Y of shape (n, k), k >= 5; float64 k <= 16; AVX2 build).
 #
 # The loop of rows.pxi computes, per row and per output, a dot product of the row with
 # that output's weights: a sum across vector lanes for every output of every row, and

@@ -1,6 +1,6 @@
-"""The pass over rows for several outputs (issue 14): with five outputs or more the AVX2
-build sums the residuals and the gradient across outputs in tiles of 8 lanes, over blocks
-of 32 rows (linreg/_kernels/outputs.pxi). These tests aim at its edges: k not a multiple
+"""The pass over rows for several outputs (issue 14): with five outputs or more (float64:
+five to 16) the AVX2 build sums the residuals and the gradient across outputs in tiles of
+8 lanes, over blocks of 32 rows (linreg/_kernels/outputs.pxi). These tests aim at its edges: k not a multiple
 of the tile (the last tile partly empty), d below a vector and above the float32 run of
 32 features, n not a multiple of the 4-row step or the 32-row block, sample weights, a
 subset of rows in any order (mini-batch SGD), Y in a strided layout, the thread count, and
