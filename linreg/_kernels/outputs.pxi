@@ -1,0 +1,342 @@
+# Passes over rows of X for several outputs (Y of shape (n, k), k >= 5; float64 k <= 16; AVX2 build).
+#
+# The loop of rows.pxi computes, per row and per output, a dot product of the row with
+# that output's weights: a sum across vector lanes for every output of every row, and
+# one rank-4 gradient update per output and four rows. With several outputs the work
+# vectorizes the other way, across outputs: W is laid out by feature in tiles of
+# OUTPUT_TILE outputs, (tiles, d, OUTPUT_TILE), so a row's residuals for one tile are
+# r[0:T] = sum_j x_j W[j, 0:T] + b[0:T] - y[0:T] (x_j broadcast; no sums across lanes),
+# and the gradient G[j, 0:T] += sum_i x_ij q_i[0:T], each lane an output.
+#
+# Rows go in blocks of OUTPUT_BLOCK_ROWS: for each tile, the residuals of the block's
+# rows (four rows side by side, so their sums overlap), then the gradient over the block
+# (four features side by side, each summed over the block's rows in registers, then added
+# to the tile's gradient). The block's rows stay in L1 between the two uses, so X is read
+# from memory once per pass whatever k is.
+#
+# Precision, as elsewhere (dot.pxi): sums over rows are accumulated in double. For
+# float32 data a residual's dot product is summed in float32 in runs of F32_CHUNK
+# features, and the gradient's sum over a block (OUTPUT_BLOCK_ROWS = F32_CHUNK rows) in
+# float32 before it is added in double; the loss and the bias gradient are summed in
+# double row by row.
+#
+# The last tile of k outputs may be partly empty: its weights and bias are 0 there, so
+# its empty lanes compute r = 0 (or NaN for an infinite x), which is never read back.
+# The sums of a run of rows depend on the run only, not on the thread that sums it.
+
+cdef enum:
+    # Outputs in one tile: the lanes of the loops over outputs (the 8 of the C kernels
+    # below, LINREG_OUTPUT_TILE).
+    OUTPUT_TILE = 8
+    # Rows per block. float32 sums a block's gradient terms in float32: a short sum of at
+    # most F32_CHUNK terms, like a dot product's run.
+    OUTPUT_BLOCK_ROWS = 32
+
+# The loops over a tile's lanes are written with GCC/clang vector extensions: gcc does
+# not vectorize them across outputs by itself (with -fassociative-math it vectorizes the
+# sums over features instead, with strided loads of W, or keeps the lanes in scalars on
+# the stack). They are built for AVX (the avx2 build) only: the generic build, and
+# compilers without the extensions (MSVC), get LINREG_OUTPUT_TILES = 0 and the loop of
+# rows.pxi. Vectors wider than a register (8 doubles in one) were lowered by gcc 12
+# through the stack, 4x slower: a tile of doubles is two registers, lo and hi.
+cdef extern from *:
+    """
+    #if defined(__AVX__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 9))
+    #define LINREG_OUTPUT_TILES 1
+    #define LINREG_OUTPUT_TILE 8
+    /* One AVX register: 4 doubles, 8 floats, or 4 floats in its lower half. A tile of 8
+       outputs is two double vectors (lo, hi) or one float vector. (Wider generic vectors
+       are lowered through the stack by gcc 12.) */
+    typedef double linreg_d4 __attribute__((vector_size(32), aligned(8), may_alias));
+    typedef float linreg_f8 __attribute__((vector_size(32), aligned(4), may_alias));
+    typedef float linreg_f4 __attribute__((vector_size(16), aligned(4), may_alias));
+    typedef union { linreg_f8 v; linreg_f4 h[2]; } linreg_f8_halves;
+
+    #define LINREG_F8_ADD_TO(lo, hi, f) do {                                   \
+            linreg_f8_halves u_; u_.v = (f);                                    \
+            (lo) += __builtin_convertvector(u_.h[0], linreg_d4);                \
+            (hi) += __builtin_convertvector(u_.h[1], linreg_d4); } while (0)
+
+    /* The end of one row of a tile: r = a + b - y, q = w r; the loss and bias sums, q stored
+       in the data's type. */
+    #define LINREG_ROW_END_D(al, ah, i) do {                                    \
+            linreg_d4 rl_ = (al) + bl - *(const linreg_d4*) ys[i];              \
+            linreg_d4 rh_ = (ah) + bh - *(const linreg_d4*) (ys[i] + 4);        \
+            linreg_d4 ql_ = rl_, qh_ = rh_;                                     \
+            if (weights) { ql_ = weights[i] * rl_; qh_ = weights[i] * rh_; }    \
+            sl += ql_ * rl_; sh += qh_ * rh_; cl += ql_; ch += qh_;             \
+            *(linreg_d4*) (q_block + 8 * (i)) = ql_;                            \
+            *(linreg_d4*) (q_block + 8 * (i) + 4) = qh_; } while (0)
+    #define LINREG_ROW_END_F(al, ah, i) do {                                    \
+            linreg_d4 yl_ = {0}, yh_ = {0};                                     \
+            LINREG_F8_ADD_TO(yl_, yh_, *(const linreg_f8*) ys[i]);              \
+            linreg_d4 rl_ = (al) + bl - yl_, rh_ = (ah) + bh - yh_;             \
+            linreg_d4 ql_ = rl_, qh_ = rh_;                                     \
+            if (weights) { ql_ = weights[i] * rl_; qh_ = weights[i] * rh_; }    \
+            sl += ql_ * rl_; sh += qh_ * rh_; cl += ql_; ch += qh_;             \
+            *(linreg_f4*) (q_block + 8 * (i)) = __builtin_convertvector(ql_, linreg_f4);      \
+            *(linreg_f4*) (q_block + 8 * (i) + 4) = __builtin_convertvector(qh_, linreg_f4); \
+        } while (0)
+    #define LINREG_LANES_IN                                                     \
+        linreg_d4 bl = *(const linreg_d4*) bias, bh = *(const linreg_d4*) (bias + 4);              \
+        linreg_d4 sl = *(const linreg_d4*) sse_lanes, sh = *(const linreg_d4*) (sse_lanes + 4);    \
+        linreg_d4 cl = *(const linreg_d4*) bias_lanes, ch = *(const linreg_d4*) (bias_lanes + 4)
+    #define LINREG_LANES_OUT                                                    \
+        *(linreg_d4*) sse_lanes = sl; *(linreg_d4*) (sse_lanes + 4) = sh;       \
+        *(linreg_d4*) bias_lanes = cl; *(linreg_d4*) (bias_lanes + 4) = ch
+
+    static inline void linreg_tile_residuals_d(
+        const double* const* xs, Py_ssize_t m, const double* w, Py_ssize_t d,
+        const double* const* ys, const double* bias, const double* weights, double* q_block,
+        double* sse_lanes, double* bias_lanes)
+    {
+        Py_ssize_t i = 0, j;
+        LINREG_LANES_IN;
+        for (; i + 4 <= m; i += 4) {
+            const double *x0 = xs[i], *x1 = xs[i + 1], *x2 = xs[i + 2], *x3 = xs[i + 3];
+            linreg_d4 a0l = {0}, a0h = {0}, a1l = {0}, a1h = {0};
+            linreg_d4 a2l = {0}, a2h = {0}, a3l = {0}, a3h = {0};
+            for (j = 0; j < d; j++) {
+                linreg_d4 wl = *(const linreg_d4*) (w + 8 * j);
+                linreg_d4 wh = *(const linreg_d4*) (w + 8 * j + 4);
+                a0l += x0[j] * wl; a0h += x0[j] * wh; a1l += x1[j] * wl; a1h += x1[j] * wh;
+                a2l += x2[j] * wl; a2h += x2[j] * wh; a3l += x3[j] * wl; a3h += x3[j] * wh;
+            }
+            LINREG_ROW_END_D(a0l, a0h, i); LINREG_ROW_END_D(a1l, a1h, i + 1);
+            LINREG_ROW_END_D(a2l, a2h, i + 2); LINREG_ROW_END_D(a3l, a3h, i + 3);
+        }
+        for (; i < m; i++) {
+            const double* x0 = xs[i];
+            linreg_d4 a0l = {0}, a0h = {0};
+            for (j = 0; j < d; j++) {
+                a0l += x0[j] * *(const linreg_d4*) (w + 8 * j);
+                a0h += x0[j] * *(const linreg_d4*) (w + 8 * j + 4);
+            }
+            LINREG_ROW_END_D(a0l, a0h, i);
+        }
+        LINREG_LANES_OUT;
+    }
+
+    static inline void linreg_tile_residuals_f(
+        const float* const* xs, Py_ssize_t m, const float* w, Py_ssize_t d,
+        const float* const* ys, const double* bias, const double* weights, float* q_block,
+        double* sse_lanes, double* bias_lanes)
+    {
+        Py_ssize_t i = 0, j, j0, j1;
+        LINREG_LANES_IN;
+        for (; i + 4 <= m; i += 4) {
+            const float *x0 = xs[i], *x1 = xs[i + 1], *x2 = xs[i + 2], *x3 = xs[i + 3];
+            linreg_d4 a0l = {0}, a0h = {0}, a1l = {0}, a1h = {0};
+            linreg_d4 a2l = {0}, a2h = {0}, a3l = {0}, a3h = {0};
+            for (j0 = 0; j0 < d; j0 = j1) {  /* runs of F32_CHUNK (32) features in float */
+                linreg_f8 p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0};
+                j1 = d - j0 > 32 ? j0 + 32 : d;
+                for (j = j0; j < j1; j++) {
+                    linreg_f8 wj = *(const linreg_f8*) (w + 8 * j);
+                    p0 += x0[j] * wj; p1 += x1[j] * wj; p2 += x2[j] * wj; p3 += x3[j] * wj;
+                }
+                LINREG_F8_ADD_TO(a0l, a0h, p0); LINREG_F8_ADD_TO(a1l, a1h, p1);
+                LINREG_F8_ADD_TO(a2l, a2h, p2); LINREG_F8_ADD_TO(a3l, a3h, p3);
+            }
+            LINREG_ROW_END_F(a0l, a0h, i); LINREG_ROW_END_F(a1l, a1h, i + 1);
+            LINREG_ROW_END_F(a2l, a2h, i + 2); LINREG_ROW_END_F(a3l, a3h, i + 3);
+        }
+        for (; i < m; i++) {
+            const float* x0 = xs[i];
+            linreg_d4 a0l = {0}, a0h = {0};
+            for (j0 = 0; j0 < d; j0 = j1) {
+                linreg_f8 p0 = {0};
+                j1 = d - j0 > 32 ? j0 + 32 : d;
+                for (j = j0; j < j1; j++)
+                    p0 += x0[j] * *(const linreg_f8*) (w + 8 * j);
+                LINREG_F8_ADD_TO(a0l, a0h, p0);
+            }
+            LINREG_ROW_END_F(a0l, a0h, i);
+        }
+        LINREG_LANES_OUT;
+    }
+
+    static inline void linreg_tile_gradient_d(
+        const double* const* xs, Py_ssize_t m, const double* q_block, Py_ssize_t d, double* g)
+    {
+        Py_ssize_t i, j = 0;
+        for (; j + 4 <= d; j += 4) {
+            linreg_d4 c0l = {0}, c0h = {0}, c1l = {0}, c1h = {0};
+            linreg_d4 c2l = {0}, c2h = {0}, c3l = {0}, c3h = {0};
+            for (i = 0; i < m; i++) {
+                const double* x = xs[i] + j;
+                linreg_d4 ql = *(const linreg_d4*) (q_block + 8 * i);
+                linreg_d4 qh = *(const linreg_d4*) (q_block + 8 * i + 4);
+                c0l += x[0] * ql; c0h += x[0] * qh; c1l += x[1] * ql; c1h += x[1] * qh;
+                c2l += x[2] * ql; c2h += x[2] * qh; c3l += x[3] * ql; c3h += x[3] * qh;
+            }
+            double* gj = g + 8 * j;
+            *(linreg_d4*) gj += c0l; *(linreg_d4*) (gj + 4) += c0h;
+            *(linreg_d4*) (gj + 8) += c1l; *(linreg_d4*) (gj + 12) += c1h;
+            *(linreg_d4*) (gj + 16) += c2l; *(linreg_d4*) (gj + 20) += c2h;
+            *(linreg_d4*) (gj + 24) += c3l; *(linreg_d4*) (gj + 28) += c3h;
+        }
+        for (; j < d; j++) {
+            linreg_d4 c0l = {0}, c0h = {0};
+            for (i = 0; i < m; i++) {
+                c0l += xs[i][j] * *(const linreg_d4*) (q_block + 8 * i);
+                c0h += xs[i][j] * *(const linreg_d4*) (q_block + 8 * i + 4);
+            }
+            *(linreg_d4*) (g + 8 * j) += c0l; *(linreg_d4*) (g + 8 * j + 4) += c0h;
+        }
+    }
+
+    static inline void linreg_tile_gradient_f(
+        const float* const* xs, Py_ssize_t m, const float* q_block, Py_ssize_t d, double* g)
+    {
+        Py_ssize_t i, j = 0;
+        for (; j + 4 <= d; j += 4) {
+            linreg_f8 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
+            for (i = 0; i < m; i++) {
+                const float* x = xs[i] + j;
+                linreg_f8 q = *(const linreg_f8*) (q_block + 8 * i);
+                c0 += x[0] * q; c1 += x[1] * q; c2 += x[2] * q; c3 += x[3] * q;
+            }
+            double* gj = g + 8 * j;
+            LINREG_F8_ADD_TO(*(linreg_d4*) gj, *(linreg_d4*) (gj + 4), c0);
+            LINREG_F8_ADD_TO(*(linreg_d4*) (gj + 8), *(linreg_d4*) (gj + 12), c1);
+            LINREG_F8_ADD_TO(*(linreg_d4*) (gj + 16), *(linreg_d4*) (gj + 20), c2);
+            LINREG_F8_ADD_TO(*(linreg_d4*) (gj + 24), *(linreg_d4*) (gj + 28), c3);
+        }
+        for (; j < d; j++) {
+            linreg_f8 c0 = {0};
+            for (i = 0; i < m; i++)
+                c0 += xs[i][j] * *(const linreg_f8*) (q_block + 8 * i);
+            LINREG_F8_ADD_TO(*(linreg_d4*) (g + 8 * j), *(linreg_d4*) (g + 8 * j + 4), c0);
+        }
+    }
+    #else
+    #define LINREG_OUTPUT_TILES 0
+    #define LINREG_OUTPUT_TILE 8
+    #define linreg_tile_residuals_d(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
+    #define linreg_tile_residuals_f(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
+    #define linreg_tile_gradient_d(xs, m, q, d, g) ((void)0)
+    #define linreg_tile_gradient_f(xs, m, q, d, g) ((void)0)
+    #endif
+    """
+    # Whether this compiler built the kernels below (GCC >= 9, clang); 0: never called.
+    int LINREG_OUTPUT_TILES
+    # For the block's rows xs[0:m] and one tile of outputs: q_i = w_i r_i into q_block
+    # (m, 8) in X's dtype, sum_i w_i r_i^2 added into sse_lanes and sum_i w_i r_i into
+    # bias_lanes (8 each, double). w: the tile's weights (d, 8); ys[i]: the 8 targets of
+    # row i; weights: the rows' sample weights (m,), or NULL for none.
+    void linreg_tile_residuals_d(const double* const* xs, Py_ssize_t m, const double* w,
+                                 Py_ssize_t d, const double* const* ys, const double* bias,
+                                 const double* weights, double* q_block, double* sse_lanes,
+                                 double* bias_lanes) noexcept nogil
+    void linreg_tile_residuals_f(const float* const* xs, Py_ssize_t m, const float* w,
+                                 Py_ssize_t d, const float* const* ys, const double* bias,
+                                 const double* weights, float* q_block, double* sse_lanes,
+                                 double* bias_lanes) noexcept nogil
+    # g (d, 8) += sum_i x_i q_i over the block's rows; each feature's block sum in X's
+    # dtype, then added in double.
+    void linreg_tile_gradient_d(const double* const* xs, Py_ssize_t m, const double* q_block,
+                                Py_ssize_t d, double* g) noexcept nogil
+    void linreg_tile_gradient_f(const float* const* xs, Py_ssize_t m, const float* q_block,
+                                Py_ssize_t d, double* g) noexcept nogil
+
+
+cdef inline double _sums_over_outputs(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    const Py_ssize_t* rows,
+    Py_ssize_t start,
+    Py_ssize_t stop,
+    const WorkBuffers* work,
+    double* grad_by_output,
+    double* grad_bias,
+    const double* sample_weight,
+) noexcept nogil:
+    """`_sums_over_rows` (rows.pxi) for several outputs (k >= 5), vectorized across outputs: adds
+    sum_i w_i r_i x_i into grad_by_output (k, d) and sum_i w_i r_i into grad_bias (k,);
+    returns sum_i w_i |r_i|^2. Rows rows[start:stop], or start..stop-1 when `rows` is
+    NULL; inlined with sample_weight NULL or not.
+
+    Its working copies (W and the gradient by tile, O(d k)) are allocated per call; if
+    that fails, the sums are those of `_sums_over_rows`.
+    """
+    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1]
+    cdef Py_ssize_t n_tiles = (k + OUTPUT_TILE - 1) // OUTPUT_TILE
+    cdef Py_ssize_t padded = n_tiles * OUTPUT_TILE, tile_size = d * OUTPUT_TILE
+    cdef bint y_rows_contiguous = Y.strides[1] == sizeof(floating)
+    cdef Py_ssize_t t, o0, live, i, j, o, m, at, row
+    cdef const floating* w_by_output = _weights(<const floating*> NULL, work, 0, d)
+    cdef const floating* xs[OUTPUT_BLOCK_ROWS]
+    cdef const floating* ys[OUTPUT_BLOCK_ROWS]
+    cdef Py_ssize_t block_rows[OUTPUT_BLOCK_ROWS]
+    cdef double block_weights[OUTPUT_BLOCK_ROWS]
+    cdef floating y_copies[OUTPUT_BLOCK_ROWS * OUTPUT_TILE]  # a partial or strided tile's targets
+    cdef floating q_block[OUTPUT_BLOCK_ROWS * OUTPUT_TILE]
+    cdef double sse = 0.0
+    # One allocation: the gradient by tile (tiles, d, T), the bias, its gradient and the
+    # loss by lane (3 x padded), then W by tile (tiles, d, T) in X's dtype.
+    cdef double* g_tiles = <double*> malloc(
+        (padded * d + 3 * padded) * sizeof(double) + padded * d * sizeof(floating))
+    cdef double* bias_tiles
+    cdef double* bias_lanes
+    cdef double* sse_lanes
+    cdef floating* w_tiles
+    if g_tiles == NULL:
+        return _sums_over_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias,
+                               sample_weight, NULL)
+    bias_tiles = g_tiles + padded * d
+    bias_lanes = bias_tiles + padded
+    sse_lanes = bias_lanes + padded
+    w_tiles = <floating*> (sse_lanes + padded)
+    memset(g_tiles, 0, (padded * d + 3 * padded) * sizeof(double))
+    for t in range(n_tiles):
+        o0 = t * OUTPUT_TILE
+        live = k - o0 if k - o0 < OUTPUT_TILE else OUTPUT_TILE
+        for j in range(d):
+            for o in range(OUTPUT_TILE):
+                w_tiles[t * tile_size + j * OUTPUT_TILE + o] = (
+                    w_by_output[(o0 + o) * d + j] if o < live else 0.0)
+        for o in range(live):
+            bias_tiles[o0 + o] = work.bias[o0 + o]
+    at = start
+    while at < stop:
+        m = stop - at if stop - at < OUTPUT_BLOCK_ROWS else OUTPUT_BLOCK_ROWS
+        for i in range(m):
+            row = rows[at + i] if rows != NULL else at + i
+            block_rows[i] = row
+            xs[i] = &X[row, 0]
+            if sample_weight != NULL:
+                block_weights[i] = sample_weight[row]
+        for t in range(n_tiles):
+            o0 = t * OUTPUT_TILE
+            live = k - o0 if k - o0 < OUTPUT_TILE else OUTPUT_TILE
+            if live == OUTPUT_TILE and y_rows_contiguous:
+                for i in range(m):
+                    ys[i] = &Y[block_rows[i], o0]
+            else:
+                for i in range(m):
+                    for o in range(OUTPUT_TILE):
+                        y_copies[i * OUTPUT_TILE + o] = Y[block_rows[i], o0 + o] if o < live else 0.0
+                    ys[i] = y_copies + i * OUTPUT_TILE
+            if floating is double:
+                linreg_tile_residuals_d(xs, m, w_tiles + t * tile_size, d, ys, bias_tiles + o0,
+                                        NULL if sample_weight == NULL else block_weights,
+                                        q_block, sse_lanes + o0, bias_lanes + o0)
+                linreg_tile_gradient_d(xs, m, q_block, d, g_tiles + t * tile_size)
+            else:
+                linreg_tile_residuals_f(xs, m, w_tiles + t * tile_size, d, ys, bias_tiles + o0,
+                                        NULL if sample_weight == NULL else block_weights,
+                                        q_block, sse_lanes + o0, bias_lanes + o0)
+                linreg_tile_gradient_f(xs, m, q_block, d, g_tiles + t * tile_size)
+        at += m
+    for t in range(n_tiles):
+        o0 = t * OUTPUT_TILE
+        live = k - o0 if k - o0 < OUTPUT_TILE else OUTPUT_TILE
+        for o in range(live):
+            for j in range(d):
+                grad_by_output[(o0 + o) * d + j] += g_tiles[t * tile_size + j * OUTPUT_TILE + o]
+    for o in range(k):
+        grad_bias[o] += bias_lanes[o]
+        sse += sse_lanes[o]
+    free(g_tiles)
+    return sse
