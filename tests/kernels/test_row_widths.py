@@ -76,3 +76,38 @@ def test_one_output_same_bits_for_contiguous_and_strided_y(d, dtype):
     assert strided[0] == contiguous[0]
     assert np.array_equal(strided[1], contiguous[1])
     assert np.array_equal(strided[2], contiguous[2])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("d", [8, 64, 256], ids=lambda d: f"d{d}")
+@pytest.mark.parametrize(("k", "weighted"), [(1, True), (3, False), (3, True)],
+                         ids=["k1-weighted", "k3", "k3-weighted"])
+def test_general_loop_matches_oracle(d, dtype, k, weighted):
+    """The loop for several outputs or sample weights (it prefetches groups of four rows
+    of 1 KB or more, all at once) against the oracle, 1 and 2 threads alike."""
+    rng = np.random.default_rng(300 + d + k)
+    X = (rng.standard_normal((N_ROWS, d)) + 0.5).astype(dtype)
+    W = (rng.standard_normal((d, k)) / np.sqrt(d)).astype(dtype)
+    b = np.linspace(-0.5, 0.5, k).astype(dtype)
+    Y = rng.standard_normal((N_ROWS, k)).astype(dtype)
+    weights = rng.uniform(0.5, 2.0, N_ROWS) if weighted else None
+    outputs = []
+    for n_threads in (1, 2):
+        grad_W, grad_b = np.full_like(W, np.nan), np.full_like(b, np.nan)
+        loss = kernels.loss_and_grad(X, Y, W, b, grad_W, grad_b, sample_weight=weights,
+                                     n_threads=n_threads)
+        outputs.append((loss, grad_W, grad_b))
+    X64 = X.astype(np.float64)
+    R = X64 @ W.astype(np.float64) + b.astype(np.float64) - Y.astype(np.float64)
+    w = np.ones(N_ROWS) if weights is None else weights
+    scale = 2.0 / (w.sum() * k)
+    want_loss = float((w[:, None] * R * R).sum() / (w.sum() * k))
+    want_W, want_b = scale * (X64.T @ (w[:, None] * R)), scale * (w @ R)
+    loss, grad_W, grad_b = outputs[0]
+    rtol = RTOL[dtype]
+    assert loss == pytest.approx(want_loss, rel=rtol)
+    atol = rtol * max(np.abs(want_W).max(), np.abs(want_b).max())
+    np.testing.assert_allclose(grad_W, want_W, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(grad_b, want_b, rtol=rtol, atol=atol)
+    assert outputs[1][0] == loss
+    assert np.array_equal(outputs[1][1], grad_W) and np.array_equal(outputs[1][2], grad_b)
