@@ -55,6 +55,10 @@ cdef enum:
     # 512 B: 5% slower prefetching).
     PREFETCH_MIN_GROUP_BYTES_OUTPUTS = 1024
     PREFETCH_MAX_GROUP_BYTES = 32768
+    # Longer rows (one output): while `_add_rank4` works from cache, the first this many
+    # bytes of each row of the next group are asked for, a running start for the four
+    # streams (float64, d = 2048: 1.3x the time of `X @ w` without).
+    LONG_ROW_HEAD_BYTES = 4096
     # `_add_rank4` works through the row in blocks of this many columns when it
     # prefetches, one block's share of the prefetches before each block.
     RANK4_BLOCK = 32
@@ -101,13 +105,16 @@ cdef inline void _add_rank4(
     double* g,
     const floating* x0, const floating* x1, const floating* x2, const floating* x3,
     double r0, double r1, double r2, double r3, Py_ssize_t d, const char* ahead,
+    Py_ssize_t head,
 ) noexcept nogil:
     """g += r0 x0 + r1 x1 + r2 x2 + r3 x3 (float32: the four terms summed in float32).
 
-    `ahead` as in `_dot4`, whose second half is prefetched here, block by block of
-    RANK4_BLOCK columns (the sums are the same: each g[j] is its own)."""
-    cdef Py_ssize_t j, j0 = 0, j1, fetched = 0
-    cdef Py_ssize_t half = 2 * d * <Py_ssize_t> sizeof(floating)
+    `ahead` as in `_dot4`, prefetched here block by block of RANK4_BLOCK columns (the
+    sums are the same: each g[j] is its own): its second half when `head` is 0, else
+    the first `head` bytes of each of its four rows (long rows, see `_sums_one_output`).
+    """
+    cdef Py_ssize_t j, j0 = 0, j1, fetched = 0, upto
+    cdef Py_ssize_t row_bytes = d * <Py_ssize_t> sizeof(floating)
     cdef floating f0 = <floating> r0, f1 = <floating> r1, f2 = <floating> r2, f3 = <floating> r3
     if ahead == NULL:
         for j in range(d):
@@ -115,8 +122,16 @@ cdef inline void _add_rank4(
         return
     while j0 < d:
         j1 = j0 + RANK4_BLOCK if j0 + RANK4_BLOCK < d else d
-        _prefetch_span(ahead + half, fetched, 2 * j1 * <Py_ssize_t> sizeof(floating))
-        fetched = (2 * j1 * <Py_ssize_t> sizeof(floating) + 63) & ~(<Py_ssize_t> 63)
+        if head == 0:
+            upto = 2 * j1 * <Py_ssize_t> sizeof(floating)
+            _prefetch_span(ahead + 2 * row_bytes, fetched, upto)
+        else:
+            upto = (head * j1) // d
+            _prefetch_span(ahead, fetched, upto)
+            _prefetch_span(ahead + row_bytes, fetched, upto)
+            _prefetch_span(ahead + 2 * row_bytes, fetched, upto)
+            _prefetch_span(ahead + 3 * row_bytes, fetched, upto)
+        fetched = (upto + 63) & ~(<Py_ssize_t> 63)
         for j in range(j0, j1):
             g[j] = g[j] + <double> ((f0 * x0[j] + f1 * x1[j]) + (f2 * x2[j] + f3 * x3[j]))
         j0 = j1

@@ -160,8 +160,13 @@ cdef inline double _sums_one_output(
     cdef double bias = work.bias[0], bias_sum = grad_bias[0], sse = 0.0
     cdef double r0, r1, r2, r3
     cdef const char* ahead
+    cdef Py_ssize_t group_bytes = 4 * d * <Py_ssize_t> sizeof(floating)
     cdef Py_ssize_t distance = _prefetch_distance(X) if rows == NULL else 0
+    cdef Py_ssize_t head = 0  # long rows: prefetch the heads of the next group's rows
     cdef const char* prefetch_end = <const char*> &X[0, 0] + X.shape[0] * d * <Py_ssize_t> sizeof(floating)
+    if rows == NULL and group_bytes > PREFETCH_MAX_GROUP_BYTES:
+        distance = group_bytes
+        head = LONG_ROW_HEAD_BYTES
     while t + 4 <= stop:
         if rows != NULL:
             i0 = rows[t]; i1 = rows[t + 1]; i2 = rows[t + 2]; i3 = rows[t + 3]
@@ -169,16 +174,16 @@ cdef inline double _sums_one_output(
             i0 = t; i1 = t + 1; i2 = t + 2; i3 = t + 3
         x0 = &X[i0, 0]; x1 = &X[i1, 0]; x2 = &X[i2, 0]; x3 = &X[i3, 0]
         ahead = NULL
-        if distance != 0 and <const char*> x0 + distance + 4 * d * <Py_ssize_t> sizeof(floating) <= prefetch_end:
+        if distance != 0 and <const char*> x0 + distance + group_bytes <= prefetch_end:
             ahead = <const char*> x0 + distance
-        _dot4(x0, x1, x2, x3, w, d, s, ahead)
+        _dot4(x0, x1, x2, x3, w, d, s, ahead if head == 0 else NULL)
         r0 = s[0] + bias - y[i0 * y_step]
         r1 = s[1] + bias - y[i1 * y_step]
         r2 = s[2] + bias - y[i2 * y_step]
         r3 = s[3] + bias - y[i3 * y_step]
         sse += (r0 * r0 + r1 * r1) + (r2 * r2 + r3 * r3)
         bias_sum += (r0 + r1) + (r2 + r3)
-        _add_rank4(grad_by_output, x0, x1, x2, x3, r0, r1, r2, r3, d, ahead)
+        _add_rank4(grad_by_output, x0, x1, x2, x3, r0, r1, r2, r3, d, ahead, head)
         t += 4
     while t < stop:
         i0 = rows[t] if rows != NULL else t
@@ -245,7 +250,7 @@ cdef inline double _sums_over_rows(
                 q2 = sample_weight[i2] * r2; q3 = sample_weight[i3] * r3
             sse += (q0 * r0 + q1 * r1) + (q2 * r2 + q3 * r3)
             grad_bias[o] += (q0 + q1) + (q2 + q3)
-            _add_rank4(grad_by_output + o * d, x0, x1, x2, x3, q0, q1, q2, q3, d, NULL)
+            _add_rank4(grad_by_output + o * d, x0, x1, x2, x3, q0, q1, q2, q3, d, NULL, 0)
         t += 4
     while t < stop:
         i0 = rows[t] if rows != NULL else t

@@ -111,3 +111,22 @@ def test_general_loop_matches_oracle(d, dtype, k, weighted):
     np.testing.assert_allclose(grad_b, want_b, rtol=rtol, atol=atol)
     assert outputs[1][0] == loss
     assert np.array_equal(outputs[1][1], grad_W) and np.array_equal(outputs[1][2], grad_b)
+
+
+@pytest.mark.parametrize(("dtype", "d"), [(np.float32, 8200), (np.float64, 4100)],
+                         ids=["float32-d8200", "float64-d4100"])
+def test_long_rows_match_oracle(dtype, d):
+    """Groups of four rows over 32 KB, whose heads are prefetched while the gradient of
+    the group before is added (a tail of three rows; X kept small: 203 rows)."""
+    rng = np.random.default_rng(d)
+    X = (rng.standard_normal((203, d)) + 0.5).astype(dtype)
+    W = (rng.standard_normal((d, 1)) / np.sqrt(d)).astype(dtype)
+    b = np.array([0.25], dtype)
+    Y = rng.standard_normal((203, 1)).astype(dtype)
+    loss, grad_W, grad_b = _run(X, Y, W, b, n_threads=1)
+    want_loss, want_W, want_b = _oracle(X, Y, W, b)
+    rtol = RTOL[dtype]
+    assert loss == pytest.approx(want_loss, rel=rtol)
+    atol = rtol * max(np.abs(want_W).max(), np.abs(want_b).max())
+    np.testing.assert_allclose(grad_W, want_W, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(grad_b, want_b, rtol=rtol, atol=atol)
