@@ -105,16 +105,13 @@ cdef inline void _add_rank4(
     double* g,
     const floating* x0, const floating* x1, const floating* x2, const floating* x3,
     double r0, double r1, double r2, double r3, Py_ssize_t d, const char* ahead,
-    Py_ssize_t head,
 ) noexcept nogil:
     """g += r0 x0 + r1 x1 + r2 x2 + r3 x3 (float32: the four terms summed in float32).
 
-    `ahead` as in `_dot4`, prefetched here block by block of RANK4_BLOCK columns (the
-    sums are the same: each g[j] is its own): its second half when `head` is 0, else
-    the first `head` bytes of each of its four rows (long rows, see `_sums_one_output`).
-    """
-    cdef Py_ssize_t j, j0 = 0, j1, fetched = 0, upto
-    cdef Py_ssize_t row_bytes = d * <Py_ssize_t> sizeof(floating)
+    `ahead` as in `_dot4`, whose second half is prefetched here, block by block of
+    RANK4_BLOCK columns (the sums are the same: each g[j] is its own)."""
+    cdef Py_ssize_t j, j0 = 0, j1, fetched = 0
+    cdef Py_ssize_t half = 2 * d * <Py_ssize_t> sizeof(floating)
     cdef floating f0 = <floating> r0, f1 = <floating> r1, f2 = <floating> r2, f3 = <floating> r3
     if ahead == NULL:
         for j in range(d):
@@ -122,15 +119,32 @@ cdef inline void _add_rank4(
         return
     while j0 < d:
         j1 = j0 + RANK4_BLOCK if j0 + RANK4_BLOCK < d else d
-        if head == 0:
-            upto = 2 * j1 * <Py_ssize_t> sizeof(floating)
-            _prefetch_span(ahead + 2 * row_bytes, fetched, upto)
-        else:
-            upto = (head * j1) // d
-            _prefetch_span(ahead, fetched, upto)
-            _prefetch_span(ahead + row_bytes, fetched, upto)
-            _prefetch_span(ahead + 2 * row_bytes, fetched, upto)
-            _prefetch_span(ahead + 3 * row_bytes, fetched, upto)
+        _prefetch_span(ahead + half, fetched, 2 * j1 * <Py_ssize_t> sizeof(floating))
+        fetched = (2 * j1 * <Py_ssize_t> sizeof(floating) + 63) & ~(<Py_ssize_t> 63)
+        for j in range(j0, j1):
+            g[j] = g[j] + <double> ((f0 * x0[j] + f1 * x1[j]) + (f2 * x2[j] + f3 * x3[j]))
+        j0 = j1
+
+
+cdef inline void _add_rank4_long_rows(
+    double* g,
+    const floating* x0, const floating* x1, const floating* x2, const floating* x3,
+    double r0, double r1, double r2, double r3, Py_ssize_t d, const char* ahead,
+) noexcept nogil:
+    """`_add_rank4` for rows too long to prefetch whole (`_sums_one_output`): block by
+    block, it asks for the first LONG_ROW_HEAD_BYTES of each of the four rows at `ahead`
+    (the next group). A function of its own: `_add_rank4` is inlined into every loop
+    compiled with d a constant, where a larger body cost float32 at d = 4 30%."""
+    cdef Py_ssize_t j, j0 = 0, j1, fetched = 0, upto
+    cdef Py_ssize_t row_bytes = d * <Py_ssize_t> sizeof(floating)
+    cdef floating f0 = <floating> r0, f1 = <floating> r1, f2 = <floating> r2, f3 = <floating> r3
+    while j0 < d:
+        j1 = j0 + RANK4_BLOCK if j0 + RANK4_BLOCK < d else d
+        upto = (LONG_ROW_HEAD_BYTES * j1) // d
+        _prefetch_span(ahead, fetched, upto)
+        _prefetch_span(ahead + row_bytes, fetched, upto)
+        _prefetch_span(ahead + 2 * row_bytes, fetched, upto)
+        _prefetch_span(ahead + 3 * row_bytes, fetched, upto)
         fetched = (upto + 63) & ~(<Py_ssize_t> 63)
         for j in range(j0, j1):
             g[j] = g[j] + <double> ((f0 * x0[j] + f1 * x1[j]) + (f2 * x2[j] + f3 * x3[j]))

@@ -103,32 +103,132 @@ cdef inline double _one_output_by_d(
     float64: 2 and 3), so that its loops over a row unroll into a few instructions: for
     rows of a few elements the loops' set-up, vector tails and reductions cost more than
     the arithmetic (float32 at d = 4: 1.8x the time of `X @ w`, 0.9x with d a constant).
+
+    Each width is its own C function, called through a table (`_ONE_OUTPUT_LOOPS_*`):
+    called directly, gcc inlined them all into one function, where any change to one
+    moved registers in all (float32 at d = 4 went from 0.9x to 1.25x with sse spilled).
     """
     cdef Py_ssize_t d = X.shape[1]
-    cdef RowWidthAny any_width
-    cdef RowWidth2 width2
-    cdef RowWidth3 width3
-    cdef RowWidth4 width4
-    cdef RowWidth5 width5
-    cdef RowWidth6 width6
-    cdef RowWidth7 width7
-    cdef RowWidth8 width8
-    if d == 2:
-        return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width2)
-    if d == 3:
-        return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width3)
     if floating is float:
-        if d == 4:
-            return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width4)
-        if d == 5:
-            return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width5)
-        if d == 6:
-            return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width6)
-        if d == 7:
-            return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width7)
-        if d == 8:
-            return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width8)
-    return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, any_width)
+        return _ONE_OUTPUT_LOOPS_F32[d if d <= 8 else 0](X, Y, rows, start, stop, work, grad_by_output, grad_bias)
+    else:
+        return _ONE_OUTPUT_LOOPS_F64[d if d <= 3 else 0](X, Y, rows, start, stop, work, grad_by_output, grad_bias)
+
+
+ctypedef double (*OneOutputLoopF32)(
+    const float[:, ::1] X, const float[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil
+ctypedef double (*OneOutputLoopF64)(
+    const double[:, ::1] X, const double[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil
+
+cdef double _one_output_f32_any(
+    const float[:, ::1] X, const float[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil:
+    cdef RowWidthAny width
+    return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
+
+
+cdef double _one_output_f32_2(
+    const float[:, ::1] X, const float[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil:
+    cdef RowWidth2 width
+    return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
+
+
+cdef double _one_output_f32_3(
+    const float[:, ::1] X, const float[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil:
+    cdef RowWidth3 width
+    return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
+
+
+cdef double _one_output_f32_4(
+    const float[:, ::1] X, const float[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil:
+    cdef RowWidth4 width
+    return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
+
+
+cdef double _one_output_f32_5(
+    const float[:, ::1] X, const float[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil:
+    cdef RowWidth5 width
+    return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
+
+
+cdef double _one_output_f32_6(
+    const float[:, ::1] X, const float[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil:
+    cdef RowWidth6 width
+    return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
+
+
+cdef double _one_output_f32_7(
+    const float[:, ::1] X, const float[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil:
+    cdef RowWidth7 width
+    return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
+
+
+cdef double _one_output_f32_8(
+    const float[:, ::1] X, const float[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil:
+    cdef RowWidth8 width
+    return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
+
+
+cdef double _one_output_f64_any(
+    const double[:, ::1] X, const double[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil:
+    cdef RowWidthAny width
+    return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
+
+
+cdef double _one_output_f64_2(
+    const double[:, ::1] X, const double[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil:
+    cdef RowWidth2 width
+    return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
+
+
+cdef double _one_output_f64_3(
+    const double[:, ::1] X, const double[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil:
+    cdef RowWidth3 width
+    return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
+
+
+# Indexed by d (0 and 1: any d). Filled when the module loads: a table gcc cannot see
+# through keeps the loops apart.
+cdef OneOutputLoopF32 _ONE_OUTPUT_LOOPS_F32[9]
+cdef OneOutputLoopF64 _ONE_OUTPUT_LOOPS_F64[4]
+_ONE_OUTPUT_LOOPS_F32[0] = _one_output_f32_any
+_ONE_OUTPUT_LOOPS_F32[1] = _one_output_f32_any
+_ONE_OUTPUT_LOOPS_F32[2] = _one_output_f32_2
+_ONE_OUTPUT_LOOPS_F32[3] = _one_output_f32_3
+_ONE_OUTPUT_LOOPS_F32[4] = _one_output_f32_4
+_ONE_OUTPUT_LOOPS_F32[5] = _one_output_f32_5
+_ONE_OUTPUT_LOOPS_F32[6] = _one_output_f32_6
+_ONE_OUTPUT_LOOPS_F32[7] = _one_output_f32_7
+_ONE_OUTPUT_LOOPS_F32[8] = _one_output_f32_8
+_ONE_OUTPUT_LOOPS_F64[0] = _one_output_f64_any
+_ONE_OUTPUT_LOOPS_F64[1] = _one_output_f64_any
+_ONE_OUTPUT_LOOPS_F64[2] = _one_output_f64_2
+_ONE_OUTPUT_LOOPS_F64[3] = _one_output_f64_3
 
 
 cdef inline double _sums_one_output(
@@ -161,12 +261,12 @@ cdef inline double _sums_one_output(
     cdef double r0, r1, r2, r3
     cdef const char* ahead
     cdef Py_ssize_t group_bytes = 4 * d * <Py_ssize_t> sizeof(floating)
-    cdef Py_ssize_t distance = _prefetch_distance(X) if rows == NULL else 0
-    cdef Py_ssize_t head = 0  # long rows: prefetch the heads of the next group's rows
+    cdef Py_ssize_t distance = _prefetch_distance(group_bytes) if rows == NULL else 0
+    cdef bint head = False  # long rows: prefetch the heads of the next group's rows
     cdef const char* prefetch_end = <const char*> &X[0, 0] + X.shape[0] * d * <Py_ssize_t> sizeof(floating)
     if rows == NULL and group_bytes > PREFETCH_MAX_GROUP_BYTES:
         distance = group_bytes
-        head = LONG_ROW_HEAD_BYTES
+        head = True
     while t + 4 <= stop:
         if rows != NULL:
             i0 = rows[t]; i1 = rows[t + 1]; i2 = rows[t + 2]; i3 = rows[t + 3]
@@ -176,14 +276,17 @@ cdef inline double _sums_one_output(
         ahead = NULL
         if distance != 0 and <const char*> x0 + distance + group_bytes <= prefetch_end:
             ahead = <const char*> x0 + distance
-        _dot4(x0, x1, x2, x3, w, d, s, ahead if head == 0 else NULL)
+        _dot4(x0, x1, x2, x3, w, d, s, NULL if head else ahead)
         r0 = s[0] + bias - y[i0 * y_step]
         r1 = s[1] + bias - y[i1 * y_step]
         r2 = s[2] + bias - y[i2 * y_step]
         r3 = s[3] + bias - y[i3 * y_step]
         sse += (r0 * r0 + r1 * r1) + (r2 * r2 + r3 * r3)
         bias_sum += (r0 + r1) + (r2 + r3)
-        _add_rank4(grad_by_output, x0, x1, x2, x3, r0, r1, r2, r3, d, ahead, head)
+        if head and ahead != NULL:
+            _add_rank4_long_rows(grad_by_output, x0, x1, x2, x3, r0, r1, r2, r3, d, ahead)
+        else:
+            _add_rank4(grad_by_output, x0, x1, x2, x3, r0, r1, r2, r3, d, ahead)
         t += 4
     while t < stop:
         i0 = rows[t] if rows != NULL else t
@@ -224,7 +327,7 @@ cdef inline double _sums_over_rows(
     cdef Py_ssize_t distance = 0
     cdef const char* prefetch_end = <const char*> &X[0, 0] + X.shape[0] * d * <Py_ssize_t> sizeof(floating)
     if rows == NULL and group_bytes >= PREFETCH_MIN_GROUP_BYTES_OUTPUTS:
-        distance = _prefetch_distance(X)
+        distance = _prefetch_distance(group_bytes)
     while t + 4 <= stop:
         if rows != NULL:
             i0 = rows[t]; i1 = rows[t + 1]; i2 = rows[t + 2]; i3 = rows[t + 3]
@@ -250,7 +353,7 @@ cdef inline double _sums_over_rows(
                 q2 = sample_weight[i2] * r2; q3 = sample_weight[i3] * r3
             sse += (q0 * r0 + q1 * r1) + (q2 * r2 + q3 * r3)
             grad_bias[o] += (q0 + q1) + (q2 + q3)
-            _add_rank4(grad_by_output + o * d, x0, x1, x2, x3, q0, q1, q2, q3, d, NULL, 0)
+            _add_rank4(grad_by_output + o * d, x0, x1, x2, x3, q0, q1, q2, q3, d, NULL)
         t += 4
     while t < stop:
         i0 = rows[t] if rows != NULL else t
@@ -267,10 +370,12 @@ cdef inline double _sums_over_rows(
     return sse
 
 
-cdef inline Py_ssize_t _prefetch_distance(const floating[:, ::1] X) noexcept nogil:
-    """How far ahead (bytes) a pass over consecutive rows of X prefetches, 0 for not at
-    all: a multiple of a group of four rows, at least PREFETCH_DISTANCE_BYTES; only for
-    groups of PREFETCH_MIN_GROUP_BYTES to PREFETCH_MAX_GROUP_BYTES (dot.pxi).
+cdef inline Py_ssize_t _prefetch_distance(Py_ssize_t group) noexcept nogil:
+    """How far ahead (bytes) a pass over consecutive rows prefetches, for groups of four
+    rows of `group` bytes; 0 for not at all: a multiple of the group, at least
+    PREFETCH_DISTANCE_BYTES; only for groups of PREFETCH_MIN_GROUP_BYTES to
+    PREFETCH_MAX_GROUP_BYTES (dot.pxi). (A function of the group's size alone, so that
+    the loops compiled with d a constant have no prefetching code left.)
 
     Four rows read side by side are four streams, each a few cache lines long before it
     jumps: the hardware prefetcher ramps up on each too late, and fetches nothing while
@@ -278,7 +383,6 @@ cdef inline Py_ssize_t _prefetch_distance(const floating[:, ::1] X) noexcept nog
     1.75x the time of `X @ w` before, 1.0-1.1x after; float32: 3.0x, 0.8-0.9x; d = 64:
     1.85x, 0.7x) changes no arithmetic. Groups of 256 bytes (float64, d = 8) lost.
     """
-    cdef Py_ssize_t group = 4 * X.shape[1] * <Py_ssize_t> sizeof(floating)
     if group < PREFETCH_MIN_GROUP_BYTES or group > PREFETCH_MAX_GROUP_BYTES:
         return 0
     return group * ((PREFETCH_DISTANCE_BYTES + group - 1) // group)
