@@ -9,30 +9,31 @@ multiply-add alike, but the two paths run at very different speeds:
   for one output (memory-bound), plus a multiply-add rate per output, plus a cost per
   row that shows at small d (float32 most);
 - the Gram statistics (`linreg._gram`) multiply blocks of centred rows through NumPy's
-  BLAS, promoted to double (about 1.1-1.4x NumPy's X.T @ X in float64 and 1.2-3x in
-  float32 at d >= 128; more at small d, where centring and bookkeeping dominate), and
+  BLAS (in double for float64, in float32 for float32 data, at twice the rate), and
   BLAS runs several times more multiply-adds a nanosecond than a pass over X; after
   them every epoch is O(d^2 k), whatever n.
 
 `method_costs` prices each path in nanoseconds with the constants of COSTS_NS and
-"auto" takes the cheaper. The least epoch budget for which "auto" takes "gram" (n >> d,
-k = 1) is then 7 at d = 8 and 32, 10 at d = 64, 17 at d = 128 and 55 at d = 512 in
-float64 (float32: 6, 12, 20, 36, 132; measured break-evens: 6.9, 7.7, 9.3, 15.4, 55 and
-5.4, 12.7, 21.6, 35.6, 145), where the old count said 4, 10, 18, 34 and 130.
+"auto" takes the cheaper. The least epoch budget for which "auto" takes "gram" (the
+calibration's sizes, k = 1) is then 11, 12, 16, 26 and 94 at d = 8, 32, 64, 128 and 512
+in float64 (measured break-evens: 13, 15, 22, 28, 73) and 8, 10, 14, 21, 77 in float32
+(measured: 9, 8, 12.5, 18.6, 84).
 
 How the constants were measured (issue 14's 2-core machine, NumPy 2 with OpenBLAS,
-shared with other work, so single-threaded: n_threads=1, which also limits BLAS; the
-minimum of 7 runs): for each dtype and (n, d, k) in {(2e5, 8, 1), (1e5, 32, 1),
-(5e4, 64, 1), (5e4, 64, 8), (2.5e4, 128, 1), (8e3, 512, 1)}, a fused epoch is the slope
-of GDRegressor(lr=1e-4, method="fused", precondition=False).fit's time between 5 and 45
-epochs; the statistics are `linreg._gram.gram_statistics_of`'s time; a gram epoch is
-the slope of the gram fit's time between 2 and 402 epochs. Per row, the statistics took
-15, 58, 152, 508 and 6862 ns (d = 8..512, k = 1; 200 ns at d = 64, k = 8), both dtypes;
-a fused epoch 0.25-0.28 ns per element of X in float64 (1.10 at k = 8) and 0.10-0.14
-in float32 (0.36 at d = 8; 0.83 at k = 8); a gram epoch 44 us at d = 512. The constants
-fit those times within 15% (bench/test_method_choice.py checks the outcome: "auto"
-against both methods). With more threads both paths speed up alike (the kernels' and
-BLAS's threads), so the ratio, and the choice, is taken to hold.
+single-threaded: n_threads=1, which also limits BLAS; the minimum of 5 runs, after the
+fused pass's prefetching and the float32 Gram pass of issue 14's second round): for
+each dtype and (n, d) in {(2e5, 8), (1e5, 32), (5e4, 64), (2.5e4, 128), (8e3, 512)}, a
+fused epoch is the slope of GDRegressor(lr=1e-4, method="fused", precondition=False,
+tol=None).fit's time between 5 and 45 epochs; the statistics are
+`linreg._gram.gram_statistics_of`'s time; a gram epoch is the slope of the gram fit's
+time between 2 and 402 epochs. A fused epoch took 0.23, 0.17, 0.14, 0.16 and 0.20 ns
+per element of X in float64 (d = 8..512) and 0.21, 0.15, 0.11, 0.10, 0.09 in float32;
+at d = 16, k = 8 (the tiles of outputs.pxi) 0.64 and 0.70. The statistics took 20-25,
+68-84, 183-193, 522-569 and 7100-7500 ns per row in float64, and 15, 37, 89, 231 and
+3300 in float32; a gram epoch 44 us at d = 512. The constants fit those times within
+about 20% (bench/test_method_choice.py checks the outcome: "auto" against both
+methods). With more threads both paths speed up alike (the kernels' and BLAS's
+threads), so the ratio, and the choice, is taken to hold.
 """
 import numpy as np
 
@@ -45,15 +46,15 @@ AUTO_GRAM_MAX_FEATURES = 4096
 #: Nanoseconds per unit of work (one thread), by the training dtype. fused_pass: per
 #: element of X an epoch; fused_output: per element and output (k outputs' multiply-
 #: adds); fused_row: per row an epoch. gram_product: per multiply-add of the product
-#: (n d (d + 1) / 2, through BLAS, in double for both dtypes); gram_pass: per element
+#: (n d (d + 1) / 2, through BLAS, in X's dtype); gram_pass: per element
 #: of X (means, centring); gram_output: per element and output (X^T Y); gram_row: per
 #: row; gram_epoch: per multiply-add of an epoch on the statistics (d^2 k).
 COSTS_NS = {
-    np.dtype(np.float64): dict(fused_pass=0.13, fused_output=0.12, fused_row=0.3,
+    np.dtype(np.float64): dict(fused_pass=0.08, fused_output=0.075, fused_row=0.6,
                                gram_product=0.05, gram_pass=0.66, gram_output=0.107,
-                               gram_row=7.0, gram_epoch=0.17),
-    np.dtype(np.float32): dict(fused_pass=0.0, fused_output=0.10, fused_row=2.0,
-                               gram_product=0.05, gram_pass=0.66, gram_output=0.107,
+                               gram_row=12.0, gram_epoch=0.17),
+    np.dtype(np.float32): dict(fused_pass=0.0, fused_output=0.09, fused_row=1.0,
+                               gram_product=0.022, gram_pass=0.45, gram_output=0.107,
                                gram_row=7.0, gram_epoch=0.17),
 }
 

@@ -18,16 +18,17 @@ def old_multiply_add_count(n, d, k, epochs):
 
 
 @pytest.mark.parametrize("n, d, k, epochs, dtype, expected, old_rule_missed", [
-    # Wide data: BLAS makes the statistics cheap; 80 epochs of fused passes cost more
-    # (measured break-even ~55 epochs at d = 512, float64).
-    (1_000_000, 512, 1, 80, np.float64, "gram", True),
+    # Wide data: BLAS makes the statistics cheap; 110 epochs of fused passes cost more
+    # (measured break-even ~73 epochs at d = 512, float64).
+    (1_000_000, 512, 1, 110, np.float64, "gram", True),
     # Narrow data: the statistics' fixed cost per row (centring, bookkeeping) is several
-    # fused passes (measured break-even ~7 epochs at d = 8).
+    # fused passes (measured break-even ~13 epochs at d = 8).
     (1_000_000, 8, 1, 4, np.float64, "fused", True),
-    # float32 epochs are faster, so gram needs more of them than in float64 (measured
-    # break-evens at d = 128: ~36 and ~15 epochs); the old count ignored the dtype.
-    (1_000_000, 128, 1, 25, np.float32, "fused", False),
-    (1_000_000, 128, 1, 25, np.float64, "gram", True),
+    # float32 statistics run at sgemm's speed, twice dgemm's, so gram pays off sooner
+    # than in float64 (measured break-evens at d = 128: ~19 and ~28 epochs); the old
+    # count ignored the dtype.
+    (1_000_000, 128, 1, 23, np.float32, "gram", True),
+    (1_000_000, 128, 1, 23, np.float64, "fused", False),
 ])
 def test_the_boundary_follows_measured_speeds_not_multiply_adds(n, d, k, epochs, dtype,
                                                                 expected, old_rule_missed):
