@@ -127,6 +127,7 @@ def test_fortran_memory(benchmark, dtype, case):
                               str(D)], capture_output=True, text=True, check=True)
         result.update(json.loads(out.stdout))
 
+    benchmark.group = "memory-fit"
     benchmark.pedantic(run, rounds=1, iterations=1)
     allowance = 0.05 * result["x_bytes"] + (8 * MEMORY_N if "shuffle" in case else 0)
     describe(benchmark, work="memory-fit", impl="linreg", p=_Sized(dtype, MEMORY_N, D),
@@ -135,7 +136,6 @@ def test_fortran_memory(benchmark, dtype, case):
              allowance_bytes=allowance, external_times_s=result["times_s"],
              external_process="bench/_harness/fortran_memory.py: one call on a "
                               "Fortran-ordered X in a fresh process, three timed calls after")
-    benchmark.group = "memory-fit"
     assert result["peak_extra_bytes"] <= allowance, (
         f"{case} on a Fortran-ordered {dtype_name} X allocated {result['peak_extra_bytes']:,}"
         f" bytes ({result['peak_extra_bytes'] / result['x_bytes']:.1%} of X): a copy of X")

