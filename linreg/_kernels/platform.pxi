@@ -145,6 +145,9 @@ cdef enum:
     # only on the problem's size, never on the thread count, and each chunk sums into its
     # own buffer, reduced in chunk order: results are the same for any n_threads.
     MIN_CHUNK_ROWS = 8192
+    # ... or 2^21 elements, whichever makes more chunks: at d = 2048 a pass over 8192
+    # rows was one chunk, so one thread, at 1.67x the time of a 2-thread X @ w.
+    MIN_CHUNK_ELEMENTS = 1 << 21
     MAX_CHUNKS = 256
     MAX_CHUNK_BUFFER_DOUBLES = 1 << 22  # 32 MB of partial sums at most
     MIN_PARALLEL_ELEMENTS = 1 << 20  # about a millisecond of work for one thread
@@ -343,6 +346,7 @@ def _thread_policy(op, Py_ssize_t a=0, Py_ssize_t b=0, int c=0):
     size class: the ns from now its passes stay on 1 thread), or what `op` asks:
     ("threads_for", n_rows, n_cols, n_threads): what _threads_for decides;
     ("size_class", n_rows, n_cols): _size_class;
+    ("n_chunks", n_rows, n_cols, doubles_per_chunk): _n_chunks;
     ("hold", n) / ("leave", n): take or give back n cores as a pass does;
     ("judge", elapsed_ns, chunks_cpu_ns, size_class): judge, now, a threaded pass;
     ("state",): the state; ("reset",): no backoff in any class."""
@@ -352,6 +356,8 @@ def _thread_policy(op, Py_ssize_t a=0, Py_ssize_t b=0, int c=0):
         return _threads_for(a, b, c)
     if op == "size_class":
         return _size_class(a, b)
+    if op == "n_chunks":
+        return _n_chunks(a, b, c)
     if op == "hold":
         linreg_threads_enter(<int> a)
     elif op == "leave":
@@ -377,6 +383,8 @@ cdef Py_ssize_t _n_chunks(
     memory.
     """
     cdef Py_ssize_t c = n_rows // MIN_CHUNK_ROWS
+    if c < n_rows * n_cols // MIN_CHUNK_ELEMENTS:  # wide rows: fewer rows make a chunk
+        c = n_rows * n_cols // MIN_CHUNK_ELEMENTS
     if c > MAX_CHUNKS:
         c = MAX_CHUNKS
     if c > MAX_CHUNK_BUFFER_DOUBLES // doubles_per_chunk:

@@ -121,3 +121,10 @@ def test_libgomp_loaded_before_linreg_keeps_its_default_spin():
         print(_compiled.build.keep_thread_pool(), "GOMP_SPINCOUNT" in os.environ)
     """
     assert _in_fresh_python(code) == ["False", "False"]
+
+
+def test_wide_rows_make_several_chunks_so_threads_can_share_them():
+    n_chunks = lambda n, d: _compiled.build._thread_policy("n_chunks", n, d, d + 8)  # noqa: E731
+    assert n_chunks(8192, 2048) == 8  # 2^24 elements: 2^21 each, not one chunk of 8192 rows
+    assert n_chunks(8192, 8) == 1  # narrow rows: still 8192 rows at least
+    assert n_chunks(2**20, 32) == 128  # as before: rows decide
