@@ -19,20 +19,13 @@ from threadpoolctl import threadpool_limits
 
 from _harness.bandwidth import CORES, READ_BYTES, ParallelRead
 from _harness.problems import rtol_for
-from _harness.record import describe
+from _harness.record import Sized, describe
 from linreg import kernels, reference
 
 ELEMENTS = 1 << 24
 D_VALUES = [1, 4, 8, 32, 256, 2048]
 DTYPES = [pytest.param(np.float64, id="float64"), pytest.param(np.float32, id="float32")]
 THREAD_VARIANTS = {"1-thread": 1, "all-cores": CORES}
-
-
-class _Sized:
-    """What describe() needs of a problem: dtype, n, d, k."""
-
-    def __init__(self, dtype, n, d, k=1):
-        self.dtype, self.n, self.d, self.k = np.dtype(dtype), n, d, k
 
 
 @pytest.mark.parametrize("variant", list(THREAD_VARIANTS))
@@ -42,7 +35,7 @@ def test_read_bandwidth(benchmark, variant):
         want = float(np.dot(read.array, read.array))
         assert read() == pytest.approx(want, rel=1e-12)
         describe(benchmark, work="read-bandwidth", impl=f"numpy-dot-read ({variant})",
-                 p=_Sized(np.float64, READ_BYTES // 8, 1), read_bytes=READ_BYTES,
+                 p=Sized(np.float64, READ_BYTES // 8, 1), read_bytes=READ_BYTES,
                  read_bandwidth_threads=threads, description=(
                      "The machine's read bandwidth: 256 MiB of float64 read once per round "
                      f"by {threads} Python thread(s), each np.dot(a, a) on its share "
@@ -101,7 +94,7 @@ def test_fused_epoch_floor(benchmark, d, dtype, variant, impl):
         run()
         np.testing.assert_allclose(out, reference.predict(X, w, np.zeros_like(b)),
                                    rtol=rtol, atol=rtol * float(np.abs(out).max()))
-    describe(benchmark, work=f"fused-epoch-floor-d{d}", impl=impl, p=_Sized(X.dtype, *X.shape),
+    describe(benchmark, work=f"fused-epoch-floor-d{d}", impl=impl, p=Sized(X.dtype, *X.shape),
              variant=variant, read_bytes=X.nbytes, read_bandwidth_threads=threads,
              description=(
                  f"One fused epoch (kernels.loss_and_grad: loss and both gradients) at "

@@ -25,18 +25,13 @@ import numpy as np
 import pytest
 
 from _harness.problems import rtol_for
-from _harness.record import describe
+from _harness.record import Sized, describe
 from linreg import SGDRegressor, kernels
 
 N, D = 1 << 20, 32
 SGD_N = 100_000
 DTYPES = [pytest.param(np.float64, id="float64"), pytest.param(np.float32, id="float32")]
 LAYOUTS = {"linreg": "C", "linreg-fortran": "F"}
-
-
-class _Sized:
-    def __init__(self, dtype, n, d):
-        self.dtype, self.n, self.d, self.k = np.dtype(dtype), n, d, 1
 
 
 _cache = {}
@@ -100,7 +95,7 @@ def test_fortran_order(benchmark, name, dtype, impl):
                     want if isinstance(want, tuple) else (want,)):
         np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol * float(np.max(np.abs(w))))
     run = _pass(name, X, y)
-    describe(benchmark, work=f"fortran-order-{name}", impl=impl, p=_Sized(X.dtype, n, D),
+    describe(benchmark, work=f"fortran-order-{name}", impl=impl, p=Sized(X.dtype, n, D),
              description=(
                  f"{name} on X in C order (linreg) and on the same values in Fortran "
                  "order (linreg-fortran), 1 thread: the speedup column is Fortran time / "
@@ -130,7 +125,7 @@ def test_fortran_memory(benchmark, dtype, case):
     benchmark.group = "memory-fit"
     benchmark.pedantic(run, rounds=1, iterations=1)
     allowance = 0.05 * result["x_bytes"] + (8 * MEMORY_N if "shuffle" in case else 0)
-    describe(benchmark, work="memory-fit", impl="linreg", p=_Sized(dtype, MEMORY_N, D),
+    describe(benchmark, work="memory-fit", impl="linreg", p=Sized(dtype, MEMORY_N, D),
              fit=f"{case} (Fortran X, fresh process)", peak_extra_bytes=result["peak_extra_bytes"],
              peak_rss_extra_bytes=result["peak_rss_extra_bytes"], x_bytes=result["x_bytes"],
              allowance_bytes=allowance, external_times_s=result["times_s"],

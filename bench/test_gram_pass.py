@@ -17,17 +17,12 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from _harness.bandwidth import CORES
-from _harness.record import describe
+from _harness.record import Sized, describe
 from linreg import kernels
 
 ROWS = {8: 1 << 21, 64: 1 << 17, 512: 1 << 14, 2048: 1 << 12}
 DTYPES = [pytest.param(np.float64, id="float64"), pytest.param(np.float32, id="float32")]
 THREAD_VARIANTS = {"1-thread": 1, "all-cores": CORES}
-
-
-class _Sized:
-    def __init__(self, dtype, n, d):
-        self.dtype, self.n, self.d, self.k = np.dtype(dtype), n, d, 1
 
 
 _cache = {}
@@ -70,7 +65,7 @@ def test_gram_pass(benchmark, d, dtype, variant, impl):
         # NumPy's float32 product sums every row in float32: its own accuracy.
         want, rtol = raw_xtx, 1e-3 if X.dtype == np.float32 else 1e-10
     assert np.abs(got - want).max() <= rtol * np.abs(want).max()
-    describe(benchmark, work=f"gram-pass-d{d}", impl=impl, p=_Sized(X.dtype, *X.shape),
+    describe(benchmark, work=f"gram-pass-d{d}", impl=impl, p=Sized(X.dtype, *X.shape),
              variant=variant, description=(
                  "The Gram statistics of GD 'gram' (kernels.gram_statistics: means, centred "
                  "XᵀX and XᵀY, a reference point and its residual sum) against NumPy's "

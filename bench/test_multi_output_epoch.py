@@ -12,18 +12,13 @@ import numpy as np
 import pytest
 
 from _harness.problems import rtol_for
-from _harness.record import describe
+from _harness.record import Sized, describe
 from linreg import kernels, reference
 
 ELEMENTS = 1 << 23
 D_VALUES = [4, 16]
 K_VALUES = [2, 8, 32]
 DTYPES = [pytest.param(np.float64, id="float64"), pytest.param(np.float32, id="float32")]
-
-
-class _Sized:
-    def __init__(self, dtype, n, d, k):
-        self.dtype, self.n, self.d, self.k = np.dtype(dtype), n, d, k
 
 
 _cache = {}
@@ -75,7 +70,7 @@ def test_multi_output_epoch(benchmark, d, k, dtype, impl):
                                    atol=loose * float(np.abs(want_W).max()))
     del X64, Y64
     describe(benchmark, work=f"multi-output-epoch-d{d}-k{k}", impl=impl,
-             p=_Sized(X.dtype, X.shape[0], d, k), description=(
+             p=Sized(X.dtype, X.shape[0], d, k), description=(
                  f"One fused epoch with k = {k} outputs at d = {d}: kernels.loss_and_grad "
                  "against X @ W into a preallocated buffer (one read of X, no gradient: "
                  "the floor) and the NumPy reference (X @ W, then X.T @ R). 1 thread. "

@@ -1,11 +1,20 @@
 """What every benchmark row records for report.py: its group and extra_info, and the
 rows that did not run (pytest-benchmark's JSON has no skipped tests).
 """
+import numpy as np
+
 from linreg import kernels
 
 from .threads import THREADS, blas_threads
 
-__all__ = ["describe", "record_skipped_row", "skipped_rows"]
+__all__ = ["Sized", "describe", "record_skipped_row", "skipped_rows"]
+
+
+class Sized:
+    """What `describe` needs of a problem, for rows without a Problem: dtype, n, d, k."""
+
+    def __init__(self, dtype, n, d, k=1):
+        self.dtype, self.n, self.d, self.k = np.dtype(dtype), n, d, k
 
 
 def describe(benchmark, *, work, impl, p, **more):

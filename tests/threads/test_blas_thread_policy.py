@@ -8,20 +8,13 @@ import time
 import numpy as np
 import pytest
 
-from linreg import _blas, _compiled, kernels
+from linreg import _blas, kernels
 
 pytestmark = pytest.mark.skipif(not _blas.can_set_blas_threads(),
                                 reason="NumPy's BLAS is not an OpenBLAS >= 0.3.27")
 
 BIG = (1 << 12, 1 << 12)  # the work of a pass over 2**24 elements: threaded
 
-
-@pytest.fixture
-def policy():
-    build = _compiled.build
-    build._thread_policy("reset")
-    yield build._thread_policy
-    build._thread_policy("reset")
 
 
 def _local_blas_threads():

@@ -13,13 +13,6 @@ from linreg import _compiled, kernels
 BIG = 2**23  # elements of a pass well above MIN_PARALLEL_ELEMENTS (2**20)
 
 
-@pytest.fixture
-def policy():
-    build = _compiled.build
-    build._thread_policy("reset")
-    yield build._thread_policy
-    build._thread_policy("reset")
-
 
 def test_small_passes_run_on_one_thread(policy):
     assert policy("threads_for", 2**20 - 1, 1, 2) == 1
