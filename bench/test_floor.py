@@ -13,6 +13,8 @@
 
 Each row checks its result against `linreg.reference` before it is timed.
 """
+import functools
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
@@ -45,22 +47,16 @@ def test_read_bandwidth(benchmark, variant):
         benchmark(read)
 
 
-_cache = {}
-
-
+@functools.lru_cache(maxsize=1)  # the arrays are large: keep only the current ones
 def _problem(d, dtype):
     """X (2**24 elements), y, w, b for this d and dtype; one problem kept at a time."""
-    key = (d, np.dtype(dtype).name)
-    if key not in _cache:
-        _cache.clear()
-        rng = np.random.default_rng(d)
-        n = ELEMENTS // d
-        X = rng.standard_normal((n, d)).astype(dtype)
-        w_true = rng.standard_normal(d)
-        y = (X @ w_true.astype(dtype) + rng.standard_normal(n).astype(dtype)).astype(dtype)
-        w = (0.5 * w_true).astype(dtype)  # neither zero nor the truth
-        _cache[key] = (X, y, w, np.array([0.25], dtype))
-    return _cache[key]
+    rng = np.random.default_rng(d)
+    n = ELEMENTS // d
+    X = rng.standard_normal((n, d)).astype(dtype)
+    w_true = rng.standard_normal(d)
+    y = (X @ w_true.astype(dtype) + rng.standard_normal(n).astype(dtype)).astype(dtype)
+    w = (0.5 * w_true).astype(dtype)  # neither zero nor the truth
+    return (X, y, w, np.array([0.25], dtype))
 
 
 @pytest.mark.parametrize("impl", ["linreg", "numpy-matmul-floor"])

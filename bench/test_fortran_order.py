@@ -16,6 +16,7 @@ peak resident set during one call, in a process that does nothing else
 (bench/_harness/fortran_memory.py); a copy of X shows as about 100% of X. Allowance: 5%
 of X, plus 8 bytes per sample when shuffling.
 """
+import functools
 import json
 import subprocess
 import sys
@@ -34,19 +35,12 @@ DTYPES = [pytest.param(np.float64, id="float64"), pytest.param(np.float32, id="f
 LAYOUTS = {"linreg": "C", "linreg-fortran": "F"}
 
 
-_cache = {}
-
-
+@functools.lru_cache(maxsize=2)  # the arrays are large: keep only the current ones
 def _data(n, dtype, order):
-    key = (n, np.dtype(dtype).name, order)
-    if key not in _cache:
-        if len(_cache) >= 2:
-            _cache.pop(next(iter(_cache)))
-        rng = np.random.default_rng(n)
-        X = np.asarray(rng.standard_normal((n, D)), dtype=dtype, order=order)
-        y = (X @ np.linspace(-1, 1, D).astype(dtype) + 0.5).astype(dtype)
-        _cache[key] = (X, y)
-    return _cache[key]
+    rng = np.random.default_rng(n)
+    X = np.asarray(rng.standard_normal((n, D)), dtype=dtype, order=order)
+    y = (X @ np.linspace(-1, 1, D).astype(dtype) + 0.5).astype(dtype)
+    return (X, y)
 
 
 def _pass(name, X, y):

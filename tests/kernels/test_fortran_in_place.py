@@ -94,12 +94,17 @@ SCRIPT = textwrap.dedent(
         ("fused fit", lambda: linreg.GDRegressor(method="fused", epochs=3).fit(X, y)),
         ("gram fit", lambda: linreg.GDRegressor(method="gram", epochs=3).fit(X, y)),
         ("predict", lambda: kernels.predict(X, np.ones(8, dtype), np.ones(1, dtype))),
+        ("SGD per sample", lambda: linreg.SGDRegressor(lr=1e-3, epochs=2, random_state=0).fit(X, y)),
+        ("SGD in order", lambda: linreg.SGDRegressor(lr=1e-3, epochs=2, shuffle=False).fit(X, y)),
+        ("SGD mini-batch", lambda: linreg.SGDRegressor(lr=1e-3, epochs=2, batch_size=32,
+                                                       random_state=0).fit(X, y)),
     ]:
         tracemalloc.start()
         call()
         peaks[name] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    print(json.dumps({"peaks": peaks, "x_bytes": X.nbytes, "y_bytes": y.nbytes}))
+    print(json.dumps({"peaks": peaks, "x_bytes": X.nbytes, "y_bytes": y.nbytes,
+                      "n_rows": X.shape[0]}))
     """
 )
 
@@ -112,5 +117,11 @@ def test_fortran_x_is_not_copied_peak_memory_in_a_fresh_process(dtype, tmp_path)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     for name, peak in report["peaks"].items():
-        # predict allocates its output (y's size); nothing may approach X's size.
-        assert peak < report["y_bytes"] + 0.1 * report["x_bytes"], (name, report)
+        # predict allocates its output (y's size); SGD its order of rows (8 bytes a row).
+        # Nothing may approach X's size (before SGD read Fortran order in place, its fits
+        # peaked at 1.05 X). Early stopping is left out: its split's index arrays take
+        # ~29 bytes a row, as much as X itself at d = 8 in float32.
+        allowance = report["y_bytes"] + 0.1 * report["x_bytes"]
+        if name.startswith("SGD"):
+            allowance += 8 * report["n_rows"]
+        assert peak < allowance, (name, report)
