@@ -34,11 +34,12 @@ GRAM_BLOCK_ROWS = 4096
 GRAM_BLOCK_DOUBLES = 1 << 19
 
 
-#: Up to this many features a C-ordered X's statistics come from the compiled pass, in
-#: double for both dtypes (`_compiled_statistics`); above, from BLAS (measured on one
-#: thread at 2^24 elements: compiled / BLAS path 0.43 at d = 4, 0.78 at 16, 0.75 at 32
-#: in float64 but 1.2 in float32, 0.94 at 64).
-COMPILED_GRAM_MAX_FEATURES = 16
+#: Up to this many features (by X's dtype) a C-ordered X's statistics come from the
+#: compiled pass, in double for both dtypes (`_compiled_statistics`); above, from BLAS.
+#: Measured on one thread at 2^24 elements, compiled / BLAS path: float64 0.65 at d = 16,
+#: 0.75 at 32, 0.80 at 48, 1.03 at 64; float32 (sgemm runs twice dgemm's speed) 0.85 at
+#: 16, 1.07 at 24, 1.22 at 32.
+COMPILED_GRAM_MAX_FEATURES = {np.dtype(np.float64): 48, np.dtype(np.float32): 16}
 
 
 def _block_rows(d, itemsize=8):
@@ -145,7 +146,7 @@ def gram_statistics_of(X, Y, y_1d, n_threads, sample_weight=None):
     """`gram_statistics` of a validated X (C or Fortran order, used in place), 2-D Y and
     sample_weight (float64 or None); linreg.solvers calls it directly."""
     check_gram_features(X.shape[1])
-    if X.flags.c_contiguous and X.shape[1] <= COMPILED_GRAM_MAX_FEATURES:
+    if X.flags.c_contiguous and X.shape[1] <= COMPILED_GRAM_MAX_FEATURES[X.dtype]:
         return _compiled_statistics(X, Y, y_1d, n_threads, sample_weight)
     mean_X, mean_Y, total = _means(X, Y, n_threads, sample_weight)
     XtX, XtY, yy = _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight)
@@ -173,8 +174,9 @@ def gram_statistics_of(X, Y, y_1d, n_threads, sample_weight=None):
 def _compiled_statistics(X, Y, y_1d, n_threads, sample_weight):
     """The statistics of a C-ordered X of few features from the compiled pass (the means,
     then the centred products, every product and sum in double, OpenMP's threads under
-    the thread policy): at d <= 16 it beat BLAS's syrk, whose narrow blocks run far
-    below its speed (d = 8, 2^21 rows: 29 ms against 49 ms, and NumPy's X.T @ X 36)."""
+    the thread policy): up to COMPILED_GRAM_MAX_FEATURES it beats BLAS's syrk, whose
+    narrow blocks run far below its speed (d = 8, 2^21 rows: 29 ms against 49 ms, and
+    NumPy's X.T @ X 36)."""
     n, d = X.shape
     k = Y.shape[1]
     total = float(n) if sample_weight is None else float(sample_weight.sum())

@@ -86,7 +86,7 @@ def test_statistics_and_epochs_match_the_reference(impl, k, dtype):
     np.testing.assert_allclose(W1, W2, rtol=rtol, atol=rtol)
 
 
-@pytest.mark.parametrize("d", [20, 40])  # above COMPILED_GRAM_MAX_FEATURES: BLAS's path
+@pytest.mark.parametrize("d", [20, 40])  # above COMPILED_GRAM_MAX_FEATURES (float32): BLAS's path
 def test_float32_statistics_of_raw_data_are_accurate_in_double(d):
     # Columns far from zero (mean / spread up to 1e6), many rows, blocks of rows: the
     # float32 statistics, centred at the mean rounded to float32 and corrected for that
@@ -116,9 +116,10 @@ def test_float32_statistics_of_raw_data_are_accurate_in_double(d):
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
-@pytest.mark.parametrize("d", [5, 16, 17, 60])
+@pytest.mark.parametrize("d", [5, 16, 17, 48, 60])
 def test_the_compiled_and_the_blas_paths_match_the_reference(d, order, dtype):
-    # d <= 16 in C order: the compiled pass (double); otherwise blocks through BLAS.
+    # C order up to 48 features (float64) or 16 (float32): the compiled pass (double);
+    # otherwise blocks through BLAS.
     rng = np.random.default_rng(d)
     X = np.asarray((rng.standard_normal((9000, d)) + 3.0).astype(dtype), order=order)
     Y = (X @ rng.standard_normal((d, 2)) + rng.standard_normal((9000, 2))).astype(dtype)
