@@ -140,7 +140,7 @@ def gram_statistics(
     cdef Py_ssize_t stride_means = _whole_lines(d + k), at_yy = d * d + d * k
     cdef Py_ssize_t stride = _whole_lines(at_yy + 1), stride_scratch = _whole_lines(8 * d + 4 * k)
     cdef const double* sw = NULL if sample_weight is None else &sample_weight[0]
-    cdef double total = _weight_total(sample_weight, n), wi
+    cdef double total = _weight_total(sample_weight, n)
     cdef Py_ssize_t n_chunks = _n_chunks(n, d, stride)
     cdef Py_ssize_t n_mean_chunks = _n_chunks(n, d, stride_means)
     cdef void* sums_block = NULL
@@ -160,12 +160,8 @@ def gram_statistics(
         for c in prange(n_mean_chunks, num_threads=n_threads, schedule="static"):
             part = sums + c * stride_means
             memset(part, 0, (d + k) * sizeof(double))
-            for i in range(c * n // n_mean_chunks, (c + 1) * n // n_mean_chunks):
-                wi = 1.0 if sw == NULL else sw[i]
-                for j in range(d):
-                    part[j] += wi * X[i, j]
-                for o in range(k):
-                    part[d + o] += wi * Y[i, o]
+            _add_column_sums(X, Y, c * n // n_mean_chunks, (c + 1) * n // n_mean_chunks, sw,
+                             part)
         memset(&mean_X[0], 0, d * sizeof(double))
         memset(&mean_Y[0], 0, k * sizeof(double))
         for c in range(n_mean_chunks):
