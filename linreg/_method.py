@@ -15,9 +15,13 @@ multiply-add alike, but the two paths run at very different speeds:
 
 `method_costs` prices each path in nanoseconds with the constants of COSTS_NS and
 "auto" takes the cheaper. The least epoch budget for which "auto" takes "gram" (the
-calibration's sizes, k = 1) is then 11, 12, 16, 26 and 94 at d = 8, 32, 64, 128 and 512
-in float64 (measured break-evens: 13, 15, 22, 28, 73) and 8, 10, 14, 21, 77 in float32
-(measured: 9, 8, 12.5, 18.6, 84).
+calibration's sizes, k = 1) is then 4, 6, 10, 14, 16, 26 and 94 at d = 8, 16, 32, 48,
+64, 128 and 512 in float64 (measured break-evens: 2.8, 3.9, 9.4, 13.9, 22, 28, 73) and
+4, 6, 14, 21, 77 at d = 8, 16, 64, 128, 512 in float32 (measured: 2.9, 4.8, 12.5, 18.6,
+84). For C-ordered data of up to 48 features (float64; 16 in float32) the statistics
+come from the compiled pass (`linreg._gram`), costed with the compiled_* constants:
+fitted to its times at d = 4..48 (2.7, 5.3, 12.7, 54 and 94 ns per row at d = 4, 8, 16,
+32, 48 in float64; 2.9, 4.9 and 13.6 at d = 4, 8, 16 in float32) within about 15%.
 
 How the constants were measured (issue 14's 2-core machine, NumPy 2 with OpenBLAS,
 single-threaded: n_threads=1, which also limits BLAS; the minimum of 5 runs, after the
@@ -37,6 +41,8 @@ threads), so the ratio, and the choice, is taken to hold.
 """
 import numpy as np
 
+from linreg._gram import COMPILED_GRAM_MAX_FEATURES
+
 __all__ = ["choose_method", "method_costs", "AUTO_GRAM_MAX_FEATURES", "COSTS_NS"]
 
 #: "auto" takes "gram" only up to this many features (the statistics are d*d doubles,
@@ -48,14 +54,20 @@ AUTO_GRAM_MAX_FEATURES = 4096
 #: adds); fused_row: per row an epoch. gram_product: per multiply-add of the product
 #: (n d (d + 1) / 2, through BLAS, in X's dtype); gram_pass: per element
 #: of X (means, centring); gram_output: per element and output (X^T Y); gram_row: per
-#: row; gram_epoch: per multiply-add of an epoch on the statistics (d^2 k).
+#: row; gram_epoch: per multiply-add of an epoch on the statistics (d^2 k). The
+#: compiled_* constants replace gram_product, gram_pass and gram_row where the
+#: statistics come from the compiled pass (up to `COMPILED_GRAM_MAX_FEATURES`).
 COSTS_NS = {
     np.dtype(np.float64): dict(fused_pass=0.08, fused_output=0.075, fused_row=0.6,
                                gram_product=0.05, gram_pass=0.66, gram_output=0.107,
-                               gram_row=12.0, gram_epoch=0.17),
+                               gram_row=12.0, gram_epoch=0.17,
+                               compiled_product=0.08, compiled_pass=0.0,
+                               compiled_row=1.6),
     np.dtype(np.float32): dict(fused_pass=0.0, fused_output=0.09, fused_row=1.0,
                                gram_product=0.022, gram_pass=0.45, gram_output=0.107,
-                               gram_row=7.0, gram_epoch=0.17),
+                               gram_row=7.0, gram_epoch=0.17,
+                               compiled_product=0.075, compiled_pass=0.0,
+                               compiled_row=1.7),
 }
 
 
@@ -67,13 +79,17 @@ def method_costs(n_samples, n_features, n_outputs, epochs, dtype=np.float64):
     gram  = n (d (d + 1) / 2 gram_product + d (gram_pass + k gram_output) + gram_row)
             + epochs d^2 k gram_epoch
 
-    with the constants of COSTS_NS for `dtype` (float32's for float32, else float64's).
+    with the constants of COSTS_NS for `dtype` (float32's for float32, else float64's),
+    the compiled_* ones for the product, pass and row where the statistics of C-ordered
+    data come from the compiled pass (d up to COMPILED_GRAM_MAX_FEATURES for the dtype).
     """
     n, d, k = n_samples, n_features, n_outputs
-    c = COSTS_NS.get(np.dtype(dtype), COSTS_NS[np.dtype(np.float64)])
+    dtype = np.dtype(dtype) if np.dtype(dtype) in COSTS_NS else np.dtype(np.float64)
+    c = COSTS_NS[dtype]
+    path = "compiled_" if d <= COMPILED_GRAM_MAX_FEATURES[dtype] else "gram_"
     fused = epochs * n * (d * (c["fused_pass"] + k * c["fused_output"]) + c["fused_row"])
-    gram = (n * (d * (d + 1) / 2 * c["gram_product"]
-                 + d * (c["gram_pass"] + k * c["gram_output"]) + c["gram_row"])
+    gram = (n * (d * (d + 1) / 2 * c[path + "product"]
+                 + d * (c[path + "pass"] + k * c["gram_output"]) + c[path + "row"])
             + epochs * d * d * k * c["gram_epoch"])
     return fused, gram
 
