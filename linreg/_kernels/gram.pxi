@@ -132,61 +132,73 @@ cdef extern from *:
     }
     #define LINREG_GRAM_SQUARE_MAX 16
     #if defined(__AVX__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 9))
-    /* Widths a multiple of 4 (AVX build): the same sums written with 4-double vectors.
-       Left to itself, gcc 12 turned the loop above at d = 8 into shuffles across rows of
-       G and spilled them (18 ms for 2^21 rows, X.T @ X + sums: 29 ms); here each row of
-       G's lower triangle is a few vectors, each loaded, added to and stored once per
-       four rows of X. The triangle is taken by whole vectors (the entries above the
-       diagonal in its last vector are computed and never read). */
+    /* The AVX build: the same sums written with 4-double vectors. Left to itself, gcc 12
+       turned the loop above at d = 8 into shuffles across rows of G and spilled them
+       (18 ms for 2^21 rows, X.T @ X + sums: 29 ms); here each row of G's lower triangle
+       is a few vectors, each loaded, added to and stored once per four rows of X. The
+       triangle is taken by whole vectors (the entries above the diagonal in the last
+       one are computed and never read); a row's last vector, where it would pass the
+       row's end (d not a multiple of 4), is done one entry at a time. D and K as above
+       (0: d and k as given); the four centred rows go to xc, their targets after them. */
     typedef double linreg_gram_d4 __attribute__((vector_size(32), aligned(8), may_alias));
-    #define LINREG_GRAM_GROUPS_VEC(NAME, T, D)                                           \
+    #define LINREG_GRAM_GROUPS_VEC(NAME, T, D, K)                                        \
     static double NAME(const T* restrict X, Py_ssize_t x_step, const T* restrict Y,      \
                        Py_ssize_t y_row, Py_ssize_t y_col, Py_ssize_t groups,            \
                        Py_ssize_t d_given, Py_ssize_t k_given, const double* restrict mu, \
                        const double* restrict ybar, double* restrict G,                  \
                        double* restrict C, double* restrict xc, double yy) {             \
-        (void) d_given; (void) k_given; (void) y_col;                                    \
-        double rows[4][D] __attribute__((aligned(32)));                                  \
-        double yc[4];                                                                    \
-        const double y_mean = ybar[0];                                                   \
+        const Py_ssize_t d = D ? D : d_given, k = K ? K : k_given;                       \
+        const Py_ssize_t whole = d & ~(Py_ssize_t) 3;  /* columns in whole vectors */     \
+        double* restrict yc = xc + 4 * d;                                                \
         for (Py_ssize_t m = 0; m < groups; m++) {                                        \
             for (Py_ssize_t r = 0; r < 4; r++) {                                         \
                 const T* restrict x = X + (4 * m + r) * x_step;                          \
-                for (Py_ssize_t j = 0; j < D; j++)                                       \
-                    rows[r][j] = (double) x[j] - mu[j];                                  \
-                const double v = (double) Y[(4 * m + r) * y_row] - y_mean;               \
-                yc[r] = v;                                                               \
-                yy += v * v;                                                             \
-            }                                                                            \
-            for (Py_ssize_t j = 0; j < D; j++) {                                         \
-                const double a0 = rows[0][j], a1 = rows[1][j], a2 = rows[2][j],          \
-                             a3 = rows[3][j];                                            \
-                for (Py_ssize_t l = 0; l <= j; l += 4) {                                 \
-                    linreg_gram_d4* g = (linreg_gram_d4*) (G + j * D + l);               \
-                    const linreg_gram_d4 x0 = *(const linreg_gram_d4*) &rows[0][l];      \
-                    const linreg_gram_d4 x1 = *(const linreg_gram_d4*) &rows[1][l];      \
-                    const linreg_gram_d4 x2 = *(const linreg_gram_d4*) &rows[2][l];      \
-                    const linreg_gram_d4 x3 = *(const linreg_gram_d4*) &rows[3][l];      \
-                    *g = *g + ((a0 * x0 + a1 * x1) + (a2 * x2 + a3 * x3));               \
+                const T* restrict y = Y + (4 * m + r) * y_row;                           \
+                for (Py_ssize_t j = 0; j < d; j++)                                       \
+                    xc[r * d + j] = (double) x[j] - mu[j];                               \
+                for (Py_ssize_t o = 0; o < k; o++) {                                     \
+                    const double v = (double) y[o * y_col] - ybar[o];                    \
+                    yc[r * k + o] = v;                                                   \
+                    yy += v * v;                                                         \
                 }                                                                        \
-                C[j] += (a0 * yc[0] + a1 * yc[1]) + (a2 * yc[2] + a3 * yc[3]);           \
+            }                                                                            \
+            const double* restrict x0 = xc;                                              \
+            const double* restrict x1 = xc + d;                                          \
+            const double* restrict x2 = xc + 2 * d;                                      \
+            const double* restrict x3 = xc + 3 * d;                                      \
+            for (Py_ssize_t j = 0; j < d; j++) {                                         \
+                const double a0 = x0[j], a1 = x1[j], a2 = x2[j], a3 = x3[j];             \
+                double* restrict g = G + j * d;                                          \
+                Py_ssize_t l = 0;                                                        \
+                for (; l <= j && l < whole; l += 4)                                      \
+                    *(linreg_gram_d4*) (g + l) = *(linreg_gram_d4*) (g + l)              \
+                        + ((a0 * *(const linreg_gram_d4*) (x0 + l)                       \
+                            + a1 * *(const linreg_gram_d4*) (x1 + l))                    \
+                           + (a2 * *(const linreg_gram_d4*) (x2 + l)                     \
+                              + a3 * *(const linreg_gram_d4*) (x3 + l)));                \
+                for (; l <= j; l++)                                                      \
+                    g[l] = g[l] + ((a0 * x0[l] + a1 * x1[l]) + (a2 * x2[l] + a3 * x3[l])); \
+                for (Py_ssize_t o = 0; o < k; o++)                                       \
+                    C[j * k + o] += (a0 * yc[o] + a1 * yc[k + o])                        \
+                                    + (a2 * yc[2 * k + o] + a3 * yc[3 * k + o]);         \
             }                                                                            \
         }                                                                                \
-        (void) xc;                                                                       \
         return yy;                                                                       \
     }
-    #define LINREG_GRAM_NARROW(NAME, T, D) LINREG_GRAM_GROUPS_VEC(NAME, T, D)
+    #define LINREG_GRAM_NARROW(NAME, T, D) LINREG_GRAM_GROUPS_VEC(NAME, T, D, 1)
+    #define LINREG_GRAM_ANY(NAME, T) LINREG_GRAM_GROUPS_VEC(NAME, T, 0, 0)
     #else
     #define LINREG_GRAM_NARROW(NAME, T, D) LINREG_GRAM_GROUPS(NAME, T, D, 1)
+    #define LINREG_GRAM_ANY(NAME, T) LINREG_GRAM_GROUPS(NAME, T, 0, 0)
     #endif
     #define LINREG_GRAM_WIDTHS(T, S)                                                     \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_any, T, 0, 0)                        \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_2, T, 2, 1)                          \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_3, T, 3, 1)                          \
+        LINREG_GRAM_ANY(linreg_gram_groups_##S##_any, T)                                 \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_2, T, 2)                              \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_3, T, 3)                              \
         LINREG_GRAM_NARROW(linreg_gram_groups_##S##_4, T, 4)                             \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_5, T, 5, 1)                          \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_6, T, 6, 1)                          \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_7, T, 7, 1)                          \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_5, T, 5)                              \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_6, T, 6)                              \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_7, T, 7)                              \
         LINREG_GRAM_NARROW(linreg_gram_groups_##S##_8, T, 8)                             \
         LINREG_GRAM_NARROW(linreg_gram_groups_##S##_12, T, 12)                           \
         LINREG_GRAM_NARROW(linreg_gram_groups_##S##_16, T, 16)                           \
