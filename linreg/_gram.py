@@ -141,7 +141,10 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
         for start in range(0, n, rows):
             m = min(rows, n - start)
             S = scratch if m == rows else np.empty((m, d + k), dtype=dtype, order=order)
-            np.subtract(X[start:start + m], centre_X, out=S[:, :d])
+            if fortran:
+                np.subtract(X[start:start + m], centre_X, out=S[:, :d])
+            else:  # rows d of every d + k elements apart: compiled, at a read's speed
+                _compiled.build.centre_rows(X, start, start + m, centre_X, S)
             np.subtract(Y[start:start + m], centre_Y, out=S[:, d:], casting="same_kind")
             if sample_weight is not None:
                 S *= np.sqrt(sample_weight[start:start + m])[:, None].astype(dtype)
