@@ -142,7 +142,7 @@ cdef inline double _one_output_by_d(
     if floating is float:
         return _ONE_OUTPUT_LOOPS_F32[d if d <= 8 else 0](X, Y, rows, start, stop, work, grad_by_output, grad_bias)
     else:
-        return _ONE_OUTPUT_LOOPS_F64[d if d <= 3 else 0](X, Y, rows, start, stop, work, grad_by_output, grad_bias)
+        return _ONE_OUTPUT_LOOPS_F64[d if d <= 8 else 0](X, Y, rows, start, stop, work, grad_by_output, grad_bias)
 
 
 ctypedef double (*OneOutputLoopF32)(
@@ -214,8 +214,7 @@ cdef double _one_output_f32_8(
     const float[:, ::1] X, const float[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
     Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
 ) noexcept nogil:
-    cdef RowWidth8 width
-    return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
+    return _rows_of_8(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
 
 
 cdef double _one_output_f64_any(
@@ -242,10 +241,49 @@ cdef double _one_output_f64_3(
     return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
 
 
+cdef double _one_output_f64_8(
+    const double[:, ::1] X, const double[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil:
+    return _rows_of_8(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
+
+
+cdef inline double _rows_of_8(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    const Py_ssize_t* rows,
+    Py_ssize_t start,
+    Py_ssize_t stop,
+    const WorkBuffers* work,
+    double* grad_by_output,
+    double* grad_bias,
+) noexcept nogil:
+    """`_sums_one_output` for rows of 8 elements: whole steps of 8 rows (float32) or 4
+    (float64) in the C loops of one_output.pxi (AVX2 build), the rest in the loop below
+    compiled with d = 8."""
+    cdef RowWidth8 width
+    cdef Py_ssize_t done = start
+    cdef Py_ssize_t y_step = Y.strides[0] // <Py_ssize_t> sizeof(floating)
+    cdef double sse = 0.0
+    if LINREG_ROWS_OF_8:
+        if floating is float:
+            sse = linreg_rows_of_8_f32(&X[0, 0], rows, start, stop, &Y[0, 0], y_step,
+                                       work.w_by_output_f32, work.bias[0], grad_by_output,
+                                       grad_bias, &done)
+        else:
+            sse = linreg_rows_of_8_f64(&X[0, 0], rows, start, stop, &Y[0, 0], y_step,
+                                       work.w_by_output, work.bias[0], grad_by_output,
+                                       grad_bias, &done)
+        if done == stop:
+            return sse
+    return sse + _sums_one_output(X, Y, rows, done, stop, work, grad_by_output, grad_bias,
+                                  width)
+
+
 # Indexed by d (0 and 1: any d). Filled when the module loads: a table gcc cannot see
 # through keeps the loops apart.
 cdef OneOutputLoopF32 _ONE_OUTPUT_LOOPS_F32[9]
-cdef OneOutputLoopF64 _ONE_OUTPUT_LOOPS_F64[4]
+cdef OneOutputLoopF64 _ONE_OUTPUT_LOOPS_F64[9]
 _ONE_OUTPUT_LOOPS_F32[0] = _one_output_f32_any
 _ONE_OUTPUT_LOOPS_F32[1] = _one_output_f32_any
 _ONE_OUTPUT_LOOPS_F32[2] = _one_output_f32_2
@@ -259,6 +297,11 @@ _ONE_OUTPUT_LOOPS_F64[0] = _one_output_f64_any
 _ONE_OUTPUT_LOOPS_F64[1] = _one_output_f64_any
 _ONE_OUTPUT_LOOPS_F64[2] = _one_output_f64_2
 _ONE_OUTPUT_LOOPS_F64[3] = _one_output_f64_3
+_ONE_OUTPUT_LOOPS_F64[4] = _one_output_f64_any
+_ONE_OUTPUT_LOOPS_F64[5] = _one_output_f64_any
+_ONE_OUTPUT_LOOPS_F64[6] = _one_output_f64_any
+_ONE_OUTPUT_LOOPS_F64[7] = _one_output_f64_any
+_ONE_OUTPUT_LOOPS_F64[8] = _one_output_f64_8
 
 
 cdef inline double _sums_one_output(
