@@ -4,7 +4,9 @@
 # dtypes, so its error does not grow with n. For float32 data the products and short
 # sums (a row's dot product in runs of at most F32_CHUNK terms, the gradient terms of
 # four rows) stay in float32: converting every element of X to double twice would make
-# the kernel compute-bound at well below the speed of reading X.
+# the kernel compute-bound at well below the speed of reading X. (The d = 8 loop of
+# one_output.pxi sums the gradient terms of 8 float32 rows in float32 before promoting
+# them, not 4: a short run of rows all the same.)
 
 
 cdef inline double _dot(const floating* x, const floating* w, Py_ssize_t d) noexcept nogil:

@@ -10,7 +10,18 @@
 # Reading X at the speed of `X @ w` (one thread) takes two more things: consecutive rows
 # are prefetched a few groups of four ahead (`_prefetch_distance`), and for one output
 # the loop keeps its loop-invariant values in locals and is compiled once per short row
-# width with d a constant (`_one_output_by_d`).
+# width with d a constant (`_one_output_by_d`). Rows of 8 elements (AVX2 build) take
+# the C loops of one_output.pxi, 8 float32 or 4 float64 rows a step with their dot
+# products reduced together (1 thread, X of 2^24 elements, ratios to `X @ w` in the same
+# run: float32 1.19x -> 0.85x, about 24 GB/s; float64 0.97x -> 0.82x, about 28 GB/s).
+#
+# Rows of d = 2048 float64 (1.25x the time of `X @ w`) are unchanged. Tried in C and
+# measured slower in place: a software-pipelined loop (the next group's dot products and
+# the previous group's gradient terms in one loop over the columns: 1.34-1.44x), and two
+# phases over four rows with vector intrinsics (1.34x). In a standalone C harness the
+# latter reached 30 GB/s (1.16x) on a 64-byte-aligned X but lost 9% at NumPy's usual
+# 16-byte offset (rows' vector loads then straddle cache lines); aligning the loads
+# would make the lanes' summation order depend on X's address.
 
 
 cdef double _accumulate_rows(
@@ -22,6 +33,7 @@ cdef double _accumulate_rows(
     const WorkBuffers* work,
     double* grad_by_output,
     double* grad_bias,
+    bint whole_pass=False,
 ) noexcept nogil:
     """Add sum_i w_i r_i x_i into grad_by_output (k, d) and sum_i w_i r_i into grad_bias
     (k,); return sum_i w_i |r_i|^2 (w_i: work.sample_weight, or 1).
@@ -30,6 +42,10 @@ cdef double _accumulate_rows(
     weights are read from `work`, which is not written, so threads may share it.
     Three copies of the loop are compiled: with and without sample weights (a test of
     the weights inside it cost a float64 pass 27%), and one output without them.
+    `whole_pass`: called by `_pass_over_rows` (GD, `loss_and_grad`), whose rows of 8
+    elements take the loops of one_output.pxi; SGD's mini-batches keep the loop that
+    `_accumulate_copied_rows` shares, so that a Fortran-ordered X trains bit for bit
+    as a C-ordered one (row_copies.pxi).
     """
     # Five outputs or more: vectorized across outputs (outputs.pxi). Below that a tile of
     # 8 lanes is mostly empty and the loop below is as fast or faster; so it is for
@@ -44,7 +60,11 @@ cdef double _accumulate_rows(
                                   work.sample_weight)
     if work.sample_weight == NULL:
         if Y.shape[1] == 1:
-            return _one_output_by_d(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
+            if whole_pass or X.shape[1] != 8:
+                return _one_output_by_d(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
+            if floating is float:
+                return _one_output_f32_8_rank4(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
+            return _one_output_f64_any(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
         return _sums_over_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias, NULL,
                                NULL)
     return _sums_over_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias,
@@ -130,7 +150,7 @@ cdef inline double _one_output_by_d(
     double* grad_bias,
 ) noexcept nogil:
     """`_sums_one_output`, compiled with d a constant for rows of 2 to 8 elements (float32;
-    float64: 2 and 3), so that its loops over a row unroll into a few instructions: for
+    float64: 2 and 3; d = 8 in the AVX2 build: `_rows_of_8`), so that its loops over a row unroll into a few instructions: for
     rows of a few elements the loops' set-up, vector tails and reductions cost more than
     the arithmetic (float32 at d = 4: 1.8x the time of `X @ w`, 0.9x with d a constant).
 
@@ -142,7 +162,7 @@ cdef inline double _one_output_by_d(
     if floating is float:
         return _ONE_OUTPUT_LOOPS_F32[d if d <= 8 else 0](X, Y, rows, start, stop, work, grad_by_output, grad_bias)
     else:
-        return _ONE_OUTPUT_LOOPS_F64[d if d <= 3 else 0](X, Y, rows, start, stop, work, grad_by_output, grad_bias)
+        return _ONE_OUTPUT_LOOPS_F64[d if d <= 8 else 0](X, Y, rows, start, stop, work, grad_by_output, grad_bias)
 
 
 ctypedef double (*OneOutputLoopF32)(
@@ -210,12 +230,19 @@ cdef double _one_output_f32_7(
     return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
 
 
-cdef double _one_output_f32_8(
+cdef double _one_output_f32_8_rank4(
     const float[:, ::1] X, const float[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
     Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
 ) noexcept nogil:
     cdef RowWidth8 width
     return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
+
+
+cdef double _one_output_f32_8(
+    const float[:, ::1] X, const float[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil:
+    return _rows_of_8(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
 
 
 cdef double _one_output_f64_any(
@@ -242,10 +269,49 @@ cdef double _one_output_f64_3(
     return _sums_one_output(X, Y, rows, start, stop, work, grad_by_output, grad_bias, width)
 
 
+cdef double _one_output_f64_8(
+    const double[:, ::1] X, const double[:, :] Y, const Py_ssize_t* rows, Py_ssize_t start,
+    Py_ssize_t stop, const WorkBuffers* work, double* grad_by_output, double* grad_bias,
+) noexcept nogil:
+    return _rows_of_8(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
+
+
+cdef inline double _rows_of_8(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    const Py_ssize_t* rows,
+    Py_ssize_t start,
+    Py_ssize_t stop,
+    const WorkBuffers* work,
+    double* grad_by_output,
+    double* grad_bias,
+) noexcept nogil:
+    """`_sums_one_output` for rows of 8 elements: whole steps of 8 rows (float32) or 4
+    (float64) in the C loops of one_output.pxi (AVX2 build), the rest in the loop below
+    compiled with d = 8."""
+    cdef RowWidth8 width
+    cdef Py_ssize_t done = start
+    cdef Py_ssize_t y_step = Y.strides[0] // <Py_ssize_t> sizeof(floating)
+    cdef double sse = 0.0
+    if LINREG_ROWS_OF_8:
+        if floating is float:
+            sse = linreg_rows_of_8_f32(&X[0, 0], rows, start, stop, &Y[0, 0], y_step,
+                                       work.w_by_output_f32, work.bias[0], grad_by_output,
+                                       grad_bias, &done)
+        else:
+            sse = linreg_rows_of_8_f64(&X[0, 0], rows, start, stop, &Y[0, 0], y_step,
+                                       work.w_by_output, work.bias[0], grad_by_output,
+                                       grad_bias, &done)
+        if done == stop:
+            return sse
+    return sse + _sums_one_output(X, Y, rows, done, stop, work, grad_by_output, grad_bias,
+                                  width)
+
+
 # Indexed by d (0 and 1: any d). Filled when the module loads: a table gcc cannot see
 # through keeps the loops apart.
 cdef OneOutputLoopF32 _ONE_OUTPUT_LOOPS_F32[9]
-cdef OneOutputLoopF64 _ONE_OUTPUT_LOOPS_F64[4]
+cdef OneOutputLoopF64 _ONE_OUTPUT_LOOPS_F64[9]
 _ONE_OUTPUT_LOOPS_F32[0] = _one_output_f32_any
 _ONE_OUTPUT_LOOPS_F32[1] = _one_output_f32_any
 _ONE_OUTPUT_LOOPS_F32[2] = _one_output_f32_2
@@ -259,6 +325,11 @@ _ONE_OUTPUT_LOOPS_F64[0] = _one_output_f64_any
 _ONE_OUTPUT_LOOPS_F64[1] = _one_output_f64_any
 _ONE_OUTPUT_LOOPS_F64[2] = _one_output_f64_2
 _ONE_OUTPUT_LOOPS_F64[3] = _one_output_f64_3
+_ONE_OUTPUT_LOOPS_F64[4] = _one_output_f64_any
+_ONE_OUTPUT_LOOPS_F64[5] = _one_output_f64_any
+_ONE_OUTPUT_LOOPS_F64[6] = _one_output_f64_any
+_ONE_OUTPUT_LOOPS_F64[7] = _one_output_f64_any
+_ONE_OUTPUT_LOOPS_F64[8] = _one_output_f64_8
 
 
 cdef inline double _sums_one_output(
@@ -448,14 +519,16 @@ cdef double _pass_over_rows(
         return _pass_over_columns(X, Y, work, n_threads)
     _zero_grad(work, d, k)
     if n_chunks == 1:
-        return _accumulate_rows(X, Y, NULL, 0, n, work, work.grad_by_output, work.grad_bias)
+        return _accumulate_rows(X, Y, NULL, 0, n, work, work.grad_by_output, work.grad_bias,
+                                True)
     n_threads = _plan_threads(&plan, n, d, n_chunks, n_threads)  # platform.pxi
     for c in prange(n_chunks, num_threads=n_threads, schedule="dynamic", nogil=True):
         began = _chunk_begin(&plan)
         sums = work.chunk_sums + c * stride
         memset(sums, 0, at_sse * sizeof(double))
         sums[at_sse] = _accumulate_rows(
-            X, Y, NULL, c * n // n_chunks, (c + 1) * n // n_chunks, work, sums, sums + d * k
+            X, Y, NULL, c * n // n_chunks, (c + 1) * n // n_chunks, work, sums, sums + d * k,
+            True
         )
         _chunk_end(&plan, began)
     _end_plan(&plan, n_chunks)

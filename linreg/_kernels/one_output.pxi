@@ -1,0 +1,238 @@
+# The fused pass for one output over rows of 8 elements, in C with AVX2+FMA intrinsics
+# (rows.pxi's `_one_output_by_d` calls it; the generic build keeps the loop of rows.pxi).
+#
+# At d = 8 the loop of rows.pxi spends about 8 cycles a row: each row's dot product ends
+# in a sum across the lanes of a vector, and each group of four rows converts and adds 8
+# gradient elements through memory. Here a step takes 8 rows (float32: a row is one
+# vector) or 4 rows (float64: two vectors), and
+# - the dot products of the step's rows are reduced together, one hadd tree giving one
+#   vector of the step's sums (float32: 8 products summed in float32, then promoted, as a
+#   run of F32_CHUNK in `_dot`), so that the residuals r = s + b - y, the loss r^2 and
+#   the bias sum are vectors in double (lane i sums the rows i, i + L, i + 2L, ... of
+#   the run; the lanes are added once, at the end);
+# - the gradient term of the step, sum_i r_i x_i, is summed in registers (float32: each
+#   four rows' terms in float32, the residuals rounded to float32, exactly as
+#   `_add_rank4`, then promoted) and added to the gradient held in double registers,
+#   written back once per run of rows.
+# The run's rows that do not fill a step are left to the loop of rows.pxi.
+#
+# The sums are deterministic and depend on the run of rows only, as elsewhere; their
+# order differs from rows.pxi's loop (lanes of rows instead of one running sum), not
+# their precision: every sum over rows is in double.
+
+cdef extern from *:
+    """
+    #if defined(__AVX2__) && defined(__FMA__)
+    #include <immintrin.h>
+    #define LINREG_ROWS_OF_8 1
+
+    /* The lane sums of eight vectors: out[i] = sum over the lanes of p_i. */
+    static inline __m256 linreg_lane_sums_8x8(__m256 p0, __m256 p1, __m256 p2, __m256 p3,
+                                              __m256 p4, __m256 p5, __m256 p6, __m256 p7)
+    {
+        __m256 h0123 = _mm256_hadd_ps(_mm256_hadd_ps(p0, p1), _mm256_hadd_ps(p2, p3));
+        __m256 h4567 = _mm256_hadd_ps(_mm256_hadd_ps(p4, p5), _mm256_hadd_ps(p6, p7));
+        /* h0123 = [s0..s3 of the low halves | s0..s3 of the high halves], h4567 alike */
+        return _mm256_add_ps(_mm256_blend_ps(h0123, h4567, 0xF0),
+                             _mm256_permute2f128_ps(h0123, h4567, 0x21));
+    }
+
+    /* The lane sums of four vectors: out[i] = sum over the lanes of p_i. */
+    static inline __m256d linreg_lane_sums_4x4(__m256d p0, __m256d p1, __m256d p2, __m256d p3)
+    {
+        __m256d h01 = _mm256_hadd_pd(p0, p1), h23 = _mm256_hadd_pd(p2, p3);
+        /* h01 = [p0 01, p1 01, p0 23, p1 23], h23 alike */
+        return _mm256_add_pd(_mm256_blend_pd(h01, h23, 0xC),
+                             _mm256_permute2f128_pd(h01, h23, 0x21));
+    }
+
+    static inline double linreg_lanes_total(__m256d v)
+    {
+        __m128d h = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+        return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+    }
+
+    #define LINREG_INLINE static inline __attribute__((always_inline))
+
+    /* One step of 8 float32 rows x0..x7 (their targets yv): residuals, loss, gradient. */
+    LINREG_INLINE void linreg_step_8_f32(
+        const float* x0, const float* x1, const float* x2, const float* x3,
+        const float* x4, const float* x5, const float* x6, const float* x7, __m256 yv,
+        __m256 wv, __m256d bv, __m256d* g_lo, __m256d* g_hi, __m256d* sse, __m256d* sum)
+    {
+        __m256 a0 = _mm256_loadu_ps(x0), a1 = _mm256_loadu_ps(x1);
+        __m256 a2 = _mm256_loadu_ps(x2), a3 = _mm256_loadu_ps(x3);
+        __m256 a4 = _mm256_loadu_ps(x4), a5 = _mm256_loadu_ps(x5);
+        __m256 a6 = _mm256_loadu_ps(x6), a7 = _mm256_loadu_ps(x7);
+        __m256 s = linreg_lane_sums_8x8(
+            _mm256_mul_ps(a0, wv), _mm256_mul_ps(a1, wv), _mm256_mul_ps(a2, wv),
+            _mm256_mul_ps(a3, wv), _mm256_mul_ps(a4, wv), _mm256_mul_ps(a5, wv),
+            _mm256_mul_ps(a6, wv), _mm256_mul_ps(a7, wv));
+        __m256d r_lo = _mm256_sub_pd(
+            _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(s)), bv),
+            _mm256_cvtps_pd(_mm256_castps256_ps128(yv)));
+        __m256d r_hi = _mm256_sub_pd(
+            _mm256_add_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)), bv),
+            _mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)));
+        *sse = _mm256_add_pd(*sse, _mm256_fmadd_pd(r_hi, r_hi, _mm256_mul_pd(r_lo, r_lo)));
+        *sum = _mm256_add_pd(*sum, _mm256_add_pd(r_lo, r_hi));
+        /* The residuals rounded to float32, each broadcast from memory (a load, where a
+           shuffle would take the vector pipes the hadd tree and conversions need). */
+        float rf[8];
+        _mm256_storeu_ps(rf, _mm256_set_m128(_mm256_cvtpd_ps(r_hi), _mm256_cvtpd_ps(r_lo)));
+        /* ((f0 x0 + f1 x1) + (f2 x2 + f3 x3)) + ((f4 x4 + ...)) in float32, then double */
+        __m256 q = _mm256_add_ps(
+            _mm256_add_ps(
+                _mm256_fmadd_ps(_mm256_broadcast_ss(rf + 1), a1,
+                                _mm256_mul_ps(_mm256_broadcast_ss(rf), a0)),
+                _mm256_fmadd_ps(_mm256_broadcast_ss(rf + 3), a3,
+                                _mm256_mul_ps(_mm256_broadcast_ss(rf + 2), a2))),
+            _mm256_add_ps(
+                _mm256_fmadd_ps(_mm256_broadcast_ss(rf + 5), a5,
+                                _mm256_mul_ps(_mm256_broadcast_ss(rf + 4), a4)),
+                _mm256_fmadd_ps(_mm256_broadcast_ss(rf + 7), a7,
+                                _mm256_mul_ps(_mm256_broadcast_ss(rf + 6), a6))));
+        *g_lo = _mm256_add_pd(*g_lo, _mm256_cvtps_pd(_mm256_castps256_ps128(q)));
+        *g_hi = _mm256_add_pd(*g_hi, _mm256_cvtps_pd(_mm256_extractf128_ps(q, 1)));
+    }
+
+    /* One step of 4 float64 rows x0..x3 (their targets yv). */
+    LINREG_INLINE void linreg_step_4_f64(
+        const double* x0, const double* x1, const double* x2, const double* x3, __m256d yv,
+        __m256d w_lo, __m256d w_hi, __m256d bv, __m256d* g_lo, __m256d* g_hi,
+        __m256d* sse, __m256d* sum)
+    {
+        __m256d a0l = _mm256_loadu_pd(x0), a0h = _mm256_loadu_pd(x0 + 4);
+        __m256d a1l = _mm256_loadu_pd(x1), a1h = _mm256_loadu_pd(x1 + 4);
+        __m256d a2l = _mm256_loadu_pd(x2), a2h = _mm256_loadu_pd(x2 + 4);
+        __m256d a3l = _mm256_loadu_pd(x3), a3h = _mm256_loadu_pd(x3 + 4);
+        __m256d s = linreg_lane_sums_4x4(
+            _mm256_fmadd_pd(a0h, w_hi, _mm256_mul_pd(a0l, w_lo)),
+            _mm256_fmadd_pd(a1h, w_hi, _mm256_mul_pd(a1l, w_lo)),
+            _mm256_fmadd_pd(a2h, w_hi, _mm256_mul_pd(a2l, w_lo)),
+            _mm256_fmadd_pd(a3h, w_hi, _mm256_mul_pd(a3l, w_lo)));
+        __m256d r = _mm256_sub_pd(_mm256_add_pd(s, bv), yv);
+        *sse = _mm256_fmadd_pd(r, r, *sse);
+        *sum = _mm256_add_pd(*sum, r);
+        __m256d r01 = _mm256_permute2f128_pd(r, r, 0x00), r23 = _mm256_permute2f128_pd(r, r, 0x11);
+        __m256d q0 = _mm256_permute_pd(r01, 0x0), q1 = _mm256_permute_pd(r01, 0xF);
+        __m256d q2 = _mm256_permute_pd(r23, 0x0), q3 = _mm256_permute_pd(r23, 0xF);
+        *g_lo = _mm256_add_pd(*g_lo, _mm256_add_pd(
+            _mm256_fmadd_pd(q1, a1l, _mm256_mul_pd(q0, a0l)),
+            _mm256_fmadd_pd(q3, a3l, _mm256_mul_pd(q2, a2l))));
+        *g_hi = _mm256_add_pd(*g_hi, _mm256_add_pd(
+            _mm256_fmadd_pd(q1, a1h, _mm256_mul_pd(q0, a0h)),
+            _mm256_fmadd_pd(q3, a3h, _mm256_mul_pd(q2, a2h))));
+    }
+
+    /* Rows start..stop-1 (rows[start:stop] when rows is not NULL) of X (rows of 8 floats),
+       8 at a time: grad[0:8] += sum r_i x_i, *bias_sum += sum r_i, returns sum r_i^2,
+       r_i = x_i . w + bias - y[i y_step]. *done: the position after the last row summed
+       (rows after it, fewer than 8, are the caller's). Three loops (y contiguous, y
+       strided, a subset of rows), each with only its own values in registers. */
+    static double linreg_rows_of_8_f32(
+        const float* X, const Py_ssize_t* rows, Py_ssize_t start, Py_ssize_t stop,
+        const float* y, Py_ssize_t y_step, const float* w, double bias, double* grad,
+        double* bias_sum, Py_ssize_t* done)
+    {
+        const __m256 wv = _mm256_loadu_ps(w);
+        const __m256d bv = _mm256_set1_pd(bias);
+        __m256d g_lo = _mm256_loadu_pd(grad), g_hi = _mm256_loadu_pd(grad + 4);
+        __m256d sse = _mm256_setzero_pd(), sum = _mm256_setzero_pd();
+        Py_ssize_t t = start;
+        if (rows == NULL && y_step == 1) {
+            for (; t + 8 <= stop; t += 8) {
+                const float* x = X + 8 * t;
+                linreg_step_8_f32(x, x + 8, x + 16, x + 24, x + 32, x + 40, x + 48, x + 56,
+                                  _mm256_loadu_ps(y + t), wv, bv, &g_lo, &g_hi, &sse, &sum);
+            }
+        } else if (rows == NULL) {
+            for (; t + 8 <= stop; t += 8) {
+                const float* x = X + 8 * t;
+                const float* yt = y + t * y_step;
+                __m256 yv = _mm256_setr_ps(yt[0], yt[y_step], yt[2 * y_step], yt[3 * y_step],
+                                           yt[4 * y_step], yt[5 * y_step], yt[6 * y_step],
+                                           yt[7 * y_step]);
+                linreg_step_8_f32(x, x + 8, x + 16, x + 24, x + 32, x + 40, x + 48, x + 56,
+                                  yv, wv, bv, &g_lo, &g_hi, &sse, &sum);
+            }
+        } else {
+            for (; t + 8 <= stop; t += 8) {
+                const Py_ssize_t* i = rows + t;
+                __m256 yv = _mm256_setr_ps(y[i[0] * y_step], y[i[1] * y_step],
+                                           y[i[2] * y_step], y[i[3] * y_step],
+                                           y[i[4] * y_step], y[i[5] * y_step],
+                                           y[i[6] * y_step], y[i[7] * y_step]);
+                linreg_step_8_f32(X + 8 * i[0], X + 8 * i[1], X + 8 * i[2], X + 8 * i[3],
+                                  X + 8 * i[4], X + 8 * i[5], X + 8 * i[6], X + 8 * i[7],
+                                  yv, wv, bv, &g_lo, &g_hi, &sse, &sum);
+            }
+        }
+        _mm256_storeu_pd(grad, g_lo);
+        _mm256_storeu_pd(grad + 4, g_hi);
+        *bias_sum += linreg_lanes_total(sum);
+        *done = t;
+        return linreg_lanes_total(sse);
+    }
+
+    /* `linreg_rows_of_8_f32` for float64 rows, 4 at a time. */
+    static double linreg_rows_of_8_f64(
+        const double* X, const Py_ssize_t* rows, Py_ssize_t start, Py_ssize_t stop,
+        const double* y, Py_ssize_t y_step, const double* w, double bias, double* grad,
+        double* bias_sum, Py_ssize_t* done)
+    {
+        const __m256d w_lo = _mm256_loadu_pd(w), w_hi = _mm256_loadu_pd(w + 4);
+        const __m256d bv = _mm256_set1_pd(bias);
+        __m256d g_lo = _mm256_loadu_pd(grad), g_hi = _mm256_loadu_pd(grad + 4);
+        __m256d sse = _mm256_setzero_pd(), sum = _mm256_setzero_pd();
+        Py_ssize_t t = start;
+        if (rows == NULL && y_step == 1) {
+            for (; t + 4 <= stop; t += 4) {
+                const double* x = X + 8 * t;
+                linreg_step_4_f64(x, x + 8, x + 16, x + 24, _mm256_loadu_pd(y + t),
+                                  w_lo, w_hi, bv, &g_lo, &g_hi, &sse, &sum);
+            }
+        } else if (rows == NULL) {
+            for (; t + 4 <= stop; t += 4) {
+                const double* x = X + 8 * t;
+                const double* yt = y + t * y_step;
+                __m256d yv = _mm256_setr_pd(yt[0], yt[y_step], yt[2 * y_step], yt[3 * y_step]);
+                linreg_step_4_f64(x, x + 8, x + 16, x + 24, yv, w_lo, w_hi, bv,
+                                  &g_lo, &g_hi, &sse, &sum);
+            }
+        } else {
+            for (; t + 4 <= stop; t += 4) {
+                const Py_ssize_t* i = rows + t;
+                __m256d yv = _mm256_setr_pd(y[i[0] * y_step], y[i[1] * y_step],
+                                            y[i[2] * y_step], y[i[3] * y_step]);
+                linreg_step_4_f64(X + 8 * i[0], X + 8 * i[1], X + 8 * i[2], X + 8 * i[3],
+                                  yv, w_lo, w_hi, bv, &g_lo, &g_hi, &sse, &sum);
+            }
+        }
+        _mm256_storeu_pd(grad, g_lo);
+        _mm256_storeu_pd(grad + 4, g_hi);
+        *bias_sum += linreg_lanes_total(sum);
+        *done = t;
+        return linreg_lanes_total(sse);
+    }
+    #else
+    #define LINREG_ROWS_OF_8 0
+    static double linreg_rows_of_8_f32(
+        const float* X, const Py_ssize_t* rows, Py_ssize_t start, Py_ssize_t stop,
+        const float* y, Py_ssize_t y_step, const float* w, double bias, double* grad,
+        double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
+    static double linreg_rows_of_8_f64(
+        const double* X, const Py_ssize_t* rows, Py_ssize_t start, Py_ssize_t stop,
+        const double* y, Py_ssize_t y_step, const double* w, double bias, double* grad,
+        double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
+    #endif
+    """
+    int LINREG_ROWS_OF_8
+    double linreg_rows_of_8_f32(
+        const float* X, const Py_ssize_t* rows, Py_ssize_t start, Py_ssize_t stop,
+        const float* y, Py_ssize_t y_step, const float* w, double bias, double* grad,
+        double* bias_sum, Py_ssize_t* done) noexcept nogil
+    double linreg_rows_of_8_f64(
+        const double* X, const Py_ssize_t* rows, Py_ssize_t start, Py_ssize_t stop,
+        const double* y, Py_ssize_t y_step, const double* w, double bias, double* grad,
+        double* bias_sum, Py_ssize_t* done) noexcept nogil
