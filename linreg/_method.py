@@ -14,14 +14,16 @@ multiply-add alike, but the two paths run at very different speeds:
   them every epoch is O(d^2 k), whatever n.
 
 `method_costs` prices each path in nanoseconds with the constants of COSTS_NS and
-"auto" takes the cheaper. The least epoch budget for which "auto" takes "gram" (the
-calibration's sizes, k = 1) is then 4, 6, 10, 14, 16, 26 and 94 at d = 8, 16, 32, 48,
-64, 128 and 512 in float64 (measured break-evens: 2.8, 3.9, 9.4, 13.9, 22, 28, 73) and
-4, 6, 14, 21, 77 at d = 8, 16, 64, 128, 512 in float32 (measured: 2.9, 4.8, 12.5, 18.6,
-84). For C-ordered data of up to 48 features (float64; 16 in float32) the statistics
-come from the compiled pass (`linreg._gram`), costed with the compiled_* constants:
-fitted to its times at d = 4..48 (2.7, 5.3, 12.7, 54 and 94 ns per row at d = 4, 8, 16,
-32, 48 in float64; 2.9, 4.9 and 13.6 at d = 4, 8, 16 in float32) within about 15%.
+"auto" takes the cheaper. For one output and up to 16 features it takes both times per
+row from NARROW_ROW_NS, measured width by width: the loops there are compiled per width
+and their times do not follow a line in d. For C-ordered data of up to 48 features
+(float64; 16 in float32) the statistics come from the compiled pass (`linreg._gram`),
+costed with the compiled_* constants, fitted to its times (5.3, 12.7, 54 and 94 ns per
+row at d = 8, 16, 32, 48 in float64) within about 15%. The least epoch budget for
+which "auto" takes "gram" (the calibration's sizes, k = 1) is then 6, 5, 9, 16, 26 and
+94 at d = 8, 16, 32, 64, 128 and 512 in float64 (measured break-evens: 4.9, 3.8, 9.0,
+22, 28, 73) and 6, 5, 14, 21, 77 at d = 8, 16, 64, 128, 512 in float32 (measured: 5.6,
+4.2, 12.5, 18.6, 84).
 
 How the constants were measured (issue 14's 2-core machine, NumPy 2 with OpenBLAS,
 single-threaded: n_threads=1, which also limits BLAS; the minimum of 5 runs, after the
@@ -43,7 +45,8 @@ import numpy as np
 
 from linreg._gram import COMPILED_GRAM_MAX_FEATURES
 
-__all__ = ["choose_method", "method_costs", "AUTO_GRAM_MAX_FEATURES", "COSTS_NS"]
+__all__ = ["choose_method", "method_costs", "AUTO_GRAM_MAX_FEATURES", "COSTS_NS",
+           "NARROW_ROW_NS"]
 
 #: "auto" takes "gram" only up to this many features (the statistics are d*d doubles,
 #: and on blocks each block sends them once: 128 MB at d = 4096).
@@ -71,6 +74,25 @@ COSTS_NS = {
 }
 
 
+#: One output and up to 16 features: nanoseconds per row of a fused epoch and of the
+#: compiled Gram statistics, measured for each width (index d; one thread, 2e5 rows,
+#: the minimum of 7 runs). The loops there are compiled per width (rows of 8 elements
+#: have loops of their own), so their times do not follow a line in d: a fused epoch at
+#: d = 8 took less than at d = 4 in both dtypes.
+NARROW_ROW_NS = {
+    np.dtype(np.float64): dict(
+        fused=(0, 1.0, 0.84, 1.0, 1.4, 1.7, 1.9, 2.2, 1.0, 2.1, 2.3, 2.6, 2.3, 2.8, 3.2,
+               3.6, 3.3),
+        gram=(0, 1.3, 2.1, 3.9, 2.7, 4.4, 4.7, 5.2, 5.2, 7.3, 7.7, 10.5, 8.8, 12.5, 13.2,
+              15.5, 15.0)),
+    np.dtype(np.float32): dict(
+        fused=(0, 1.5, 1.2, 1.5, 1.3, 1.6, 1.9, 2.3, 1.1, 2.9, 3.2, 3.8, 3.4, 3.8, 4.3,
+               4.9, 2.8),
+        gram=(0, 1.1, 2.2, 4.0, 3.0, 4.4, 5.2, 5.4, 6.2, 7.7, 8.5, 9.9, 8.7, 12.0, 12.3,
+              14.5, 12.2)),
+}
+
+
 def method_costs(n_samples, n_features, n_outputs, epochs, dtype=np.float64):
     """(fused, gram): the modelled time, in nanoseconds on one thread, of `epochs`
     epochs of each path.
@@ -82,15 +104,21 @@ def method_costs(n_samples, n_features, n_outputs, epochs, dtype=np.float64):
     with the constants of COSTS_NS for `dtype` (float32's for float32, else float64's),
     the compiled_* ones for the product, pass and row where the statistics of C-ordered
     data come from the compiled pass (d up to COMPILED_GRAM_MAX_FEATURES for the dtype).
+    One output and up to 16 features: the measured times per row of NARROW_ROW_NS for
+    the epoch and the statistics instead.
     """
     n, d, k = n_samples, n_features, n_outputs
     dtype = np.dtype(dtype) if np.dtype(dtype) in COSTS_NS else np.dtype(np.float64)
     c = COSTS_NS[dtype]
+    gram_epochs = epochs * d * d * k * c["gram_epoch"]
+    if k == 1 and 1 <= d < len(NARROW_ROW_NS[dtype]["fused"]):
+        narrow = NARROW_ROW_NS[dtype]
+        return epochs * n * narrow["fused"][d], n * narrow["gram"][d] + gram_epochs
     path = "compiled_" if d <= COMPILED_GRAM_MAX_FEATURES[dtype] else "gram_"
     fused = epochs * n * (d * (c["fused_pass"] + k * c["fused_output"]) + c["fused_row"])
     gram = (n * (d * (d + 1) / 2 * c[path + "product"]
                  + d * (c[path + "pass"] + k * c["gram_output"]) + c[path + "row"])
-            + epochs * d * d * k * c["gram_epoch"])
+            + gram_epochs)
     return fused, gram
 
 

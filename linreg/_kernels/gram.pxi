@@ -90,7 +90,7 @@ cdef extern from *:
     /* Rows i..i+4m-1 (m groups of four, unweighted) of X (rows x_step elements apart) and
        Y (y_row, y_col): centred into xc (4 d doubles) and yc (4 k), added into G (as
        linreg_gram_rank4 does), C (d, k); returns yy plus their |Yc|^2. The arithmetic of
-       `_gram_rows`. In C, compiled once per narrow width with one output (D, K constants:
+       `_gram_rows`. In C, compiled once per width up to 16 with one output (D, K constants:
        D = 0 and K = 0 take d and k as given), so that the loops over a row unroll: at
        d = 8 the loop Cython wrote spent more on its counters and tails than on the
        multiply-adds. */
@@ -193,14 +193,21 @@ cdef extern from *:
     #endif
     #define LINREG_GRAM_WIDTHS(T, S)                                                     \
         LINREG_GRAM_ANY(linreg_gram_groups_##S##_any, T)                                 \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_2, T, 2)                              \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_3, T, 3)                              \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_1, T, 1)                             \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_2, T, 2)                             \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_3, T, 3)                             \
         LINREG_GRAM_NARROW(linreg_gram_groups_##S##_4, T, 4)                             \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_5, T, 5)                              \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_6, T, 6)                              \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_7, T, 7)                              \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_5, T, 5)                             \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_6, T, 6)                             \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_7, T, 7)                             \
         LINREG_GRAM_NARROW(linreg_gram_groups_##S##_8, T, 8)                             \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_9, T, 9)                             \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_10, T, 10)                           \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_11, T, 11)                           \
         LINREG_GRAM_NARROW(linreg_gram_groups_##S##_12, T, 12)                           \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_13, T, 13)                           \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_14, T, 14)                           \
+        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_15, T, 15)                           \
         LINREG_GRAM_NARROW(linreg_gram_groups_##S##_16, T, 16)                           \
         typedef double (*linreg_gram_groups_##S##_fn)(                                   \
             const T*, Py_ssize_t, const T*, Py_ssize_t, Py_ssize_t, Py_ssize_t,           \
@@ -213,11 +220,12 @@ cdef extern from *:
                 double yy) {                                                             \
             /* A table, not a switch: gcc would inline every width into one function. */ \
             static const linreg_gram_groups_##S##_fn by_width[17] = {                    \
-                0, 0, linreg_gram_groups_##S##_2, linreg_gram_groups_##S##_3,            \
-                linreg_gram_groups_##S##_4, linreg_gram_groups_##S##_5,                  \
-                linreg_gram_groups_##S##_6, linreg_gram_groups_##S##_7,                  \
-                linreg_gram_groups_##S##_8, 0, 0, 0, linreg_gram_groups_##S##_12,        \
-                0, 0, 0, linreg_gram_groups_##S##_16};                                   \
+                0, linreg_gram_groups_##S##_1, linreg_gram_groups_##S##_2,               \
+                linreg_gram_groups_##S##_3, linreg_gram_groups_##S##_4, linreg_gram_groups_##S##_5,\
+                linreg_gram_groups_##S##_6, linreg_gram_groups_##S##_7, linreg_gram_groups_##S##_8,\
+                linreg_gram_groups_##S##_9, linreg_gram_groups_##S##_10, linreg_gram_groups_##S##_11,\
+                linreg_gram_groups_##S##_12, linreg_gram_groups_##S##_13, linreg_gram_groups_##S##_14,\
+                linreg_gram_groups_##S##_15, linreg_gram_groups_##S##_16};               \
             linreg_gram_groups_##S##_fn f = linreg_gram_groups_##S##_any;                \
             if (k == 1 && d <= 16 && by_width[d]) f = by_width[d];                       \
             return f(X, x_step, Y, y_row, y_col, groups, d, k, mu, ybar, G, C, xc, yy);  \

@@ -1,6 +1,6 @@
-"""The compiled Gram pass for narrow rows: each width with a loop of its own (d = 2..8,
-12 and 16 with one output; 4, 8, 12 and 16 as 4-double vectors in the AVX2 build) and
-the general loop for the other widths and several outputs, on each compiled build
+"""The compiled Gram pass for narrow rows: each width up to 16 with a loop of its own for
+one output (4-double vectors in the AVX2 build, a row's last partial vector entry by
+entry) and the general loop for wider rows and several outputs, on each compiled build
 (`impl`), against the NumPy twin, with sample weights (which take the general loop) and
 with row counts that leave a tail of 1 to 3 rows after the groups of four.
 """
@@ -12,7 +12,7 @@ from linreg import kernels, reference
 
 @pytest.mark.parametrize("n", [4, 1001, 1003])
 @pytest.mark.parametrize("k", [1, 2])
-@pytest.mark.parametrize("d", [2, 3, 4, 5, 7, 8, 9, 12, 16])
+@pytest.mark.parametrize("d", [1, 2, 3, 4, 5, 7, 8, 9, 11, 12, 16, 17])
 def test_narrow_gram_statistics_match_the_reference(impl, dtype, d, k, n):
     rng = np.random.default_rng(100 * d + n)
     X = (rng.standard_normal((n, d)) * np.geomspace(0.5, 20, d) + 7.0).astype(dtype)
