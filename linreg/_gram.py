@@ -137,7 +137,9 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
     XtX, XtY, yy = np.zeros((d, d)), np.zeros((d, k)), 0.0
     # One thread count for the whole pass: OpenBLAS lost its gain when the count changed
     # from block to block (d = 512: 6.2 ms a block with 2 threads against 4.4 ms).
-    with judged_blas_threads(*_syrk_work(n, d + k), n_threads):
+    # float32 on one BLAS thread: OpenBLAS's ssyrk (unlike dsyrk) changed the bits with
+    # its partition among threads (d + k >= 32; tests/threads).
+    with judged_blas_threads(*_syrk_work(n, d + k), 1 if single else n_threads):
         for start in range(0, n, rows):
             m = min(rows, n - start)
             S = scratch if m == rows else np.empty((m, d + k), dtype=dtype, order=order)
