@@ -137,7 +137,9 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
     XtX, XtY, yy = np.zeros((d, d)), np.zeros((d, k)), 0.0
     # One thread count for the whole pass: OpenBLAS lost its gain when the count changed
     # from block to block (d = 512: 6.2 ms a block with 2 threads against 4.4 ms).
-    with judged_blas_threads(*_syrk_work(n, d + k), n_threads):
+    # float32 on one BLAS thread: OpenBLAS's ssyrk (unlike dsyrk) changed the bits with
+    # its partition among threads (d + k >= 32; tests/threads).
+    with judged_blas_threads(*_syrk_work(n, d + k), 1 if single else n_threads):
         for start in range(0, n, rows):
             m = min(rows, n - start)
             S = scratch if m == rows else np.empty((m, d + k), dtype=dtype, order=order)
@@ -305,7 +307,9 @@ def _reference_point(n_samples, mean_X, mean_Y, XtX, XtY, yy, residual_sum, exac
         if d > SOLVE_MAX_FEATURES_PER_ROW * n_samples:
             a = _conjugate_gradient_point(XtX, XtY, root,
                                           REFERENCE_CG_TOLERANCE[np.dtype(point_dtype)])
-        else:
+        if a is None or d <= SOLVE_MAX_FEATURES_PER_ROW * n_samples:
+            # lr="auto" takes s_a as the least loss and stops within 1e-6 of it: steps
+            # that did not converge (ill-conditioned data) would stop fits far above it.
             scaled = XtX * np.outer(root, root)
             scaled.flat[:: d + 1] += 1e-13
             try:
@@ -330,8 +334,8 @@ def _conjugate_gradient_point(XtX, XtY, root, tolerance):
     d x k) by conjugate gradients on the correlation scale (root: 1 / sqrt of XtX's
     diagonal, 0 for a constant column), each column on its own, from A = 0: at most
     REFERENCE_CG_STEPS steps, stopping once every column's residual is `tolerance` of
-    its start. From 0, the steps stay in XtX's range, so a
-    singular XtX (more features than rows, repeated columns) gives the least-norm
+    its start; None if some column's has not by then. From 0, the steps stay in XtX's
+    range, so a singular XtX (more features than rows, repeated columns) gives the least-norm
     solution's direction; a column whose curvature vanishes keeps the point reached."""
     scale = root[:, None]
     X = np.zeros_like(XtY)
@@ -354,6 +358,8 @@ def _conjugate_gradient_point(XtX, XtY, root, tolerance):
         P *= np.divide(rr_next, rr, out=np.zeros_like(rr), where=active)
         P += R
         rr = rr_next
+    if active.any():  # not converged within REFERENCE_CG_STEPS: the caller solves
+        return None
     return scale * X
 
 

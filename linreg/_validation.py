@@ -102,7 +102,8 @@ def as_data_matrix(X, name="X"):
 
 
 def as_targets(Y, n_samples, dtype, name="Y"):
-    """Return Y as a 1-D (n,) or 2-D (n, k) array of `dtype`; copied only to convert dtype.
+    """Return Y as a 1-D (n,) or 2-D (n, k) array of `dtype`; copied only to convert dtype
+    or when its strides are not whole elements.
 
     `dtype` is X's: a value that fits Y's dtype but not X's float32 is a ValueError that
     says so (not "contains NaN or infinity", which is what the cast would make of it).
@@ -119,7 +120,12 @@ def as_targets(Y, n_samples, dtype, name="Y"):
         )
     if Y.ndim == 2 and Y.shape[1] == 0:
         raise ValueError(f"{name} needs at least one output column, got shape {Y.shape}")
-    return _cast(Y, dtype, name, copy=False, what=_range_of_x)
+    Y = _cast(Y, dtype, name, copy=False, what=_range_of_x)
+    # The kernels step through Y by whole elements (strides // itemsize): a Y whose
+    # strides are not (a field of a packed record array) is read from a copy.
+    if any(stride % Y.itemsize for stride in Y.strides):
+        Y = np.ascontiguousarray(Y)
+    return Y
 
 
 def _range_of_x(name, dtype, largest):
