@@ -109,9 +109,24 @@ def scaling_from_data(X, n_threads, fit_intercept=True, ridge=0.0, sample_weight
 
 
 def fill_scaling(model, rule, scaling):
-    """Write the preconditioner into the model's centre and scale slots (row d: 0 and 1)."""
+    """Write the preconditioner into the model's centre and scale slots (row d: 0 and 1).
+
+    The model is in X's dtype: a float32 X whose column variances float32 cannot invert
+    (1 / var below its smallest number: std above ~1e19, or above its largest: std below
+    ~1e-19) is a ValueError, where the rounded scale (0 or inf) would freeze those
+    weights at 0 or make them NaN."""
     slots = rule.slots
     d = model.shape[1] - 1
+    info = np.finfo(model.dtype)
+    inv_var = scaling.inv_var
+    if ((inv_var < info.tiny) | (inv_var > info.max)).any():
+        j = int(np.argmax((inv_var < info.tiny) | (inv_var > info.max)))
+        raise ValueError(
+            f"X is {model.dtype} and its column {j} has variance {1 / inv_var[j]:.3g}, "
+            f"whose inverse {model.dtype} cannot hold (it rounds to "
+            f"{float(inv_var[j].astype(model.dtype)):g}): the preconditioner needs "
+            "1 / variance. Convert X to float64, or rescale its columns."
+        )
     model[slots["centre"], :d] = scaling.centre[:, None]
     model[slots["centre"], d] = 0
     model[slots["scale"], :d] = scaling.inv_var[:, None]

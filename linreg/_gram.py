@@ -151,9 +151,15 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
             if sample_weight is not None:
                 S *= np.sqrt(sample_weight[start:start + m])[:, None].astype(dtype)
             np.matmul(S.T, S, out=product)
-            XtX += product[:d, :d]
-            XtY += product[:d, d:]
-            yy += float(np.trace(product[d:, d:], dtype=np.float64))
+            block = product
+            if single and not np.isfinite(product).all():
+                # Squares past float32's range (centred values of 1.8e19 and up): this
+                # block in double instead, so that raw data of any float32 scale works.
+                wide = S.astype(np.float64)
+                block = wide.T @ wide
+            XtX += block[:d, :d]
+            XtY += block[:d, d:]
+            yy += float(np.trace(block[d:, d:], dtype=np.float64))
     if single:
         total = float(n) if sample_weight is None else float(sample_weight.sum())
         delta_X = mean_X - centre_X

@@ -1,4 +1,5 @@
 """Exceptions raised by linreg."""
+import math
 import sys
 
 __all__ = ["DivergenceError", "NotFittedError", "ConvergenceWarning", "WorkerLostError"]
@@ -22,10 +23,16 @@ class DivergenceError(ValueError):
     def __init__(self, epoch, lr):
         self.epoch = epoch
         self.lr = lr
+        if math.isfinite(lr):
+            advice = (f"Try a smaller lr (e.g. lr={lr / 10:g}) or scale the features "
+                      "(e.g. standardize the columns of X).")
+        else:  # an lr="auto" from statistics that overflowed: no smaller lr to suggest
+            advice = ("The learning rate itself is not finite: the data's scale overflowed "
+                      "the arithmetic (X's squares past its dtype's range?). Scale the "
+                      "features (e.g. standardize the columns of X) or use float64.")
         super().__init__(
             f"training diverged at epoch {epoch} with lr={lr:g}: the loss or a weight "
-            f"became non-finite. Try a smaller lr (e.g. lr={lr / 10:g}) or scale the "
-            "features (e.g. standardize the columns of X)."
+            f"became non-finite. {advice}"
         )
 
 
