@@ -256,7 +256,9 @@ def _centred_residual_sum(X, Y, mean_X, mean_Y, a, n_threads, sample_weight):
             R += mean_Y
             if sample_weight is not None:
                 R *= np.sqrt(sample_weight[start:start + m])[:, None]
-            total += float(np.vdot(R, R))
+            # Not np.vdot: OpenBLAS's ddot splits long sums among its threads, so the
+            # bits would change with n_threads; einsum sums in one order.
+            total += float(np.einsum("ij,ij->", R, R))
     return total
 
 
@@ -327,7 +329,7 @@ def _reference_point(n_samples, mean_X, mean_Y, XtX, XtY, yy, residual_sum, exac
         a = np.zeros((d, k))
     ref_grad = XtX @ a
     ref_grad -= XtY
-    sse = float(np.vdot(a, ref_grad) - np.vdot(a, XtY)) + yy
+    sse = float(np.einsum("ij,ij->", a, ref_grad) - np.einsum("ij,ij->", a, XtY)) + yy
     if sse < exact_below * yy:
         sse = residual_sum(a)
         if not np.isfinite(sse):  # the residuals overflowed: expand around a = 0 instead

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from linreg import _blas, kernels
+from linreg import _blas, _gram, kernels
 
 pytestmark = pytest.mark.skipif(not _blas.can_set_blas_threads(),
                                 reason="NumPy's BLAS is not an OpenBLAS >= 0.3.27")
@@ -37,3 +37,16 @@ def test_float32_blas_path_statistics_do_not_depend_on_the_thread_count(
         np.testing.assert_array_equal(getattr(one, name), getattr(two, name), err_msg=name)
     assert one.yy == two.yy
     assert one.ref_sse == two.ref_sse
+
+
+def test_the_exact_residual_sum_does_not_depend_on_the_thread_count(two_blas_threads):
+    # Near-exact fits take the reference point's residual sum from the rows, block by
+    # block through BLAS: its sum of squares went through OpenBLAS's ddot, which splits
+    # long sums among its threads (different bits on 1 and 2 threads).
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((20_000, 64))
+    Y = rng.standard_normal((20_000, 3))
+    a = rng.standard_normal((64, 3))
+    sums = [_gram._centred_residual_sum(X, Y, X.mean(axis=0), Y.mean(axis=0), a, threads, None)
+            for threads in (1, 2)]
+    assert sums[0] == sums[1]
