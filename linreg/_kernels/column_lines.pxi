@@ -3,27 +3,25 @@
 # the block's residuals and, in the same loop, sum the previous block's gradient terms,
 # prefetching ahead of the residual loop once per line.
 #
-# In C: with the loop over rows cut into short runs between prefetches (in Cython), a
-# run's set-up (pointer-overlap checks, sums across vector lanes) cost as much as its
-# arithmetic: float64 took 1.3x the time of a C-order pass. Here the sums stay in vector
-# registers for the whole block and are summed across lanes once per block. AVX (the
-# avx2 build) uses intrinsics: gcc's vector extensions converted float32 halves to
-# double through the stack (1.7x). Other builds get the same loop in plain C.
+# In C because the sums must stay in vector registers across the block: in Cython, with
+# the loop over rows cut into short runs between prefetches, each run's set-up (overlap
+# checks of the pointers, sums across the vector lanes) cost about what its arithmetic
+# did (float32 fused epoch 1.2-1.23x the C-order time; here 1.15-1.19x; float64 about
+# 1.3x either way, held by memory). AVX (the avx2 build) uses intrinsics: gcc's vector
+# extensions converted float32 halves to double through the stack (1.7x). Other builds
+# run the same loop in plain C (generic build, float64: 2.2x -> 1.7x, float32 2.0x ->
+# 1.4x).
 #
-# The arithmetic is the C-order pass's: float32 sums the four products of a row in
-# float32 and adds them to the residual in double; every sum over rows is in double.
+# Precision as in the C-order pass: float32 sums the four products of a row in float32
+# and adds them to the residual in double; every sum over rows is in double.
 # The order of the sums over rows depends on the block's size only: the same bits for
 # any number of threads.
 
 cdef extern from *:
     """
-    #if defined(__GNUC__) || defined(__clang__)
-    #define LCOL_PF(p) __builtin_prefetch(p)
-    #else
-    #define LCOL_PF(p) ((void)0)
-    #endif
-    #define LCOL_PREFETCH4(p, n) do { LCOL_PF(p); LCOL_PF((p) + (n)); LCOL_PF((p) + 2 * (n)); \\
-                                      LCOL_PF((p) + 3 * (n)); } while (0)
+    /* LINREG_PREFETCH: platform.pxi */
+    #define LCOL_PREFETCH4(p, n) do { LINREG_PREFETCH(p); LINREG_PREFETCH((p) + (n));     \\
+            LINREG_PREFETCH((p) + 2 * (n)); LINREG_PREFETCH((p) + 3 * (n)); } while (0)
     #if defined(__AVX__)
     #include <immintrin.h>
     #define LCOL_AVX 1
@@ -38,12 +36,12 @@ cdef extern from *:
 
     /* Four columns (stride n): r[i] += sum_c a_c[i] w[c] for i < m_a, and
        g[c] += sum_i b_c[i] q[i] for i < m_b, in one pass over lines of rows. Before each
-       line of a at row i, the line of the four columns (stride n) at pf_lo + i
-       (i < split) or pf_hi + (i - split) (split <= i < pf_stop) is asked for. */
+       line of a at row i, the line of four columns (stride n) at pf_lo + i (i < lo_stop)
+       or pf_hi + (i - split) (split <= i < hi_stop; lo_stop <= split) is asked for. */
     static void lcol_block_d(const double* a, Py_ssize_t m_a, const double* b, Py_ssize_t m_b,
                              Py_ssize_t n, const double* w, double* r, const double* q,
-                             double* g, const double* pf_lo, const double* pf_hi,
-                             Py_ssize_t split, Py_ssize_t pf_stop)
+                             double* g, const double* pf_lo, Py_ssize_t lo_stop,
+                             const double* pf_hi, Py_ssize_t split, Py_ssize_t hi_stop)
     {
         const double* a1 = a + n; const double* a2 = a + 2 * n; const double* a3 = a + 3 * n;
         const double* b1 = b + n; const double* b2 = b + 2 * n; const double* b3 = b + 3 * n;
@@ -59,8 +57,8 @@ cdef extern from *:
     #endif
         for (i = 0; i < lines; i += 8) {
             if (i < la) {
-                if (i < split) LCOL_PREFETCH4(pf_lo + i, n);
-                else if (i < pf_stop) LCOL_PREFETCH4(pf_hi + (i - split), n);
+                if (i < lo_stop) LCOL_PREFETCH4(pf_lo + i, n);
+                else if (i >= split && i < hi_stop) LCOL_PREFETCH4(pf_hi + (i - split), n);
     #if LCOL_AVX
                 for (k = i; k < i + 8; k += 4) {
                     __m256d t = _mm256_add_pd(
@@ -111,8 +109,8 @@ cdef extern from *:
        its residual in double; the gradient's products and sums in double. */
     static void lcol_block_f(const float* a, Py_ssize_t m_a, const float* b, Py_ssize_t m_b,
                              Py_ssize_t n, const float* w, double* r, const double* q,
-                             double* g, const float* pf_lo, const float* pf_hi,
-                             Py_ssize_t split, Py_ssize_t pf_stop)
+                             double* g, const float* pf_lo, Py_ssize_t lo_stop,
+                             const float* pf_hi, Py_ssize_t split, Py_ssize_t hi_stop)
     {
         const float* a1 = a + n; const float* a2 = a + 2 * n; const float* a3 = a + 3 * n;
         const float* b1 = b + n; const float* b2 = b + 2 * n; const float* b3 = b + 3 * n;
@@ -128,8 +126,8 @@ cdef extern from *:
     #endif
         for (i = 0; i < lines; i += 16) {
             if (i < la) {
-                if (i < split) LCOL_PREFETCH4(pf_lo + i, n);
-                else if (i < pf_stop) LCOL_PREFETCH4(pf_hi + (i - split), n);
+                if (i < lo_stop) LCOL_PREFETCH4(pf_lo + i, n);
+                else if (i >= split && i < hi_stop) LCOL_PREFETCH4(pf_hi + (i - split), n);
     #if LCOL_AVX
                 for (k = i; k < i + 16; k += 8) {
                     __m256 t = _mm256_add_ps(
@@ -183,9 +181,9 @@ cdef extern from *:
     """
     void lcol_block_d(const double* a, Py_ssize_t m_a, const double* b, Py_ssize_t m_b,
                       Py_ssize_t n, const double* w, double* r, const double* q, double* g,
-                      const double* pf_lo, const double* pf_hi, Py_ssize_t split,
-                      Py_ssize_t pf_stop) noexcept nogil
+                      const double* pf_lo, Py_ssize_t lo_stop, const double* pf_hi,
+                      Py_ssize_t split, Py_ssize_t hi_stop) noexcept nogil
     void lcol_block_f(const float* a, Py_ssize_t m_a, const float* b, Py_ssize_t m_b,
                       Py_ssize_t n, const float* w, double* r, const double* q, double* g,
-                      const float* pf_lo, const float* pf_hi, Py_ssize_t split,
-                      Py_ssize_t pf_stop) noexcept nogil
+                      const float* pf_lo, Py_ssize_t lo_stop, const float* pf_hi,
+                      Py_ssize_t split, Py_ssize_t hi_stop) noexcept nogil

@@ -5,14 +5,32 @@
 # picks these `*_by_columns` entry points for such an X, so no copy of X is ever made.
 #
 # A pass goes through each chunk of rows (the same chunks as a pass over a C-ordered X,
-# so the thread count changes no bit here either) in blocks of rows whose columns stay in
-# cache between two uses: the residuals of a block are built four columns at a time
-# (r += x_j w_j + ... + x_j+3 w_j+3, along contiguous memory), then the gradient sums of
-# four columns are four dot products with them that share each load of the residuals.
-# Both are unit-stride loops that vectorize, as in a BLAS gemv.
-# The results equal those of the C-order passes up to the order of summation: here a
-# row's prediction is summed column by column in double, there in float32 runs of
-# F32_CHUNK for float32 data; the gradient's and loss's sums over rows go block by block.
+# so the thread count changes no bit here either) in blocks of rows (1024 at d <= 32):
+# the residuals of a block are built four columns at a time (r += x_j w_j + ... +
+# x_j+3 w_j+3, along contiguous memory), then the gradient sums of four columns are four
+# dot products with them that share each load of the residuals, as in a BLAS gemv.
+#
+# Two things made that run near the C-order pass's speed (X 2^20 x 32, one thread,
+# Fortran time / C time, bench/test_fortran_order.py; float64, float32):
+# - A pipeline (`_block_step`): the gradient of a block is summed while the next block's
+#   residuals are built, in the same loop over rows (the block is still in cache), so
+#   memory streams during all the arithmetic; summed after the block's own residuals,
+#   it left memory idle for a third of the pass.
+# - Software prefetching: a block's four columns are four short streams (8 KB each in
+#   float64) that the hardware prefetcher picks up late, so the loop asks for the lines
+#   8 KB further on in the order it reads them, one line of each column per line of rows,
+#   crossing into the next four columns and the next block (prefetching only every
+#   fourth line: 1.9x). The inner loop is C (column_lines.pxi), so that the sums stay in
+#   vector registers across the block instead of short Cython loops between prefetches.
+# Fused epoch 1.62-1.70 -> about 1.3 (float64), 1.85-1.9 -> 1.15-1.2 (float32); predict
+# (the residual loop alone, prefetching alike) 0.9 -> 0.8-1.0, 1.4-1.5 -> 1.05-1.1. float64
+# stays at about 1.3 because reading 32 columns in blocks is itself slower than one
+# sequential stream: the residual loop alone took 1.12-1.2x the C-order fused pass.
+#
+# The results equal those of the C-order passes up to the order of summation: a row's
+# four products are summed in the data's dtype (float32: then added in double, as the
+# C-order pass adds runs of F32_CHUNK float32 products), its prediction is summed in
+# double; the gradient's and loss's sums over rows are in double, block by block.
 #
 # SGD (`sgd_epochs_by_columns`) reads single rows: it copies the rows a pass is about to
 # visit into a small C-ordered scratch and runs the C-order loops on it (row_copies.pxi),
@@ -23,20 +41,28 @@ cdef enum:
     # Rows of a block: at most COLUMN_BLOCK_ROWS, and at most COLUMN_BLOCK_BYTES of X
     # (two blocks, the one read and the one before it, stay in L2), rounded to a multiple
     # of 64 rows, at least MIN_BLOCK_ROWS. 1024 rows for both dtypes at d = 32: float32
-    # blocks of 2048 rows took 1.29x the time of a C-order pass at n = 10^6, 1024 1.19x.
+    # blocks of 2048 rows took 1.23x the time of a C-order pass, 1024 1.19x (float64:
+    # 512 rows 1.40x, 1024 and 2048 1.34x, in the same run).
     COLUMN_BLOCK_BYTES = 1 << 18
     COLUMN_BLOCK_ROWS = 1024
     MIN_BLOCK_ROWS = 64
+    # Under four columns nothing is prefetched (the loops over four columns do it), so
+    # longer blocks make longer streams for the hardware prefetcher; longer than 2048 rows
+    # the two residual runs (16 KB each) no longer stay in L1 (float32, d = 3: 8192 rows
+    # took 1.6x the C-order time, 2048 1.0x).
+    NARROW_BLOCK_ROWS = 2048
     # The loops go through a block's rows a line (64 bytes of each of four columns) at a
     # time, and before each line ask for the lines COLUMN_AHEAD_BYTES further on in the
     # order the residual loop reads X (four columns side by side): 8 KB of X, 2 KB of a
-    # column (float64, d = 32: 4 KB made 1.31x the C-order time, 16 KB 1.44x).
+    # column (float64, d = 32: 1.34x the C-order time; 4 KB 1.45x, 12 KB 1.41x, 16 KB
+    # 1.55x; float32: 1.19x, 4 KB 1.39x, 12 KB 1.28x).
     COLUMN_AHEAD_BYTES = 8192
 
 
 cdef inline Py_ssize_t _block_rows(Py_ssize_t d, Py_ssize_t itemsize) noexcept nogil:
     cdef Py_ssize_t m = COLUMN_BLOCK_BYTES // (d * itemsize) // 64 * 64
-    return MIN_BLOCK_ROWS if m < MIN_BLOCK_ROWS else (COLUMN_BLOCK_ROWS if m > COLUMN_BLOCK_ROWS else m)
+    cdef Py_ssize_t most = COLUMN_BLOCK_ROWS if d >= 4 else NARROW_BLOCK_ROWS
+    return MIN_BLOCK_ROWS if m < MIN_BLOCK_ROWS else (most if m > most else m)
 
 
 cdef struct ColumnBlock:
@@ -55,12 +81,28 @@ include "column_lines.pxi"
 cdef inline void _block4(
     const floating* a, Py_ssize_t m_a, const floating* b, Py_ssize_t m_b, Py_ssize_t n,
     const floating* w, double* r, const double* q, double* g, const floating* pf_lo,
-    const floating* pf_hi, Py_ssize_t split, Py_ssize_t pf_stop,
+    Py_ssize_t lo_stop, const floating* pf_hi, Py_ssize_t split, Py_ssize_t hi_stop,
 ) noexcept nogil:
     if floating is double:
-        lcol_block_d(a, m_a, b, m_b, n, w, r, q, g, pf_lo, pf_hi, split, pf_stop)
+        lcol_block_d(a, m_a, b, m_b, n, w, r, q, g, pf_lo, lo_stop, pf_hi, split, hi_stop)
     else:
-        lcol_block_f(a, m_a, b, m_b, n, w, r, q, g, pf_lo, pf_hi, split, pf_stop)
+        lcol_block_f(a, m_a, b, m_b, n, w, r, q, g, pf_lo, lo_stop, pf_hi, split, hi_stop)
+
+
+cdef inline const floating* _group_rows(
+    const floating* X0, const ColumnBlock* blk, Py_ssize_t j, Py_ssize_t* rows,
+) noexcept nogil:
+    """Where the residual loop reads the four columns j..j+3 (counted on into the next
+    block's columns past the last four of this one), and how many rows: NULL past X."""
+    cdef Py_ssize_t groups = blk.d - blk.d % 4
+    if j < groups:
+        rows[0] = blk.rows
+        return X0 + j * blk.n + blk.start
+    if blk.next_rows and j - groups < groups:
+        rows[0] = blk.next_rows
+        return X0 + (j - groups) * blk.n + blk.start + blk.rows
+    rows[0] = 0
+    return NULL
 
 
 cdef void _block_step(
@@ -68,49 +110,61 @@ cdef void _block_step(
     Py_ssize_t prev_start, Py_ssize_t prev_rows, const double* q, double* g,
 ) noexcept nogil:
     """One step of the pipeline: r[i] += sum_j X[blk.start + i, j] w[j] (i < blk.rows)
-    and g[j] += sum_i X[prev_start + i, j] q[i] (i < prev_rows), four columns at a time,
+    and g[j] += sum_i X[prev_start + i, j] q[i] (i < prev_rows; j < d - d % 4, the rest
+    is `_dot_tail`'s), four columns at a time,
     each four in one loop over lines of rows (column_lines.pxi), prefetching blk.ahead
-    rows ahead of the residual loop when blk.ahead is not 0.
+    rows of four columns ahead of the residual loop when blk.ahead is not 0.
 
     The previous block's gradient is summed here, while this block's columns come from
-    memory: summed after its own residuals, it left memory idle for a third of the pass
-    (1.6x the C-order time; now 1.2x). Either part may be empty (rows 0)."""
+    memory (see the top of this file). Either part may be empty (rows 0)."""
     cdef Py_ssize_t n = blk.n, d = blk.d, m = blk.rows, s = blk.start, j = 0, i
-    cdef Py_ssize_t ahead = blk.ahead if blk.ahead < m else m
-    cdef Py_ssize_t split = 0, pf_stop = 0
+    cdef Py_ssize_t skip = 0, within = 0, split = 0, lo_stop = 0, hi_stop = 0, rows
     cdef const floating* a
     cdef const floating* b
-    cdef const floating* pf_hi
-    cdef double total
+    cdef const floating* pf_lo = NULL
+    cdef const floating* pf_hi = NULL
+    if blk.ahead and m:
+        # `ahead` rows on in the order the loop reads X: `skip` groups of four columns
+        # on, `within` rows into them, the rest in the group after.
+        skip = 4 * (blk.ahead // m)
+        within = blk.ahead % m
+        split = m - within
     while j + 4 <= d:
         a = X0 + j * n + s
         b = X0 + j * n + prev_start
-        pf_hi = NULL
-        if ahead:
-            # The lines `ahead` rows on: in these four columns, then at the start of the
-            # next four, or of the next block's first four (none after X's end).
-            split = m - ahead
-            if j + 8 <= d:
-                pf_hi = X0 + (j + 4) * n + s
-                pf_stop = m
-            elif blk.next_rows:
-                pf_hi = X0 + s + m
-                pf_stop = split + (ahead if ahead < blk.next_rows else blk.next_rows)
-            else:
-                pf_stop = split
-        _block4(a, m, b, prev_rows, n, w + j, r, q, g + j, a + ahead, pf_hi, split, pf_stop)
+        if blk.ahead and m:
+            pf_lo = _group_rows(X0, blk, j + skip, &rows)
+            lo_stop = 0
+            if pf_lo != NULL and rows > within:
+                pf_lo = pf_lo + within
+                lo_stop = split if rows - within > split else rows - within
+            pf_hi = _group_rows(X0, blk, j + skip + 4, &rows)
+            hi_stop = split + (within if within < rows else rows)
+        _block4(a, m, b, prev_rows, n, w + j, r, q, g + j, pf_lo, lo_stop, pf_hi, split, hi_stop)
         j += 4
-    while j < d:  # the last d % 4 columns, one at a time
+    while j < d:  # the residual terms of the last d % 4 columns (`_dot_tail`: gradient)
         a = X0 + j * n + s
         for i in range(m):
             r[i] = r[i] + <double> (a[i] * w[j])
-        if prev_rows:
-            b = X0 + j * n + prev_start
-            total = 0.0
-            for i in range(prev_rows):
-                total = total + b[i] * q[i]
-            g[j] += total
         j += 1
+
+
+cdef inline void _dot_tail(
+    const floating* X0, Py_ssize_t n, Py_ssize_t d, Py_ssize_t s, Py_ssize_t m,
+    const double* q, double* g,
+) noexcept nogil:
+    """g[j] += sum_i X[s + i, j] q[i] (i < m) for the last d % 4 columns, right after
+    the block's residuals, while its columns are still in L1 (a step later, from L2,
+    float32 at d = 3 took 1.45x the C-order time, against 1.0x)."""
+    cdef Py_ssize_t j, i
+    cdef const floating* b
+    cdef double total
+    for j in range(d - d % 4, d):
+        b = X0 + j * n + s
+        total = 0.0
+        for i in range(m):
+            total = total + b[i] * q[i]
+        g[j] += total
 
 
 cdef inline void _start_block(
@@ -125,7 +179,9 @@ cdef inline void _start_block(
     # The next block is the next chunk's first one at the end of a chunk: with one
     # thread it is read next. Prefetching changes no result.
     blk.next_rows = block if s + blk.rows + block <= n else n - s - blk.rows
-    blk.ahead = ahead if ahead <= block else block
+    # Blocks shorter than the distance (wide rows) prefetch some groups of four columns
+    # on (float64, d = 512, blocks of 64 rows: 1.85x the C-order time, 2.0x without).
+    blk.ahead = ahead
 
 
 cdef double _column_block_sums(
@@ -178,8 +234,10 @@ cdef double _column_block_sums(
             for i in range(m):
                 part = part + r[i]
             grad_bias[o] += part
-            swap = q; q = r; r = swap
-            prev_start = s; prev_rows = m; prev_output = o
+            _dot_tail(X0, blk.n, d, s, m, r, grad_by_output + o * d)
+            if d >= 4:  # under four columns there is no pipeline: r stays in L1
+                swap = q; q = r; r = swap
+                prev_start = s; prev_rows = m; prev_output = o
         s += m
     blk.rows = 0
     blk.ahead = 0
