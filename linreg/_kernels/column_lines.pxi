@@ -6,11 +6,12 @@
 # In C because the sums must stay in vector registers across the block: in Cython, with
 # the loop over rows cut into short runs between prefetches, each run's set-up (overlap
 # checks of the pointers, sums across the vector lanes) cost about what its arithmetic
-# did (float32 fused epoch 1.2-1.23x the C-order time; here 1.15-1.19x; float64 about
-# 1.3x either way, held by memory). AVX (the avx2 build) uses intrinsics: gcc's vector
-# extensions converted float32 halves to double through the stack (1.7x). Other builds
-# run the same loop in plain C (generic build, float64: 2.2x -> 1.7x, float32 2.0x ->
-# 1.4x).
+# did (float32 fused epoch 1.20-1.23x the C-order time, here 1.15-1.19x, both timed on
+# thread CPU time with C and Fortran order interleaved; float64 about 1.3x either way,
+# held by memory). AVX (the avx2 build) uses intrinsics: gcc's vector extensions
+# converted float32 halves to double through the stack (1.7x). Other builds run the
+# same loop in plain C (generic build, fused epoch: float64 2.2x -> 1.7x, float32 2.0x
+# -> 1.4x).
 #
 # Precision as in the C-order pass: float32 sums the four products of a row in float32
 # and adds them to the residual in double; every sum over rows is in double.

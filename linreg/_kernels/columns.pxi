@@ -22,10 +22,16 @@
 #   crossing into the next four columns and the next block (prefetching only every
 #   fourth line: 1.9x). The inner loop is C (column_lines.pxi), so that the sums stay in
 #   vector registers across the block instead of short Cython loops between prefetches.
-# Fused epoch 1.62-1.70 -> about 1.3 (float64), 1.85-1.9 -> 1.15-1.2 (float32); predict
-# (the residual loop alone, prefetching alike) 0.9 -> 0.8-1.0, 1.4-1.5 -> 1.05-1.1. float64
-# stays at about 1.3 because reading 32 columns in blocks is itself slower than one
-# sequential stream: the residual loop alone took 1.12-1.2x the C-order fused pass.
+# Measured with bench/test_fortran_order.py, three runs each, medians (old -> new):
+# fused epoch 1.62-1.65 -> 1.35-1.38 (float64), 1.89-1.92 -> 1.20-1.23 (float32);
+# predict (the residual loop alone, prefetching alike) 0.87-0.89 -> 0.78-0.81 (float64),
+# 1.50-1.56 -> 1.11-1.14 (float32). float64 stays above 1.3 because reading 32 columns
+# in blocks is itself slower than one sequential stream: the residual loop alone took
+# about 1.2x the C-order fused pass (more prefetching, or prefetching the previous
+# block's columns for the gradient, or to L2 as well, was slower). Other shapes, fused
+# epoch (old -> new): d = 128: 1.75 -> 1.58 (float64), 2.63 -> 1.83 (float32); 3
+# outputs 1.59 -> 1.45, 1.28 -> 1.05; d = 3 about equal; d = 512 float64 1.76 -> 1.85
+# (blocks of 64 rows: a call of the inner loop per eight lines), float32 2.87 -> 2.7.
 #
 # The results equal those of the C-order passes up to the order of summation: a row's
 # four products are summed in the data's dtype (float32: then added in double, as the
