@@ -39,7 +39,7 @@ cdef extern from *:
        g[c] += sum_i b_c[i] q[i] for i < m_b, in one pass over lines of rows. Before each
        line of a at row i, the line of four columns (stride n) at pf_lo + i (i < lo_stop)
        or pf_hi + (i - split) (split <= i < hi_stop; lo_stop <= split) is asked for. */
-    static void lcol_block_d(const double* a, Py_ssize_t m_a, const double* b, Py_ssize_t m_b,
+    static inline void lcol_block_d(const double* a, Py_ssize_t m_a, const double* b, Py_ssize_t m_b,
                              Py_ssize_t n, const double* w, double* r, const double* q,
                              double* g, const double* pf_lo, Py_ssize_t lo_stop,
                              const double* pf_hi, Py_ssize_t split, Py_ssize_t hi_stop)
@@ -108,7 +108,7 @@ cdef extern from *:
 
     /* float32: lines of 16 rows; a row's four products summed in float32, then added to
        its residual in double; the gradient's products and sums in double. */
-    static void lcol_block_f(const float* a, Py_ssize_t m_a, const float* b, Py_ssize_t m_b,
+    static inline void lcol_block_f(const float* a, Py_ssize_t m_a, const float* b, Py_ssize_t m_b,
                              Py_ssize_t n, const float* w, double* r, const double* q,
                              double* g, const float* pf_lo, Py_ssize_t lo_stop,
                              const float* pf_hi, Py_ssize_t split, Py_ssize_t hi_stop)

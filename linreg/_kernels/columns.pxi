@@ -30,8 +30,8 @@
 # about 1.2x the C-order fused pass (more prefetching, or prefetching the previous
 # block's columns for the gradient, or to L2 as well, was slower). Other shapes, fused
 # epoch (old -> new): d = 128: 1.75 -> 1.58 (float64), 2.63 -> 1.83 (float32); 3
-# outputs 1.59 -> 1.45, 1.28 -> 1.05; d = 3 about equal; d = 512 float64 1.76 -> 1.85
-# (blocks of 64 rows: a call of the inner loop per eight lines), float32 2.87 -> 2.7.
+# outputs 1.59 -> 1.45, 1.28 -> 1.05; d = 3 and d = 512 (blocks of 64 rows) about equal
+# (float64 d = 512: 1.85 until the inner loop was inlined, a call per eight lines).
 #
 # The results equal those of the C-order passes up to the order of summation: a row's
 # four products are summed in the data's dtype (float32: then added in double, as the
