@@ -5,14 +5,38 @@
 # picks these `*_by_columns` entry points for such an X, so no copy of X is ever made.
 #
 # A pass goes through each chunk of rows (the same chunks as a pass over a C-ordered X,
-# so the thread count changes no bit here either) in blocks of rows whose columns stay in
-# cache between two uses: the residuals of a block are built four columns at a time
-# (r += x_j w_j + ... + x_j+3 w_j+3, along contiguous memory), then the gradient sums of
-# four columns are four dot products with them that share each load of the residuals.
-# Both are unit-stride loops that vectorize, as in a BLAS gemv.
-# The results equal those of the C-order passes up to the order of summation: here a
-# row's prediction is summed column by column in double, there in float32 runs of
-# F32_CHUNK for float32 data; the gradient's and loss's sums over rows go block by block.
+# so the thread count changes no bit here either) in blocks of rows (1024 at d <= 32):
+# the residuals of a block are built four columns at a time (r += x_j w_j + ... +
+# x_j+3 w_j+3, along contiguous memory), then the gradient sums of four columns are four
+# dot products with them that share each load of the residuals, as in a BLAS gemv.
+#
+# Two things made that run near the C-order pass's speed (X 2^20 x 32, one thread,
+# Fortran time / C time, bench/test_fortran_order.py; float64, float32):
+# - A pipeline (`_block_step`): the gradient of a block is summed while the next block's
+#   residuals are built, in the same loop over rows (the block is still in cache), so
+#   memory streams during all the arithmetic; summed after the block's own residuals,
+#   it left memory idle for a third of the pass.
+# - Software prefetching: a block's four columns are four short streams (8 KB each in
+#   float64) that the hardware prefetcher picks up late, so the loop asks for the lines
+#   8 KB further on in the order it reads them, one line of each column per line of rows,
+#   crossing into the next four columns and the next block (prefetching only every
+#   fourth line: 1.9x). The inner loop is C (column_lines.pxi), so that the sums stay in
+#   vector registers across the block instead of short Cython loops between prefetches.
+# Measured with bench/test_fortran_order.py, three runs each, medians (old -> new):
+# fused epoch 1.62-1.65 -> 1.35-1.38 (float64), 1.89-1.92 -> 1.20-1.23 (float32);
+# predict (the residual loop alone, prefetching alike) 0.87-0.89 -> 0.78-0.81 (float64),
+# 1.50-1.56 -> 1.11-1.14 (float32). float64 stays above 1.3 because reading 32 columns
+# in blocks is itself slower than one sequential stream: the residual loop alone took
+# about 1.2x the C-order fused pass (more prefetching, or prefetching the previous
+# block's columns for the gradient, or to L2 as well, was slower). Other shapes, fused
+# epoch (old -> new): d = 128: 1.75 -> 1.58 (float64), 2.63 -> 1.83 (float32); 3
+# outputs 1.59 -> 1.45, 1.28 -> 1.05; d = 3 and d = 512 (blocks of 64 rows) about equal
+# (float64 d = 512: 1.85 until the inner loop was inlined, a call per eight lines).
+#
+# The results equal those of the C-order passes up to the order of summation: a row's
+# four products are summed in the data's dtype (float32: then added in double, as the
+# C-order pass adds runs of F32_CHUNK float32 products), its prediction is summed in
+# double; the gradient's and loss's sums over rows are in double, block by block.
 #
 # SGD (`sgd_epochs_by_columns`) reads single rows: it copies the rows a pass is about to
 # visit into a small C-ordered scratch and runs the C-order loops on it (row_copies.pxi),
@@ -20,119 +44,212 @@
 
 
 cdef enum:
-    # Rows of a block: its residuals (k doubles a row) stay in L1, its columns in L2.
+    # Rows of a block: at most COLUMN_BLOCK_ROWS, and at most COLUMN_BLOCK_BYTES of X
+    # (two blocks, the one read and the one before it, stay in L2), rounded to a multiple
+    # of 64 rows, at least MIN_BLOCK_ROWS. 1024 rows for both dtypes at d = 32: float32
+    # blocks of 2048 rows took 1.23x the time of a C-order pass, 1024 1.19x (float64:
+    # 512 rows 1.40x, 1024 and 2048 1.34x, in the same run).
     COLUMN_BLOCK_BYTES = 1 << 18
+    COLUMN_BLOCK_ROWS = 1024
     MIN_BLOCK_ROWS = 64
-    MAX_BLOCK_ROWS = 2048
+    # Under four columns nothing is prefetched (the loops over four columns do it), so
+    # longer blocks make longer streams for the hardware prefetcher; longer than 2048 rows
+    # the two residual runs (16 KB each) no longer stay in L1 (float32, d = 3: 8192 rows
+    # took 1.6x the C-order time, 2048 1.0x).
+    NARROW_BLOCK_ROWS = 2048
+    # The loops go through a block's rows a line (64 bytes of each of four columns) at a
+    # time, and before each line ask for the lines COLUMN_AHEAD_BYTES further on in the
+    # order the residual loop reads X (four columns side by side): 8 KB of X, 2 KB of a
+    # column (float64, d = 32: 1.34x the C-order time; 4 KB 1.45x, 12 KB 1.41x, 16 KB
+    # 1.55x; float32: 1.19x, 4 KB 1.39x, 12 KB 1.28x).
+    COLUMN_AHEAD_BYTES = 8192
 
 
 cdef inline Py_ssize_t _block_rows(Py_ssize_t d, Py_ssize_t itemsize) noexcept nogil:
-    cdef Py_ssize_t m = COLUMN_BLOCK_BYTES // (d * itemsize) // 16 * 16
-    return MIN_BLOCK_ROWS if m < MIN_BLOCK_ROWS else (MAX_BLOCK_ROWS if m > MAX_BLOCK_ROWS else m)
+    cdef Py_ssize_t m = COLUMN_BLOCK_BYTES // (d * itemsize) // 64 * 64
+    cdef Py_ssize_t most = COLUMN_BLOCK_ROWS if d >= 4 else NARROW_BLOCK_ROWS
+    return MIN_BLOCK_ROWS if m < MIN_BLOCK_ROWS else (most if m > most else m)
+
+
+cdef struct ColumnBlock:
+    # Where a pass over a block's columns reads, and what it prefetches.
+    Py_ssize_t n           # X's rows: the stride between two columns of Xt
+    Py_ssize_t d
+    Py_ssize_t start       # the block's first row
+    Py_ssize_t rows
+    Py_ssize_t next_rows   # rows of the block after it (0 at the end of X): prefetched
+    Py_ssize_t ahead       # rows of a column ahead of the residual loop; 0: no prefetching
+
+
+include "column_lines.pxi"
+
+
+cdef inline void _block4(
+    const floating* a, Py_ssize_t m_a, const floating* b, Py_ssize_t m_b, Py_ssize_t n,
+    const floating* w, double* r, const double* q, double* g, const floating* pf_lo,
+    Py_ssize_t lo_stop, const floating* pf_hi, Py_ssize_t split, Py_ssize_t hi_stop,
+) noexcept nogil:
+    if floating is double:
+        lcol_block_d(a, m_a, b, m_b, n, w, r, q, g, pf_lo, lo_stop, pf_hi, split, hi_stop)
+    else:
+        lcol_block_f(a, m_a, b, m_b, n, w, r, q, g, pf_lo, lo_stop, pf_hi, split, hi_stop)
+
+
+cdef inline const floating* _group_rows(
+    const floating* X0, const ColumnBlock* blk, Py_ssize_t j, Py_ssize_t* rows,
+) noexcept nogil:
+    """Where the residual loop reads the four columns j..j+3 (counted on into the next
+    block's columns past the last four of this one), and how many rows: NULL past X."""
+    cdef Py_ssize_t groups = blk.d - blk.d % 4
+    if j < groups:
+        rows[0] = blk.rows
+        return X0 + j * blk.n + blk.start
+    if blk.next_rows and j - groups < groups:
+        rows[0] = blk.next_rows
+        return X0 + (j - groups) * blk.n + blk.start + blk.rows
+    rows[0] = 0
+    return NULL
+
+
+cdef void _block_step(
+    const floating* X0, const ColumnBlock* blk, const floating* w, double* r,
+    Py_ssize_t prev_start, Py_ssize_t prev_rows, const double* q, double* g,
+) noexcept nogil:
+    """One step of the pipeline: r[i] += sum_j X[blk.start + i, j] w[j] (i < blk.rows)
+    and g[j] += sum_i X[prev_start + i, j] q[i] (i < prev_rows; j < d - d % 4, the rest
+    is `_dot_tail`'s), four columns at a time,
+    each four in one loop over lines of rows (column_lines.pxi), prefetching blk.ahead
+    rows of four columns ahead of the residual loop when blk.ahead is not 0.
+
+    The previous block's gradient is summed here, while this block's columns come from
+    memory (see the top of this file). Either part may be empty (rows 0)."""
+    cdef Py_ssize_t n = blk.n, d = blk.d, m = blk.rows, s = blk.start, j = 0, i
+    cdef Py_ssize_t skip = 0, within = 0, split = 0, lo_stop = 0, hi_stop = 0, rows
+    cdef const floating* a
+    cdef const floating* b
+    cdef const floating* pf_lo = NULL
+    cdef const floating* pf_hi = NULL
+    if blk.ahead and m:
+        # `ahead` rows on in the order the loop reads X: `skip` groups of four columns
+        # on, `within` rows into them, the rest in the group after.
+        skip = 4 * (blk.ahead // m)
+        within = blk.ahead % m
+        split = m - within
+    while j + 4 <= d:
+        a = X0 + j * n + s
+        b = X0 + j * n + prev_start
+        if blk.ahead and m:
+            pf_lo = _group_rows(X0, blk, j + skip, &rows)
+            lo_stop = 0
+            if pf_lo != NULL and rows > within:
+                pf_lo = pf_lo + within
+                lo_stop = split if rows - within > split else rows - within
+            pf_hi = _group_rows(X0, blk, j + skip + 4, &rows)
+            hi_stop = split + (within if within < rows else rows)
+        _block4(a, m, b, prev_rows, n, w + j, r, q, g + j, pf_lo, lo_stop, pf_hi, split, hi_stop)
+        j += 4
+    while j < d:  # the residual terms of the last d % 4 columns (`_dot_tail`: gradient)
+        a = X0 + j * n + s
+        for i in range(m):
+            r[i] = r[i] + <double> (a[i] * w[j])
+        j += 1
+
+
+cdef inline void _dot_tail(
+    const floating* X0, Py_ssize_t n, Py_ssize_t d, Py_ssize_t s, Py_ssize_t m,
+    const double* q, double* g,
+) noexcept nogil:
+    """g[j] += sum_i X[s + i, j] q[i] (i < m) for the last d % 4 columns, right after
+    the block's residuals, while its columns are still in L1 (a step later, from L2,
+    float32 at d = 3 took 1.45x the C-order time, against 1.0x)."""
+    cdef Py_ssize_t j, i
+    cdef const floating* b
+    cdef double total
+    for j in range(d - d % 4, d):
+        b = X0 + j * n + s
+        total = 0.0
+        for i in range(m):
+            total = total + b[i] * q[i]
+        g[j] += total
+
+
+cdef inline void _start_block(
+    ColumnBlock* blk, Py_ssize_t n, Py_ssize_t d, Py_ssize_t s, Py_ssize_t stop,
+    Py_ssize_t block, Py_ssize_t itemsize,
+) noexcept nogil:
+    cdef Py_ssize_t ahead = COLUMN_AHEAD_BYTES // (4 * itemsize)
+    blk.n = n
+    blk.d = d
+    blk.start = s
+    blk.rows = block if s + block <= stop else stop - s
+    # The next block is the next chunk's first one at the end of a chunk: with one
+    # thread it is read next. Prefetching changes no result.
+    blk.next_rows = block if s + blk.rows + block <= n else n - s - blk.rows
+    # Blocks shorter than the distance (wide rows) prefetch some groups of four columns
+    # on (float64, d = 512, blocks of 64 rows: 1.85x the C-order time, 2.0x without).
+    blk.ahead = ahead
 
 
 cdef double _column_block_sums(
     const floating[:, ::1] Xt, const floating[:, :] Y, Py_ssize_t start, Py_ssize_t stop,
-    const WorkBuffers* work, double* grad_by_output, double* grad_bias, double* r,
+    const WorkBuffers* work, double* grad_by_output, double* grad_bias, double* scratch,
 ) noexcept nogil:
     """`_accumulate_rows` over rows start..stop-1 of X = Xt.T: add sum_i w_i r_i x_i into
     grad_by_output (k, d), sum_i w_i r_i into grad_bias; return sum_i w_i |r_i|^2.
 
-    `r` is scratch for _block_rows(d) * k doubles (each block's residuals, by output)."""
-    cdef Py_ssize_t d = Xt.shape[0], n = Xt.shape[1], k = Y.shape[1]
-    cdef Py_ssize_t block = _block_rows(d, sizeof(floating)), s = start, m, i, j, o
+    A pipeline over the blocks of rows and, within a block, the outputs: each step builds
+    one block's residuals for one output while it sums the gradient of the step before
+    (`_block_step`). `scratch` holds 2 _block_rows(d) doubles: those two residual runs."""
+    cdef Py_ssize_t d = Xt.shape[0], k = Y.shape[1]
+    cdef Py_ssize_t block = _block_rows(d, sizeof(floating)), s = start, m, i, o
+    cdef Py_ssize_t prev_start = start, prev_rows = 0, prev_output = 0
     cdef const double* sw = work.sample_weight
+    cdef const floating* X0 = &Xt[0, 0]
     cdef const floating* w
-    cdef double* ro
+    cdef double* r = scratch
+    cdef double* q = scratch + block  # the previous step's weighted residuals
+    cdef double* swap
     cdef double sse = 0.0, part
+    cdef ColumnBlock blk
+    cdef Py_ssize_t ahead
     while s < stop:
-        m = block if s + block <= stop else stop - s
+        _start_block(&blk, Xt.shape[1], d, s, stop, block, sizeof(floating))
+        m = blk.rows
+        ahead = blk.ahead
         for o in range(k):
-            ro = r + o * block
             part = work.bias[o]
             for i in range(m):
-                ro[i] = part - Y[s + i, o]
-            w = _weights(&Xt[0, 0], work, o, d)
-            _add_columns(Xt, s, m, w, d, ro)
+                r[i] = part - Y[s + i, o]
+            w = _weights(X0, work, o, d)
+            # Only the first output's step reads the block from memory; the others find
+            # it in cache.
+            blk.ahead = ahead if o == 0 else 0
+            _block_step(X0, &blk, w, r, prev_start, prev_rows, q,
+                        grad_by_output + prev_output * d)
             # The weighted residuals q_i = w_i r_i, in place, after their squares are summed.
             part = 0.0
             if sw == NULL:
                 for i in range(m):
-                    part = part + ro[i] * ro[i]
+                    part = part + r[i] * r[i]
             else:
                 for i in range(m):
-                    part = part + sw[s + i] * ro[i] * ro[i]
-                    ro[i] = sw[s + i] * ro[i]
+                    part = part + sw[s + i] * r[i] * r[i]
+                    r[i] = sw[s + i] * r[i]
             sse += part
             part = 0.0
             for i in range(m):
-                part = part + ro[i]
+                part = part + r[i]
             grad_bias[o] += part
-            _dot_columns(Xt, s, m, ro, d, grad_by_output + o * d)
+            _dot_tail(X0, blk.n, d, s, m, r, grad_by_output + o * d)
+            if d >= 4:  # under four columns there is no pipeline: r stays in L1
+                swap = q; q = r; r = swap
+                prev_start = s; prev_rows = m; prev_output = o
         s += m
+    blk.rows = 0
+    blk.ahead = 0
+    _block_step(X0, &blk, _weights(X0, work, 0, d), r, prev_start, prev_rows, q,
+                grad_by_output + prev_output * d)  # the last step's gradient
     return sse
-
-
-cdef inline void _add_columns(
-    const floating[:, ::1] Xt, Py_ssize_t s, Py_ssize_t m, const floating* w, Py_ssize_t d,
-    double* r,
-) noexcept nogil:
-    """r[i] += sum_j X[s + i, j] w[j] for i < m, four columns at a time: the residuals
-    are loaded and stored once per four columns, not once per column (one column at a
-    time the pass took 1.5-3.3x the time of the C-order pass)."""
-    cdef Py_ssize_t j = 0, i
-    cdef const floating* x0
-    cdef const floating* x1
-    cdef const floating* x2
-    cdef const floating* x3
-    cdef floating w0, w1, w2, w3
-    while j + 4 <= d:
-        x0 = &Xt[j, s]; x1 = &Xt[j + 1, s]; x2 = &Xt[j + 2, s]; x3 = &Xt[j + 3, s]
-        w0 = w[j]; w1 = w[j + 1]; w2 = w[j + 2]; w3 = w[j + 3]
-        for i in range(m):
-            # float32: the four products summed in float32, then added in double (the
-            # C-order pass sums runs of F32_CHUNK in float32; converting each product
-            # to double made a float32 pass 1.9x the time of a C-order one at d = 32).
-            r[i] = r[i] + <double> ((x0[i] * w0 + x1[i] * w1) + (x2[i] * w2 + x3[i] * w3))
-        j += 4
-    while j < d:
-        x0 = &Xt[j, s]
-        w0 = w[j]
-        for i in range(m):
-            r[i] = r[i] + <double> (x0[i] * w0)
-        j += 1
-
-
-cdef inline void _dot_columns(
-    const floating[:, ::1] Xt, Py_ssize_t s, Py_ssize_t m, const double* r, Py_ssize_t d,
-    double* g,
-) noexcept nogil:
-    """g[j] += sum_i X[s + i, j] r[i] for every column j, four columns at a time (the
-    residuals read once per four columns)."""
-    cdef Py_ssize_t j = 0, i
-    cdef const floating* x0
-    cdef const floating* x1
-    cdef const floating* x2
-    cdef const floating* x3
-    cdef double g0, g1, g2, g3, ri
-    while j + 4 <= d:
-        x0 = &Xt[j, s]; x1 = &Xt[j + 1, s]; x2 = &Xt[j + 2, s]; x3 = &Xt[j + 3, s]
-        g0 = 0.0; g1 = 0.0; g2 = 0.0; g3 = 0.0
-        for i in range(m):
-            ri = r[i]
-            g0 = g0 + x0[i] * ri
-            g1 = g1 + x1[i] * ri
-            g2 = g2 + x2[i] * ri
-            g3 = g3 + x3[i] * ri
-        g[j] += g0; g[j + 1] += g1; g[j + 2] += g2; g[j + 3] += g3
-        j += 4
-    while j < d:
-        x0 = &Xt[j, s]
-        g0 = 0.0
-        for i in range(m):
-            g0 = g0 + x0[i] * r[i]
-        g[j] += g0
-        j += 1
 
 
 cdef double _pass_over_columns(
@@ -142,7 +259,7 @@ cdef double _pass_over_columns(
     Returns NaN if the scratch cannot be allocated (reported like a non-finite loss)."""
     cdef Py_ssize_t n = Xt.shape[1], d = Xt.shape[0], k = Y.shape[1]
     cdef Py_ssize_t n_chunks = work.n_chunks, stride = work.chunk_stride, c, j
-    cdef Py_ssize_t at_sse = d * k + k, scratch = _block_rows(d, sizeof(floating)) * k
+    cdef Py_ssize_t at_sse = d * k + k, scratch = 2 * _block_rows(d, sizeof(floating))
     cdef double* sums
     cdef double* r
     cdef double sse = 0.0
@@ -154,6 +271,35 @@ cdef double _pass_over_columns(
         sse = _column_block_sums(Xt, Y, 0, n, work, work.grad_by_output, work.grad_bias, r)
         free(r)
         return sse
+    if n_threads == 1:  # the same chunks, in order, with one scratch
+        r = <double*> malloc(scratch * sizeof(double))
+        if r == NULL:
+            return NAN
+        for c in range(n_chunks):
+            sums = work.chunk_sums + c * stride
+            memset(sums, 0, at_sse * sizeof(double))
+            sums[at_sse] = _column_block_sums(Xt, Y, c * n // n_chunks, (c + 1) * n // n_chunks,
+                                              work, sums, sums + d * k, r)
+        free(r)
+    else:
+        _chunks_over_columns(Xt, Y, work, n_threads, scratch)
+    for c in range(n_chunks):
+        sums = work.chunk_sums + c * stride
+        for j in range(at_sse):
+            work.grad_by_output[j] += sums[j]
+        sse += sums[at_sse]
+    return sse
+
+
+cdef void _chunks_over_columns(
+    const floating[:, ::1] Xt, const floating[:, :] Y, WorkBuffers* work, int n_threads,
+    Py_ssize_t scratch,
+) noexcept nogil:
+    cdef Py_ssize_t n = Xt.shape[1], d = Xt.shape[0], k = Y.shape[1]
+    cdef Py_ssize_t n_chunks = work.n_chunks, stride = work.chunk_stride, c
+    cdef Py_ssize_t at_sse = d * k + k
+    cdef double* sums
+    cdef double* r
     for c in prange(n_chunks, num_threads=n_threads, schedule="dynamic", nogil=True):
         sums = work.chunk_sums + c * stride
         memset(sums, 0, at_sse * sizeof(double))
@@ -164,29 +310,30 @@ cdef double _pass_over_columns(
             sums[at_sse] = _column_block_sums(Xt, Y, c * n // n_chunks, (c + 1) * n // n_chunks,
                                               work, sums, sums + d * k, r)
             free(r)
-    for c in range(n_chunks):
-        sums = work.chunk_sums + c * stride
-        for j in range(at_sse):
-            work.grad_by_output[j] += sums[j]
-        sse += sums[at_sse]
-    return sse
 
 
 cdef void _predict_columns(
     const floating[:, ::1] Xt, floating[:, :] out, const WorkBuffers* work, Py_ssize_t start,
     Py_ssize_t stop, double* r,
 ) noexcept nogil:
-    """`_predict_rows` for X = Xt.T; `r` is scratch for _block_rows(d) doubles."""
-    cdef Py_ssize_t d = Xt.shape[0], k = out.shape[1], s = start, m, i, j, o
+    """`_predict_rows` for X = Xt.T; `r` is scratch for _block_rows(d) doubles. The
+    residual loop of `_block_step` alone, prefetching ahead (float32 took 1.5x the time
+    of the C-order predict without)."""
+    cdef Py_ssize_t d = Xt.shape[0], k = out.shape[1], s = start, m, i, o, ahead
     cdef Py_ssize_t block = _block_rows(d, sizeof(floating))
+    cdef const floating* X0 = &Xt[0, 0]
     cdef const floating* w
+    cdef ColumnBlock blk
     while s < stop:
-        m = block if s + block <= stop else stop - s
+        _start_block(&blk, Xt.shape[1], d, s, stop, block, sizeof(floating))
+        m = blk.rows
+        ahead = blk.ahead
         for o in range(k):
             for i in range(m):
                 r[i] = work.bias[o]
-            w = _weights(&Xt[0, 0], work, o, d)
-            _add_columns(Xt, s, m, w, d, r)
+            w = _weights(X0, work, o, d)
+            blk.ahead = ahead if o == 0 else 0
+            _block_step(X0, &blk, w, r, s, 0, <const double*> NULL, <double*> NULL)
             for i in range(m):
                 out[s + i, o] = <floating> r[i]
         s += m
