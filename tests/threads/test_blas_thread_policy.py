@@ -24,15 +24,6 @@ def _local_blas_threads():
     return current
 
 
-@pytest.fixture
-def two_blas_threads():
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    if len(os.sched_getaffinity(0)) < 2:
-        pytest.skip("one core")
-    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        yield
-
-
 def test_blas_gets_the_threads_the_policy_gives(policy, two_blas_threads):
     with _blas.judged_blas_threads(*BIG, 2):
         assert _local_blas_threads() == 2

@@ -1,8 +1,6 @@
 """The Gram statistics' BLAS path keeps its bits on any thread count, where OpenBLAS's
 threads do not: its ssyrk (float32 blocks of d + k >= 32 columns; dsyrk keeps them)
 changes the order of its sums with the partition among threads."""
-import os
-
 import numpy as np
 import pytest
 
@@ -10,15 +8,6 @@ from linreg import _blas, _gram, kernels
 
 pytestmark = pytest.mark.skipif(not _blas.can_set_blas_threads(),
                                 reason="NumPy's BLAS is not an OpenBLAS >= 0.3.27")
-
-
-@pytest.fixture
-def two_blas_threads():
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    if len(os.sched_getaffinity(0)) < 2:
-        pytest.skip("one core")
-    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        yield
 
 
 def statistics_on(n_threads, policy, X, Y):
