@@ -258,7 +258,8 @@ cdef inline void _gram_rows(
     NULL), into G's lower triangle, C and yy.
 
     `xc` is scratch for 4 centred rows (4 d doubles), 4 centred targets (4 k) and the
-    same 4 rows times their weights (4 d).
+    same 4 rows times their weights (4 d). Unweighted, the groups of four rows go to the
+    C loops above (`linreg_gram_groups_*`); weighted rows and the last rows stay here.
     """
     cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], i = start, j, l, o, r, n_r
     cdef double* yc = xc + 4 * d
