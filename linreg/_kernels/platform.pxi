@@ -100,6 +100,18 @@ cdef extern from *:
     #endif
     static void linreg_set_keep_pool(int keep) { LINREG_STORE(&linreg_keep_pool, keep); }
     static int linreg_get_keep_pool(void) { return LINREG_LOAD(&linreg_keep_pool); }
+    /* A child forked after libgomp started its workers has the pool but not its threads:
+       a threaded pass there waited for them forever (multiprocessing's default start on
+       Linux). The child, marked at the fork, runs every pass on one thread. */
+    static int linreg_forked = 0;
+    #if defined(__unix__) || defined(__APPLE__)
+    #include <pthread.h>
+    static void linreg_mark_forked(void) { linreg_forked = 1; }
+    static int linreg_watch_forks(void) { return pthread_atfork(NULL, NULL, linreg_mark_forked); }
+    #else
+    static int linreg_watch_forks(void) { return 0; }
+    #endif
+    static int linreg_in_forked_child(void) { return linreg_forked; }
     """
     int linreg_max_threads() noexcept nogil
     int linreg_has_openmp() noexcept nogil
@@ -118,6 +130,11 @@ cdef extern from *:
     long long linreg_now_ns() noexcept nogil
     void linreg_set_keep_pool(int keep) noexcept nogil
     int linreg_get_keep_pool() noexcept nogil
+    int linreg_watch_forks() noexcept nogil
+    int linreg_in_forked_child() noexcept nogil
+
+
+linreg_watch_forks()
 
 cdef extern from *:
     """
@@ -227,7 +244,7 @@ cdef inline int _threads_for(Py_ssize_t n_rows, Py_ssize_t n_cols, int n_threads
     (see the thread policy above). The chunks, and so the results, are the same either way.
     """
     cdef int free_cores
-    if n_threads <= 1 or n_rows * n_cols < MIN_PARALLEL_ELEMENTS:
+    if n_threads <= 1 or n_rows * n_cols < MIN_PARALLEL_ELEMENTS or linreg_in_forked_child():
         return 1
     if linreg_now_ns() < linreg_solo_until(_size_class(n_rows, n_cols)):
         return 1
