@@ -18,7 +18,11 @@ from linreg._validation import as_data_matrix
 
 pd = pytest.importorskip("pandas")
 
-N, D = 20_000, 16  # 2.5 MB of float64: far above the few kB pandas allocates itself
+# 25.6 MB of float64, 12.8 MB of float32: far above the few kB pandas allocates itself,
+# and above what other threads may allocate meanwhile (tracemalloc counts every
+# thread's): at 20,000 rows (1.3 MB of float32) a peak once read 1.22x X in CI, where
+# it read under 1.1x in every run here.
+N, D = 200_000, 16
 
 
 def traced_peak(convert, *args):
