@@ -63,37 +63,60 @@ cdef double _gram_pass(const GramView* gram, Py_ssize_t d, Py_ssize_t k, WorkBuf
 
 cdef extern from *:
     """
-    /* G[j, 0:width_j] += (a0 x0[l] + a1 x1[l]) + (a2 x2[l] + a3 x3[l]) for four centred rows
-       x_r = xc + r d and a_r = wxc[r d + j] (the rows times their weights), with
-       width_j = j + 1 (the lower triangle) or, for narrow rows, d: every row of G then has
-       the same length, and its loop vectorizes without the per-row set-up and tails that
-       cost more than the arithmetic at d = 8 (the entries above the diagonal are never
-       read: the merge mirrors the lower triangle; those on and below it are the same).
-       In C for `restrict`: G is the only array written, and gcc otherwise checks it
-       against the rows for overlap before each row of G. */
-    static inline void linreg_gram_rank4(double* restrict G, const double* restrict xc,
-                                         const double* restrict wxc, Py_ssize_t d,
-                                         int square) {
-        const double* restrict x0 = xc;
-        const double* restrict x1 = xc + d;
-        const double* restrict x2 = xc + 2 * d;
-        const double* restrict x3 = xc + 3 * d;
-        for (Py_ssize_t j = 0; j < d; j++) {
-            const double a0 = wxc[j], a1 = wxc[d + j], a2 = wxc[2 * d + j], a3 = wxc[3 * d + j];
-            double* restrict g = G + j * d;
-            const Py_ssize_t width = square ? d : j + 1;
-            for (Py_ssize_t l = 0; l < width; l++)
-                g[l] = g[l] + ((a0 * x0[l] + a1 * x1[l]) + (a2 * x2[l] + a3 * x3[l]));
-        }
+    /* G[j, :] += (a0 x0 + a1 x1) + (a2 x2 + a3 x3), one row of G's lower triangle for four
+       centred rows x_r (a_r = x_r[j] times its row's weight). Rows of G are the only
+       array written (`restrict`: otherwise gcc checked them against the rows for overlap
+       before each one).
+       AVX build: with 4-double vectors, the triangle taken by whole vectors (entries
+       above the diagonal in the last one are computed and never read: the merge mirrors
+       the lower triangle), a row's last partial vector entry by entry. Left to itself,
+       gcc 12 turned the plain loop at d = 8 into shuffles across rows of G and spilled
+       them (18 ms for 2^21 rows, X.T @ X + sums: 29 ms).
+       Other builds: for up to LINREG_GRAM_SQUARE_MAX features the whole row (every row
+       of G then has the same length, and its loop vectorizes without per-row set-up and
+       tails), else the triangle. The entries on and below the diagonal are the same. */
+    #define LINREG_GRAM_SQUARE_MAX 16
+    #if defined(__AVX__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 9))
+    typedef double linreg_gram_d4 __attribute__((vector_size(32), aligned(8), may_alias));
+    static inline __attribute__((always_inline)) void linreg_gram_row(
+            double* restrict g, const double* restrict x0, const double* restrict x1,
+            const double* restrict x2, const double* restrict x3, double a0, double a1,
+            double a2, double a3, Py_ssize_t j, Py_ssize_t d) {
+        const Py_ssize_t whole = d & ~(Py_ssize_t) 3;  /* columns in whole vectors */
+        Py_ssize_t l = 0;
+        for (; l <= j && l < whole; l += 4)
+            *(linreg_gram_d4*) (g + l) = *(linreg_gram_d4*) (g + l)
+                + ((a0 * *(const linreg_gram_d4*) (x0 + l) + a1 * *(const linreg_gram_d4*) (x1 + l))
+                   + (a2 * *(const linreg_gram_d4*) (x2 + l) + a3 * *(const linreg_gram_d4*) (x3 + l)));
+        for (; l <= j; l++)
+            g[l] = g[l] + ((a0 * x0[l] + a1 * x1[l]) + (a2 * x2[l] + a3 * x3[l]));
+    }
+    #else
+    static inline __attribute__((always_inline)) void linreg_gram_row(
+            double* restrict g, const double* restrict x0, const double* restrict x1,
+            const double* restrict x2, const double* restrict x3, double a0, double a1,
+            double a2, double a3, Py_ssize_t j, Py_ssize_t d) {
+        const Py_ssize_t width = d <= LINREG_GRAM_SQUARE_MAX ? d : j + 1;
+        for (Py_ssize_t l = 0; l < width; l++)
+            g[l] = g[l] + ((a0 * x0[l] + a1 * x1[l]) + (a2 * x2[l] + a3 * x3[l]));
+    }
+    #endif
+
+    /* G += the four rows' terms (xc: the four centred rows, d apart; wxc: the same
+       times their weights), row by row of G. */
+    static inline void linreg_gram_rank4(double* G, const double* xc, const double* wxc,
+                                         Py_ssize_t d) {
+        for (Py_ssize_t j = 0; j < d; j++)
+            linreg_gram_row(G + j * d, xc, xc + d, xc + 2 * d, xc + 3 * d, wxc[j],
+                            wxc[d + j], wxc[2 * d + j], wxc[3 * d + j], j, d);
     }
 
-    /* Rows i..i+4m-1 (m groups of four, unweighted) of X (rows x_step elements apart) and
-       Y (y_row, y_col): centred into xc (4 d doubles) and yc (4 k), added into G (as
-       linreg_gram_rank4 does), C (d, k); returns yy plus their |Yc|^2. The arithmetic of
-       `_gram_rows`. In C, compiled once per width up to 16 with one output (D, K constants:
-       D = 0 and K = 0 take d and k as given), so that the loops over a row unroll: at
-       d = 8 the loop Cython wrote spent more on its counters and tails than on the
-       multiply-adds. */
+    /* Rows 0..4 groups - 1 (unweighted) of X (rows x_step elements apart) and Y (y_row,
+       y_col): centred into xc (4 d doubles) and yc (4 k), added into G, C (d, k); returns
+       yy plus their |Yc|^2. The arithmetic of `_gram_rows`, in C, compiled once per
+       width up to 16 with one output (D, K constants; D = 0 and K = 0 take d and k as
+       given), so that the loops over a row unroll: at d = 8 the loop Cython wrote spent
+       more on its counters and tails than on the multiply-adds. */
     #define LINREG_GRAM_GROUPS(NAME, T, D, K)                                            \
     static double NAME(const T* restrict X, Py_ssize_t x_step, const T* restrict Y,      \
                        Py_ssize_t y_row, Py_ssize_t y_col, Py_ssize_t groups,            \
@@ -101,7 +124,6 @@ cdef extern from *:
                        const double* restrict ybar, double* restrict G,                  \
                        double* restrict C, double* restrict xc, double yy) {             \
         const Py_ssize_t d = D ? D : d_given, k = K ? K : k_given;                       \
-        const int square = d <= LINREG_GRAM_SQUARE_MAX;                                  \
         double* restrict yc = xc + 4 * d;                                                \
         for (Py_ssize_t m = 0; m < groups; m++) {                                        \
             for (Py_ssize_t r = 0; r < 4; r++) {                                         \
@@ -118,11 +140,8 @@ cdef extern from *:
             for (Py_ssize_t j = 0; j < d; j++) {                                         \
                 const double a0 = xc[j], a1 = xc[d + j], a2 = xc[2 * d + j],             \
                              a3 = xc[3 * d + j];                                         \
-                double* restrict g = G + j * d;                                          \
-                const Py_ssize_t width = square ? d : j + 1;                             \
-                for (Py_ssize_t l = 0; l < width; l++)                                   \
-                    g[l] = g[l] + ((a0 * xc[l] + a1 * xc[d + l])                         \
-                                   + (a2 * xc[2 * d + l] + a3 * xc[3 * d + l]));         \
+                linreg_gram_row(G + j * d, xc, xc + d, xc + 2 * d, xc + 3 * d,           \
+                                a0, a1, a2, a3, j, d);                                   \
                 for (Py_ssize_t o = 0; o < k; o++)                                       \
                     C[j * k + o] += (a0 * yc[o] + a1 * yc[k + o])                        \
                                     + (a2 * yc[2 * k + o] + a3 * yc[3 * k + o]);         \
@@ -130,85 +149,24 @@ cdef extern from *:
         }                                                                                \
         return yy;                                                                       \
     }
-    #define LINREG_GRAM_SQUARE_MAX 16
-    #if defined(__AVX__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 9))
-    /* The AVX build: the same sums written with 4-double vectors. Left to itself, gcc 12
-       turned the loop above at d = 8 into shuffles across rows of G and spilled them
-       (18 ms for 2^21 rows, X.T @ X + sums: 29 ms); here each row of G's lower triangle
-       is a few vectors, each loaded, added to and stored once per four rows of X. The
-       triangle is taken by whole vectors (the entries above the diagonal in the last
-       one are computed and never read); a row's last vector, where it would pass the
-       row's end (d not a multiple of 4), is done one entry at a time. D and K as above
-       (0: d and k as given); the four centred rows go to xc, their targets after them. */
-    typedef double linreg_gram_d4 __attribute__((vector_size(32), aligned(8), may_alias));
-    #define LINREG_GRAM_GROUPS_VEC(NAME, T, D, K)                                        \
-    static double NAME(const T* restrict X, Py_ssize_t x_step, const T* restrict Y,      \
-                       Py_ssize_t y_row, Py_ssize_t y_col, Py_ssize_t groups,            \
-                       Py_ssize_t d_given, Py_ssize_t k_given, const double* restrict mu, \
-                       const double* restrict ybar, double* restrict G,                  \
-                       double* restrict C, double* restrict xc, double yy) {             \
-        const Py_ssize_t d = D ? D : d_given, k = K ? K : k_given;                       \
-        const Py_ssize_t whole = d & ~(Py_ssize_t) 3;  /* columns in whole vectors */     \
-        double* restrict yc = xc + 4 * d;                                                \
-        for (Py_ssize_t m = 0; m < groups; m++) {                                        \
-            for (Py_ssize_t r = 0; r < 4; r++) {                                         \
-                const T* restrict x = X + (4 * m + r) * x_step;                          \
-                const T* restrict y = Y + (4 * m + r) * y_row;                           \
-                for (Py_ssize_t j = 0; j < d; j++)                                       \
-                    xc[r * d + j] = (double) x[j] - mu[j];                               \
-                for (Py_ssize_t o = 0; o < k; o++) {                                     \
-                    const double v = (double) y[o * y_col] - ybar[o];                    \
-                    yc[r * k + o] = v;                                                   \
-                    yy += v * v;                                                         \
-                }                                                                        \
-            }                                                                            \
-            const double* restrict x0 = xc;                                              \
-            const double* restrict x1 = xc + d;                                          \
-            const double* restrict x2 = xc + 2 * d;                                      \
-            const double* restrict x3 = xc + 3 * d;                                      \
-            for (Py_ssize_t j = 0; j < d; j++) {                                         \
-                const double a0 = x0[j], a1 = x1[j], a2 = x2[j], a3 = x3[j];             \
-                double* restrict g = G + j * d;                                          \
-                Py_ssize_t l = 0;                                                        \
-                for (; l <= j && l < whole; l += 4)                                      \
-                    *(linreg_gram_d4*) (g + l) = *(linreg_gram_d4*) (g + l)              \
-                        + ((a0 * *(const linreg_gram_d4*) (x0 + l)                       \
-                            + a1 * *(const linreg_gram_d4*) (x1 + l))                    \
-                           + (a2 * *(const linreg_gram_d4*) (x2 + l)                     \
-                              + a3 * *(const linreg_gram_d4*) (x3 + l)));                \
-                for (; l <= j; l++)                                                      \
-                    g[l] = g[l] + ((a0 * x0[l] + a1 * x1[l]) + (a2 * x2[l] + a3 * x3[l])); \
-                for (Py_ssize_t o = 0; o < k; o++)                                       \
-                    C[j * k + o] += (a0 * yc[o] + a1 * yc[k + o])                        \
-                                    + (a2 * yc[2 * k + o] + a3 * yc[3 * k + o]);         \
-            }                                                                            \
-        }                                                                                \
-        return yy;                                                                       \
-    }
-    #define LINREG_GRAM_NARROW(NAME, T, D) LINREG_GRAM_GROUPS_VEC(NAME, T, D, 1)
-    #define LINREG_GRAM_ANY(NAME, T) LINREG_GRAM_GROUPS_VEC(NAME, T, 0, 0)
-    #else
-    #define LINREG_GRAM_NARROW(NAME, T, D) LINREG_GRAM_GROUPS(NAME, T, D, 1)
-    #define LINREG_GRAM_ANY(NAME, T) LINREG_GRAM_GROUPS(NAME, T, 0, 0)
-    #endif
     #define LINREG_GRAM_WIDTHS(T, S)                                                     \
-        LINREG_GRAM_ANY(linreg_gram_groups_##S##_any, T)                                 \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_1, T, 1)                             \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_2, T, 2)                             \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_3, T, 3)                             \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_4, T, 4)                             \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_5, T, 5)                             \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_6, T, 6)                             \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_7, T, 7)                             \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_8, T, 8)                             \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_9, T, 9)                             \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_10, T, 10)                           \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_11, T, 11)                           \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_12, T, 12)                           \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_13, T, 13)                           \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_14, T, 14)                           \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_15, T, 15)                           \
-        LINREG_GRAM_NARROW(linreg_gram_groups_##S##_16, T, 16)                           \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_any, T, 0, 0)                        \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_1, T, 1, 1)                          \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_2, T, 2, 1)                          \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_3, T, 3, 1)                          \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_4, T, 4, 1)                          \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_5, T, 5, 1)                          \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_6, T, 6, 1)                          \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_7, T, 7, 1)                          \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_8, T, 8, 1)                          \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_9, T, 9, 1)                          \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_10, T, 10, 1)                        \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_11, T, 11, 1)                        \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_12, T, 12, 1)                        \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_13, T, 13, 1)                        \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_14, T, 14, 1)                        \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_15, T, 15, 1)                        \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_16, T, 16, 1)                        \
         typedef double (*linreg_gram_groups_##S##_fn)(                                   \
             const T*, Py_ssize_t, const T*, Py_ssize_t, Py_ssize_t, Py_ssize_t,           \
             Py_ssize_t, Py_ssize_t, const double*, const double*, double*, double*,      \
@@ -226,17 +184,15 @@ cdef extern from *:
                 linreg_gram_groups_##S##_9, linreg_gram_groups_##S##_10, linreg_gram_groups_##S##_11,\
                 linreg_gram_groups_##S##_12, linreg_gram_groups_##S##_13, linreg_gram_groups_##S##_14,\
                 linreg_gram_groups_##S##_15, linreg_gram_groups_##S##_16};               \
-            linreg_gram_groups_##S##_fn f = linreg_gram_groups_##S##_any;                \
-            if (k == 1 && d <= 16 && by_width[d]) f = by_width[d];                       \
+            linreg_gram_groups_##S##_fn f = (k == 1 && d <= 16) ? by_width[d]           \
+                                                                : linreg_gram_groups_##S##_any; \
             return f(X, x_step, Y, y_row, y_col, groups, d, k, mu, ybar, G, C, xc, yy);  \
         }
     LINREG_GRAM_WIDTHS(double, f64)
     LINREG_GRAM_WIDTHS(float, f32)
     """
-    # Rows of G are updated whole (not as the triangle) up to this many features.
-    const int LINREG_GRAM_SQUARE_MAX
-    void linreg_gram_rank4(double* G, const double* xc, const double* wxc, Py_ssize_t d,
-                           int square) noexcept nogil
+    void linreg_gram_rank4(double* G, const double* xc, const double* wxc,
+                           Py_ssize_t d) noexcept nogil
     double linreg_gram_groups_f64(
         const double* X, Py_ssize_t x_step, const double* Y, Py_ssize_t y_row,
         Py_ssize_t y_col, Py_ssize_t groups, Py_ssize_t d, Py_ssize_t k, const double* mu,
@@ -272,7 +228,6 @@ cdef inline void _gram_rows(
     cdef Py_ssize_t groups = (stop - start) // 4
     cdef Py_ssize_t y_row = Y.strides[0] // <Py_ssize_t> sizeof(floating)
     cdef Py_ssize_t y_col = Y.strides[1] // <Py_ssize_t> sizeof(floating)
-    cdef int square = d <= LINREG_GRAM_SQUARE_MAX
     if sample_weight == NULL and groups > 0:
         if floating is double:
             yc_squares = linreg_gram_groups_f64(&X[start, 0], d, &Y[start, 0], y_row, y_col,
@@ -293,7 +248,7 @@ cdef inline void _gram_rows(
                 yc[r * k + o] = Y[i + r, o] - ybar[o]
                 yc_squares += w * yc[r * k + o] * yc[r * k + o]
         if n_r == 4:
-            linreg_gram_rank4(G, xc, wxc, d, square)
+            linreg_gram_rank4(G, xc, wxc, d)
             for j in range(d):
                 a0 = wxc[j]; a1 = wxc[d + j]; a2 = wxc[2 * d + j]; a3 = wxc[3 * d + j]
                 for o in range(k):
