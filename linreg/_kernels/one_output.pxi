@@ -16,6 +16,11 @@
 #   written back once per run of rows.
 # The run's rows that do not fill a step are left to the loop of rows.pxi.
 #
+# float32 rows of 9 to 16 elements take the same step with two vectors a row, the second
+# masked to the row's last d - 8 elements (`linreg_rows_of_16_f32`): rows.pxi's loop
+# for any d spent its time on vector tails there (1 thread, 2^23 elements, time / that
+# of `X @ w`: 1.19-1.79 at d = 9..16, now 0.65-1.15).
+#
 # The sums are deterministic and depend on the run of rows only, as elsewhere; their
 # order differs from rows.pxi's loop (lanes of rows instead of one running sum), not
 # their precision: every sum over rows is in double.
@@ -215,6 +220,93 @@ cdef extern from *:
         *done = t;
         return linreg_lanes_total(sse);
     }
+    /* Rows of 9 to 16 float32 (d of them): a row is one full vector and one masked one
+       (its last d - 8 elements; masked lanes read nothing, so no row is read past its
+       end). A step of 8 rows as `linreg_step_8_f32`, the products of a row summed across
+       its 16 lanes in float32 (a run of at most 16, as `_dot`'s of F32_CHUNK). */
+    LINREG_INLINE void linreg_step_16_f32(
+        const float* const* x, __m256i mask, __m256 yv, __m256 w_lo, __m256 w_hi,
+        __m256d bv, __m256d* g, __m256d* sse, __m256d* sum)
+    {
+        __m256 lo[8], hi[8], p[8];
+        for (int i = 0; i < 8; i++) {
+            lo[i] = _mm256_loadu_ps(x[i]);
+            hi[i] = _mm256_maskload_ps(x[i] + 8, mask);
+            p[i] = _mm256_fmadd_ps(hi[i], w_hi, _mm256_mul_ps(lo[i], w_lo));
+        }
+        __m256 s = linreg_lane_sums_8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+        __m256d r_lo = _mm256_sub_pd(
+            _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(s)), bv),
+            _mm256_cvtps_pd(_mm256_castps256_ps128(yv)));
+        __m256d r_hi = _mm256_sub_pd(
+            _mm256_add_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)), bv),
+            _mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)));
+        *sse = _mm256_add_pd(*sse, _mm256_fmadd_pd(r_hi, r_hi, _mm256_mul_pd(r_lo, r_lo)));
+        *sum = _mm256_add_pd(*sum, _mm256_add_pd(r_lo, r_hi));
+        float rf[8];
+        _mm256_storeu_ps(rf, _mm256_set_m128(_mm256_cvtpd_ps(r_hi), _mm256_cvtpd_ps(r_lo)));
+        __m256 b[8];
+        for (int i = 0; i < 8; i++) b[i] = _mm256_broadcast_ss(rf + i);
+        /* ((f0 x0 + f1 x1) + (f2 x2 + f3 x3)) + (...) in float32, as the d = 8 step */
+        __m256 q_lo = _mm256_add_ps(
+            _mm256_add_ps(_mm256_fmadd_ps(b[1], lo[1], _mm256_mul_ps(b[0], lo[0])),
+                          _mm256_fmadd_ps(b[3], lo[3], _mm256_mul_ps(b[2], lo[2]))),
+            _mm256_add_ps(_mm256_fmadd_ps(b[5], lo[5], _mm256_mul_ps(b[4], lo[4])),
+                          _mm256_fmadd_ps(b[7], lo[7], _mm256_mul_ps(b[6], lo[6]))));
+        __m256 q_hi = _mm256_add_ps(
+            _mm256_add_ps(_mm256_fmadd_ps(b[1], hi[1], _mm256_mul_ps(b[0], hi[0])),
+                          _mm256_fmadd_ps(b[3], hi[3], _mm256_mul_ps(b[2], hi[2]))),
+            _mm256_add_ps(_mm256_fmadd_ps(b[5], hi[5], _mm256_mul_ps(b[4], hi[4])),
+                          _mm256_fmadd_ps(b[7], hi[7], _mm256_mul_ps(b[6], hi[6]))));
+        g[0] = _mm256_add_pd(g[0], _mm256_cvtps_pd(_mm256_castps256_ps128(q_lo)));
+        g[1] = _mm256_add_pd(g[1], _mm256_cvtps_pd(_mm256_extractf128_ps(q_lo, 1)));
+        g[2] = _mm256_add_pd(g[2], _mm256_cvtps_pd(_mm256_castps256_ps128(q_hi)));
+        g[3] = _mm256_add_pd(g[3], _mm256_cvtps_pd(_mm256_extractf128_ps(q_hi, 1)));
+    }
+
+    /* `linreg_rows_of_8_f32` for rows of d = 9..16 floats (row stride d). */
+    static double linreg_rows_of_16_f32(
+        const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
+        Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
+        double* grad, double* bias_sum, Py_ssize_t* done)
+    {
+        const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int) (d - 8)), lanes);
+        const __m256 w_lo = _mm256_loadu_ps(w), w_hi = _mm256_maskload_ps(w + 8, mask);
+        const __m256d bv = _mm256_set1_pd(bias);
+        double tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (Py_ssize_t j = 8; j < d; j++) tail[j - 8] = grad[j];
+        __m256d g[4] = {_mm256_loadu_pd(grad), _mm256_loadu_pd(grad + 4),
+                        _mm256_loadu_pd(tail), _mm256_loadu_pd(tail + 4)};
+        __m256d sse = _mm256_setzero_pd(), sum = _mm256_setzero_pd();
+        const float* x[8];
+        Py_ssize_t t = start;
+        for (; t + 8 <= stop; t += 8) {
+            __m256 yv;
+            if (rows == NULL) {
+                for (int i = 0; i < 8; i++) x[i] = X + (t + i) * d;
+                const float* yt = y + t * y_step;
+                yv = y_step == 1 ? _mm256_loadu_ps(yt) : _mm256_setr_ps(
+                    yt[0], yt[y_step], yt[2 * y_step], yt[3 * y_step], yt[4 * y_step],
+                    yt[5 * y_step], yt[6 * y_step], yt[7 * y_step]);
+            } else {
+                const Py_ssize_t* i = rows + t;
+                for (int r = 0; r < 8; r++) x[r] = X + i[r] * d;
+                yv = _mm256_setr_ps(y[i[0] * y_step], y[i[1] * y_step], y[i[2] * y_step],
+                                    y[i[3] * y_step], y[i[4] * y_step], y[i[5] * y_step],
+                                    y[i[6] * y_step], y[i[7] * y_step]);
+            }
+            linreg_step_16_f32(x, mask, yv, w_lo, w_hi, bv, g, &sse, &sum);
+        }
+        _mm256_storeu_pd(grad, g[0]);
+        _mm256_storeu_pd(grad + 4, g[1]);
+        _mm256_storeu_pd(tail, g[2]);
+        _mm256_storeu_pd(tail + 4, g[3]);
+        for (Py_ssize_t j = 8; j < d; j++) grad[j] = tail[j - 8];
+        *bias_sum += linreg_lanes_total(sum);
+        *done = t;
+        return linreg_lanes_total(sse);
+    }
     #else
     #define LINREG_ROWS_OF_8 0
     static double linreg_rows_of_8_f32(
@@ -225,6 +317,10 @@ cdef extern from *:
         const double* X, const Py_ssize_t* rows, Py_ssize_t start, Py_ssize_t stop,
         const double* y, Py_ssize_t y_step, const double* w, double bias, double* grad,
         double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
+    static double linreg_rows_of_16_f32(
+        const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
+        Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
+        double* grad, double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
     #endif
     """
     int LINREG_ROWS_OF_8
@@ -236,3 +332,7 @@ cdef extern from *:
         const double* X, const Py_ssize_t* rows, Py_ssize_t start, Py_ssize_t stop,
         const double* y, Py_ssize_t y_step, const double* w, double bias, double* grad,
         double* bias_sum, Py_ssize_t* done) noexcept nogil
+    double linreg_rows_of_16_f32(
+        const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
+        Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
+        double* grad, double* bias_sum, Py_ssize_t* done) noexcept nogil
