@@ -16,10 +16,11 @@
 #   written back once per run of rows.
 # The run's rows that do not fill a step are left to the loop of rows.pxi.
 #
-# float32 rows of 9 to 16 elements take the same step with two vectors a row, the second
-# masked to the row's last d - 8 elements (`linreg_rows_of_16_f32`): rows.pxi's loop
-# for any d spent its time on vector tails there (1 thread, 2^23 elements, time / that
-# of `X @ w`: 1.19-1.79 at d = 9..16, now 0.65-1.15).
+# float32 rows of 9 to 32 elements take the same step with two to four vectors a row, the
+# last masked to the row's last elements (`linreg_rows_of_n_f32`): rows.pxi's loop for
+# any d spent its time on vector tails there (1 thread, 2^23 elements, time / that of
+# `X @ w`, before -> after: d = 9 1.29 -> 0.82, 12 1.94 -> 1.20, 15 1.54 -> 0.68, 20
+# 1.74 -> 1.22, 23 1.29 -> 0.70, 28 1.73 -> 1.29, 31 1.09 -> 0.75, 32 1.14 -> 1.06).
 #
 # The sums are deterministic and depend on the run of rows only, as elsewhere; their
 # order differs from rows.pxi's loop (lanes of rows instead of one running sum), not
@@ -58,6 +59,12 @@ cdef extern from *:
     }
 
     #define LINREG_INLINE static inline __attribute__((always_inline))
+    #define LINREG_ROWS_OF_V_ARGS                                                        \
+        const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,          \
+        Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias, \
+        double* grad, double* bias_sum, Py_ssize_t* done
+    #define LINREG_ROWS_OF_V_NAMES X, d, rows, start, stop, y, y_step, w, bias, grad,    \
+        bias_sum, done
 
     /* One step of 8 float32 rows x0..x7 (their targets yv): residuals, loss, gradient. */
     LINREG_INLINE void linreg_step_8_f32(
@@ -220,19 +227,21 @@ cdef extern from *:
         *done = t;
         return linreg_lanes_total(sse);
     }
-    /* Rows of 9 to 16 float32 (d of them): a row is one full vector and one masked one
-       (its last d - 8 elements; masked lanes read nothing, so no row is read past its
-       end). A step of 8 rows as `linreg_step_8_f32`, the products of a row summed across
-       its 16 lanes in float32 (a run of at most 16, as `_dot`'s of F32_CHUNK). */
-    LINREG_INLINE void linreg_step_16_f32(
-        const float* const* x, __m256i mask, __m256 yv, __m256 w_lo, __m256 w_hi,
+    /* Rows of d float32, d = 8 (V - 1) + 1 .. 8 V for V = 2..4: a row is V - 1
+       full vectors and one masked one (its last elements; masked lanes read nothing, so
+       no row is read past its end). A step of 8 rows as `linreg_step_8_f32`: the
+       products of a row summed across its lanes in float32 (a run of at most 32, as
+       `_dot`'s F32_CHUNK), the gradient terms of the 8 rows in float32, then promoted. */
+    LINREG_INLINE void linreg_step_v_f32(
+        const int V, const float* const* x, __m256i mask, __m256 yv, const __m256* w,
         __m256d bv, __m256d* g, __m256d* sse, __m256d* sum)
     {
-        __m256 lo[8], hi[8], p[8];
+        __m256 a[8][4], p[8];
         for (int i = 0; i < 8; i++) {
-            lo[i] = _mm256_loadu_ps(x[i]);
-            hi[i] = _mm256_maskload_ps(x[i] + 8, mask);
-            p[i] = _mm256_fmadd_ps(hi[i], w_hi, _mm256_mul_ps(lo[i], w_lo));
+            for (int v = 0; v < V - 1; v++) a[i][v] = _mm256_loadu_ps(x[i] + 8 * v);
+            a[i][V - 1] = _mm256_maskload_ps(x[i] + 8 * (V - 1), mask);
+            p[i] = _mm256_mul_ps(a[i][0], w[0]);
+            for (int v = 1; v < V; v++) p[i] = _mm256_fmadd_ps(a[i][v], w[v], p[i]);
         }
         __m256 s = linreg_lane_sums_8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
         __m256d r_lo = _mm256_sub_pd(
@@ -247,37 +256,37 @@ cdef extern from *:
         _mm256_storeu_ps(rf, _mm256_set_m128(_mm256_cvtpd_ps(r_hi), _mm256_cvtpd_ps(r_lo)));
         __m256 b[8];
         for (int i = 0; i < 8; i++) b[i] = _mm256_broadcast_ss(rf + i);
-        /* ((f0 x0 + f1 x1) + (f2 x2 + f3 x3)) + (...) in float32, as the d = 8 step */
-        __m256 q_lo = _mm256_add_ps(
-            _mm256_add_ps(_mm256_fmadd_ps(b[1], lo[1], _mm256_mul_ps(b[0], lo[0])),
-                          _mm256_fmadd_ps(b[3], lo[3], _mm256_mul_ps(b[2], lo[2]))),
-            _mm256_add_ps(_mm256_fmadd_ps(b[5], lo[5], _mm256_mul_ps(b[4], lo[4])),
-                          _mm256_fmadd_ps(b[7], lo[7], _mm256_mul_ps(b[6], lo[6]))));
-        __m256 q_hi = _mm256_add_ps(
-            _mm256_add_ps(_mm256_fmadd_ps(b[1], hi[1], _mm256_mul_ps(b[0], hi[0])),
-                          _mm256_fmadd_ps(b[3], hi[3], _mm256_mul_ps(b[2], hi[2]))),
-            _mm256_add_ps(_mm256_fmadd_ps(b[5], hi[5], _mm256_mul_ps(b[4], hi[4])),
-                          _mm256_fmadd_ps(b[7], hi[7], _mm256_mul_ps(b[6], hi[6]))));
-        g[0] = _mm256_add_pd(g[0], _mm256_cvtps_pd(_mm256_castps256_ps128(q_lo)));
-        g[1] = _mm256_add_pd(g[1], _mm256_cvtps_pd(_mm256_extractf128_ps(q_lo, 1)));
-        g[2] = _mm256_add_pd(g[2], _mm256_cvtps_pd(_mm256_castps256_ps128(q_hi)));
-        g[3] = _mm256_add_pd(g[3], _mm256_cvtps_pd(_mm256_extractf128_ps(q_hi, 1)));
+        for (int v = 0; v < V; v++) {
+            /* ((f0 x0 + f1 x1) + (f2 x2 + f3 x3)) + (...) in float32, as the d = 8 step */
+            __m256 q = _mm256_add_ps(
+                _mm256_add_ps(_mm256_fmadd_ps(b[1], a[1][v], _mm256_mul_ps(b[0], a[0][v])),
+                              _mm256_fmadd_ps(b[3], a[3][v], _mm256_mul_ps(b[2], a[2][v]))),
+                _mm256_add_ps(_mm256_fmadd_ps(b[5], a[5][v], _mm256_mul_ps(b[4], a[4][v])),
+                              _mm256_fmadd_ps(b[7], a[7][v], _mm256_mul_ps(b[6], a[6][v]))));
+            g[2 * v] = _mm256_add_pd(g[2 * v], _mm256_cvtps_pd(_mm256_castps256_ps128(q)));
+            g[2 * v + 1] = _mm256_add_pd(g[2 * v + 1],
+                                         _mm256_cvtps_pd(_mm256_extractf128_ps(q, 1)));
+        }
     }
 
-    /* `linreg_rows_of_8_f32` for rows of d = 9..16 floats (row stride d). */
-    static double linreg_rows_of_16_f32(
-        const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
+    /* Rows start..stop-1 (rows[start:stop] when rows is not NULL) of X (rows of d floats,
+       V vectors), 8 at a time, as `linreg_rows_of_8_f32`. */
+    LINREG_INLINE double linreg_rows_of_v_f32(
+        const int V, const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
         double* grad, double* bias_sum, Py_ssize_t* done)
     {
         const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int) (d - 8)), lanes);
-        const __m256 w_lo = _mm256_loadu_ps(w), w_hi = _mm256_maskload_ps(w + 8, mask);
+        const __m256i mask = _mm256_cmpgt_epi32(
+            _mm256_set1_epi32((int) (d - 8 * (V - 1))), lanes);
+        __m256 wv[4];
+        for (int v = 0; v < V - 1; v++) wv[v] = _mm256_loadu_ps(w + 8 * v);
+        wv[V - 1] = _mm256_maskload_ps(w + 8 * (V - 1), mask);
         const __m256d bv = _mm256_set1_pd(bias);
-        double tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (Py_ssize_t j = 8; j < d; j++) tail[j - 8] = grad[j];
-        __m256d g[4] = {_mm256_loadu_pd(grad), _mm256_loadu_pd(grad + 4),
-                        _mm256_loadu_pd(tail), _mm256_loadu_pd(tail + 4)};
+        double held[32];  /* the gradient, padded to whole vectors */
+        for (Py_ssize_t j = 0; j < 8 * V; j++) held[j] = j < d ? grad[j] : 0.0;
+        __m256d g[8];
+        for (int v = 0; v < 2 * V; v++) g[v] = _mm256_loadu_pd(held + 4 * v);
         __m256d sse = _mm256_setzero_pd(), sum = _mm256_setzero_pd();
         const float* x[8];
         Py_ssize_t t = start;
@@ -296,16 +305,31 @@ cdef extern from *:
                                     y[i[3] * y_step], y[i[4] * y_step], y[i[5] * y_step],
                                     y[i[6] * y_step], y[i[7] * y_step]);
             }
-            linreg_step_16_f32(x, mask, yv, w_lo, w_hi, bv, g, &sse, &sum);
+            linreg_step_v_f32(V, x, mask, yv, wv, bv, g, &sse, &sum);
         }
-        _mm256_storeu_pd(grad, g[0]);
-        _mm256_storeu_pd(grad + 4, g[1]);
-        _mm256_storeu_pd(tail, g[2]);
-        _mm256_storeu_pd(tail + 4, g[3]);
-        for (Py_ssize_t j = 8; j < d; j++) grad[j] = tail[j - 8];
+        for (int v = 0; v < 2 * V; v++) _mm256_storeu_pd(held + 4 * v, g[v]);
+        for (Py_ssize_t j = 0; j < d; j++) grad[j] = held[j];
         *bias_sum += linreg_lanes_total(sum);
         *done = t;
         return linreg_lanes_total(sse);
+    }
+
+    /* float32 rows of 9 to 32 elements, their vectors' count a constant in each loop.
+       (Rows of 2 to 7, one masked vector a row, took 1.7-2.7x the time of rows.pxi's
+       loops compiled for their width.) */
+    static double linreg_rows_of_2v_f32(LINREG_ROWS_OF_V_ARGS)
+        { return linreg_rows_of_v_f32(2, LINREG_ROWS_OF_V_NAMES); }
+    static double linreg_rows_of_3v_f32(LINREG_ROWS_OF_V_ARGS)
+        { return linreg_rows_of_v_f32(3, LINREG_ROWS_OF_V_NAMES); }
+    static double linreg_rows_of_4v_f32(LINREG_ROWS_OF_V_ARGS)
+        { return linreg_rows_of_v_f32(4, LINREG_ROWS_OF_V_NAMES); }
+    static double linreg_rows_of_n_f32(LINREG_ROWS_OF_V_ARGS)
+    {
+        switch ((d + 7) / 8) {
+            case 2: return linreg_rows_of_2v_f32(LINREG_ROWS_OF_V_NAMES);
+            case 3: return linreg_rows_of_3v_f32(LINREG_ROWS_OF_V_NAMES);
+            default: return linreg_rows_of_4v_f32(LINREG_ROWS_OF_V_NAMES);
+        }
     }
     #else
     #define LINREG_ROWS_OF_8 0
@@ -317,7 +341,7 @@ cdef extern from *:
         const double* X, const Py_ssize_t* rows, Py_ssize_t start, Py_ssize_t stop,
         const double* y, Py_ssize_t y_step, const double* w, double bias, double* grad,
         double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
-    static double linreg_rows_of_16_f32(
+    static double linreg_rows_of_n_f32(
         const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
         double* grad, double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
@@ -332,7 +356,7 @@ cdef extern from *:
         const double* X, const Py_ssize_t* rows, Py_ssize_t start, Py_ssize_t stop,
         const double* y, Py_ssize_t y_step, const double* w, double bias, double* grad,
         double* bias_sum, Py_ssize_t* done) noexcept nogil
-    double linreg_rows_of_16_f32(
+    double linreg_rows_of_n_f32(
         const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
         double* grad, double* bias_sum, Py_ssize_t* done) noexcept nogil

@@ -60,8 +60,8 @@ cdef double _accumulate_rows(
                                   work.sample_weight)
     if work.sample_weight == NULL:
         if Y.shape[1] == 1:
-            if floating is float and whole_pass and 8 < X.shape[1] <= 16 and LINREG_ROWS_OF_8:
-                return _rows_of_16_f32(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
+            if floating is float and whole_pass and LINREG_ROWS_OF_8 and _rows_of_n_wins(X.shape[1]):
+                return _rows_of_n_f32(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
             if whole_pass or X.shape[1] != 8:
                 return _one_output_by_d(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
             if floating is float:
@@ -310,7 +310,13 @@ cdef inline double _rows_of_8(
                                   width)
 
 
-cdef double _rows_of_16_f32(
+cdef inline bint _rows_of_n_wins(Py_ssize_t d) noexcept nogil:
+    """Whether a float32 whole pass over rows of d elements takes `linreg_rows_of_n_f32`
+    (one_output.pxi): 9 to 32 elements (8: `_rows_of_8`; shorter rows lost)."""
+    return 8 < d <= 32
+
+
+cdef double _rows_of_n_f32(
     const float[:, ::1] X,
     const float[:, :] Y,
     const Py_ssize_t* rows,
@@ -320,12 +326,12 @@ cdef double _rows_of_16_f32(
     double* grad_by_output,
     double* grad_bias,
 ) noexcept nogil:
-    """`_sums_one_output` for float32 rows of 9 to 16 elements in whole passes: steps of 8
+    """`_sums_one_output` for float32 rows of 9 to 32 elements in whole passes: steps of 8
     rows in the C loop of one_output.pxi (AVX2 build), the rest in the loop for any d."""
     cdef RowWidthAny width
     cdef Py_ssize_t done = start
     cdef Py_ssize_t y_step = Y.strides[0] // <Py_ssize_t> sizeof(float)
-    cdef double sse = linreg_rows_of_16_f32(&X[0, 0], X.shape[1], rows, start, stop, &Y[0, 0],
+    cdef double sse = linreg_rows_of_n_f32(&X[0, 0], X.shape[1], rows, start, stop, &Y[0, 0],
                                             y_step, work.w_by_output_f32, work.bias[0],
                                             grad_by_output, grad_bias, &done)
     if done == stop:

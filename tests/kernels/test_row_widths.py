@@ -2,7 +2,7 @@
 
 `rows.pxi` runs one output through `_sums_one_output`, compiled with d a constant for
 d = 2..8 (float32; float64: 2, 3) and once for any d, and whole passes over rows of 8
-elements, and of 9 to 16 float32, through the C loops of one_output.pxi (AVX2 build); rows of 512 B to 32 KB per group
+elements, and of 9 to 32 float32, through the C loops of one_output.pxi (AVX2 build); rows of 512 B to 32 KB per group
 of four are prefetched ahead (`_prefetch_distance`). These tests run each width on
 enough rows for several chunks (n > 2 * 8192, not a multiple of 4: a tail of single
 rows in the last chunk), against a float64 NumPy oracle, and check that the thread
@@ -15,7 +15,7 @@ import pytest
 import linreg.kernels as kernels
 
 N_ROWS = 2 * 8192 + 3
-WIDTHS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 31, 64, 130, 256]
+WIDTHS = list(range(1, 34)) + [64, 130, 256]
 # float32: products and short sums in float32, sums over rows in double.
 RTOL = {np.float32: 2e-5, np.float64: 1e-12}
 
