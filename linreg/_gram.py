@@ -51,6 +51,19 @@ GRAM_BLOCK_ROWS = 4096
 GRAM_BLOCK_DOUBLES = 1 << 19
 
 
+#: The one-pass products (`_one_pass_products`) shift the rows by the mean of this many
+#: rows spread over X, and keep the shifted sums when their correction cancels at most
+#: SHIFT_CORRECTION_MAX of each column's centred sum of squares (a bit at most).
+SHIFT_SAMPLE_ROWS = 256
+SHIFT_CORRECTION_MAX = 1.0
+
+#: Up to this many outputs the targets' products X^T Y, |Y|^2 are added up in double in
+#: the compiled centring loop (`centre_rows`, d k multiply-adds a row at a read's speed)
+#: and the syrk runs on X's d columns only; with more, the targets are k more columns of
+#: the syrk. OpenBLAS's edge kernels made a syrk on 65 columns cost more than on 64.
+TARGETS_IN_PASS_MAX = 8
+
+
 #: Up to this many features (by X's dtype) a C-ordered X's statistics come from the
 #: compiled pass, in double for both dtypes (`_compiled_statistics`); above, from BLAS.
 #: Measured on one thread at 2^24 elements, compiled / BLAS path: float64 0.65 at d = 16,
@@ -126,8 +139,7 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
     dtype = np.float32 if single else np.float64
     centre_X = mean_X.astype(dtype)
     centre_Y = mean_Y.astype(dtype)
-    fortran = not X.flags.c_contiguous
-    order = "F" if fortran else "C"  # the scratch follows X: the centring streams both
+    order = "F" if not X.flags.c_contiguous else "C"  # the scratch follows X
     # The block's centred targets are k more columns of the scratch, so that one syrk
     # gives X^T X, X^T Y and |Y|^2 at once: BLAS splits a syrk among its threads by
     # output entries (the bits do not depend on n_threads), where a gemv X^T y split
@@ -143,10 +155,7 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
         for start in range(0, n, rows):
             m = min(rows, n - start)
             S = scratch if m == rows else np.empty((m, d + k), dtype=dtype, order=order)
-            if fortran:
-                np.subtract(X[start:start + m], centre_X, out=S[:, :d])
-            else:  # rows d of every d + k elements apart: compiled, at a read's speed
-                _compiled.build.centre_rows(X, start, start + m, centre_X, S)
+            np.subtract(X[start:start + m], centre_X, out=S[:, :d])
             np.subtract(Y[start:start + m], centre_Y, out=S[:, d:], casting="same_kind")
             if sample_weight is not None:
                 S *= np.sqrt(sample_weight[start:start + m])[:, None].astype(dtype)
@@ -176,8 +185,12 @@ def gram_statistics_of(X, Y, y_1d, n_threads, sample_weight=None):
     check_gram_features(X.shape[1])
     if X.flags.c_contiguous and X.shape[1] <= COMPILED_GRAM_MAX_FEATURES[X.dtype]:
         return _compiled_statistics(X, Y, y_1d, n_threads, sample_weight)
-    mean_X, mean_Y, total = _means(X, Y, n_threads, sample_weight)
-    XtX, XtY, yy = _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight)
+    if X.flags.c_contiguous:
+        mean_X, mean_Y, total, XtX, XtY, yy = _one_pass_products(X, Y, n_threads,
+                                                                 sample_weight)
+    else:
+        mean_X, mean_Y, total = _means(X, Y, n_threads, sample_weight)
+        XtX, XtY, yy = _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight)
 
     if X.dtype == np.float32:
         # float32 statistics are accurate to ~1e-7 of their size, which the residual sum
@@ -197,6 +210,149 @@ def gram_statistics_of(X, Y, y_1d, n_threads, sample_weight=None):
 
     return statistics_with_reference(X.shape[0], mean_X, mean_Y, XtX, XtY, yy, y_1d, total,
                                      residual_sum)
+
+
+def _sampled_shift(X, Y, sample_weight):
+    """The centring shift of the one-pass products: the (weighted) mean of at most
+    SHIFT_SAMPLE_ROWS rows spread evenly over X (and Y's), rounded to X's dtype, as one
+    array of d + k. Spread, not the first rows: sorted or drifting data have a first
+    block far from the mean (see `_one_pass_products`). 0 where the sample weighs 0."""
+    n, d = X.shape
+    rows = np.unique(np.linspace(0, n - 1, min(n, SHIFT_SAMPLE_ROWS)).astype(np.intp))
+    sample = np.concatenate([X[rows], Y[rows].astype(X.dtype, copy=False)], axis=1)
+    sums = np.empty(sample.shape[1])
+    weights = None if sample_weight is None else np.ascontiguousarray(sample_weight[rows])
+    _compiled.for_layout("column_sums", sample)[0](sample, sums, 1, weights)
+    weight = float(rows.size) if weights is None else float(weights.sum())
+    if weight > 0:
+        sums /= weight
+    else:
+        sums[:] = 0.0
+    return sums.astype(X.dtype)
+
+
+def _shifted_products(X, Y, shift, n_threads, sample_weight):
+    """(sums, XtX, XtY, yy): sums (d + k,) of w (z - shift) over the rows z = [x, y],
+    and XtX, XtY, yy the products of those shifted rows, not yet corrected for the
+    shift's offset from the mean: one read of a C-ordered X, block by block.
+
+    Each block of rows is shifted into a scratch of X's dtype by the compiled
+    `centre_rows`, which adds up the block's column sums in double as it goes (the
+    means need no pass of their own) and, for at most TARGETS_IN_PASS_MAX outputs, the
+    targets' products X^T Y and |Y|^2 in double too; then the block is multiplied by its
+    own transpose (a syrk on its d columns, more outputs are k more columns of it) and
+    added into the float64 XtX in block order. The blocks are fixed by the size, the
+    compiled sums run on one thread in row order, and BLAS splits a product among its
+    threads by output entries, never along the sum, so the bits do not depend on
+    n_threads (tests/threads checks it). BLAS uses at most n_threads threads, as many as
+    the kernels' thread policy gives the pass's products, judged over the whole pass
+    (`linreg._blas.judged_blas_threads`). Weighted rows are scaled by the root of their
+    weight. Ctrl-C is seen between two blocks.
+
+    float64 data: every product and sum is in double. float32 data: the products and
+    the sums inside a block of at most `GRAM_BLOCK_ROWS` rows are in float32
+    (sgemm's speed, twice dgemm's), each block's sums are promoted to double before
+    they are added up, so the error of a block's float32 sum (a few 1e-6 of an entry
+    at worst, see `_block_rows`) is not compounded over n.
+    """
+    n, d = X.shape
+    k = Y.shape[1]
+    single = X.dtype == np.float32
+    dtype = X.dtype
+    rows = min(n, _block_rows(d, X.itemsize))
+    Y = np.ascontiguousarray(Y, dtype=dtype)
+    targets_in_pass = k <= TARGETS_IN_PASS_MAX
+    width = d if targets_in_pass else d + k
+    scratch = np.empty((rows, width), dtype=dtype)
+    sums = np.zeros(d + k)
+    cross = np.zeros(d * k + 1) if targets_in_pass else None
+    XtX = np.empty((d, d))
+    XtY = np.zeros((d, k))
+    yy = 0.0
+    product = None
+    # One thread count for the whole pass: OpenBLAS lost its gain when the count changed
+    # from block to block (d = 512: 6.2 ms a block with 2 threads against 4.4 ms).
+    # float32 on one BLAS thread: OpenBLAS's ssyrk (unlike dsyrk) changed the bits with
+    # its partition among threads (d + k >= 32; tests/threads).
+    with judged_blas_threads(*_syrk_work(n, width), 1 if single else n_threads):
+        for start in range(0, n, rows):
+            m = min(rows, n - start)
+            S = scratch[:m]  # C order: its first m rows are contiguous
+            weights = None if sample_weight is None else sample_weight[start:start + m]
+            _compiled.build.centre_rows(X[start:start + m], Y[start:start + m], shift,
+                                        weights, S, sums, cross)
+            if start == 0 and not single and targets_in_pass:
+                np.matmul(S.T, S, out=XtX)  # the first block straight into the sum
+                continue
+            if product is None:
+                product = np.empty((width, width), dtype=dtype)
+            np.matmul(S.T, S, out=product)
+            block = product
+            if single and not np.isfinite(product).all():
+                # Squares past float32's range (centred values of 1.8e19 and up): this
+                # block in double instead, so that raw data of any float32 scale works.
+                wide = S.astype(np.float64)
+                block = wide.T @ wide
+            if start == 0:
+                XtX[...] = block[:d, :d]
+            else:
+                XtX += block[:d, :d]
+            if not targets_in_pass:
+                XtY += block[:d, d:]
+                yy += float(np.trace(block[d:, d:], dtype=np.float64))
+    if targets_in_pass:
+        XtY[...] = cross[:d * k].reshape(k, d).T
+        yy = float(cross[d * k])
+    return sums, XtX, XtY, yy
+
+
+def _one_pass_products(X, Y, n_threads, sample_weight):
+    """(mean_X, mean_Y, total, XtX, XtY, yy) of a C-ordered X in one read of it, in place
+    of `_means` then `_centred_products` (two reads).
+
+    The rows are shifted by s, an estimate of the mean (`_sampled_shift`), and the
+    shift's offset delta = mean - s, known at the end from the shifted sums, is removed
+    exactly: sum w (x - s)(x - s)^T = centred sum + W delta delta^T (likewise X^T Y and
+    |Y|^2). The correction cancels: the shifted sums are rounded on the scale of
+    G_jj + W delta_j^2, not the centred G_jj. Up to SHIFT_CORRECTION_MAX times G_jj (at
+    most a bit lost) for every column, or a delta within rounding of s (as far as the
+    two-pass way centres at the mean rounded to X's dtype), the pass stands; otherwise
+    (an unrepresentative sample: heavy weights on a few far rows) the rows are read again
+    at the mean the first read gave, i.e. the two-pass way.
+
+    Measured on one thread (this session's machine, 2^23 elements, thread time): the
+    separate means pass took 2.0 ms of 23 at d = 64 (float64), 1.1 of 13 (float32).
+    """
+    n, d = X.shape
+    total = float(n) if sample_weight is None else float(sample_weight.sum())
+    shift = _sampled_shift(X, Y, sample_weight)
+    for attempt in range(2):
+        sums, XtX, XtY, yy = _shifted_products(X, Y, shift, n_threads, sample_weight)
+        delta = sums / total
+        delta_X, delta_Y = delta[:d], delta[d:]
+        XtX -= total * np.outer(delta_X, delta_X)
+        XtY -= total * np.outer(delta_X, delta_Y)
+        yy -= total * float(np.vdot(delta_Y, delta_Y))
+        shift64 = shift.astype(np.float64)
+        mean = shift64 + delta
+        if attempt == 1 or _shift_kept(delta, shift, XtX.diagonal(), yy, total):
+            return mean[:d], mean[d:], total, XtX, XtY, yy
+        shift = mean.astype(X.dtype)
+
+
+def _shift_kept(delta, shift, diagonal, yy, total):
+    """True when the shifted sums' correction cancelled at most SHIFT_CORRECTION_MAX of
+    what it kept (W delta_j^2 against G_jj, for every column of X, and against |Yc|^2 for
+    the targets), or delta is within the rounding of the shift itself (np.spacing in X's
+    dtype: the two-pass way's centre, the mean rounded to that dtype, is as far off)."""
+    d = diagonal.shape[0]
+    ulp = np.spacing(np.abs(shift)).astype(np.float64)
+    with np.errstate(all="ignore"):
+        cancelled = total * delta * delta
+    near = np.abs(delta) <= ulp
+    columns = (cancelled[:d] <= SHIFT_CORRECTION_MAX * diagonal) | near[:d]
+    targets = (float(cancelled[d:].sum()) <= SHIFT_CORRECTION_MAX * yy) or bool(near[d:].all())
+    return bool(columns.all()) and targets
 
 
 def _compiled_statistics(X, Y, y_1d, n_threads, sample_weight):

@@ -202,28 +202,93 @@ def gram_statistics(
     return yy
 
 
+cdef enum:
+    # Rows a run of `centre_rows`'s sums adds up before it goes into the totals.
+    CENTRE_RUN_ROWS = 256
+
+
 def centre_rows(
     const floating[:, ::1] X,
-    Py_ssize_t start,
-    Py_ssize_t stop,
-    const floating[::1] centre,
+    const floating[:, ::1] Y,
+    const floating[::1] shift,
+    const double[::1] sample_weight,
     floating[:, ::1] out,
+    double[::1] sums,
+    double[::1] cross,
 ):
-    """out[i - start, j] = X[i, j] - centre[j] for rows start..stop-1 and j < d: a block of
-    the Gram pass's BLAS path (linreg._gram), whose scratch `out` (stop - start, >= d)
-    holds the targets in its last columns. NumPy's subtract into those rows, d of every
-    d + k elements, took 1.5x the time of a contiguous one (float64, d = 64: 5.7 ms for
-    2^23 elements, a fifth of the pass); here the rows stream at the speed of a read.
-    The caller checks the shapes."""
-    cdef Py_ssize_t d = X.shape[1], i, j
+    """One block of the Gram pass's BLAS path (linreg._gram), in one read of its rows:
+    out[i, j] = r_i (X[i, j] - shift[j]) for j < d, with r_i the root of row i's weight
+    (1 without weights) rounded to X's dtype, and, when out has d + k columns, out[i,
+    d + o] = r_i (Y[i, o] - shift[d + o]). Added in double, row after row: sums[j] +=
+    w_i (X[i, j] - shift[j]), sums[d + o] += w_i (Y[i, o] - shift[d + o]) and, unless
+    `cross` is None, cross[o d + j] += w_i (X[i, j] - shift[j]) (Y[i, o] - shift[d + o])
+    and cross[k d] += w_i (Y[i, o] - shift[d + o])^2: the targets' products without a
+    syrk on d + k columns (OpenBLAS's edge kernels made 65 columns cost more than 64).
+    One thread, rows in order: the same bits for any n_threads. The caller checks the
+    shapes (X: (m, d), Y: (m, k), sample_weight: (m,) or None, out: (m, >= d))."""
+    cdef Py_ssize_t m = X.shape[0], d = X.shape[1], k = Y.shape[1], i, j, o, run
+    cdef Py_ssize_t width = d + k + (0 if cross is None else d * k + 1)
+    cdef bint targets_out = out.shape[1] >= d + k
+    cdef const double* sw = NULL if sample_weight is None else &sample_weight[0]
+    cdef double* part = <double*> malloc(width * sizeof(double))
+    cdef double* s = part
+    cdef double* xy = part + d + k
+    cdef double* total_s = &sums[0]
+    cdef double* total_xy = NULL if cross is None else &cross[0]
+    cdef const floating* c = &shift[0]
     cdef const floating* x
-    cdef floating* o
+    cdef floating* row
+    cdef floating root = 1
+    cdef double w = 1.0, yc, wyc
+    if part == NULL:
+        raise MemoryError()
     with nogil:
-        for i in range(start, stop):
-            x = &X[i, 0]
-            o = &out[i - start, 0]
-            for j in range(d):
-                o[j] = x[j] - centre[j]
+        # Runs of CENTRE_RUN_ROWS rows are summed apart, then added into the totals:
+        # one sum over all the rows, in order, was 1e-15 off (|Y|^2, 10^4 rows) where a
+        # syrk's, summed in BLAS's panels of rows, was 1e-16.
+        run = 0
+        while run < m:
+            memset(part, 0, width * sizeof(double))
+            for i in range(run, min(run + CENTRE_RUN_ROWS, m)):
+                x = &X[i, 0]
+                row = &out[i, 0]
+                if sw == NULL:
+                    for j in range(d):
+                        row[j] = x[j] - c[j]
+                    # A loop of its own that reads the stored differences: in one loop,
+                    # -fassociative-math let gcc add s[j] + x[j] - c[j] in another
+                    # order, which put the rounding of x (not of x - c) into the sums
+                    # (float64: the means 5e-14 off, not 1e-15).
+                    if floating is double:
+                        for j in range(d):
+                            s[j] += row[j]
+                    else:  # exact in double: float32's rounding would put ~1e-8 of
+                        # a column's spread into its mean
+                        for j in range(d):
+                            s[j] += <double> x[j] - <double> c[j]
+                else:
+                    w = sw[i]
+                    root = <floating> sqrt(w)
+                    for j in range(d):
+                        row[j] = (x[j] - c[j]) * root
+                        s[j] += w * (<double> x[j] - <double> c[j])
+                for o in range(k):
+                    yc = <double> Y[i, o] - <double> c[d + o]
+                    wyc = w * yc
+                    s[d + o] += wyc
+                    if targets_out:
+                        row[d + o] = (Y[i, o] - c[d + o]) * root
+                    if total_xy != NULL:
+                        xy[d * k] += wyc * yc
+                        for j in range(d):
+                            xy[o * d + j] += wyc * (<double> x[j] - <double> c[j])
+            for j in range(d + k):
+                total_s[j] += s[j]
+            if total_xy != NULL:
+                for j in range(d * k + 1):
+                    total_xy[j] += xy[j]
+            run += CENTRE_RUN_ROWS
+    free(part)
 
 
 def column_moments(
