@@ -43,12 +43,16 @@ REFERENCE_CG_STEPS = 64
 REFERENCE_CG_TOLERANCE = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-7}
 
 
-#: Rows of X centred at a time into the scratch of the Gram pass: at most 4096, and a
-#: scratch of at most max(4 MiB, 8 d^2 bytes), i.e. never more than the matrix itself
-#: takes beyond 4 MiB. With fewer rows a block's d^2 bookkeeping (adding the block's
-#: product into the sum) starts to show next to its n_rows d^2 / 2 multiply-adds.
+#: Rows of X centred at a time into the scratch of the Gram pass (`_block_rows`): a
+#: scratch of 4096 d elements, 32 KiB d at most, i.e. at most twice the statistics' d^2
+#: doubles from d = 2048 on, less above.
 GRAM_BLOCK_ROWS = 4096
-GRAM_BLOCK_DOUBLES = 1 << 19
+
+#: A block's product goes into a matrix whose rows are this many elements longer than
+#: d: OpenBLAS's syrk writing rows 2^k elements apart ran slower (cache sets; one
+#: thread, thread time, 2^23 elements in 4096-row blocks: float64 87.6 against 84.4 ms
+#: at d = 512, 304 against 295 at 2048; float32 38.7 / 37.1 and 150 / 140).
+PRODUCT_ROW_PADDING = 8
 
 
 #: The one-pass products (`_one_pass_products`) shift the rows by the mean of this many
@@ -63,6 +67,10 @@ SHIFT_CORRECTION_MAX = 1.0
 #: the syrk. OpenBLAS's edge kernels made a syrk on 65 columns cost more than on 64.
 TARGETS_IN_PASS_MAX = 8
 
+#: Rows of XtX corrected at a time for the shift (`_one_pass_products`): one d^2
+#: temporary and three passes over d^2 doubles took 10 ms at d = 2048.
+CORRECTION_ROWS = 64
+
 
 #: Up to this many features (by X's dtype) a C-ordered X's statistics come from the
 #: compiled pass, in double for both dtypes (`_compiled_statistics`); above, from BLAS.
@@ -73,14 +81,17 @@ COMPILED_GRAM_MAX_FEATURES = {np.dtype(np.float64): 48, np.dtype(np.float32): 16
 
 
 def _block_rows(d, itemsize=8):
-    """Rows per block for X of `itemsize` bytes: a float32 block has as many bytes as a
-    float64 one (up to 4096 rows: BLAS runs longer blocks faster, 512-row blocks took
-    1.5x as long at d = 64). A float32 block's sums stay in float32 (see
-    `_centred_products`): measured against double on the same values, 6e-8 of the
-    largest entry at d = 8 and 1e-7 at d = 512 whether blocks have 512 or 4096 rows; a
-    diagonal entry, relative to itself, a few 1e-6 at worst."""
-    doubles = max(GRAM_BLOCK_DOUBLES, d * d) * 8 // itemsize
-    return max(1, min(GRAM_BLOCK_ROWS, doubles // d))
+    """Rows per block: GRAM_BLOCK_ROWS whatever d and the dtype (`itemsize` is kept for
+    the callers). BLAS runs longer blocks faster, and a block's d^2 bookkeeping (the
+    product's zeroing and NumPy's copy of its triangle, the add into the sum) weighs as
+    much at any d against its rows d^2 / 2 multiply-adds: one thread, thread time, a
+    syrk over 2^23 elements in blocks of 1024 / 2048 / 4096 rows took float64 99 / 91 /
+    87 ms at d = 512, 356 / 314 / 311 at d = 2048 (float32 46 / 42 / 39 and 194 / 169 /
+    150). A float32 block's sums stay in float32 (see `_shifted_products`): measured
+    against double on the same values, 6e-8 of the largest entry at d = 8 and 1e-7 at
+    d = 512 whether blocks have 512 or 4096 rows; a diagonal entry, relative to itself,
+    a few 1e-6 at worst."""
+    return GRAM_BLOCK_ROWS
 
 
 def _means(X, Y, n_threads, sample_weight):
@@ -173,8 +184,11 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
         total = float(n) if sample_weight is None else float(sample_weight.sum())
         delta_X = mean_X - centre_X
         delta_Y = mean_Y - centre_Y
-        XtX -= total * np.outer(delta_X, delta_X)
-        XtY -= total * np.outer(delta_X, delta_Y)
+        scaled_X = total * delta_X
+        for top in range(0, d, CORRECTION_ROWS):  # a temporary that stays in cache
+            XtX[top:top + CORRECTION_ROWS] -= np.outer(scaled_X[top:top + CORRECTION_ROWS],
+                                                       delta_X)
+        XtY -= np.outer(scaled_X, delta_Y)
         yy -= total * float(np.vdot(delta_Y, delta_Y))
     return XtX, XtY, yy
 
@@ -281,11 +295,9 @@ def _shifted_products(X, Y, shift, n_threads, sample_weight):
             weights = None if sample_weight is None else sample_weight[start:start + m]
             _compiled.build.centre_rows(X[start:start + m], Y[start:start + m], shift,
                                         weights, S, sums, cross)
-            if start == 0 and not single and targets_in_pass:
-                np.matmul(S.T, S, out=XtX)  # the first block straight into the sum
-                continue
             if product is None:
-                product = np.empty((width, width), dtype=dtype)
+                product = np.empty((width, width + PRODUCT_ROW_PADDING),
+                                   dtype=dtype)[:, :width]
             np.matmul(S.T, S, out=product)
             block = product
             if single and not np.isfinite(product).all():
@@ -330,8 +342,11 @@ def _one_pass_products(X, Y, n_threads, sample_weight):
         sums, XtX, XtY, yy = _shifted_products(X, Y, shift, n_threads, sample_weight)
         delta = sums / total
         delta_X, delta_Y = delta[:d], delta[d:]
-        XtX -= total * np.outer(delta_X, delta_X)
-        XtY -= total * np.outer(delta_X, delta_Y)
+        scaled_X = total * delta_X
+        for top in range(0, d, CORRECTION_ROWS):  # a temporary that stays in cache
+            XtX[top:top + CORRECTION_ROWS] -= np.outer(scaled_X[top:top + CORRECTION_ROWS],
+                                                       delta_X)
+        XtY -= np.outer(scaled_X, delta_Y)
         yy -= total * float(np.vdot(delta_Y, delta_Y))
         shift64 = shift.astype(np.float64)
         mean = shift64 + delta

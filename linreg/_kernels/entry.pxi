@@ -228,9 +228,11 @@ def centre_rows(
     shapes (X: (m, d), Y: (m, k), sample_weight: (m,) or None, out: (m, >= d))."""
     cdef Py_ssize_t m = X.shape[0], d = X.shape[1], k = Y.shape[1], i, j, o, run
     cdef Py_ssize_t width = d + k + (0 if cross is None else d * k + 1)
+    cdef bint fused = cross is not None and k == 1
     cdef bint targets_out = out.shape[1] >= d + k
     cdef const double* sw = NULL if sample_weight is None else &sample_weight[0]
-    cdef double* part = <double*> malloc(width * sizeof(double))
+    cdef double* part = <double*> malloc((width + k) * sizeof(double))
+    cdef double* wy = part + width  # w_i (Y[i, o] - shift[d + o]), this row's
     cdef double* s = part
     cdef double* xy = part + d + k
     cdef double* total_s = &sums[0]
@@ -252,36 +254,55 @@ def centre_rows(
             for i in range(run, min(run + CENTRE_RUN_ROWS, m)):
                 x = &X[i, 0]
                 row = &out[i, 0]
+                if sw != NULL:
+                    w = sw[i]
+                    root = <floating> sqrt(w)
+                for o in range(k):
+                    yc = <double> Y[i, o] - <double> c[d + o]
+                    wy[o] = w * yc
+                    s[d + o] += wy[o]
+                    if targets_out:
+                        row[d + o] = (Y[i, o] - c[d + o]) * root
+                    if total_xy != NULL:
+                        xy[d * k] += wy[o] * yc
+                # One output's X^T y in the same loop as the sums (the row is read
+                # once); more outputs in loops of their own below.
                 if sw == NULL:
                     for j in range(d):
                         row[j] = x[j] - c[j]
                     # A loop of its own that reads the stored differences: in one loop,
                     # -fassociative-math let gcc add s[j] + x[j] - c[j] in another
                     # order, which put the rounding of x (not of x - c) into the sums
-                    # (float64: the means 5e-14 off, not 1e-15).
+                    # (float64: the means 5e-14 off, not 1e-15). float32: the
+                    # difference in double, exact (float32's rounding would put ~1e-8
+                    # of a column's spread into its mean).
                     if floating is double:
-                        for j in range(d):
-                            s[j] += row[j]
-                    else:  # exact in double: float32's rounding would put ~1e-8 of
-                        # a column's spread into its mean
-                        for j in range(d):
-                            s[j] += <double> x[j] - <double> c[j]
+                        if fused:
+                            for j in range(d):
+                                s[j] += row[j]
+                                xy[j] += wy[0] * row[j]
+                        else:
+                            for j in range(d):
+                                s[j] += row[j]
+                    else:
+                        if fused:
+                            for j in range(d):
+                                s[j] += <double> x[j] - <double> c[j]
+                                xy[j] += wy[0] * (<double> x[j] - <double> c[j])
+                        else:
+                            for j in range(d):
+                                s[j] += <double> x[j] - <double> c[j]
                 else:
-                    w = sw[i]
-                    root = <floating> sqrt(w)
                     for j in range(d):
                         row[j] = (x[j] - c[j]) * root
                         s[j] += w * (<double> x[j] - <double> c[j])
-                for o in range(k):
-                    yc = <double> Y[i, o] - <double> c[d + o]
-                    wyc = w * yc
-                    s[d + o] += wyc
-                    if targets_out:
-                        row[d + o] = (Y[i, o] - c[d + o]) * root
-                    if total_xy != NULL:
-                        xy[d * k] += wyc * yc
+                    if fused:
                         for j in range(d):
-                            xy[o * d + j] += wyc * (<double> x[j] - <double> c[j])
+                            xy[j] += wy[0] * (<double> x[j] - <double> c[j])
+                if total_xy != NULL and not fused:
+                    for o in range(k):
+                        for j in range(d):
+                            xy[o * d + j] += wy[o] * (<double> x[j] - <double> c[j])
             for j in range(d + k):
                 total_s[j] += s[j]
             if total_xy != NULL:
