@@ -184,11 +184,12 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
         total = float(n) if sample_weight is None else float(sample_weight.sum())
         delta_X = mean_X - centre_X
         delta_Y = mean_Y - centre_Y
-        scaled_X = total * delta_X
         for top in range(0, d, CORRECTION_ROWS):  # a temporary that stays in cache
-            XtX[top:top + CORRECTION_ROWS] -= np.outer(scaled_X[top:top + CORRECTION_ROWS],
-                                                       delta_X)
-        XtY -= np.outer(scaled_X, delta_Y)
+            # W (delta_i delta_j), symmetric as XtX is; (W delta_i) delta_j would not be.
+            strip = np.outer(delta_X[top:top + CORRECTION_ROWS], delta_X)
+            strip *= total
+            XtX[top:top + CORRECTION_ROWS] -= strip
+        XtY -= total * np.outer(delta_X, delta_Y)
         yy -= total * float(np.vdot(delta_Y, delta_Y))
     return XtX, XtY, yy
 
@@ -342,11 +343,12 @@ def _one_pass_products(X, Y, n_threads, sample_weight):
         sums, XtX, XtY, yy = _shifted_products(X, Y, shift, n_threads, sample_weight)
         delta = sums / total
         delta_X, delta_Y = delta[:d], delta[d:]
-        scaled_X = total * delta_X
         for top in range(0, d, CORRECTION_ROWS):  # a temporary that stays in cache
-            XtX[top:top + CORRECTION_ROWS] -= np.outer(scaled_X[top:top + CORRECTION_ROWS],
-                                                       delta_X)
-        XtY -= np.outer(scaled_X, delta_Y)
+            # W (delta_i delta_j), symmetric as XtX is; (W delta_i) delta_j would not be.
+            strip = np.outer(delta_X[top:top + CORRECTION_ROWS], delta_X)
+            strip *= total
+            XtX[top:top + CORRECTION_ROWS] -= strip
+        XtY -= total * np.outer(delta_X, delta_Y)
         yy -= total * float(np.vdot(delta_Y, delta_Y))
         shift64 = shift.astype(np.float64)
         mean = shift64 + delta
