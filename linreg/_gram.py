@@ -9,6 +9,7 @@ import numpy as np
 
 from linreg import _compiled
 from linreg._blas import judged_blas_threads
+from linreg._reference_cg import REFERENCE_CG_TOLERANCE, _conjugate_gradient_point
 from linreg._structs import GramStatistics
 from linreg._validation import all_finite, check_int, check_param
 
@@ -31,27 +32,6 @@ EXACT_RESIDUALS_BELOW = 1e-6
 #: tenth of the Gram pass (n d^2 / 2); wider, shorter data take conjugate-gradient steps
 #: (d = 2048, n = 4096: the solve took 144 ms, half of X.T @ X's 307 ms).
 SOLVE_MAX_FEATURES_PER_ROW = 0.15
-
-#: At most this many conjugate-gradient steps (one product with the d x d matrix each,
-#: ~0.8 ms at d = 2048, where the matrix is read from memory): on the correlation
-#: scale, data as well conditioned as Gaussian noise with n = 2d need about 60 for 1e-10.
-REFERENCE_CG_STEPS = 64
-#: ...stopping once each column's residual is this fraction of its start, by the dtype
-#: the point is rounded to: a float32 point is not nearer than float32 rounding (~6e-8
-#: of each entry). At d = 2048, n = 4096 the steps took 48 ms for 1e-10 (3e-10 from the
-#: solution) and 31 ms for 1e-7, against 144 ms for the solve.
-REFERENCE_CG_TOLERANCE = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-7}
-
-#: From this many features the steps multiply by the matrix rounded to float32
-#: (`_refined_conjugate_gradients`): where the double matrix (8 d^2 bytes, 2 MiB at d =
-#: 512) leaves the cache, a float32 product reads half as much. At most MIXED_CG_STEPS
-#: float32 steps (~1/4 of a double one at d = 2048) in at most MIXED_CG_REFINEMENTS
-#: rounds, each reducing its residual by MIXED_CG_INNER_TOLERANCE (float32's rounding of
-#: the matrix limits a round to about cond * 6e-8).
-MIXED_CG_MIN_FEATURES = 512
-MIXED_CG_STEPS = 4 * REFERENCE_CG_STEPS
-MIXED_CG_REFINEMENTS = 6
-MIXED_CG_INNER_TOLERANCE = 1e-4
 
 
 #: Rows of X centred at a time into the scratch of the Gram pass (`_block_rows`): a
@@ -106,8 +86,8 @@ def _block_rows(d, itemsize=8):
 
 
 def _means(X, Y, n_threads, sample_weight):
-    """(mean_X, mean_Y, total weight) in double; X's sums compiled, chunked (the same
-    bits for any n_threads)."""
+    """(mean_X, mean_Y, total weight) in double, for `_centred_products` (Fortran order);
+    X's sums compiled, chunked (the same bits for any n_threads)."""
     n, d = X.shape
     total = float(n) if sample_weight is None else float(sample_weight.sum())
     sums, Xk = _compiled.for_layout("column_sums", X)
@@ -133,9 +113,11 @@ def _syrk_work(rows, d):
 
 
 def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
-    """(XtX, XtY, yy): the centred sums, block by block of rows through NumPy's BLAS.
+    """(XtX, XtY, yy): the centred sums of a Fortran-ordered X (a C-ordered one takes
+    `_one_pass_products`), at the means `_means` read first, block by block of rows
+    through NumPy's BLAS.
 
-    Each block of rows is centred into a scratch of X's dtype, multiplied by its own
+    Each block of rows is centred into a scratch of X's dtype (NumPy's subtract), multiplied by its own
     transpose (a syrk), and added into the float64 XtX in block order; the targets
     likewise. The blocks are fixed by the size, and BLAS splits a product among its
     threads by output entries, never along the sum, so the bits do not depend on
@@ -344,8 +326,16 @@ def _one_pass_products(X, Y, n_threads, sample_weight):
     (an unrepresentative sample: heavy weights on a few far rows) the rows are read again
     at the mean the first read gave, i.e. the two-pass way.
 
-    Measured on one thread (this session's machine, 2^23 elements, thread time): the
-    separate means pass took 2.0 ms of 23 at d = 64 (float64), 1.1 of 13 (float32).
+    Why: on one thread (2 cores shared with other work, thread time, 2^23 elements) the
+    two-pass way's statistics took 1.29-1.38x NumPy's X.T @ X + X.sum(0) at d = 64,
+    of which the separate means pass was 2.0 ms of 23 (float64) and 1.1 of 13
+    (float32), the centring 2.7 / 1.2, and the targets' column in the syrk (65
+    columns) 1.4 / 1.2 more than the 64 columns alone. This pass's products alone
+    (the shift, the centring with its sums, the syrk, the correction) now take
+    1.02-1.04x NumPy's X.T @ X + X.sum(0) at d = 64, 1.04-1.06x at d = 512 (the
+    padded product beats NumPy's own syrk there); what remains of the gap is the
+    validation's read of X (`kernels.gram_statistics`), the reference point and, for
+    float32, the fused residual pass.
     """
     n, d = X.shape
     total = float(n) if sample_weight is None else float(sample_weight.sum())
@@ -519,118 +509,6 @@ def _reference_point(n_samples, mean_X, mean_Y, XtX, XtY, yy, residual_sum, exac
         if not np.isfinite(sse):  # the residuals overflowed: expand around a = 0 instead
             return np.zeros((d, k)), -XtY, yy
     return a, ref_grad, max(sse, 0.0)
-
-
-def _conjugate_gradient_point(XtX, XtY, root, tolerance):
-    """Approximately solve XtX A = XtY (XtX symmetric positive semi-definite, d x d; XtY
-    d x k) by conjugate gradients on the correlation scale (root: 1 / sqrt of XtX's
-    diagonal, 0 for a constant column), each column on its own, from A = 0, until every
-    column's residual is `tolerance` of its start; None if some column's is not within
-    the steps allowed. From MIXED_CG_MIN_FEATURES features on, by refinement with
-    float32 steps (`_refined_conjugate_gradients`), else all in double
-    (`_double_conjugate_gradients`)."""
-    if XtX.shape[0] >= MIXED_CG_MIN_FEATURES:
-        return _refined_conjugate_gradients(XtX, XtY, root, tolerance)
-    return _double_conjugate_gradients(XtX, XtY, root, tolerance)
-
-
-def _refined_conjugate_gradients(XtX, XtY, root, tolerance):
-    """`_conjugate_gradient_point` by iterative refinement: the steps multiply by the
-    scaled matrix rounded to float32 (half the bytes: at d = 2048 it stays in cache,
-    0.18 ms a product against 0.75 in double, one thread), each refinement reducing its
-    residual by MIXED_CG_INNER_TOLERANCE; the residual that decides is recomputed in
-    double after each (at most MIXED_CG_REFINEMENTS), so the point meets the same test
-    as the double steps'. A curvature the float32 matrix loses (ill-conditioned data)
-    stops that column's steps; unconverged, None (the caller solves)."""
-    d = XtX.shape[0]
-    scale = root[:, None]
-    B = scale * XtY
-    start = np.einsum("ij,ij->j", B, B)
-    stop = tolerance ** 2 * start
-    A32 = np.empty((d, d), dtype=np.float32)
-    for top in range(0, d, CORRECTION_ROWS):  # no d^2 temporary in double
-        A32[top:top + CORRECTION_ROWS] = (XtX[top:top + CORRECTION_ROWS]
-                                          * scale[top:top + CORRECTION_ROWS] * root)
-    X = np.zeros_like(B)
-    R = B.copy()
-    rr = start.copy()
-    steps = 0
-    for _ in range(MIXED_CG_REFINEMENTS):
-        active = rr > stop
-        if not active.any():
-            return scale * X
-        if steps >= MIXED_CG_STEPS:
-            break
-        E, used = _float32_steps(A32, R, active, MIXED_CG_INNER_TOLERANCE,
-                                 MIXED_CG_STEPS - steps)
-        steps += used
-        X += E
-        R = B - scale * (XtX @ (scale * X))
-        rr = np.einsum("ij,ij->j", R, R)
-    if (rr > stop).any():
-        return None
-    return scale * X
-
-
-def _float32_steps(A32, B, active, tolerance, max_steps):
-    """(E, steps): conjugate-gradient steps on A32 E = B (columns not `active` left at
-    0), products with the float32 matrix, vectors in double; stopping at `tolerance` of
-    each column's start, a non-positive curvature, or max_steps."""
-    X = np.zeros_like(B)
-    R = np.where(active, B, 0.0)
-    P = R.copy()
-    rr = np.einsum("ij,ij->j", R, R)
-    stop = tolerance ** 2 * rr
-    active = active & (rr > 0)
-    steps = 0
-    while steps < max_steps and active.any():
-        AP = (A32 @ P.astype(np.float32)).astype(np.float64)
-        steps += 1
-        curvature = np.einsum("ij,ij->j", P, AP)
-        active &= curvature > 0
-        step = np.divide(rr, curvature, out=np.zeros_like(rr), where=active)
-        X += step * P
-        R -= step * AP
-        rr_next = np.einsum("ij,ij->j", R, R)
-        active &= rr_next > stop
-        P *= np.divide(rr_next, rr, out=np.zeros_like(rr), where=active)
-        P += R
-        rr = rr_next
-    return X, steps
-
-
-def _double_conjugate_gradients(XtX, XtY, root, tolerance):
-    """Approximately solve XtX A = XtY (XtX symmetric positive semi-definite, d x d; XtY
-    d x k) by conjugate gradients on the correlation scale (root: 1 / sqrt of XtX's
-    diagonal, 0 for a constant column), each column on its own, from A = 0: at most
-    REFERENCE_CG_STEPS steps, stopping once every column's residual is `tolerance` of
-    its start; None if some column's has not by then. From 0, the steps stay in XtX's
-    range, so a singular XtX (more features than rows, repeated columns) gives the least-norm
-    solution's direction; a column whose curvature vanishes keeps the point reached."""
-    scale = root[:, None]
-    X = np.zeros_like(XtY)
-    R = scale * XtY
-    P = R.copy()
-    rr = np.einsum("ij,ij->j", R, R)
-    stop = tolerance ** 2 * rr
-    active = rr > 0
-    for _ in range(REFERENCE_CG_STEPS):
-        if not active.any():
-            break
-        AP = scale * (XtX @ (scale * P))  # the scaled matrix, never formed (d^2 doubles)
-        curvature = np.einsum("ij,ij->j", P, AP)
-        active &= curvature > 0
-        step = np.divide(rr, curvature, out=np.zeros_like(rr), where=active)
-        X += step * P
-        R -= step * AP
-        rr_next = np.einsum("ij,ij->j", R, R)
-        active &= rr_next > stop
-        P *= np.divide(rr_next, rr, out=np.zeros_like(rr), where=active)
-        P += R
-        rr = rr_next
-    if active.any():  # not converged within REFERENCE_CG_STEPS: the caller solves
-        return None
-    return scale * X
 
 
 def check_gram_statistics(stats):

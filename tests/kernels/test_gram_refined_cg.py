@@ -1,11 +1,11 @@
 """The reference point of wide, short data from conjugate gradients refined in double
-around float32 steps (linreg._gram._refined_conjugate_gradients, from
+around float32 steps (linreg._reference_cg._refined_conjugate_gradients, from
 MIXED_CG_MIN_FEATURES features): the same test on its residual as the double steps."""
 import numpy as np
 import pytest
 
 from linreg import kernels
-from linreg._gram import MIXED_CG_MIN_FEATURES, _refined_conjugate_gradients
+from linreg._reference_cg import MIXED_CG_MIN_FEATURES, _refined_conjugate_gradients
 
 
 def _spd(d, n, seed, condition=None):
