@@ -339,10 +339,13 @@ def _one_pass_products(X, Y, n_threads, sample_weight, check_finite=False):
     (float32), the centring 2.7 / 1.2, and the targets' column in the syrk (65
     columns) 1.4 / 1.2 more than the 64 columns alone. This pass's products alone
     (the shift, the centring with its sums, the syrk, the correction) now take
-    1.02-1.04x NumPy's X.T @ X + X.sum(0) at d = 64, 1.04-1.06x at d = 512 (the
-    padded product beats NumPy's own syrk there); what remains of the gap is the
-    validation's read of X (`kernels.gram_statistics`), the reference point and, for
-    float32, the fused residual pass.
+    1.01-1.02x NumPy's X.T @ X + X.sum(0) at d = 64, 1.04-1.06x at d = 512 (the
+    padded product beats NumPy's own syrk there). The whole kernels.gram_statistics
+    (its validation read folded into this pass) went from 1.34-1.36x to 1.03-1.06x at
+    d = 64, 1.09-1.12x to 1.08-1.09x at 512, 1.20-1.28x to 1.12-1.13x at 2048 (float64),
+    1.40-1.42x to 1.18-1.20x, 1.35-1.38x to 1.17-1.21x, 1.30x to 1.16-1.17x (float32);
+    what remains is the reference point (the solve or the conjugate gradients, see
+    `linreg._reference_cg`) and, for float32, the fused residual pass.
     """
     n, d = X.shape
     total = float(n) if sample_weight is None else float(sample_weight.sum())
