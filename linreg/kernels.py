@@ -504,11 +504,11 @@ def gram_statistics(X, Y, *, sample_weight=None, n_threads=None):
     """
     X = as_data_matrix(X)
     Y = as_targets(Y, X.shape[0], X.dtype)
-    raise_if_not_finite(X=X, Y=Y)
+    raise_if_not_finite(Y=Y)  # X: by gram_statistics_of, within its one pass if it can
     y_1d = Y.ndim == 1
     sample_weight = check_sample_weight(sample_weight, X.shape[0])
     return gram_statistics_of(X, Y.reshape(X.shape[0], -1), y_1d, resolve_n_threads(n_threads),
-                              sample_weight)
+                              sample_weight, check_finite=True)
 
 
 def gd_epochs_gram(stats, W, b, lr, loss_out, *, early_stop=None):

@@ -202,30 +202,6 @@ def gram_statistics(
     return yy
 
 
-def centre_rows(
-    const floating[:, ::1] X,
-    Py_ssize_t start,
-    Py_ssize_t stop,
-    const floating[::1] centre,
-    floating[:, ::1] out,
-):
-    """out[i - start, j] = X[i, j] - centre[j] for rows start..stop-1 and j < d: a block of
-    the Gram pass's BLAS path (linreg._gram), whose scratch `out` (stop - start, >= d)
-    holds the targets in its last columns. NumPy's subtract into those rows, d of every
-    d + k elements, took 1.5x the time of a contiguous one (float64, d = 64: 5.7 ms for
-    2^23 elements, a fifth of the pass); here the rows stream at the speed of a read.
-    The caller checks the shapes."""
-    cdef Py_ssize_t d = X.shape[1], i, j
-    cdef const floating* x
-    cdef floating* o
-    with nogil:
-        for i in range(start, stop):
-            x = &X[i, 0]
-            o = &out[i - start, 0]
-            for j in range(d):
-                o[j] = x[j] - centre[j]
-
-
 def column_moments(
     const floating[:, ::1] X,
     double[::1] mean_out,
