@@ -360,3 +360,65 @@ cdef extern from *:
         const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
         double* grad, double* bias_sum, Py_ssize_t* done) noexcept nogil
+
+
+cdef inline double _rows_of_8(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
+    const Py_ssize_t* rows,
+    Py_ssize_t start,
+    Py_ssize_t stop,
+    const WorkBuffers* work,
+    double* grad_by_output,
+    double* grad_bias,
+) noexcept nogil:
+    """`_sums_one_output` for rows of 8 elements: whole steps of 8 rows (float32) or 4
+    (float64) in the C loops of one_output.pxi (AVX2 build), the rest in the loop below
+    compiled with d = 8."""
+    cdef RowWidth8 width
+    cdef Py_ssize_t done = start
+    cdef Py_ssize_t y_step = Y.strides[0] // <Py_ssize_t> sizeof(floating)
+    cdef double sse = 0.0
+    if LINREG_ROWS_OF_8:
+        if floating is float:
+            sse = linreg_rows_of_8_f32(&X[0, 0], rows, start, stop, &Y[0, 0], y_step,
+                                       work.w_by_output_f32, work.bias[0], grad_by_output,
+                                       grad_bias, &done)
+        else:
+            sse = linreg_rows_of_8_f64(&X[0, 0], rows, start, stop, &Y[0, 0], y_step,
+                                       work.w_by_output, work.bias[0], grad_by_output,
+                                       grad_bias, &done)
+        if done == stop:
+            return sse
+    return sse + _sums_one_output(X, Y, rows, done, stop, work, grad_by_output, grad_bias,
+                                  width)
+
+
+cdef inline bint _rows_of_n_wins(Py_ssize_t d) noexcept nogil:
+    """Whether a float32 whole pass over rows of d elements takes `linreg_rows_of_n_f32`
+    (one_output.pxi): 9 to 32 elements (8: `_rows_of_8`; shorter rows lost)."""
+    return 8 < d <= 32
+
+
+cdef double _rows_of_n_f32(
+    const float[:, ::1] X,
+    const float[:, :] Y,
+    const Py_ssize_t* rows,
+    Py_ssize_t start,
+    Py_ssize_t stop,
+    const WorkBuffers* work,
+    double* grad_by_output,
+    double* grad_bias,
+) noexcept nogil:
+    """`_sums_one_output` for float32 rows of 9 to 32 elements in whole passes: steps of 8
+    rows in the C loop of one_output.pxi (AVX2 build), the rest in the loop for any d."""
+    cdef RowWidthAny width
+    cdef Py_ssize_t done = start
+    cdef Py_ssize_t y_step = Y.strides[0] // <Py_ssize_t> sizeof(float)
+    cdef double sse = linreg_rows_of_n_f32(&X[0, 0], X.shape[1], rows, start, stop, &Y[0, 0],
+                                            y_step, work.w_by_output_f32, work.bias[0],
+                                            grad_by_output, grad_bias, &done)
+    if done == stop:
+        return sse
+    return sse + _sums_one_output(X, Y, rows, done, stop, work, grad_by_output, grad_bias,
+                                  width)
