@@ -28,6 +28,8 @@ cdef enum:
     # Outputs in one tile: the lanes of the loops over outputs (the 8 of the C kernels
     # below, LINREG_OUTPUT_TILE).
     OUTPUT_TILE = 8
+    # The widest tile (float32 in the avx512 build: 16 outputs, one 512-bit register).
+    OUTPUT_TILE_MAX = 16
     # Rows per block. float32 sums a block's gradient terms in float32: a short sum of at
     # most F32_CHUNK terms, like a dot product's run.
     OUTPUT_BLOCK_ROWS = 32
@@ -196,10 +198,104 @@ cdef extern from *:
         LINREG_TILE_GRADIENT(float, linreg_f8, LINREG_F8_TO_D8, 4)
         LINREG_TILE_GRADIENT(float, linreg_f8, LINREG_F8_TO_D8, 1)
     }
+
+    /* Tiles of 16 float32 outputs (one 512-bit register), for k > 8: w (d, 16), ys[i] and
+       q_block rows of 16, bias and the lane sums 16 doubles (lo: outputs 0-7, hi: 8-15). */
+    #define LINREG_OUTPUT_TILES_F16 1
+    typedef float linreg_f16 __attribute__((vector_size(64), aligned(4), may_alias));
+    #define LINREG_F16_LO(f) ((linreg_d8) _mm512_cvtps_pd(_mm512_castps512_ps256((__m512) (f))))
+    #define LINREG_F16_HI(f) ((linreg_d8) _mm512_cvtps_pd((__m256) _mm512_extractf64x4_pd((__m512d) (f), 1)))
+    #define LINREG_ROW_END_F16(al, ah, i) do {                                  \
+            linreg_f16 y_ = *(const linreg_f16*) ys[i];                         \
+            linreg_d8 rl_ = (al) + bl - LINREG_F16_LO(y_);                      \
+            linreg_d8 rh_ = (ah) + bh - LINREG_F16_HI(y_);                      \
+            linreg_d8 ql_ = rl_, qh_ = rh_;                                     \
+            if (weights) { ql_ = weights[i] * rl_; qh_ = weights[i] * rh_; }    \
+            sl += ql_ * rl_; sh += qh_ * rh_; cl += ql_; ch += qh_;             \
+            *(linreg_f8*) (q_block + 16 * (i)) = LINREG_D8_TO_F8(ql_);          \
+            *(linreg_f8*) (q_block + 16 * (i) + 8) = LINREG_D8_TO_F8(qh_); } while (0)
+
+    LINREG_TILE_KERNEL void linreg_tile16_residuals_f(
+        const float* const* xs, Py_ssize_t m, const float* w, Py_ssize_t d,
+        const float* const* ys, const double* bias, const double* weights, float* q_block,
+        double* sse_lanes, double* bias_lanes)
+    {
+        Py_ssize_t i = 0, j, j0, j1, r;
+        linreg_d8 bl = *(const linreg_d8*) bias, bh = *(const linreg_d8*) (bias + 8);
+        linreg_d8 sl = *(const linreg_d8*) sse_lanes, sh = *(const linreg_d8*) (sse_lanes + 8);
+        linreg_d8 cl = *(const linreg_d8*) bias_lanes, ch = *(const linreg_d8*) (bias_lanes + 8);
+        for (; i + 8 <= m; i += 8) {
+            const float *x0 = xs[i], *x1 = xs[i + 1], *x2 = xs[i + 2], *x3 = xs[i + 3];
+            const float *x4 = xs[i + 4], *x5 = xs[i + 5], *x6 = xs[i + 6], *x7 = xs[i + 7];
+            linreg_d8 al[8], ah[8];
+            for (r = 0; r < 8; r++) { al[r] = (linreg_d8) {0}; ah[r] = (linreg_d8) {0}; }
+            for (j0 = 0; j0 < d; j0 = j1) {  /* runs of F32_CHUNK (32) features in float */
+                linreg_f16 p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0};
+                linreg_f16 p4 = {0}, p5 = {0}, p6 = {0}, p7 = {0};
+                j1 = d - j0 > 32 ? j0 + 32 : d;
+                for (j = j0; j < j1; j++) {
+                    linreg_f16 wj = *(const linreg_f16*) (w + 16 * j);
+                    p0 += x0[j] * wj; p1 += x1[j] * wj; p2 += x2[j] * wj; p3 += x3[j] * wj;
+                    p4 += x4[j] * wj; p5 += x5[j] * wj; p6 += x6[j] * wj; p7 += x7[j] * wj;
+                }
+                al[0] += LINREG_F16_LO(p0); ah[0] += LINREG_F16_HI(p0);
+                al[1] += LINREG_F16_LO(p1); ah[1] += LINREG_F16_HI(p1);
+                al[2] += LINREG_F16_LO(p2); ah[2] += LINREG_F16_HI(p2);
+                al[3] += LINREG_F16_LO(p3); ah[3] += LINREG_F16_HI(p3);
+                al[4] += LINREG_F16_LO(p4); ah[4] += LINREG_F16_HI(p4);
+                al[5] += LINREG_F16_LO(p5); ah[5] += LINREG_F16_HI(p5);
+                al[6] += LINREG_F16_LO(p6); ah[6] += LINREG_F16_HI(p6);
+                al[7] += LINREG_F16_LO(p7); ah[7] += LINREG_F16_HI(p7);
+            }
+            for (r = 0; r < 8; r++) LINREG_ROW_END_F16(al[r], ah[r], i + r);
+        }
+        for (; i < m; i++) {
+            const float* x0 = xs[i];
+            linreg_d8 al0 = {0}, ah0 = {0};
+            for (j0 = 0; j0 < d; j0 = j1) {
+                linreg_f16 p0 = {0};
+                j1 = d - j0 > 32 ? j0 + 32 : d;
+                for (j = j0; j < j1; j++)
+                    p0 += x0[j] * *(const linreg_f16*) (w + 16 * j);
+                al0 += LINREG_F16_LO(p0); ah0 += LINREG_F16_HI(p0);
+            }
+            LINREG_ROW_END_F16(al0, ah0, i);
+        }
+        *(linreg_d8*) sse_lanes = sl; *(linreg_d8*) (sse_lanes + 8) = sh;
+        *(linreg_d8*) bias_lanes = cl; *(linreg_d8*) (bias_lanes + 8) = ch;
+    }
+
+    /* g (d, 16) += the block's sums, features j..j+N-1 side by side (N = 8, 4, 1). */
+    #define LINREG_TILE16_GRADIENT(N)                                           \
+        for (; j + N <= d; j += N) {                                            \
+            linreg_f16 c[N];                                                    \
+            for (int f = 0; f < N; f++) c[f] = (linreg_f16) {0};                \
+            for (i = 0; i < m; i++) {                                           \
+                const float* x = xs[i] + j;                                     \
+                linreg_f16 q = *(const linreg_f16*) (q_block + 16 * i);         \
+                for (int f = 0; f < N; f++) c[f] += x[f] * q;                   \
+            }                                                                   \
+            for (int f = 0; f < N; f++) {                                       \
+                *(linreg_d8*) (g + 16 * (j + f)) += LINREG_F16_LO(c[f]);        \
+                *(linreg_d8*) (g + 16 * (j + f) + 8) += LINREG_F16_HI(c[f]);    \
+            }                                                                   \
+        }
+
+    LINREG_TILE_KERNEL void linreg_tile16_gradient_f(
+        const float* const* xs, Py_ssize_t m, const float* q_block, Py_ssize_t d, double* g)
+    {
+        Py_ssize_t i, j = 0;
+        LINREG_TILE16_GRADIENT(8)
+        LINREG_TILE16_GRADIENT(4)
+        LINREG_TILE16_GRADIENT(1)
+    }
     #elif defined(__AVX__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 9))
     #define LINREG_OUTPUT_TILES 1
     #define LINREG_OUTPUT_TILE 8
     #define LINREG_OUTPUT_TILES_F64_MAX_K 16
+    #define LINREG_OUTPUT_TILES_F16 0
+    #define linreg_tile16_residuals_f(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
+    #define linreg_tile16_gradient_f(xs, m, q, d, g) ((void)0)
     /* One AVX register: 4 doubles, 8 floats, or 4 floats in its lower half. A tile of 8
        outputs is two double vectors (lo, hi) or one float vector. (Wider generic vectors
        are lowered through the stack by gcc 12.) */
@@ -370,6 +466,9 @@ cdef extern from *:
     #define LINREG_OUTPUT_TILES 0
     #define LINREG_OUTPUT_TILE 8
     #define LINREG_OUTPUT_TILES_F64_MAX_K 16
+    #define LINREG_OUTPUT_TILES_F16 0
+    #define linreg_tile16_residuals_f(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
+    #define linreg_tile16_gradient_f(xs, m, q, d, g) ((void)0)
     #define linreg_tile_residuals_d(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
     #define linreg_tile_residuals_f(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
     #define linreg_tile_gradient_d(xs, m, q, d, g) ((void)0)
@@ -380,6 +479,8 @@ cdef extern from *:
     int LINREG_OUTPUT_TILES
     # The most outputs float64 takes the tiles for (see `_sums_over_rows`).
     int LINREG_OUTPUT_TILES_F64_MAX_K
+    # Whether float32 has tiles of 16 outputs (the avx512 build), taken for k > 8.
+    int LINREG_OUTPUT_TILES_F16
     # For the block's rows xs[0:m] and one tile of outputs: q_i = w_i r_i into q_block
     # (m, 8) in X's dtype, sum_i w_i r_i^2 added into sse_lanes and sum_i w_i r_i into
     # bias_lanes (8 each, double). w: the tile's weights (d, 8); ys[i]: the 8 targets of
@@ -398,6 +499,14 @@ cdef extern from *:
                                 Py_ssize_t d, double* g) noexcept nogil
     void linreg_tile_gradient_f(const float* const* xs, Py_ssize_t m, const float* q_block,
                                 Py_ssize_t d, double* g) noexcept nogil
+    # The same for tiles of 16 float32 outputs: w (d, 16), q_block (m, 16), g (d, 16),
+    # sse_lanes and bias_lanes 16 each.
+    void linreg_tile16_residuals_f(const float* const* xs, Py_ssize_t m, const float* w,
+                                   Py_ssize_t d, const float* const* ys, const double* bias,
+                                   const double* weights, float* q_block, double* sse_lanes,
+                                   double* bias_lanes) noexcept nogil
+    void linreg_tile16_gradient_f(const float* const* xs, Py_ssize_t m, const float* q_block,
+                                  Py_ssize_t d, double* g) noexcept nogil
 
 
 cdef inline double _sums_over_outputs(
@@ -420,8 +529,11 @@ cdef inline double _sums_over_outputs(
     that fails, the sums are those of `_sums_over_rows`.
     """
     cdef Py_ssize_t d = X.shape[1], k = Y.shape[1]
-    cdef Py_ssize_t n_tiles = (k + OUTPUT_TILE - 1) // OUTPUT_TILE
-    cdef Py_ssize_t padded = n_tiles * OUTPUT_TILE, tile_size = d * OUTPUT_TILE
+    # Outputs per tile: 16 for float32 with more than 8 outputs in the avx512 build.
+    cdef Py_ssize_t T = (2 * OUTPUT_TILE if floating is float and LINREG_OUTPUT_TILES_F16
+                         and k > OUTPUT_TILE else OUTPUT_TILE)
+    cdef Py_ssize_t n_tiles = (k + T - 1) // T
+    cdef Py_ssize_t padded = n_tiles * T, tile_size = d * T
     cdef bint y_rows_contiguous = Y.strides[1] == sizeof(floating)
     cdef Py_ssize_t t, o0, live, i, j, o, m, at, row
     cdef const floating* w_by_output = _weights(<const floating*> NULL, work, 0, d)
@@ -429,8 +541,8 @@ cdef inline double _sums_over_outputs(
     cdef const floating* ys[OUTPUT_BLOCK_ROWS]
     cdef Py_ssize_t block_rows[OUTPUT_BLOCK_ROWS]
     cdef double block_weights[OUTPUT_BLOCK_ROWS]
-    cdef floating y_copies[OUTPUT_BLOCK_ROWS * OUTPUT_TILE]  # a partial or strided tile's targets
-    cdef floating q_block[OUTPUT_BLOCK_ROWS * OUTPUT_TILE]
+    cdef floating y_copies[OUTPUT_BLOCK_ROWS * OUTPUT_TILE_MAX]  # a partial or strided tile's targets
+    cdef floating q_block[OUTPUT_BLOCK_ROWS * OUTPUT_TILE_MAX]
     cdef double sse = 0.0
     # One allocation: the gradient by tile (tiles, d, T), the bias, its gradient and the
     # loss by lane (3 x padded), then W by tile (tiles, d, T) in X's dtype.
@@ -449,11 +561,11 @@ cdef inline double _sums_over_outputs(
     w_tiles = <floating*> (sse_lanes + padded)
     memset(g_tiles, 0, (padded * d + 3 * padded) * sizeof(double))
     for t in range(n_tiles):
-        o0 = t * OUTPUT_TILE
-        live = k - o0 if k - o0 < OUTPUT_TILE else OUTPUT_TILE
+        o0 = t * T
+        live = k - o0 if k - o0 < T else T
         for j in range(d):
-            for o in range(OUTPUT_TILE):
-                w_tiles[t * tile_size + j * OUTPUT_TILE + o] = (
+            for o in range(T):
+                w_tiles[t * tile_size + j * T + o] = (
                     w_by_output[(o0 + o) * d + j] if o < live else 0.0)
         for o in range(live):
             bias_tiles[o0 + o] = work.bias[o0 + o]
@@ -467,21 +579,26 @@ cdef inline double _sums_over_outputs(
             if sample_weight != NULL:
                 block_weights[i] = sample_weight[row]
         for t in range(n_tiles):
-            o0 = t * OUTPUT_TILE
-            live = k - o0 if k - o0 < OUTPUT_TILE else OUTPUT_TILE
-            if live == OUTPUT_TILE and y_rows_contiguous:
+            o0 = t * T
+            live = k - o0 if k - o0 < T else T
+            if live == T and y_rows_contiguous:
                 for i in range(m):
                     ys[i] = &Y[block_rows[i], o0]
             else:
                 for i in range(m):
-                    for o in range(OUTPUT_TILE):
-                        y_copies[i * OUTPUT_TILE + o] = Y[block_rows[i], o0 + o] if o < live else 0.0
-                    ys[i] = y_copies + i * OUTPUT_TILE
+                    for o in range(T):
+                        y_copies[i * T + o] = Y[block_rows[i], o0 + o] if o < live else 0.0
+                    ys[i] = y_copies + i * T
             if floating is double:
                 linreg_tile_residuals_d(xs, m, w_tiles + t * tile_size, d, ys, bias_tiles + o0,
                                         NULL if sample_weight == NULL else block_weights,
                                         q_block, sse_lanes + o0, bias_lanes + o0)
                 linreg_tile_gradient_d(xs, m, q_block, d, g_tiles + t * tile_size)
+            elif T != OUTPUT_TILE:
+                linreg_tile16_residuals_f(xs, m, w_tiles + t * tile_size, d, ys, bias_tiles + o0,
+                                          NULL if sample_weight == NULL else block_weights,
+                                          q_block, sse_lanes + o0, bias_lanes + o0)
+                linreg_tile16_gradient_f(xs, m, q_block, d, g_tiles + t * tile_size)
             else:
                 linreg_tile_residuals_f(xs, m, w_tiles + t * tile_size, d, ys, bias_tiles + o0,
                                         NULL if sample_weight == NULL else block_weights,
@@ -489,11 +606,11 @@ cdef inline double _sums_over_outputs(
                 linreg_tile_gradient_f(xs, m, q_block, d, g_tiles + t * tile_size)
         at += m
     for t in range(n_tiles):
-        o0 = t * OUTPUT_TILE
-        live = k - o0 if k - o0 < OUTPUT_TILE else OUTPUT_TILE
+        o0 = t * T
+        live = k - o0 if k - o0 < T else T
         for o in range(live):
             for j in range(d):
-                grad_by_output[(o0 + o) * d + j] += g_tiles[t * tile_size + j * OUTPUT_TILE + o]
+                grad_by_output[(o0 + o) * d + j] += g_tiles[t * tile_size + j * T + o]
     for o in range(k):
         grad_bias[o] += bias_lanes[o]
         sse += sse_lanes[o]
