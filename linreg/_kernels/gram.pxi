@@ -80,6 +80,11 @@ cdef extern from *:
     /* avx512 build: the same with 8-double vectors, then one of 4; these functions (and
        the per-width loops below, which inline them) are compiled for AVX-512. */
     #define LINREG_GRAM_FN static __attribute__((target(LINREG_AVX512_TARGET)))
+    /* |Yc|^2 in the order of the outputs, as a chain of FMAs, which gcc 12 does not
+       vectorize: compiled for AVX-512 it vectorized `yy += v * v` for unit-stride Y
+       only (a copy of the loop for y_col == 1), so a C- and a Fortran-ordered Y gave
+       different bits. */
+    #define LINREG_GRAM_ADD_SQUARE(s, v) ((s) = __builtin_fma((v), (v), (s)))
     typedef double linreg_gram_d4 __attribute__((vector_size(32), aligned(8), may_alias));
     typedef double linreg_gram_d8 __attribute__((vector_size(64), aligned(8), may_alias));
     LINREG_GRAM_FN inline __attribute__((always_inline)) void linreg_gram_row(
@@ -102,6 +107,7 @@ cdef extern from *:
     }
     #elif defined(__AVX__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 9))
     #define LINREG_GRAM_FN static
+    #define LINREG_GRAM_ADD_SQUARE(s, v) ((s) += (v) * (v))
     typedef double linreg_gram_d4 __attribute__((vector_size(32), aligned(8), may_alias));
     static inline __attribute__((always_inline)) void linreg_gram_row(
             double* restrict g, const double* restrict x0, const double* restrict x1,
@@ -118,6 +124,7 @@ cdef extern from *:
     }
     #else
     #define LINREG_GRAM_FN static
+    #define LINREG_GRAM_ADD_SQUARE(s, v) ((s) += (v) * (v))
     static inline __attribute__((always_inline)) void linreg_gram_row(
             double* restrict g, const double* restrict x0, const double* restrict x1,
             const double* restrict x2, const double* restrict x3, double a0, double a1,
@@ -160,7 +167,7 @@ cdef extern from *:
                 for (Py_ssize_t o = 0; o < k; o++) {                                     \
                     const double v = (double) y[o * y_col] - ybar[o];                    \
                     yc[r * k + o] = v;                                                   \
-                    yy += v * v;                                                         \
+                    LINREG_GRAM_ADD_SQUARE(yy, v);                                       \
                 }                                                                        \
             }                                                                            \
             for (Py_ssize_t j = 0; j < d; j++) {                                         \
