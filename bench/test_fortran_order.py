@@ -9,7 +9,8 @@ is Fortran time / C time. Target: 1.3 or less for every pass: the fused epoch
 (`kernels.loss_and_grad`), predict (`kernels.predict`), the Gram pass
 (`kernels.gram_statistics`), and SGD (`SGDRegressor.fit`, one per-sample epoch, in
 order and shuffled). X is 2**20 x 32 for the passes (256 MiB in float64), 1e5 x 32 for
-SGD; 1 thread.
+SGD; the Gram pass also on 2**22 x 8 ("gram-pass-d8": few columns take the compiled
+pass); 1 thread.
 
 Memory rows (the "Memory" section): peak bytes traced by tracemalloc and the rise of the
 peak resident set during one call, in a process that does nothing else
@@ -36,10 +37,10 @@ LAYOUTS = {"linreg": "C", "linreg-fortran": "F"}
 
 
 @functools.lru_cache(maxsize=2)  # the arrays are large: keep only the current ones
-def _data(n, dtype, order):
+def _data(n, dtype, order, d=D):
     rng = np.random.default_rng(n)
-    X = np.asarray(rng.standard_normal((n, D)), dtype=dtype, order=order)
-    y = (X @ np.linspace(-1, 1, D).astype(dtype) + 0.5).astype(dtype)
+    X = np.asarray(rng.standard_normal((n, d)), dtype=dtype, order=order)
+    y = (X @ np.linspace(-1, 1, d).astype(dtype) + 0.5).astype(dtype)
     return (X, y)
 
 
@@ -57,7 +58,7 @@ def _pass(name, X, y):
 
         def run():
             return kernels.predict(X, w, b, out, n_threads=1)
-    elif name == "gram-pass":
+    elif name.startswith("gram-pass"):
         def run():
             return kernels.gram_statistics(X, y, n_threads=1).XtX
     else:
@@ -70,7 +71,11 @@ def _pass(name, X, y):
     return run
 
 
-PASSES = ["fused-epoch", "predict", "gram-pass", "sgd-epoch-in-order", "sgd-epoch-shuffled"]
+PASSES = ["fused-epoch", "predict", "gram-pass", "gram-pass-d8", "sgd-epoch-in-order",
+          "sgd-epoch-shuffled"]
+#: Passes on X of 8 columns (as many elements: 4 N rows): a DataFrame of few columns, whose
+#: statistics come from the compiled pass on transposed blocks (gram_columns.pxi).
+NARROW_D = 8
 
 
 @pytest.mark.parametrize("impl", list(LAYOUTS))
@@ -78,18 +83,20 @@ PASSES = ["fused-epoch", "predict", "gram-pass", "sgd-epoch-in-order", "sgd-epoc
 @pytest.mark.parametrize("name", PASSES)
 def test_fortran_order(benchmark, name, dtype, impl):
     n = SGD_N if name.startswith("sgd") else N
-    X, y = _data(n, dtype, LAYOUTS[impl])
+    d = NARROW_D if name.endswith("-d8") else D
+    n = n * D // d
+    X, y = _data(n, dtype, LAYOUTS[impl], d)
     assert X.flags.f_contiguous == (impl == "linreg-fortran")
     # The same values in the other layout must give the same answer (up to the order
     # of the sums).
-    other, _ = _data(n, dtype, "C" if impl == "linreg-fortran" else "F")
+    other, _ = _data(n, dtype, "C" if impl == "linreg-fortran" else "F", d)
     got, want = _pass(name, X, y)(), _pass(name, other, y)()
     rtol = rtol_for(X.dtype)
     for g, w in zip(got if isinstance(got, tuple) else (got,),
                     want if isinstance(want, tuple) else (want,)):
         np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol * float(np.max(np.abs(w))))
     run = _pass(name, X, y)
-    describe(benchmark, work=f"fortran-order-{name}", impl=impl, p=Sized(X.dtype, n, D),
+    describe(benchmark, work=f"fortran-order-{name}", impl=impl, p=Sized(X.dtype, n, d),
              description=(
                  f"{name} on X in C order (linreg) and on the same values in Fortran "
                  "order (linreg-fortran), 1 thread: the speedup column is Fortran time / "

@@ -592,3 +592,4 @@ def scaled_row_norms_by_columns(const floating[:, ::1] At, const double[::1] cen
     if failed:
         raise MemoryError()
     return largest, total / n
+

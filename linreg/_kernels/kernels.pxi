@@ -1,6 +1,6 @@
 # Compiled kernels of linreg, in the order they build on each other. Included whole by
-# `_kernels_generic.pyx`, `_kernels_avx2.pyx` and `_kernels_avx512.pyx`, so that hot helpers inline across
-# files. The design note is README.md in this folder.
+# `_kernels_generic.pyx`, `_kernels_avx2.pyx` and `_kernels_avx512.pyx`, so that hot helpers
+# inline across files. The design note is README.md in this folder.
 
 from cython cimport floating
 
@@ -19,4 +19,5 @@ include "per_sample.pxi"
 include "loops.pxi"
 include "entry.pxi"
 include "columns.pxi"
+include "gram_columns.pxi"
 include "distributed.pxi"

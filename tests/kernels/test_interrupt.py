@@ -30,6 +30,10 @@ SCRIPT = textwrap.dedent(
         X = rng.standard_normal((20000, 1024))
         y = rng.standard_normal(20000)
         call = lambda: kernels.gram_statistics(X, y, n_threads=2)
+    elif case == "gram-fortran":  # a DataFrame's layout: the compiled pass on its columns
+        X = np.asfortranarray(rng.standard_normal((3_000_000, 16)))
+        y = rng.standard_normal(3_000_000)
+        call = lambda: kernels.gram_statistics(X, y, n_threads=1)
     elif case == "sgd":
         X = rng.standard_normal((8_000_000, 16)).astype(np.float32)
         y = (X @ rng.standard_normal(16)).astype(np.float32)
@@ -68,7 +72,8 @@ def run_case(case, cwd):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("case", ["gram", "gram-2-threads", "sgd", "sgd-refit"])
+@pytest.mark.parametrize("case", ["gram", "gram-2-threads", "gram-fortran", "sgd",
+                                  "sgd-refit"])
 def test_ctrl_c_stops_long_kernels_promptly(case, tmp_path):
     # Up to three tries, since a busy machine can stall any one of them; a kernel that
     # does not look for Ctrl-C never stops before 0.9 of its time.

@@ -1,0 +1,72 @@
+"""The Gram statistics of a Fortran-ordered X (a DataFrame's values) of few features come
+from the compiled pass, its rows transposed into C order in cache
+(`gram_products_by_columns`, linreg/_kernels/columns.pxi), not from BLAS: the same
+centred sums as a C-ordered X's, to rounding, for any n_threads."""
+import numpy as np
+import pytest
+
+from linreg import _gram, kernels
+
+
+def centred_products(X, Y):
+    """(XtX, XtY, yy) around the exact means, in long double."""
+    Xl, Yl = X.astype(np.longdouble), Y.astype(np.longdouble)
+    Xc, Yc = Xl - Xl.mean(axis=0), Yl - Yl.mean(axis=0)
+    return Xc.T @ Xc, Xc.T @ Yc, float((Yc * Yc).sum())
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("d", [1, 2, 3, 5, 8, 13, 16])
+@pytest.mark.parametrize("k", [1, 3])
+@pytest.mark.parametrize("n", [7, 1003, 50_001])  # tail rows; several chunks at 50,001
+def test_fortran_statistics_are_the_centred_sums(impl, dtype, d, k, n):
+    rng = np.random.default_rng(d * 100 + k)
+    X = np.asfortranarray((rng.standard_normal((n, d)) * 3 + 5).astype(dtype))
+    Y = rng.standard_normal((n, k)).astype(dtype)
+    stats = kernels.gram_statistics(X, Y, n_threads=2)
+    XtX, XtY, yy = centred_products(X, Y)
+    scale = float(np.abs(XtX).max())
+    np.testing.assert_allclose(stats.XtX, XtX.astype(np.float64), rtol=1e-12, atol=1e-12 * scale)
+    np.testing.assert_allclose(stats.XtY, XtY.astype(np.float64), rtol=1e-12,
+                               atol=1e-12 * np.sqrt(scale * yy))
+    assert stats.yy == pytest.approx(yy, rel=1e-12)
+    np.testing.assert_allclose(stats.mean_X, X.astype(np.float64).mean(axis=0), rtol=1e-13)
+
+
+def test_fortran_statistics_take_the_compiled_pass_not_blas(impl, monkeypatch):
+    def blas_path(*args, **kwargs):
+        raise AssertionError("a Fortran-ordered X of 8 features went through BLAS")
+
+    monkeypatch.setattr(_gram, "_centred_products", blas_path)
+    rng = np.random.default_rng(0)
+    X = np.asfortranarray(rng.standard_normal((10_000, 8)))
+    y = rng.standard_normal(10_000)
+    stats = kernels.gram_statistics(X, y)
+    c_order = kernels.gram_statistics(np.ascontiguousarray(X), y)
+    np.testing.assert_allclose(stats.XtX, c_order.XtX, rtol=1e-13,
+                               atol=1e-13 * np.abs(c_order.XtX).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fortran_statistics_do_not_depend_on_the_thread_count(impl, dtype):
+    rng = np.random.default_rng(1)
+    X = np.asfortranarray(rng.standard_normal((300_001, 12)).astype(dtype))
+    Y = rng.standard_normal((300_001, 2)).astype(dtype)
+    runs = [kernels.gram_statistics(X, Y, n_threads=t) for t in (1, 2, 3)]
+    for other in runs[1:]:
+        for name in ("XtX", "XtY", "mean_X", "ref_W"):
+            np.testing.assert_array_equal(getattr(other, name), getattr(runs[0], name))
+        assert other.yy == runs[0].yy
+
+
+def test_weighted_or_wide_fortran_statistics_keep_the_blas_path(impl, monkeypatch):
+    calls = []
+    original = _gram._centred_products
+    monkeypatch.setattr(_gram, "_centred_products",
+                        lambda *a, **kw: calls.append(a[0].shape) or original(*a, **kw))
+    rng = np.random.default_rng(2)
+    X = np.asfortranarray(rng.standard_normal((2_000, 8)))
+    kernels.gram_statistics(X, rng.standard_normal(2_000), sample_weight=rng.random(2_000))
+    wide = np.asfortranarray(rng.standard_normal((2_000, _gram.COMPILED_FORTRAN_GRAM_MAX_FEATURES + 1)))
+    kernels.gram_statistics(wide, rng.standard_normal(2_000))
+    assert calls == [(2_000, 8), wide.shape]
