@@ -1,11 +1,13 @@
 """The one way into compiled code: picks the kernels' build once, at import.
 
-linreg's kernels are compiled twice from one source: `_kernels_generic` for any CPU and,
-on x86-64, `_kernels_avx2` with AVX2 and FMA. This module picks one (the AVX2 build on
-CPUs that have it; ``LINREG_SIMD=generic`` forces the baseline, ``LINREG_SIMD=avx2``
-requires AVX2) and is the only module that imports either. Everything else reads
-``_compiled.build`` at call time, never ``from linreg._compiled import build``, so that
-the tests can point the whole package at the other build by patching this one name.
+linreg's kernels are compiled from one source as up to three builds: `_kernels_generic`
+for any CPU and, on x86-64, `_kernels_avx2` (AVX2 and FMA) and `_kernels_avx512`
+(AVX-512 F/DQ/VL/BW besides). This module picks one: by default ("auto") the widest
+the CPU can run, see `BUILD_ORDER`; ``LINREG_SIMD=generic`` forces the baseline,
+``LINREG_SIMD=avx2`` or ``avx512`` require that build. It is the only module that imports
+any of them. Everything else reads ``_compiled.build`` at call time, never
+``from linreg._compiled import build``, so that the tests can point the whole package at
+another build by patching this one name.
 
 It imports nothing else from linreg.
 """
@@ -62,21 +64,31 @@ except ImportError as exc:  # pragma: no cover - only in an unbuilt source tree
     ) from exc
 
 
+#: The builds, narrowest first: "auto" picks the last one available.
+BUILD_ORDER = ("generic", "avx2", "avx512")
+#: Build name -> (name of the generic build's CPU check, what the CPU must have).
+_CPU_CHECKS = {"avx2": ("cpu_has_avx2_fma", "AVX2+FMA"),
+               "avx512": ("cpu_has_avx512", "AVX-512 (F, DQ, VL, BW)")}
+
+
 def available_builds():
-    """Names of the builds this machine can run: "generic", and "avx2" where it can."""
+    """Names of the builds this machine can run, narrowest first: "generic", then "avx2"
+    and "avx512" where the CPU has their instructions and the package has the build."""
     names = ["generic"]
-    if _kernels_generic.cpu_has_avx2_fma():
+    for name in BUILD_ORDER[1:]:
+        check, _ = _CPU_CHECKS[name]
+        if not getattr(_kernels_generic, check)():
+            continue
         try:
-            importlib.import_module("linreg._kernels_avx2")
-        except ImportError:  # built for a target without the AVX2 variant
-            pass
-        else:
-            names.append("avx2")
+            importlib.import_module(f"linreg._kernels_{name}")
+        except ImportError:  # built for a target without this variant
+            continue
+        names.append(name)
     return names
 
 
 def load_build(name):
-    """The compiled module of build `name` ("generic" or "avx2"), its thread pool kept
+    """The compiled module of build `name` (one of BUILD_ORDER), its thread pool kept
     between calls when libgomp's workers sleep soon after a call by themselves."""
     module = importlib.import_module(f"linreg._kernels_{name}")
     module.keep_thread_pool(_keep_pool[0])
@@ -88,16 +100,21 @@ def select_build(choice=None):
     if choice is None:
         choice = os.environ.get("LINREG_SIMD", "auto")
     choice = choice.lower()
-    if choice not in ("auto", "generic", "avx2"):
-        raise ImportError(f"LINREG_SIMD must be auto, generic or avx2, got {choice!r}")
+    if choice != "auto" and choice not in BUILD_ORDER:
+        raise ImportError(
+            f"LINREG_SIMD must be auto, generic, avx2 or avx512, got {choice!r}")
     names = available_builds()
-    if choice == "avx2" and "avx2" not in names:
-        raise ImportError("LINREG_SIMD=avx2, but this CPU or build has no AVX2+FMA kernels")
-    name = "generic" if choice == "generic" or "avx2" not in names else "avx2"
+    if choice == "auto":
+        name = names[-1]
+    elif choice in names:
+        name = choice
+    else:
+        raise ImportError(f"LINREG_SIMD={choice}, but this CPU or build has no "
+                          f"{_CPU_CHECKS[choice][1]} kernels")
     return name, load_build(name)
 
 
-#: Which build is in use ("avx2" or "generic"), and its module.
+#: Which build is in use ("avx512", "avx2" or "generic"), and its module.
 simd, build = select_build()
 
 

@@ -10,10 +10,11 @@ The loss is the mean over all n*k entries of the squared residual R = XW + b - Y
 
 which is PyTorch's ``torch.mean((pred - y) ** 2)``.
 
-The kernels come from a compiled module chosen at import: `_kernels_avx2` on CPUs with
-AVX2 and FMA, `_kernels_generic` elsewhere (set LINREG_SIMD=generic to force it;
-`simd` names the one in use). The two round differently in the last bits (FMA, wider
-vector sums); each is deterministic.
+The kernels come from a compiled module chosen at import: `_kernels_avx512` on CPUs with
+AVX-512 (F, DQ, VL, BW), else `_kernels_avx2` on CPUs with AVX2 and FMA, else
+`_kernels_generic` (set LINREG_SIMD=generic, avx2 or avx512 to force one; `simd` names
+the one in use). The builds round differently in the last bits (FMA, wider vector sums);
+each is deterministic.
 
 Every function takes X as float32 or float64 and works in that dtype: a C-contiguous X
 is used in place, never copied, and so is a Fortran-ordered one (pandas' layout) except
@@ -79,7 +80,7 @@ __all__ = [
 ]
 
 
-#: Which compiled kernels are in use: "avx2" or "generic".
+#: Which compiled kernels are in use: "avx512", "avx2" or "generic".
 simd = _compiled.simd
 
 

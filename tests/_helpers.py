@@ -14,19 +14,19 @@ import linreg._kernels_generic
 
 
 def available_impls():
-    """Names of the compiled variants this machine can run."""
+    """Names of the compiled variants this machine can run, narrowest first."""
     names = ["generic"]
-    if linreg._kernels_generic.cpu_has_avx2_fma():
-        try:
-            importlib.import_module("linreg._kernels_avx2")
-        except ImportError:
-            pass
-        else:
-            names.append("avx2")
+    for name, check in (("avx2", "cpu_has_avx2_fma"), ("avx512", "cpu_has_avx512")):
+        if getattr(linreg._kernels_generic, check)():
+            try:
+                importlib.import_module(f"linreg._kernels_{name}")
+            except ImportError:
+                continue
+            names.append(name)
     return names
 
 
-#: The compiled variants under test: "generic", and "avx2" where it can run.
+#: The compiled variants under test: "generic", and "avx2" and "avx512" where they can run.
 IMPLS = available_impls()
 
 

@@ -3,8 +3,8 @@
 The tests import the installed package (pytest runs with --import-mode=importlib, so the
 source tree is not on sys.path). This directory, and only it, is put on sys.path so that
 test modules in any folder can `import _helpers` (and `_strategies`). A test that takes
-the `impl` fixture runs once per compiled variant ("generic" always, "avx2" when the CPU
-and the build have it), with `linreg._compiled.build` pointed at that variant. The kernel
+the `impl` fixture runs once per compiled variant ("generic" always, "avx2" and "avx512"
+when the CPU and the build have them), with `linreg._compiled.build` pointed at that variant. The kernel
 tests' contract (build x dtype x layout x targets) is in kernels/conftest.py.
 """
 import importlib

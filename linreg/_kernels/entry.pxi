@@ -19,6 +19,12 @@ def cpu_has_avx2_fma():
     return bool(linreg_cpu_has_avx2_fma())
 
 
+def cpu_has_avx512():
+    """True when this CPU (and OS) can run the AVX-512 build of these kernels (AVX-512 F,
+    DQ, VL and BW, with AVX2 and FMA)."""
+    return bool(linreg_cpu_has_avx512())
+
+
 def all_finite(const floating[:, ::1] A):
     """True when no entry of the C-contiguous 2-D array A is NaN or infinite."""
     cdef Py_ssize_t n = A.shape[0], d = A.shape[1], i, j

@@ -1,6 +1,6 @@
 # Compiled kernels of linreg, in the order they build on each other. Included whole by
-# `_kernels_generic.pyx` and `_kernels_avx2.pyx`, so that hot helpers inline across
-# files. The design note is README.md in this folder.
+# `_kernels_generic.pyx`, `_kernels_avx2.pyx` and `_kernels_avx512.pyx`, so that hot helpers
+# inline across files. The design note is README.md in this folder.
 
 from cython cimport floating
 

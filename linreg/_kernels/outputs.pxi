@@ -1,4 +1,5 @@
-# Passes over rows of X for several outputs (Y of shape (n, k), k >= 5; float64 k <= 16; AVX2 build).
+# Passes over rows of X for several outputs (Y of shape (n, k), k >= 5; float64 k <= 16 in
+# the AVX2 build, 32 in the avx512 one, whose kernels are in output_tiles_avx512.pxi).
 #
 # The loop of rows.pxi computes, per row and per output, a dot product of the row with
 # that output's weights: a sum across vector lanes for every output of every row, and
@@ -24,10 +25,14 @@
 # its empty lanes compute r = 0 (or NaN for an infinite x), which is never read back.
 # The sums of a run of rows depend on the run only, not on the thread that sums it.
 
+include "output_tiles_avx512.pxi"
+
 cdef enum:
     # Outputs in one tile: the lanes of the loops over outputs (the 8 of the C kernels
     # below, LINREG_OUTPUT_TILE).
     OUTPUT_TILE = 8
+    # The widest tile (float32 in the avx512 build: 16 outputs, one 512-bit register).
+    OUTPUT_TILE_MAX = 16
     # Rows per block. float32 sums a block's gradient terms in float32: a short sum of at
     # most F32_CHUNK terms, like a dot product's run.
     OUTPUT_BLOCK_ROWS = 32
@@ -35,15 +40,22 @@ cdef enum:
 # The loops over a tile's lanes are written with GCC/clang vector extensions: gcc does
 # not vectorize them across outputs by itself (with -fassociative-math it vectorizes the
 # sums over features instead, with strided loads of W, or keeps the lanes in scalars on
-# the stack). They are built for AVX (the avx2 build) only: the generic build, and
+# the stack). They are built for AVX (the avx2 and avx512 builds) only: the generic build, and
 # compilers without the extensions (MSVC), get LINREG_OUTPUT_TILES = 0 and the loop of
 # rows.pxi. Vectors wider than a register (8 doubles in one) were lowered by gcc 12
 # through the stack, 4x slower: a tile of doubles is two registers, lo and hi.
+
 cdef extern from *:
     """
-    #if defined(__AVX__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 9))
+    #if defined(LINREG_TILES_AVX512)
+    /* the avx512 build: output_tiles_avx512.pxi */
+    #elif defined(__AVX__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 9))
     #define LINREG_OUTPUT_TILES 1
     #define LINREG_OUTPUT_TILE 8
+    #define LINREG_OUTPUT_TILES_F64_MAX_K 16
+    #define LINREG_OUTPUT_TILES_F16 0
+    #define linreg_tile16_residuals_f(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
+    #define linreg_tile16_gradient_f(xs, m, q, d, g) ((void)0)
     /* One AVX register: 4 doubles, 8 floats, or 4 floats in its lower half. A tile of 8
        outputs is two double vectors (lo, hi) or one float vector. (Wider generic vectors
        are lowered through the stack by gcc 12.) */
@@ -213,6 +225,10 @@ cdef extern from *:
     #else
     #define LINREG_OUTPUT_TILES 0
     #define LINREG_OUTPUT_TILE 8
+    #define LINREG_OUTPUT_TILES_F64_MAX_K 16
+    #define LINREG_OUTPUT_TILES_F16 0
+    #define linreg_tile16_residuals_f(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
+    #define linreg_tile16_gradient_f(xs, m, q, d, g) ((void)0)
     #define linreg_tile_residuals_d(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
     #define linreg_tile_residuals_f(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
     #define linreg_tile_gradient_d(xs, m, q, d, g) ((void)0)
@@ -221,6 +237,10 @@ cdef extern from *:
     """
     # Whether this compiler built the kernels below (GCC >= 9, clang); 0: never called.
     int LINREG_OUTPUT_TILES
+    # The most outputs float64 takes the tiles for (see `_sums_over_rows`).
+    int LINREG_OUTPUT_TILES_F64_MAX_K
+    # Whether float32 has tiles of 16 outputs (the avx512 build), taken for k > 8.
+    int LINREG_OUTPUT_TILES_F16
     # For the block's rows xs[0:m] and one tile of outputs: q_i = w_i r_i into q_block
     # (m, 8) in X's dtype, sum_i w_i r_i^2 added into sse_lanes and sum_i w_i r_i into
     # bias_lanes (8 each, double). w: the tile's weights (d, 8); ys[i]: the 8 targets of
@@ -239,6 +259,14 @@ cdef extern from *:
                                 Py_ssize_t d, double* g) noexcept nogil
     void linreg_tile_gradient_f(const float* const* xs, Py_ssize_t m, const float* q_block,
                                 Py_ssize_t d, double* g) noexcept nogil
+    # The same for tiles of 16 float32 outputs: w (d, 16), q_block (m, 16), g (d, 16),
+    # sse_lanes and bias_lanes 16 each.
+    void linreg_tile16_residuals_f(const float* const* xs, Py_ssize_t m, const float* w,
+                                   Py_ssize_t d, const float* const* ys, const double* bias,
+                                   const double* weights, float* q_block, double* sse_lanes,
+                                   double* bias_lanes) noexcept nogil
+    void linreg_tile16_gradient_f(const float* const* xs, Py_ssize_t m, const float* q_block,
+                                  Py_ssize_t d, double* g) noexcept nogil
 
 
 cdef inline double _sums_over_outputs(
@@ -261,8 +289,11 @@ cdef inline double _sums_over_outputs(
     that fails, the sums are those of `_sums_over_rows`.
     """
     cdef Py_ssize_t d = X.shape[1], k = Y.shape[1]
-    cdef Py_ssize_t n_tiles = (k + OUTPUT_TILE - 1) // OUTPUT_TILE
-    cdef Py_ssize_t padded = n_tiles * OUTPUT_TILE, tile_size = d * OUTPUT_TILE
+    # Outputs per tile: 16 for float32 with more than 8 outputs in the avx512 build.
+    cdef Py_ssize_t T = (2 * OUTPUT_TILE if floating is float and LINREG_OUTPUT_TILES_F16
+                         and k > OUTPUT_TILE else OUTPUT_TILE)
+    cdef Py_ssize_t n_tiles = (k + T - 1) // T
+    cdef Py_ssize_t padded = n_tiles * T, tile_size = d * T
     cdef bint y_rows_contiguous = Y.strides[1] == sizeof(floating)
     cdef Py_ssize_t t, o0, live, i, j, o, m, at, row
     cdef const floating* w_by_output = _weights(<const floating*> NULL, work, 0, d)
@@ -270,8 +301,8 @@ cdef inline double _sums_over_outputs(
     cdef const floating* ys[OUTPUT_BLOCK_ROWS]
     cdef Py_ssize_t block_rows[OUTPUT_BLOCK_ROWS]
     cdef double block_weights[OUTPUT_BLOCK_ROWS]
-    cdef floating y_copies[OUTPUT_BLOCK_ROWS * OUTPUT_TILE]  # a partial or strided tile's targets
-    cdef floating q_block[OUTPUT_BLOCK_ROWS * OUTPUT_TILE]
+    cdef floating y_copies[OUTPUT_BLOCK_ROWS * OUTPUT_TILE_MAX]  # a partial or strided tile's targets
+    cdef floating q_block[OUTPUT_BLOCK_ROWS * OUTPUT_TILE_MAX]
     cdef double sse = 0.0
     # One allocation: the gradient by tile (tiles, d, T), the bias, its gradient and the
     # loss by lane (3 x padded), then W by tile (tiles, d, T) in X's dtype.
@@ -290,11 +321,11 @@ cdef inline double _sums_over_outputs(
     w_tiles = <floating*> (sse_lanes + padded)
     memset(g_tiles, 0, (padded * d + 3 * padded) * sizeof(double))
     for t in range(n_tiles):
-        o0 = t * OUTPUT_TILE
-        live = k - o0 if k - o0 < OUTPUT_TILE else OUTPUT_TILE
+        o0 = t * T
+        live = k - o0 if k - o0 < T else T
         for j in range(d):
-            for o in range(OUTPUT_TILE):
-                w_tiles[t * tile_size + j * OUTPUT_TILE + o] = (
+            for o in range(T):
+                w_tiles[t * tile_size + j * T + o] = (
                     w_by_output[(o0 + o) * d + j] if o < live else 0.0)
         for o in range(live):
             bias_tiles[o0 + o] = work.bias[o0 + o]
@@ -308,21 +339,26 @@ cdef inline double _sums_over_outputs(
             if sample_weight != NULL:
                 block_weights[i] = sample_weight[row]
         for t in range(n_tiles):
-            o0 = t * OUTPUT_TILE
-            live = k - o0 if k - o0 < OUTPUT_TILE else OUTPUT_TILE
-            if live == OUTPUT_TILE and y_rows_contiguous:
+            o0 = t * T
+            live = k - o0 if k - o0 < T else T
+            if live == T and y_rows_contiguous:
                 for i in range(m):
                     ys[i] = &Y[block_rows[i], o0]
             else:
                 for i in range(m):
-                    for o in range(OUTPUT_TILE):
-                        y_copies[i * OUTPUT_TILE + o] = Y[block_rows[i], o0 + o] if o < live else 0.0
-                    ys[i] = y_copies + i * OUTPUT_TILE
+                    for o in range(T):
+                        y_copies[i * T + o] = Y[block_rows[i], o0 + o] if o < live else 0.0
+                    ys[i] = y_copies + i * T
             if floating is double:
                 linreg_tile_residuals_d(xs, m, w_tiles + t * tile_size, d, ys, bias_tiles + o0,
                                         NULL if sample_weight == NULL else block_weights,
                                         q_block, sse_lanes + o0, bias_lanes + o0)
                 linreg_tile_gradient_d(xs, m, q_block, d, g_tiles + t * tile_size)
+            elif T != OUTPUT_TILE:
+                linreg_tile16_residuals_f(xs, m, w_tiles + t * tile_size, d, ys, bias_tiles + o0,
+                                          NULL if sample_weight == NULL else block_weights,
+                                          q_block, sse_lanes + o0, bias_lanes + o0)
+                linreg_tile16_gradient_f(xs, m, q_block, d, g_tiles + t * tile_size)
             else:
                 linreg_tile_residuals_f(xs, m, w_tiles + t * tile_size, d, ys, bias_tiles + o0,
                                         NULL if sample_weight == NULL else block_weights,
@@ -330,11 +366,11 @@ cdef inline double _sums_over_outputs(
                 linreg_tile_gradient_f(xs, m, q_block, d, g_tiles + t * tile_size)
         at += m
     for t in range(n_tiles):
-        o0 = t * OUTPUT_TILE
-        live = k - o0 if k - o0 < OUTPUT_TILE else OUTPUT_TILE
+        o0 = t * T
+        live = k - o0 if k - o0 < T else T
         for o in range(live):
             for j in range(d):
-                grad_by_output[(o0 + o) * d + j] += g_tiles[t * tile_size + j * OUTPUT_TILE + o]
+                grad_by_output[(o0 + o) * d + j] += g_tiles[t * tile_size + j * T + o]
     for o in range(k):
         grad_bias[o] += bias_lanes[o]
         sse += sse_lanes[o]

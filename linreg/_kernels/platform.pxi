@@ -18,8 +18,22 @@ cdef extern from *:
         return 0;
     #endif
     }
+    /* Every feature the avx512 build is compiled for (setup.py). gcc's and clang's check
+       includes the OS's part: a feature counts only if XGETBV shows the OS saves its
+       registers (the zmm state, for AVX-512) across context switches. */
+    static int linreg_cpu_has_avx512(void) {
+    #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
+            && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
+            && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
+    #else
+        return 0;
+    #endif
+    }
     """
     int linreg_cpu_has_avx2_fma() noexcept nogil
+    int linreg_cpu_has_avx512() noexcept nogil
 
 cdef extern from *:
     """

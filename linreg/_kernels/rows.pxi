@@ -49,10 +49,11 @@ cdef double _accumulate_rows(
     """
     # Five outputs or more: vectorized across outputs (outputs.pxi). Below that a tile of
     # 8 lanes is mostly empty and the loop below is as fast or faster; so it is for
-    # float64 with k = 32 (1.16x the time of this loop at d = 4: Y's rows are read a tile
-    # at a time, not in order), so float64 takes the tiles up to k = 16.
+    # float64 with k = 32 in the avx2 build (1.16x the time of this loop at d = 4: Y's
+    # rows are read a tile at a time, not in order), so float64 takes the tiles up to
+    # LINREG_OUTPUT_TILES_F64_MAX_K outputs.
     if (Y.shape[1] > OUTPUT_TILE // 2 and LINREG_OUTPUT_TILES
-            and (floating is float or Y.shape[1] <= 2 * OUTPUT_TILE)):
+            and (floating is float or Y.shape[1] <= LINREG_OUTPUT_TILES_F64_MAX_K)):
         if work.sample_weight == NULL:
             return _sums_over_outputs(X, Y, rows, start, stop, work, grad_by_output, grad_bias,
                                       NULL)

@@ -2,8 +2,8 @@
 
 A kernel test that asks for `problem` runs once for every combination of
 
-- `impl`: the compiled build, "generic" and, where the CPU and the build have it, "avx2"
-  (from ../conftest.py: it points `linreg._compiled.build` at that build, so calls
+- `impl`: the compiled build, "generic" and, where the CPU and the build have them,
+  "avx2" and "avx512" (from ../conftest.py: it points `linreg._compiled.build` at that build, so calls
   through `linreg.kernels` run on it);
 - `dtype`: float32 and float64;
 - `layout`: every memory layout of X and Y that _helpers.LAYOUTS names (C order, Fortran
@@ -69,7 +69,8 @@ def problem(problem_factory):
 # -- recording what reaches the compiled build ----------------------------------------
 
 # Queries and checks, not kernel calls on the data.
-NOT_RECORDED = {"all_finite", "openmp_max_threads", "built_with_openmp", "cpu_has_avx2_fma"}
+NOT_RECORDED = {"all_finite", "openmp_max_threads", "built_with_openmp", "cpu_has_avx2_fma",
+                "cpu_has_avx512"}
 
 
 class RecordingKernels:

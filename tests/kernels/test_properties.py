@@ -55,7 +55,7 @@ SAFETY = 4.0
 
 @contextlib.contextmanager
 def using(module):
-    """Run `linreg.kernels` on the compiled variant `module` (generic or avx2)."""
+    """Run `linreg.kernels` on the compiled variant `module` (generic, avx2 or avx512)."""
     saved = _compiled.build
     _compiled.build = module
     try:
