@@ -76,18 +76,37 @@ cdef extern from *:
        of G then has the same length, and its loop vectorizes without per-row set-up and
        tails), else the triangle. The entries on and below the diagonal are the same. */
     #define LINREG_GRAM_SQUARE_MAX 16
-    #if defined(LINREG_AVX512_KERNELS) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 9))
-    /* avx512 build: the same with 8-double vectors, then one of 4; these functions (and
-       the per-width loops below, which inline them) are compiled for AVX-512. */
-    #define LINREG_GRAM_FN static __attribute__((target(LINREG_AVX512_TARGET)))
-    /* |Yc|^2 in the order of the outputs, as a chain of FMAs, which gcc 12 does not
-       vectorize: compiled for AVX-512 it vectorized `yy += v * v` for unit-stride Y
-       only (a copy of the loop for y_col == 1), so a C- and a Fortran-ordered Y gave
-       different bits. */
-    #define LINREG_GRAM_ADD_SQUARE(s, v) ((s) = __builtin_fma((v), (v), (s)))
+    #if defined(__AVX__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 9))
     typedef double linreg_gram_d4 __attribute__((vector_size(32), aligned(8), may_alias));
+    static inline __attribute__((always_inline)) void linreg_gram_row4(
+            double* restrict g, const double* restrict x0, const double* restrict x1,
+            const double* restrict x2, const double* restrict x3, double a0, double a1,
+            double a2, double a3, Py_ssize_t j, Py_ssize_t d) {
+        const Py_ssize_t whole = d & ~(Py_ssize_t) 3;  /* columns in whole vectors */
+        Py_ssize_t l = 0;
+        for (; l <= j && l < whole; l += 4)
+            *(linreg_gram_d4*) (g + l) = *(linreg_gram_d4*) (g + l)
+                + ((a0 * *(const linreg_gram_d4*) (x0 + l) + a1 * *(const linreg_gram_d4*) (x1 + l))
+                   + (a2 * *(const linreg_gram_d4*) (x2 + l) + a3 * *(const linreg_gram_d4*) (x3 + l)));
+        for (; l <= j; l++)
+            g[l] = g[l] + ((a0 * x0[l] + a1 * x1[l]) + (a2 * x2[l] + a3 * x3[l]));
+    }
+    #if defined(LINREG_AVX512_KERNELS)
+    /* avx512 build: the same with 8-double vectors, then one of 4, compiled for AVX-512,
+       with the loops that inline it ("wide": the weighted rows, 8 and 16 features, and
+       any other width above 16 or with several outputs). The loops for 1 to 7 and 9 to
+       15 features keep the AVX2 code: compiled for AVX-512 they took 1.1-1.3x its time
+       (float64, 2e5 rows, one thread: 2.4 against 2.1 ns a row at d = 2, 7.0 against
+       5.7 at d = 7, 10.0 against 9.0 at d = 12; at d = 8 5.2 against 5.7, at d = 16
+       12.6 against 14.3). */
+    #define LINREG_GRAM_WIDE_FN static __attribute__((target(LINREG_AVX512_TARGET)))
+    /* |Yc|^2 of a row in the order of the outputs, a chain of FMAs, which gcc 12 does not
+       vectorize: compiled for AVX-512 it vectorized `s += v * v` for unit-stride Y only
+       (a copy of the loop for y_col == 1), so a C- and a Fortran-ordered Y gave
+       different bits. */
+    #define LINREG_GRAM_WIDE_ADD_SQUARE(s, v) ((s) = __builtin_fma((v), (v), (s)))
     typedef double linreg_gram_d8 __attribute__((vector_size(64), aligned(8), may_alias));
-    LINREG_GRAM_FN inline __attribute__((always_inline)) void linreg_gram_row(
+    LINREG_GRAM_WIDE_FN inline __attribute__((always_inline)) void linreg_gram_row(
             double* restrict g, const double* restrict x0, const double* restrict x1,
             const double* restrict x2, const double* restrict x3, double a0, double a1,
             double a2, double a3, Py_ssize_t j, Py_ssize_t d) {
@@ -105,26 +124,14 @@ cdef extern from *:
         for (; l <= j; l++)
             g[l] = g[l] + ((a0 * x0[l] + a1 * x1[l]) + (a2 * x2[l] + a3 * x3[l]));
     }
-    #elif defined(__AVX__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 9))
-    #define LINREG_GRAM_FN static
-    #define LINREG_GRAM_ADD_SQUARE(s, v) ((s) += (v) * (v))
-    typedef double linreg_gram_d4 __attribute__((vector_size(32), aligned(8), may_alias));
-    static inline __attribute__((always_inline)) void linreg_gram_row(
-            double* restrict g, const double* restrict x0, const double* restrict x1,
-            const double* restrict x2, const double* restrict x3, double a0, double a1,
-            double a2, double a3, Py_ssize_t j, Py_ssize_t d) {
-        const Py_ssize_t whole = d & ~(Py_ssize_t) 3;  /* columns in whole vectors */
-        Py_ssize_t l = 0;
-        for (; l <= j && l < whole; l += 4)
-            *(linreg_gram_d4*) (g + l) = *(linreg_gram_d4*) (g + l)
-                + ((a0 * *(const linreg_gram_d4*) (x0 + l) + a1 * *(const linreg_gram_d4*) (x1 + l))
-                   + (a2 * *(const linreg_gram_d4*) (x2 + l) + a3 * *(const linreg_gram_d4*) (x3 + l)));
-        for (; l <= j; l++)
-            g[l] = g[l] + ((a0 * x0[l] + a1 * x1[l]) + (a2 * x2[l] + a3 * x3[l]));
-    }
     #else
-    #define LINREG_GRAM_FN static
-    #define LINREG_GRAM_ADD_SQUARE(s, v) ((s) += (v) * (v))
+    #define LINREG_GRAM_WIDE_FN static
+    #define LINREG_GRAM_WIDE_ADD_SQUARE(s, v) ((s) += (v) * (v))
+    #define linreg_gram_row linreg_gram_row4
+    #endif
+    #else
+    #define LINREG_GRAM_WIDE_FN static
+    #define LINREG_GRAM_WIDE_ADD_SQUARE(s, v) ((s) += (v) * (v))
     static inline __attribute__((always_inline)) void linreg_gram_row(
             double* restrict g, const double* restrict x0, const double* restrict x1,
             const double* restrict x2, const double* restrict x3, double a0, double a1,
@@ -133,11 +140,18 @@ cdef extern from *:
         for (Py_ssize_t l = 0; l < width; l++)
             g[l] = g[l] + ((a0 * x0[l] + a1 * x1[l]) + (a2 * x2[l] + a3 * x3[l]));
     }
+    #define linreg_gram_row4 linreg_gram_row
     #endif
+    /* The loops for the widths that keep the AVX2 code (the same as "wide" outside the
+       avx512 build). */
+    #define LINREG_GRAM_NARROW_FN static
+    #define LINREG_GRAM_NARROW_ADD_SQUARE(s, v) ((s) += (v) * (v))
+    #define LINREG_GRAM_WIDE_ROW linreg_gram_row
+    #define LINREG_GRAM_NARROW_ROW linreg_gram_row4
 
     /* G += the four rows' terms (xc: the four centred rows, d apart; wxc: the same
        times their weights), row by row of G. */
-    LINREG_GRAM_FN inline void linreg_gram_rank4(double* G, const double* xc, const double* wxc,
+    LINREG_GRAM_WIDE_FN inline void linreg_gram_rank4(double* G, const double* xc, const double* wxc,
                                                  Py_ssize_t d) {
         for (Py_ssize_t j = 0; j < d; j++)
             linreg_gram_row(G + j * d, xc, xc + d, xc + 2 * d, xc + 3 * d, wxc[j],
@@ -150,8 +164,8 @@ cdef extern from *:
        width up to 16 with one output (D, K constants; D = 0 and K = 0 take d and k as
        given), so that the loops over a row unroll: at d = 8 the loop Cython wrote spent
        more on its counters and tails than on the multiply-adds. */
-    #define LINREG_GRAM_GROUPS(NAME, T, D, K)                                            \
-    LINREG_GRAM_FN double NAME(const T* restrict X, Py_ssize_t x_step, const T* restrict Y,      \
+    #define LINREG_GRAM_GROUPS(NAME, T, D, K, KIND)                                      \
+    LINREG_GRAM_##KIND##_FN double NAME(const T* restrict X, Py_ssize_t x_step, const T* restrict Y,      \
                        Py_ssize_t y_row, Py_ssize_t y_col, Py_ssize_t groups,            \
                        Py_ssize_t d_given, Py_ssize_t k_given, const double* restrict mu, \
                        const double* restrict ybar, double* restrict G,                  \
@@ -159,21 +173,25 @@ cdef extern from *:
         const Py_ssize_t d = D ? D : d_given, k = K ? K : k_given;                       \
         double* restrict yc = xc + 4 * d;                                                \
         for (Py_ssize_t m = 0; m < groups; m++) {                                        \
+            double row_yy[4];  /* each row's |yc|^2, then the group's: 4 short chains */ \
             for (Py_ssize_t r = 0; r < 4; r++) {                                         \
                 const T* restrict x = X + (4 * m + r) * x_step;                          \
                 const T* restrict y = Y + (4 * m + r) * y_row;                           \
+                double s = 0.0;                                                          \
                 for (Py_ssize_t j = 0; j < d; j++)                                       \
                     xc[r * d + j] = (double) x[j] - mu[j];                               \
                 for (Py_ssize_t o = 0; o < k; o++) {                                     \
                     const double v = (double) y[o * y_col] - ybar[o];                    \
                     yc[r * k + o] = v;                                                   \
-                    LINREG_GRAM_ADD_SQUARE(yy, v);                                       \
+                    LINREG_GRAM_##KIND##_ADD_SQUARE(s, v);                               \
                 }                                                                        \
+                row_yy[r] = s;                                                           \
             }                                                                            \
+            yy += (row_yy[0] + row_yy[1]) + (row_yy[2] + row_yy[3]);                     \
             for (Py_ssize_t j = 0; j < d; j++) {                                         \
                 const double a0 = xc[j], a1 = xc[d + j], a2 = xc[2 * d + j],             \
                              a3 = xc[3 * d + j];                                         \
-                linreg_gram_row(G + j * d, xc, xc + d, xc + 2 * d, xc + 3 * d,           \
+                LINREG_GRAM_##KIND##_ROW(G + j * d, xc, xc + d, xc + 2 * d, xc + 3 * d,  \
                                 a0, a1, a2, a3, j, d);                                   \
                 for (Py_ssize_t o = 0; o < k; o++)                                       \
                     C[j * k + o] += (a0 * yc[o] + a1 * yc[k + o])                        \
@@ -183,23 +201,23 @@ cdef extern from *:
         return yy;                                                                       \
     }
     #define LINREG_GRAM_WIDTHS(T, S)                                                     \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_any, T, 0, 0)                        \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_1, T, 1, 1)                          \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_2, T, 2, 1)                          \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_3, T, 3, 1)                          \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_4, T, 4, 1)                          \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_5, T, 5, 1)                          \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_6, T, 6, 1)                          \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_7, T, 7, 1)                          \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_8, T, 8, 1)                          \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_9, T, 9, 1)                          \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_10, T, 10, 1)                        \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_11, T, 11, 1)                        \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_12, T, 12, 1)                        \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_13, T, 13, 1)                        \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_14, T, 14, 1)                        \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_15, T, 15, 1)                        \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_16, T, 16, 1)                        \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_any, T, 0, 0, WIDE)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_1, T, 1, 1, NARROW)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_2, T, 2, 1, NARROW)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_3, T, 3, 1, NARROW)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_4, T, 4, 1, NARROW)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_5, T, 5, 1, NARROW)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_6, T, 6, 1, NARROW)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_7, T, 7, 1, NARROW)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_8, T, 8, 1, WIDE)                    \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_9, T, 9, 1, NARROW)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_10, T, 10, 1, NARROW)                \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_11, T, 11, 1, NARROW)                \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_12, T, 12, 1, NARROW)                \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_13, T, 13, 1, NARROW)                \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_14, T, 14, 1, NARROW)                \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_15, T, 15, 1, NARROW)                \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_16, T, 16, 1, WIDE)                  \
         typedef double (*linreg_gram_groups_##S##_fn)(                                   \
             const T*, Py_ssize_t, const T*, Py_ssize_t, Py_ssize_t, Py_ssize_t,           \
             Py_ssize_t, Py_ssize_t, const double*, const double*, double*, double*,      \
