@@ -64,11 +64,15 @@ CORRECTION_ROWS = 64
 
 
 #: Up to this many features (by X's dtype) a C-ordered X's statistics come from the
-#: compiled pass, in double for both dtypes (`_compiled_statistics`); above, from BLAS.
-#: Measured on one thread at 2^24 elements, compiled / BLAS path: float64 0.65 at d = 16,
-#: 0.75 at 32, 0.80 at 48, 1.03 at 64; float32 (sgemm runs twice dgemm's speed) 0.85 at
-#: 16, 1.07 at 24, 1.22 at 32.
-COMPILED_GRAM_MAX_FEATURES = {np.dtype(np.float64): 48, np.dtype(np.float32): 16}
+#: compiled pass, in double for both dtypes (`_compiled_statistics`); above, from BLAS
+#: (`_one_pass_products`). By the build the process runs: measured on one thread at
+#: 2^22 elements, compiled / BLAS path time, float64 at d = 24, 32, 40, 48, 56, 64, 80:
+#: avx512 0.83, 0.85, 0.88, 0.85, 0.86, 0.97, 1.02; avx2 0.94, 0.99, 1.05, 1.04, 1.09;
+#: float32 (sgemm runs twice dgemm's speed) at d = 16, 20, 24, 28: avx512 0.58, 0.96,
+#: 0.95, 1.02; avx2 0.72, 1.34, 1.56.
+COMPILED_GRAM_MAX_FEATURES = (
+    {np.dtype(np.float64): 64, np.dtype(np.float32): 24} if _compiled.simd == "avx512"
+    else {np.dtype(np.float64): 32, np.dtype(np.float32): 16})
 
 #: ...and up to this many a Fortran-ordered X's (unweighted), its rows transposed into
 #: C order in cache (`gram_products_by_columns`). Wider, BLAS is as fast (float64, 2e5

@@ -16,18 +16,23 @@ multiply-add alike, but the two paths run at very different speeds:
 `method_costs` prices each path in nanoseconds with the constants of COSTS_NS and
 "auto" takes the cheaper. For one output and up to 16 features it takes both times per
 row from NARROW_ROW_NS, measured width by width: the loops there are compiled per width
-and their times do not follow a line in d. For C-ordered data of up to 48 features
-(float64; 16 in float32) the statistics come from the compiled pass (`linreg._gram`),
-costed with the compiled_* constants, fitted to its times (5.3, 12.7, 54 and 94 ns per
-row at d = 8, 16, 32, 48 in float64) within about 15%. The least epoch budget for
-which "auto" takes "gram" (the calibration's sizes, k = 1) is then 6, 5, 9, 16, 26 and
-94 at d = 8, 16, 32, 64, 128 and 512 in float64 (measured break-evens: 4.9, 3.8, 9.0,
-22, 28, 73) and 6, 5, 14, 21, 77 at d = 8, 16, 64, 128, 512 in float32 (measured: 5.6,
-4.2, 12.5, 18.6, 84).
+and their times do not follow a line in d. For C-ordered data of up to
+`COMPILED_GRAM_MAX_FEATURES` features (by dtype and build: 64 and 24 in the avx512 build,
+32 and 16 otherwise) the statistics come from the compiled pass (`linreg._gram`),
+costed with the compiled_* constants (COMPILED_COSTS_NS_AVX512 in the avx512 build),
+fitted to its times within about 15%. The least epoch budget for which "auto" takes
+"gram" (the calibration's sizes, k = 1, avx512 build) is then 5, 4, 8, 11, 13, 20 and
+74 at d = 8, 16, 32, 48, 64, 128 and 512 in float64 (measured break-evens after issue
+14's third round, one thread: 5.3, 3.9, 7.6, 8.2, 11.6, 24, 61) and 5, 6, 10, 12, 14,
+21, 77 in float32 (measured: 5.1, 5.7, 10.0, 10.1, 11.6, 18.9, 90): within about 1.2x
+of the break-even, so near it "auto" can take up to about 1.2x (float64 d = 48: 1.3x)
+the faster method's time; the bench rows (half and twice the flip) are clear of it.
 
-How the constants were measured (issue 14's 2-core machine, NumPy 2 with OpenBLAS,
-single-threaded: n_threads=1, which also limits BLAS; the minimum of 5 runs, after the
-fused pass's prefetching and the float32 Gram pass of issue 14's second round): for
+How the constants were first measured (issue 14's 2-core machine, NumPy 2 with
+OpenBLAS, single-threaded: n_threads=1, which also limits BLAS; the minimum of 5 runs,
+after the fused pass's prefetching and the float32 Gram pass of issue 14's second
+round; the third round's BLAS path reads X once, so float64's gram_* and fused_pass
+were refitted to the break-evens above): for
 each dtype and (n, d) in {(2e5, 8), (1e5, 32), (5e4, 64), (2.5e4, 128), (8e3, 512)}, a
 fused epoch is the slope of GDRegressor(lr=1e-4, method="fused", precondition=False,
 tol=None).fit's time between 5 and 45 epochs; the statistics are
@@ -43,10 +48,11 @@ threads), so the ratio, and the choice, is taken to hold.
 """
 import numpy as np
 
+from linreg import _compiled
 from linreg._gram import COMPILED_GRAM_MAX_FEATURES
 
 __all__ = ["choose_method", "method_costs", "AUTO_GRAM_MAX_FEATURES", "COSTS_NS",
-           "NARROW_ROW_NS"]
+           "COMPILED_COSTS_NS_AVX512", "NARROW_ROW_NS"]
 
 #: "auto" takes "gram" only up to this many features (the statistics are d*d doubles,
 #: and on blocks each block sends them once: 128 MB at d = 4096).
@@ -61,8 +67,8 @@ AUTO_GRAM_MAX_FEATURES = 4096
 #: compiled_* constants replace gram_product, gram_pass and gram_row where the
 #: statistics come from the compiled pass (up to `COMPILED_GRAM_MAX_FEATURES`).
 COSTS_NS = {
-    np.dtype(np.float64): dict(fused_pass=0.08, fused_output=0.075, fused_row=0.6,
-                               gram_product=0.05, gram_pass=0.66, gram_output=0.107,
+    np.dtype(np.float64): dict(fused_pass=0.10, fused_output=0.075, fused_row=0.6,
+                               gram_product=0.045, gram_pass=0.45, gram_output=0.107,
                                gram_row=12.0, gram_epoch=0.17,
                                compiled_product=0.08, compiled_pass=0.0,
                                compiled_row=1.6),
@@ -74,22 +80,32 @@ COSTS_NS = {
 }
 
 
+#: The compiled pass's constants in the avx512 build, whose loops for 8 features and
+#: more run with 8-double vectors (float64 at d = 24..64: 31, 43, 59, 75, 96 and 136 ns a
+#: row, within 15% of these; float32 at d = 20 and 24: 25 and 26).
+COMPILED_COSTS_NS_AVX512 = {
+    np.dtype(np.float64): dict(compiled_product=0.06, compiled_pass=0.3),
+    np.dtype(np.float32): dict(compiled_product=0.07, compiled_pass=0.3),
+}
+
+
 #: One output and up to 16 features: nanoseconds per row of a fused epoch and of the
 #: compiled Gram statistics, measured for each width (index d; one thread, 2e5 rows,
-#: the minimum of 7 runs). The loops there are compiled per width (rows of 8 elements
+#: the minimum of 7 runs, `bench/calibrate_narrow.py`, avx512 build; the avx2 build's
+#: are the same within 10% but at d = 8 and 16, where its statistics take 1.1x). The loops there are compiled per width (rows of 8 elements
 #: have loops of their own), so their times do not follow a line in d: a fused epoch at
 #: d = 8 took less than at d = 4 in both dtypes.
 NARROW_ROW_NS = {
     np.dtype(np.float64): dict(
-        fused=(0, 1.0, 0.84, 1.0, 1.4, 1.7, 1.9, 2.2, 1.0, 2.1, 2.3, 2.6, 2.3, 2.8, 3.2,
-               3.6, 3.3),
-        gram=(0, 1.3, 2.1, 3.9, 2.7, 4.4, 4.7, 5.2, 5.2, 7.3, 7.7, 10.5, 8.8, 12.5, 13.2,
-              15.5, 15.0)),
+        fused=(0, 1.15, 0.92, 1.13, 1.51, 1.74, 1.97, 2.27, 1.12, 2.14, 2.4, 2.72, 2.66,
+               3.29, 3.27, 3.83, 3.75),
+        gram=(0, 1.3, 2.1, 3.9, 2.7, 4.4, 4.7, 5.5, 5.2, 7.8, 8.6, 10.8, 9.1, 13.0, 13.6,
+              16.3, 13.2)),
     np.dtype(np.float32): dict(
-        fused=(0, 1.5, 1.2, 1.5, 1.3, 1.6, 1.9, 2.3, 1.1, 2.9, 3.2, 3.8, 3.4, 3.8, 4.3,
-               4.9, 2.8),
-        gram=(0, 1.1, 2.2, 4.0, 3.0, 4.4, 5.2, 5.4, 6.2, 7.7, 8.5, 9.9, 8.7, 12.0, 12.3,
-              14.5, 12.2)),
+        fused=(0, 1.52, 1.2, 1.49, 1.32, 1.59, 1.88, 2.33, 1.16, 1.82, 1.83, 1.82, 1.82,
+               1.85, 1.84, 1.88, 1.9),
+        gram=(0, 1.1, 2.2, 4.0, 2.9, 4.4, 5.1, 5.6, 5.5, 8.3, 9.0, 10.6, 9.0, 12.5, 12.8,
+              15.8, 10.3)),
 }
 
 
@@ -110,6 +126,8 @@ def method_costs(n_samples, n_features, n_outputs, epochs, dtype=np.float64):
     n, d, k = n_samples, n_features, n_outputs
     dtype = np.dtype(dtype) if np.dtype(dtype) in COSTS_NS else np.dtype(np.float64)
     c = COSTS_NS[dtype]
+    if _compiled.simd == "avx512":
+        c = {**c, **COMPILED_COSTS_NS_AVX512[dtype]}
     gram_epochs = epochs * d * d * k * c["gram_epoch"]
     if k == 1 and 1 <= d < len(NARROW_ROW_NS[dtype]["fused"]):
         narrow = NARROW_ROW_NS[dtype]

@@ -86,7 +86,7 @@ def test_statistics_and_epochs_match_the_reference(impl, k, dtype):
     np.testing.assert_allclose(W1, W2, rtol=rtol, atol=rtol)
 
 
-@pytest.mark.parametrize("d", [20, 40])  # above COMPILED_GRAM_MAX_FEATURES (float32): BLAS's path
+@pytest.mark.parametrize("d", [28, 40])  # above COMPILED_GRAM_MAX_FEATURES (float32): BLAS's path
 def test_float32_statistics_of_raw_data_are_accurate_in_double(d):
     # Columns far from zero (mean / spread up to 1e6), many rows, blocks of rows: the
     # float32 statistics, centred at the mean rounded to float32 and corrected for that

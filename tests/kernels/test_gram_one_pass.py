@@ -7,12 +7,16 @@ only the fallback to the two-pass way keeps the statistics accurate)."""
 import numpy as np
 import pytest
 
-from linreg import kernels
+from linreg import _gram, kernels
 
 DTYPES = [np.float64, np.float32]
 # Against the exact statistics, on the correlation scale (XtX, XtY) or relative (yy):
 # float64 is rounded to ~1e-16, float32's products are float32 in blocks (~1e-7).
 TOLERANCE = {np.float64: 1e-12, np.float32: 2e-6}
+
+
+#: Features above both dtypes' compiled-path widths in every build: the BLAS path.
+D_BLAS = max(_gram.COMPILED_GRAM_MAX_FEATURES.values()) + 8
 
 
 def _oracle(X, Y, w):
@@ -42,9 +46,10 @@ def _errors(stats, X, Y, w):
     }
 
 
-def _drifting(dtype, n=12_000, d=64, seed=0):
+def _drifting(dtype, n=12_000, d=None, seed=0):
     """Columns of mean ~1e6 and spread ~1 around a trend over the rows, rows sorted by
     the trend: the first rows are far below the mean."""
+    d = D_BLAS if d is None else d
     rng = np.random.default_rng(seed)
     trend = np.sort(rng.uniform(-3, 3, n))
     X = 1e6 + rng.standard_normal((n, d)) + np.outer(trend, rng.uniform(0.5, 2, d))
@@ -68,7 +73,7 @@ def test_heavy_rows_the_shift_sample_misses(dtype):
     # weight. 255 * 80 + 1 rows: the evenly spread sample rows all fall on even rows, so
     # the shift is ~1e3 from the weighted mean, whose correction cancels ~1e6 times the
     # centred sums: only reading the rows again at the mean keeps them accurate.
-    n, d = 255 * 80 + 1, 64  # d above both dtypes' compiled-path widths
+    n, d = 255 * 80 + 1, D_BLAS
     rng = np.random.default_rng(2)
     X = 1e6 + rng.standard_normal((n, d))
     X[::2] += 1e3
