@@ -67,11 +67,12 @@ CORRECTION_ROWS = 64
 #: compiled pass, in double for both dtypes (`_compiled_statistics`); above, from BLAS
 #: (`_one_pass_products`). By the build the process runs: measured on one thread at
 #: 2^22 elements, compiled / BLAS path time, float64 at d = 24, 32, 40, 48, 56, 64, 80:
-#: avx512 0.83, 0.85, 0.88, 0.85, 0.86, 0.97, 1.02; avx2 0.94, 0.99, 1.05, 1.04, 1.09;
-#: float32 (sgemm runs twice dgemm's speed) at d = 16, 20, 24, 28: avx512 0.58, 0.96,
-#: 0.95, 1.02; avx2 0.72, 1.34, 1.56.
+#: avx512 0.83, 0.85, 0.88, 0.85, 0.86, 0.97, 1.02 (at 2^24 elements, d = 40..64: 0.87,
+#: 0.88, 0.92, 1.05); avx2 0.94, 0.99, 1.05, 1.04, 1.09; float32 (sgemm runs twice
+#: dgemm's speed) at d = 16, 20, 24, 28: avx512 0.58, 0.96, 0.95, 1.02; avx2 0.72, 1.34,
+#: 1.56.
 COMPILED_GRAM_MAX_FEATURES = (
-    {np.dtype(np.float64): 64, np.dtype(np.float32): 24} if _compiled.simd == "avx512"
+    {np.dtype(np.float64): 56, np.dtype(np.float32): 24} if _compiled.simd == "avx512"
     else {np.dtype(np.float64): 32, np.dtype(np.float32): 16})
 
 #: ...and up to this many a Fortran-ordered X's (unweighted), its rows transposed into

@@ -17,11 +17,11 @@ multiply-add alike, but the two paths run at very different speeds:
 "auto" takes the cheaper. For one output and up to 16 features it takes both times per
 row from NARROW_ROW_NS, measured width by width: the loops there are compiled per width
 and their times do not follow a line in d. For C-ordered data of up to
-`COMPILED_GRAM_MAX_FEATURES` features (by dtype and build: 64 and 24 in the avx512 build,
+`COMPILED_GRAM_MAX_FEATURES` features (by dtype and build: 56 and 24 in the avx512 build,
 32 and 16 otherwise) the statistics come from the compiled pass (`linreg._gram`),
 costed with the compiled_* constants (COMPILED_COSTS_NS_AVX512 in the avx512 build),
 fitted to its times within about 15%. The least epoch budget for which "auto" takes
-"gram" (the calibration's sizes, k = 1, avx512 build) is then 5, 4, 8, 11, 13, 20 and
+"gram" (the calibration's sizes, k = 1, avx512 build) is then 5, 4, 8, 11, 12, 20 and
 74 at d = 8, 16, 32, 48, 64, 128 and 512 in float64 (measured break-evens after issue
 14's third round, one thread: 5.3, 3.9, 7.6, 8.2, 11.6, 24, 61) and 5, 6, 10, 12, 14,
 21, 77 in float32 (measured: 5.1, 5.7, 10.0, 10.1, 11.6, 18.9, 90): within about 1.2x
