@@ -188,14 +188,21 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
         total = float(n) if sample_weight is None else float(sample_weight.sum())
         delta_X = mean_X - centre_X
         delta_Y = mean_Y - centre_Y
-        for top in range(0, d, CORRECTION_ROWS):  # a temporary that stays in cache
-            # W (delta_i delta_j), symmetric as XtX is; (W delta_i) delta_j would not be.
-            strip = np.outer(delta_X[top:top + CORRECTION_ROWS], delta_X)
-            strip *= total
-            XtX[top:top + CORRECTION_ROWS] -= strip
-        XtY -= total * np.outer(delta_X, delta_Y)
-        yy -= total * float(np.vdot(delta_Y, delta_Y))
+        yy = _remove_offset(XtX, XtY, yy, delta_X, delta_Y, total)
     return XtX, XtY, yy
+
+
+def _remove_offset(XtX, XtY, yy, delta_X, delta_Y, total):
+    """Sums taken around a point off the means by (delta_X, delta_Y), made centred in
+    place: sum w (x - c)(x - c)^T is the centred sum plus W delta delta^T. Returns yy."""
+    d = XtX.shape[0]
+    for top in range(0, d, CORRECTION_ROWS):  # a temporary that stays in cache
+        # W (delta_i delta_j), symmetric as XtX is; (W delta_i) delta_j would not be.
+        strip = np.outer(delta_X[top:top + CORRECTION_ROWS], delta_X)
+        strip *= total
+        XtX[top:top + CORRECTION_ROWS] -= strip
+    XtY -= total * np.outer(delta_X, delta_Y)
+    return yy - total * float(np.vdot(delta_Y, delta_Y))
 
 
 def gram_statistics_of(X, Y, y_1d, n_threads, sample_weight=None, check_finite=False):
@@ -372,13 +379,7 @@ def _one_pass_products(X, Y, n_threads, sample_weight, check_finite=False):
             raise ValueError("X contains NaN or infinity")
         delta = sums / total
         delta_X, delta_Y = delta[:d], delta[d:]
-        for top in range(0, d, CORRECTION_ROWS):  # a temporary that stays in cache
-            # W (delta_i delta_j), symmetric as XtX is; (W delta_i) delta_j would not be.
-            strip = np.outer(delta_X[top:top + CORRECTION_ROWS], delta_X)
-            strip *= total
-            XtX[top:top + CORRECTION_ROWS] -= strip
-        XtY -= total * np.outer(delta_X, delta_Y)
-        yy -= total * float(np.vdot(delta_Y, delta_Y))
+        yy = _remove_offset(XtX, XtY, yy, delta_X, delta_Y, total)
         shift64 = shift.astype(np.float64)
         mean = shift64 + delta
         if attempt == 1 or _shift_kept(delta, shift, XtX.diagonal(), yy, total):

@@ -87,6 +87,16 @@ def _float32_steps(A32, B, active, tolerance, max_steps):
     """(E, steps): conjugate-gradient steps on A32 E = B (columns not `active` left at
     0), products with the float32 matrix, vectors in double; stopping at `tolerance` of
     each column's start, a non-positive curvature, or max_steps."""
+    E, steps, _ = _cg_steps(lambda P: (A32 @ P.astype(np.float32)).astype(np.float64), B,
+                            active, tolerance, max_steps)
+    return E, steps
+
+
+def _cg_steps(product, B, active, tolerance, max_steps):
+    """(X, steps, still active): conjugate-gradient steps on A X = B, column by column
+    from X = 0, `product(P)` giving A P; columns not `active` stay at 0. A column stops
+    at `tolerance` of its start's residual or a non-positive curvature; every column
+    after max_steps (those then still above their tolerance come back active)."""
     X = np.zeros_like(B)
     R = np.where(active, B, 0.0)
     P = R.copy()
@@ -95,7 +105,7 @@ def _float32_steps(A32, B, active, tolerance, max_steps):
     active = active & (rr > 0)
     steps = 0
     while steps < max_steps and active.any():
-        AP = (A32 @ P.astype(np.float32)).astype(np.float64)
+        AP = product(P)
         steps += 1
         curvature = np.einsum("ij,ij->j", P, AP)
         active &= curvature > 0
@@ -107,7 +117,7 @@ def _float32_steps(A32, B, active, tolerance, max_steps):
         P *= np.divide(rr_next, rr, out=np.zeros_like(rr), where=active)
         P += R
         rr = rr_next
-    return X, steps
+    return X, steps, active
 
 
 def _double_conjugate_gradients(XtX, XtY, root, tolerance):
@@ -119,26 +129,9 @@ def _double_conjugate_gradients(XtX, XtY, root, tolerance):
     range, so a singular XtX (more features than rows, repeated columns) gives the least-norm
     solution's direction; a column whose curvature vanishes keeps the point reached."""
     scale = root[:, None]
-    X = np.zeros_like(XtY)
-    R = scale * XtY
-    P = R.copy()
-    rr = np.einsum("ij,ij->j", R, R)
-    stop = tolerance ** 2 * rr
-    active = rr > 0
-    for _ in range(REFERENCE_CG_STEPS):
-        if not active.any():
-            break
-        AP = scale * (XtX @ (scale * P))  # the scaled matrix, never formed (d^2 doubles)
-        curvature = np.einsum("ij,ij->j", P, AP)
-        active &= curvature > 0
-        step = np.divide(rr, curvature, out=np.zeros_like(rr), where=active)
-        X += step * P
-        R -= step * AP
-        rr_next = np.einsum("ij,ij->j", R, R)
-        active &= rr_next > stop
-        P *= np.divide(rr_next, rr, out=np.zeros_like(rr), where=active)
-        P += R
-        rr = rr_next
+    X, _, active = _cg_steps(lambda P: scale * (XtX @ (scale * P)),  # never formed
+                             scale * XtY, np.ones(XtY.shape[1], dtype=bool), tolerance,
+                             REFERENCE_CG_STEPS)
     if active.any():  # not converged within REFERENCE_CG_STEPS: the caller solves
         return None
     return scale * X
