@@ -479,8 +479,11 @@ def gram_statistics(X, Y, *, sample_weight=None, n_threads=None):
     """The centred sufficient statistics of (X, Y) for `gd_epochs_gram`, in one go.
 
     For MSE the full-batch gradient depends on X only through these, so after this
-    O(n d^2) computation (three passes over X: the means, the products, and the exact
-    residuals at a reference point) each GD epoch costs O(d^2 k), whatever n.
+    O(n d^2) computation each GD epoch costs O(d^2 k), whatever n. Passes over X: the
+    means and the centred products (compiled, for few features), or one pass of both
+    (a C-ordered X of more features: blocks shifted near the mean, the offset removed
+    exactly); plus, when the best fit is nearly exact (or for float32 data), the
+    residuals at a reference point near the solution.
 
     Parameters
     ----------
