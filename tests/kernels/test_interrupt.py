@@ -20,6 +20,9 @@ SCRIPT = textwrap.dedent(
     import linreg
     from linreg import kernels
 
+    # Python's own handler even if this process inherited SIGINT ignored (started in
+    # the background by a shell without job control).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     case = sys.argv[1]
     rng = np.random.default_rng(0)
     if case == "gram":
