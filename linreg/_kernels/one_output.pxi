@@ -396,7 +396,8 @@ cdef inline double _rows_of_8(
 
 cdef inline bint _rows_of_n_wins(Py_ssize_t d) noexcept nogil:
     """Whether a float32 whole pass over rows of d elements takes `linreg_rows_of_n_f32`
-    (one_output.pxi): 9 to 32 elements (8: `_rows_of_8`; shorter rows lost)."""
+    (one_output.pxi): 9 to 32 elements (8: `_rows_of_8`; 2 to 4: short_rows.pxi; 5 to 7,
+    one masked vector a row, lost)."""
     return 8 < d <= 32
 
 

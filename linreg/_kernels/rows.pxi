@@ -14,6 +14,8 @@
 # the C loops of one_output.pxi, 8 float32 or 4 float64 rows a step with their dot
 # products reduced together (1 thread, X of 2^24 elements, ratios to `X @ w` in the same
 # run: float32 1.19x -> 0.85x, about 24 GB/s; float64 0.97x -> 0.82x, about 28 GB/s).
+# Rows of 2 to 4 elements, in whole passes, are split into columns a step at a time
+# (short_rows.pxi).
 #
 # Rows of d = 2048 float64 (1.25x the time of `X @ w`) are unchanged. Tried in C and
 # measured slower in place: a software-pipelined loop (the next group's dot products and
@@ -63,6 +65,8 @@ cdef double _accumulate_rows(
         if Y.shape[1] == 1:
             if floating is float and whole_pass and LINREG_ROWS_OF_8 and _rows_of_n_wins(X.shape[1]):
                 return _rows_of_n_f32(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
+            if whole_pass and LINREG_SHORT_ROWS and 2 <= X.shape[1] <= 4:
+                return _rows_of_few(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
             if whole_pass or X.shape[1] != 8:
                 return _one_output_by_d(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
             if floating is float:

@@ -1,0 +1,103 @@
+"""Whole passes over rows of 2 to 4 elements, one output: the C loops that split each
+step of rows into columns (`linreg_rows_of_few_f32` / `_f64`, one_output.pxi; AVX2 and
+avx512 builds, the generic build keeps rows.pxi's loop).
+
+A step of 8 float32 (4 float64) rows is rearranged in registers into its d columns, so
+the dot products, residuals and gradient terms are vertical sums in double, rows in a
+permuted order for d = 2 (float32, float64) and d = 4 (float32). These tests run every
+build on row counts that leave every possible remainder after the steps, with enough
+rows for several chunks, against a float64 oracle; check that Y's stride, its permuted
+loads and the thread count change no bit; and that float32 rows are summed in double.
+"""
+import importlib
+
+import numpy as np
+import pytest
+
+import linreg._compiled
+import linreg.kernels as kernels
+from _helpers import IMPLS
+
+DTYPES = [pytest.param(np.float32, id="float32"), pytest.param(np.float64, id="float64")]
+WIDTHS = [1, 2, 3, 4, 5]
+# Several chunks (more than 2 * 8192 rows), then each remainder after steps of 8 rows.
+ROW_COUNTS = [2 * 8192 + 8 + r for r in range(8)] + [1, 7, 8, 9, 15]
+RTOL = {np.float32: 2e-6, np.float64: 1e-13}
+
+
+def _problem(n, d, dtype, seed):
+    rng = np.random.default_rng(seed)
+    X = (rng.standard_normal((n, d)) + 0.5).astype(dtype)
+    W = (rng.standard_normal((d, 1)) / np.sqrt(d)).astype(dtype)
+    b = np.array([0.25], dtype)
+    wide = rng.standard_normal((n, 3)).astype(dtype)  # Y: its middle column (stride 3)
+    return X, wide[:, 1:2], W, b
+
+
+def _run(X, Y, W, b, n_threads=1):
+    grad_W = np.full_like(W, np.nan)
+    grad_b = np.full_like(b, np.nan)
+    loss = kernels.loss_and_grad(X, Y, W, b, grad_W, grad_b, n_threads=n_threads)
+    return loss, grad_W, grad_b
+
+
+def _oracle(X, Y, W, b):
+    X64 = X.astype(np.float64)
+    R = X64 @ W.astype(np.float64) + b.astype(np.float64) - Y.astype(np.float64)
+    n = X.shape[0]
+    return float(np.mean(R * R)), 2.0 / n * (X64.T @ R), 2.0 / n * R.sum(axis=0)
+
+
+def _assert_same_bits(one, other):
+    assert one[0] == other[0]
+    assert np.array_equal(one[1], other[1]) and np.array_equal(one[2], other[2])
+
+
+@pytest.mark.parametrize("n", ROW_COUNTS)
+@pytest.mark.parametrize("d", WIDTHS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_short_rows_match_oracle(impl, dtype, d, n):
+    X, Y, W, b = _problem(n, d, dtype, seed=1000 * d + n)
+    loss, grad_W, grad_b = _run(X, Y, W, b)
+    want_loss, want_W, want_b = _oracle(X, Y, W, b)
+    rtol = RTOL[dtype]
+    assert loss == pytest.approx(want_loss, rel=rtol)
+    scale = max(np.abs(want_W).max(), np.abs(want_b).max())
+    # grad_W and grad_b are rounded to X's dtype.
+    tol = max(rtol, np.finfo(dtype).eps)
+    np.testing.assert_allclose(grad_W, want_W, rtol=tol, atol=tol * scale)
+    np.testing.assert_allclose(grad_b, want_b, rtol=tol, atol=tol * scale)
+
+
+@pytest.mark.parametrize("d", [2, 3, 4])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_short_rows_same_bits_for_strided_y_and_any_thread_count(impl, dtype, d):
+    """Y read through a stride of 3 (its rows gathered in the columns' order) gives what a
+    contiguous Y (loaded whole, then permuted) gives; 2 threads give 1 thread's bits."""
+    X, Y, W, b = _problem(2 * 8192 + 13, d, dtype, seed=d)
+    strided = _run(X, Y, W, b)
+    _assert_same_bits(strided, _run(X, np.ascontiguousarray(Y), W, b))
+    _assert_same_bits(strided, _run(X, Y, W, b, n_threads=2))
+
+
+@pytest.mark.parametrize("build", [name for name in IMPLS if name != "generic"])
+@pytest.mark.parametrize("d", [2, 3, 4])
+def test_float32_short_rows_are_summed_in_double(d, build, monkeypatch):
+    """A float32 row's products are summed in double: with rows near 1000 and weights
+    that cancel, the residuals are differences of products near 700, whose float32 sums
+    would be off by about 3e-5 (a relative 1e-3 of the loss here); in double the loss
+    agrees with the float64 oracle on the same float32 values to 1e-12. (The generic
+    build sums them in float32.)"""
+    module = importlib.import_module(f"linreg._kernels_{build}")
+    monkeypatch.setattr(linreg._compiled, "build", module)
+    rng = np.random.default_rng(d)
+    n = 4096 + 5
+    X = (1000.0 + rng.standard_normal((n, d)) * 0.05).astype(np.float32)
+    W = np.array([[0.7], [-0.7], [0.35], [-0.35]][:d], np.float32)
+    if d == 3:
+        W[2, 0] = 0.0  # the first two cancel; the third adds nothing
+    Y = np.zeros((n, 1), np.float32)
+    b = np.zeros(1, np.float32)
+    loss, _, _ = _run(X, Y, W, b)
+    want_loss, _, _ = _oracle(X, Y, W, b)
+    assert loss == pytest.approx(want_loss, rel=1e-12)
