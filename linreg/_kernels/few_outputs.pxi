@@ -28,11 +28,55 @@ cdef extern from *:
     #if defined(__AVX2__) && defined(__FMA__)
     #define LINREG_FEW_OUTPUTS 1
 
-    /* y[0], y[s], ..., y[7 s] */
-    static inline __m256 linreg_strided_8_f32(const float* y, Py_ssize_t s)
+    /* A step's targets, rows in the lanes' order [0 2 4 6 | 1 3 5 7] (the order of the
+       d = 4 step's hadd tree; the other steps follow it): yv[o] for output o, read
+       through Y's strides, or (Y C-contiguous, y_row == K) from K whole vectors by
+       shuffles (scalar loads took ...). */
+    static const int LINREG_FEW_ORDER[8] = {0, 2, 4, 6, 1, 3, 5, 7};
+    LINREG_INLINE void linreg_few_targets(const int K, const int CONTIGUOUS, const float* yt,
+                                          Py_ssize_t y_row, Py_ssize_t y_col, __m256* yv)
     {
-        return _mm256_setr_ps(y[0], y[s], y[2 * s], y[3 * s], y[4 * s], y[5 * s],
-                              y[6 * s], y[7 * s]);
+        if (CONTIGUOUS && K == 2) {
+            /* v0 = rows 0..3, v1 = rows 4..7: [y00 y10 y40 y50 | y20 y30 y60 y70] */
+            const __m256i order = _mm256_setr_epi32(0, 4, 2, 6, 1, 5, 3, 7);
+            __m256 v0 = _mm256_loadu_ps(yt), v1 = _mm256_loadu_ps(yt + 8);
+            yv[0] = _mm256_permutevar8x32_ps(_mm256_shuffle_ps(v0, v1, 0x88), order);
+            yv[1] = _mm256_permutevar8x32_ps(_mm256_shuffle_ps(v0, v1, 0xDD), order);
+        } else if (CONTIGUOUS && K == 4) {
+            /* v_j = rows 2j, 2j + 1: a transpose by unpacks and shuffles */
+            __m256 v0 = _mm256_loadu_ps(yt), v1 = _mm256_loadu_ps(yt + 8);
+            __m256 v2 = _mm256_loadu_ps(yt + 16), v3 = _mm256_loadu_ps(yt + 24);
+            __m256 l01 = _mm256_unpacklo_ps(v0, v1), l23 = _mm256_unpacklo_ps(v2, v3);
+            __m256 h01 = _mm256_unpackhi_ps(v0, v1), h23 = _mm256_unpackhi_ps(v2, v3);
+            yv[0] = _mm256_shuffle_ps(l01, l23, 0x44);
+            yv[1] = _mm256_shuffle_ps(l01, l23, 0xEE);
+            yv[2] = _mm256_shuffle_ps(h01, h23, 0x44);
+            yv[3] = _mm256_shuffle_ps(h01, h23, 0xEE);
+        } else if (CONTIGUOUS && K == 3) {
+            /* element 3 i + o of the three vectors, by lane permutes and blends */
+            __m256 v0 = _mm256_loadu_ps(yt), v1 = _mm256_loadu_ps(yt + 8);
+            __m256 v2 = _mm256_loadu_ps(yt + 16);
+            /* element e = 3 ORDER[i] + o of the 24 is lane e % 8 of vector e / 8 */
+            static const int lane[3][8] = {{0, 6, 4, 2, 3, 1, 7, 5}, {1, 7, 5, 3, 4, 2, 0, 6}, {2, 0, 6, 4, 5, 3, 1, 7}};
+            static const int from1[3][8] = {{0, 0, -1, 0, 0, -1, -1, 0}, {0, 0, -1, 0, 0, -1, 0, 0},
+                                             {0, -1, -1, 0, 0, -1, 0, 0}};
+            static const int from2[3][8] = {{0, 0, 0, -1, 0, 0, 0, -1}, {0, 0, 0, -1, 0, 0, -1, -1},
+                                             {0, 0, 0, -1, 0, 0, -1, -1}};
+            for (int o = 0; o < 3; o++) {
+                __m256i idx = _mm256_loadu_si256((const __m256i*) lane[o]);
+                __m256 y = _mm256_permutevar8x32_ps(v0, idx);
+                y = _mm256_blendv_ps(y, _mm256_permutevar8x32_ps(v1, idx), _mm256_castsi256_ps(
+                    _mm256_loadu_si256((const __m256i*) from1[o])));
+                yv[o] = _mm256_blendv_ps(y, _mm256_permutevar8x32_ps(v2, idx), _mm256_castsi256_ps(
+                    _mm256_loadu_si256((const __m256i*) from2[o])));
+            }
+        } else {
+            for (int o = 0; o < K; o++) {
+                const float* y = yt + o * y_col;
+                yv[o] = _mm256_setr_ps(y[0], y[2 * y_row], y[4 * y_row], y[6 * y_row],
+                                       y[y_row], y[3 * y_row], y[5 * y_row], y[7 * y_row]);
+            }
+        }
     }
 
     /* The residuals of 8 rows for one output (their sums s, targets yv, both with rows
@@ -70,11 +114,11 @@ cdef extern from *:
                 p[i] = _mm256_mul_ps(a[i][0], w[o * V]);
                 for (int v = 1; v < V; v++) p[i] = _mm256_fmadd_ps(a[i][v], w[o * V + v], p[i]);
             }
-            __m256 s = linreg_lane_sums_8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+            __m256 s = linreg_lane_sums_8x8(p[0], p[2], p[4], p[6], p[1], p[3], p[5], p[7]);
             float rf[8];
             _mm256_storeu_ps(rf, linreg_few_residuals(s, yv[o], bv[o], sse, sum + o));
             __m256 b[8];
-            for (int i = 0; i < 8; i++) b[i] = _mm256_broadcast_ss(rf + i);
+            for (int i = 0; i < 8; i++) b[LINREG_FEW_ORDER[i]] = _mm256_broadcast_ss(rf + i);
             for (int v = 0; v < V; v++) {
                 /* ((f0 x0 + f1 x1) + (f2 x2 + f3 x3)) + (...) in float32, as one_output.pxi */
                 __m256 q = _mm256_add_ps(
@@ -100,7 +144,7 @@ cdef extern from *:
        of r_io^2, r_io = x_i . W[o d : o d + d] + bias[o] - Y[i y_row + o y_col].
        *done: the position after the last row summed (the rest are the caller's). */
     LINREG_INLINE double linreg_few_rows_v_f32(const int K, const int V, const int MASKED,
-                                               LINREG_FEW_ARGS)
+                                               const int CONTIGUOUS, LINREG_FEW_ARGS)
     {
         const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         const __m256i mask = _mm256_cmpgt_epi32(
@@ -121,8 +165,7 @@ cdef extern from *:
         __m256 yv[4];
         Py_ssize_t t = start;
         for (; t + 8 <= stop; t += 8) {
-            const float* yt = Y + t * y_row;
-            for (int o = 0; o < K; o++) yv[o] = linreg_strided_8_f32(yt + o * y_col, y_row);
+            linreg_few_targets(K, CONTIGUOUS, Y + t * y_row, y_row, y_col, yv);
             linreg_few_step_v_f32(K, V, MASKED, X + t * d, d, mask, yv, wv, bv, g, &sse, sum);
         }
         for (int o = 0; o < K; o++) {
@@ -135,7 +178,8 @@ cdef extern from *:
     }
 
     /* Rows of 4 floats, K outputs, 8 rows a step as 4 vectors of two rows each. */
-    LINREG_INLINE double linreg_few_rows_4_f32(const int K, LINREG_FEW_ARGS)
+    LINREG_INLINE double linreg_few_rows_4_f32(const int K, const int CONTIGUOUS,
+                                               LINREG_FEW_ARGS)
     {
         __m256 wv[4];
         __m256d bv[4], sum[4], g[4];
@@ -151,17 +195,14 @@ cdef extern from *:
             const float* x = X + 4 * t;
             const __m256 a0 = _mm256_loadu_ps(x), a1 = _mm256_loadu_ps(x + 8);
             const __m256 a2 = _mm256_loadu_ps(x + 16), a3 = _mm256_loadu_ps(x + 24);
-            const float* yt = Y + t * y_row;
+            __m256 yv[4];
+            linreg_few_targets(K, CONTIGUOUS, Y + t * y_row, y_row, y_col, yv);
             for (int o = 0; o < K; o++) {
                 /* sums of rows [0 2 4 6 | 1 3 5 7] */
                 __m256 s = _mm256_hadd_ps(
                     _mm256_hadd_ps(_mm256_mul_ps(a0, wv[o]), _mm256_mul_ps(a1, wv[o])),
                     _mm256_hadd_ps(_mm256_mul_ps(a2, wv[o]), _mm256_mul_ps(a3, wv[o])));
-                const float* y = yt + o * y_col;
-                __m256 yv = _mm256_setr_ps(y[0], y[2 * y_row], y[4 * y_row], y[6 * y_row],
-                                           y[y_row], y[3 * y_row], y[5 * y_row],
-                                           y[7 * y_row]);
-                __m256 rf = linreg_few_residuals(s, yv, bv[o], &sse, sum + o);
+                __m256 rf = linreg_few_residuals(s, yv[o], bv[o], &sse, sum + o);
                 /* [r_2j x4 | r_2j+1 x4] against vector j (rows 2j, 2j + 1) */
                 __m256 q = _mm256_add_ps(
                     _mm256_fmadd_ps(_mm256_permute_ps(rf, 0x55), a1,
@@ -183,13 +224,21 @@ cdef extern from *:
 
     #define LINREG_FEW_V(K, V, MASKED)                                                   \
         static double linreg_few_##K##_##V##_##MASKED(LINREG_FEW_ARGS)                   \
-            { return linreg_few_rows_v_f32(K, V, MASKED, LINREG_FEW_NAMES); }
+        {                                                                                \
+            return y_row == K && y_col == 1                                              \
+                ? linreg_few_rows_v_f32(K, V, MASKED, 1, LINREG_FEW_NAMES)               \
+                : linreg_few_rows_v_f32(K, V, MASKED, 0, LINREG_FEW_NAMES);              \
+        }
     #define LINREG_FEW_K(K)                                                              \
         LINREG_FEW_V(K, 1, 0) LINREG_FEW_V(K, 1, 1) LINREG_FEW_V(K, 2, 0)                \
         LINREG_FEW_V(K, 2, 1) LINREG_FEW_V(K, 3, 0) LINREG_FEW_V(K, 3, 1)                \
         LINREG_FEW_V(K, 4, 0) LINREG_FEW_V(K, 4, 1)                                      \
         static double linreg_few_##K##_d4(LINREG_FEW_ARGS)                               \
-            { return linreg_few_rows_4_f32(K, LINREG_FEW_NAMES); }                       \
+        {                                                                                \
+            return y_row == K && y_col == 1                                              \
+                ? linreg_few_rows_4_f32(K, 1, LINREG_FEW_NAMES)                          \
+                : linreg_few_rows_4_f32(K, 0, LINREG_FEW_NAMES);                         \
+        }                                                                                \
         static double linreg_few_##K(LINREG_FEW_ARGS)                                    \
         {                                                                                \
             if (d == 4) return linreg_few_##K##_d4(LINREG_FEW_NAMES);                    \
