@@ -11,8 +11,11 @@
 # rounded to float32 and broadcast, and the gradient terms of the 8 rows summed in
 # float32, then added to double accumulators held for the whole run of rows. K and the
 # number of vectors a row takes are constants in each compiled loop.
-# - Rows of 8 to 32 elements: V = ceil(d / 8) vectors a row, the last masked when d is
-#   not a multiple of 8 (masked lanes read nothing).
+# - Rows of 5 to 32 elements: V = ceil(d / 8) vectors a row; when d is not a multiple
+#   of 8 the last one is loaded whole (running into the next row) and its lanes past
+#   the row zeroed by an AND, and a run's last step must leave a row after it so that
+#   no load leaves the run. _mm256_maskload_ps instead (as one_output.pxi) took 3.2-3.6x
+#   the time of `X @ W` at d = 5..7, k = 2 (1.3-1.6x with the AND), as slow as the old loop.
 # - Rows of 4 elements: two rows a vector, so a step's 8 rows are 4 vectors and one hadd
 #   tree of 3 hadds yields their 8 sums (even rows in the low half, odd rows in the
 #   high); each vector's residuals [r_2j x4 | r_2j+1 x4] are one in-lane permute.
@@ -105,8 +108,8 @@ cdef extern from *:
         __m256 a[8][4];
         for (int i = 0; i < 8; i++) {
             for (int v = 0; v < V - 1; v++) a[i][v] = _mm256_loadu_ps(x + i * d + 8 * v);
-            a[i][V - 1] = MASKED ? _mm256_maskload_ps(x + i * d + 8 * (V - 1), mask)
-                                 : _mm256_loadu_ps(x + i * d + 8 * (V - 1));
+            a[i][V - 1] = _mm256_loadu_ps(x + i * d + 8 * (V - 1));
+            if (MASKED) a[i][V - 1] = _mm256_and_ps(a[i][V - 1], _mm256_castsi256_ps(mask));
         }
         for (int o = 0; o < K; o++) {
             __m256 p[8];
@@ -164,7 +167,7 @@ cdef extern from *:
         __m256d sse = _mm256_setzero_pd();
         __m256 yv[4];
         Py_ssize_t t = start;
-        for (; t + 8 <= stop; t += 8) {
+        for (; t + 8 + MASKED <= stop; t += 8) {
             linreg_few_targets(K, CONTIGUOUS, Y + t * y_row, y_row, y_col, yv);
             linreg_few_step_v_f32(K, V, MASKED, X + t * d, d, mask, yv, wv, bv, g, &sse, sum);
         }
@@ -259,7 +262,7 @@ cdef extern from *:
     LINREG_FEW_K(4)
 
     /* Whether `linreg_few_outputs_f32` takes rows of d elements. */
-    static int linreg_few_outputs_fit(Py_ssize_t d) { return d == 4 || (8 <= d && d <= 32); }
+    static int linreg_few_outputs_fit(Py_ssize_t d) { return 4 <= d && d <= 32; }
 
     /* K = 2..4 outputs over rows of d elements (`linreg_few_outputs_fit`). */
     static double linreg_few_outputs_f32(Py_ssize_t K, LINREG_FEW_ARGS)
