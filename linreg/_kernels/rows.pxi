@@ -66,12 +66,14 @@ cdef double _accumulate_rows(
             if floating is float and whole_pass and LINREG_ROWS_OF_8 and _rows_of_n_wins(X.shape[1]):
                 return _rows_of_n_f32(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
             if whole_pass and LINREG_SHORT_ROWS and 2 <= X.shape[1] <= 4:
-                return _rows_of_few(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
+                return _short_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
             if whole_pass or X.shape[1] != 8:
                 return _one_output_by_d(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
             if floating is float:
                 return _one_output_f32_8_rank4(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
             return _one_output_f64_any(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
+        if floating is float and whole_pass and _few_outputs_take(X.shape[1], Y.shape[1]):
+            return _few_outputs_f32(X, Y, start, stop, work, grad_by_output, grad_bias)
         return _sums_over_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias, NULL,
                                NULL)
     return _sums_over_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias,

@@ -72,7 +72,7 @@ cdef extern from *:
 
     /* One row of D float32 or float64 elements, in double: a step's arithmetic for one
        row, for the rows after the last step (generic in the row's type). */
-    #define linreg_few_row_tail(D, x, w, bias, y_t, grad, sse, r_sum) do {            \\
+    #define linreg_short_row_tail(D, x, w, bias, y_t, grad, sse, r_sum) do {            \\
             double s_ = 0.0;                                                       \\
             for (int j_ = 0; j_ < (D); j_++) s_ += (double) (x)[j_] * (double) (w)[j_]; \\
             double r_ = s_ + (bias) - (double) (y_t);                                \\
@@ -81,7 +81,7 @@ cdef extern from *:
             for (int j_ = 0; j_ < (D); j_++) (grad)[j_] += (double) (x)[j_] * r_;    \\
         } while (0)
 
-    LINREG_INLINE double linreg_rows_of_few_f32(
+    LINREG_INLINE double linreg_short_rows_f32(
         const int D, const float* X, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
         double* grad, double* bias_sum, Py_ssize_t* done)
@@ -144,7 +144,7 @@ cdef extern from *:
         double total = linreg_lanes_total(_mm256_add_pd(sse_lo, sse_hi));
         double r_sum = linreg_lanes_total(_mm256_add_pd(sum_lo, sum_hi));
         for (; t < stop; t++)  /* the rows after the last step, in double alike */
-            linreg_few_row_tail(D, X + D * t, w, bias, y[t * y_step], grad, &total, &r_sum);
+            linreg_short_row_tail(D, X + D * t, w, bias, y[t * y_step], grad, &total, &r_sum);
         *bias_sum += r_sum;
         *done = t;
         return total;
@@ -176,7 +176,7 @@ cdef extern from *:
         }
     }
 
-    LINREG_INLINE double linreg_rows_of_few_f64(
+    LINREG_INLINE double linreg_short_rows_f64(
         const int D, const double* X, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w, double bias,
         double* grad, double* bias_sum, Py_ssize_t* done)
@@ -216,63 +216,63 @@ cdef extern from *:
         for (int j = 0; j < D; j++) grad[j] += linreg_lanes_total(g[j]);
         double total = linreg_lanes_total(sse), r_sum = linreg_lanes_total(sum);
         for (; t < stop; t++)  /* the rows after the last step */
-            linreg_few_row_tail(D, X + D * t, w, bias, y[t * y_step], grad, &total, &r_sum);
+            linreg_short_row_tail(D, X + D * t, w, bias, y[t * y_step], grad, &total, &r_sum);
         *bias_sum += r_sum;
         *done = t;
         return total;
     }
-    static double linreg_rows_of_few_f64_any(
+    static double linreg_short_rows_f64_any(
         const double* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w, double bias,
         double* grad, double* bias_sum, Py_ssize_t* done)
     {
         if (d == 4)
-            return linreg_rows_of_few_f64(4, X, rows, start, stop, y, y_step, w, bias, grad,
+            return linreg_short_rows_f64(4, X, rows, start, stop, y, y_step, w, bias, grad,
                                           bias_sum, done);
         if (d == 2)
-            return linreg_rows_of_few_f64(2, X, rows, start, stop, y, y_step, w, bias, grad,
+            return linreg_short_rows_f64(2, X, rows, start, stop, y, y_step, w, bias, grad,
                                           bias_sum, done);
-        return linreg_rows_of_few_f64(3, X, rows, start, stop, y, y_step, w, bias, grad,
+        return linreg_short_rows_f64(3, X, rows, start, stop, y, y_step, w, bias, grad,
                                       bias_sum, done);
     }
-    static double linreg_rows_of_few_f32_any(
+    static double linreg_short_rows_f32_any(
         const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
         double* grad, double* bias_sum, Py_ssize_t* done)
     {
         if (d == 4)
-            return linreg_rows_of_few_f32(4, X, rows, start, stop, y, y_step, w, bias, grad,
+            return linreg_short_rows_f32(4, X, rows, start, stop, y, y_step, w, bias, grad,
                                           bias_sum, done);
         if (d == 2)
-            return linreg_rows_of_few_f32(2, X, rows, start, stop, y, y_step, w, bias, grad,
+            return linreg_short_rows_f32(2, X, rows, start, stop, y, y_step, w, bias, grad,
                                           bias_sum, done);
-        return linreg_rows_of_few_f32(3, X, rows, start, stop, y, y_step, w, bias, grad,
+        return linreg_short_rows_f32(3, X, rows, start, stop, y, y_step, w, bias, grad,
                                       bias_sum, done);
     }
     #else
     #define LINREG_SHORT_ROWS 0
-    static double linreg_rows_of_few_f32_any(
+    static double linreg_short_rows_f32_any(
         const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
         double* grad, double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
-    static double linreg_rows_of_few_f64_any(
+    static double linreg_short_rows_f64_any(
         const double* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w, double bias,
         double* grad, double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
     #endif
     """
     int LINREG_SHORT_ROWS
-    double linreg_rows_of_few_f32_any(
+    double linreg_short_rows_f32_any(
         const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
         double* grad, double* bias_sum, Py_ssize_t* done) noexcept nogil
-    double linreg_rows_of_few_f64_any(
+    double linreg_short_rows_f64_any(
         const double* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w, double bias,
         double* grad, double* bias_sum, Py_ssize_t* done) noexcept nogil
 
 
-cdef double _rows_of_few(
+cdef double _short_rows(
     const floating[:, ::1] X,
     const floating[:, :] Y,
     const Py_ssize_t* rows,
@@ -289,11 +289,11 @@ cdef double _rows_of_few(
     cdef Py_ssize_t y_step = Y.strides[0] // <Py_ssize_t> sizeof(floating)
     cdef double sse
     if floating is float:
-        sse = linreg_rows_of_few_f32_any(
+        sse = linreg_short_rows_f32_any(
             &X[0, 0], X.shape[1], rows, start, stop, &Y[0, 0], y_step, work.w_by_output_f32,
             work.bias[0], grad_by_output, grad_bias, &done)
     else:
-        sse = linreg_rows_of_few_f64_any(
+        sse = linreg_short_rows_f64_any(
             &X[0, 0], X.shape[1], rows, start, stop, &Y[0, 0], y_step, work.w_by_output,
             work.bias[0], grad_by_output, grad_bias, &done)
     if done == stop:

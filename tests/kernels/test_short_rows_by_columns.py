@@ -1,5 +1,5 @@
 """Whole passes over rows of 2 to 4 elements, one output: the C loops that split each
-step of rows into columns (`linreg_rows_of_few_f32` / `_f64`, one_output.pxi; AVX2 and
+step of rows into columns (`linreg_short_rows_f32` / `_f64`, one_output.pxi; AVX2 and
 avx512 builds, the generic build keeps rows.pxi's loop).
 
 A step of 8 float32 (4 float64) rows is rearranged in registers into its d columns, so
