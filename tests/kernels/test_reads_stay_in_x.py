@@ -1,0 +1,67 @@
+"""The passes that load a row's last vector whole read nothing past X's last row.
+
+one_output.pxi (float32 rows of 9 to 31 elements, one output) and few_outputs.pxi (rows
+of 5 to 31, 2 to 4 outputs) load a row's last partial vector whole, running into the
+next row, and clear the lanes past the row; the last step of a run must leave a row
+after it. The lanes are cleared, so values read past X's end would count for nothing:
+only a read of memory that is not there shows the mistake. Here X ends exactly where a
+page that may not be read begins (Linux, mmap + mprotect), for row counts that are and
+are not multiples of a step's 8 rows; a read past X would stop the process (SIGSEGV).
+"""
+import ctypes
+import mmap
+import sys
+
+import numpy as np
+import pytest
+
+from linreg import kernels
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="guard pages through libc's mprotect (Linux)")
+
+PAGE = mmap.PAGESIZE
+
+
+class _GuardedArray:
+    """A C-ordered (n, d) array whose last element is the last before a PROT_NONE page."""
+
+    def __init__(self, values):
+        size = values.nbytes
+        data_pages = -(-size // PAGE)
+        self._map = mmap.mmap(-1, (data_pages + 1) * PAGE)
+        base = ctypes.addressof(ctypes.c_char.from_buffer(self._map))
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        if libc.mprotect(ctypes.c_void_p(base + data_pages * PAGE), PAGE, 0) != 0:
+            raise OSError(ctypes.get_errno(), "mprotect failed")
+        self.array = np.frombuffer(self._map, dtype=values.dtype, count=values.size,
+                                   offset=data_pages * PAGE - size).reshape(values.shape)
+        self.array[...] = values
+
+
+def _loss_and_grad(X, Y, W, b):
+    grad_W, grad_b = np.empty_like(W), np.empty_like(b)
+    loss = kernels.loss_and_grad(X, Y, W, b, grad_W, grad_b, n_threads=1)
+    return loss, grad_W, grad_b
+
+
+@pytest.mark.parametrize("n", [64, 67, 72 + 7], ids=lambda n: f"n{n}")
+@pytest.mark.parametrize(("dtype", "d", "k"), [
+    (np.float32, 9, 1), (np.float32, 12, 1), (np.float32, 20, 1), (np.float32, 31, 1),
+    (np.float32, 5, 2), (np.float32, 7, 3), (np.float32, 12, 4), (np.float32, 31, 2),
+    (np.float32, 2, 1), (np.float32, 3, 1), (np.float64, 3, 1), (np.float32, 4, 2),
+], ids=lambda v: np.dtype(v).name if isinstance(v, type) else str(v))
+def test_pass_reads_nothing_past_x(impl, dtype, d, k, n):
+    rng = np.random.default_rng(d * 100 + k * 10 + n)
+    values = (rng.standard_normal((n, d)) + 0.5).astype(dtype)
+    guarded = _GuardedArray(values)
+    X = guarded.array
+    assert X.flags.c_contiguous
+    Y = rng.standard_normal((n, k)).astype(dtype)
+    W = (rng.standard_normal((d, k)) / np.sqrt(d)).astype(dtype)
+    b = np.full(k, 0.25, dtype)
+    got = _loss_and_grad(X, Y, W, b)
+    want = _loss_and_grad(values.copy(), Y, W, b)
+    assert got[0] == want[0]
+    assert np.array_equal(got[1], want[1]) and np.array_equal(got[2], want[2])
