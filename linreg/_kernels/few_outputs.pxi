@@ -16,16 +16,18 @@
 #   the row zeroed by an AND, and a run's last step must leave a row after it so that
 #   no load leaves the run. _mm256_maskload_ps instead (as one_output.pxi) took 3.2-3.6x
 #   the time of `X @ W` at d = 5..7, k = 2 (1.3-1.6x with the AND), as slow as the old loop.
-# - Rows of 4 elements: two rows a vector, so a step's 8 rows are 4 vectors and one hadd
-#   tree of 3 hadds yields their 8 sums (even rows in the low half, odd rows in the
-#   high); each vector's residuals [r_2j x4 | r_2j+1 x4] are one in-lane permute.
+# - Rows of 1 to 4 elements take short_rows.pxi's loops instead (each step split into
+#   columns; at d = 4, k = 2 1.03x the time of `X @ W`, 1.12x with two rows a vector
+#   and a hadd tree here; k = 4: 1.47x, 1.73x).
 # The run's rows that do not fill a step are left to rows.pxi's loop.
 #
 # Measured (1 thread, X of 2^23 float32, time / `np.matmul(X, W, out=out)`, median of 3
 # runs, before -> after): k = 2: d = 4 3.29 -> 1.12, d = 8 2.98 -> 1.37, d = 16 2.14 ->
 # 1.24; k = 3: 3.69 -> 1.35, 3.41 -> 1.58, 2.34 -> 1.33; k = 4: 4.96 -> 1.73, 4.68 -> 2.09,
-# 3.42 -> 1.86; d = 5..7, k = 2: 3.3-3.6 -> 1.3-1.6. Not tried: rows of 1 to 3 (they keep
-# rows.pxi's loop), float64, rows of more than 32.
+# 3.42 -> 1.86; d = 5..7, k = 2: 3.3-3.6 -> 1.3-1.6 (the d = 4 figures are from the two
+# rows a vector loop, since replaced by short_rows.pxi's). Not tried: float64 (its k = 2
+# to 4 passes read 0.5-1.05x `X @ W` at d = 8 and 16 in rows.pxi's loop), rows of more
+# than 32.
 #
 # Precision as one_output.pxi: a row's products summed in float32 (at most 32), then
 # promoted; the gradient terms of a step's 8 rows summed in float32 (residuals rounded
@@ -37,8 +39,8 @@ cdef extern from *:
     #if defined(__AVX2__) && defined(__FMA__)
     #define LINREG_FEW_OUTPUTS 1
 
-    /* A step's targets, rows in the lanes' order [0 2 4 6 | 1 3 5 7] (the order of the
-       d = 4 step's hadd tree; the other steps follow it): yv[o] for output o, read
+    /* A step's targets, rows in the lanes' order [0 2 4 6 | 1 3 5 7] (the order in
+       which the steps' hadd trees leave the row sums): yv[o] for output o, read
        through Y's strides, or (Y C-contiguous, y_row == K) from K whole vectors by
        shuffles (8 scalar loads an output: k = 2 at d = 8 1.45x the time of `X @ W`,
        1.34x by shuffles; d = 16 1.37x, 1.21x). */
@@ -187,51 +189,6 @@ cdef extern from *:
         return linreg_lanes_total(sse);
     }
 
-    /* Rows of 4 floats, K outputs, 8 rows a step as 4 vectors of two rows each. */
-    LINREG_INLINE double linreg_few_rows_4_f32(const int K, const int CONTIGUOUS,
-                                               LINREG_FEW_ARGS)
-    {
-        __m256 wv[4];
-        __m256d bv[4], sum[4], g[4];
-        for (int o = 0; o < K; o++) {
-            wv[o] = _mm256_broadcast_ps((const __m128*) (W + 4 * o));  /* [w_o | w_o] */
-            bv[o] = _mm256_set1_pd(bias[o]);
-            sum[o] = _mm256_setzero_pd();
-            g[o] = _mm256_loadu_pd(grad + 4 * o);
-        }
-        __m256d sse = _mm256_setzero_pd();
-        Py_ssize_t t = start;
-        for (; t + 8 <= stop; t += 8) {
-            const float* x = X + 4 * t;
-            const __m256 a0 = _mm256_loadu_ps(x), a1 = _mm256_loadu_ps(x + 8);
-            const __m256 a2 = _mm256_loadu_ps(x + 16), a3 = _mm256_loadu_ps(x + 24);
-            __m256 yv[4];
-            linreg_few_targets(K, CONTIGUOUS, Y + t * y_row, y_row, y_col, yv);
-            for (int o = 0; o < K; o++) {
-                /* sums of rows [0 2 4 6 | 1 3 5 7] */
-                __m256 s = _mm256_hadd_ps(
-                    _mm256_hadd_ps(_mm256_mul_ps(a0, wv[o]), _mm256_mul_ps(a1, wv[o])),
-                    _mm256_hadd_ps(_mm256_mul_ps(a2, wv[o]), _mm256_mul_ps(a3, wv[o])));
-                __m256 rf = linreg_few_residuals(s, yv[o], bv[o], &sse, sum + o);
-                /* [r_2j x4 | r_2j+1 x4] against vector j (rows 2j, 2j + 1) */
-                __m256 q = _mm256_add_ps(
-                    _mm256_fmadd_ps(_mm256_permute_ps(rf, 0x55), a1,
-                                    _mm256_mul_ps(_mm256_permute_ps(rf, 0x00), a0)),
-                    _mm256_fmadd_ps(_mm256_permute_ps(rf, 0xFF), a3,
-                                    _mm256_mul_ps(_mm256_permute_ps(rf, 0xAA), a2)));
-                /* the even rows' terms plus the odd rows': 8 rows in float32 */
-                g[o] = _mm256_add_pd(g[o], _mm256_cvtps_pd(_mm_add_ps(
-                    _mm256_castps256_ps128(q), _mm256_extractf128_ps(q, 1))));
-            }
-        }
-        for (int o = 0; o < K; o++) {
-            _mm256_storeu_pd(grad + 4 * o, g[o]);
-            bias_sums[o] += linreg_lanes_total(sum[o]);
-        }
-        *done = t;
-        return linreg_lanes_total(sse);
-    }
-
     #define LINREG_FEW_V(K, V, MASKED)                                                   \
         static double linreg_few_##K##_##V##_##MASKED(LINREG_FEW_ARGS)                   \
         {                                                                                \
@@ -243,15 +200,8 @@ cdef extern from *:
         LINREG_FEW_V(K, 1, 0) LINREG_FEW_V(K, 1, 1) LINREG_FEW_V(K, 2, 0)                \
         LINREG_FEW_V(K, 2, 1) LINREG_FEW_V(K, 3, 0) LINREG_FEW_V(K, 3, 1)                \
         LINREG_FEW_V(K, 4, 0) LINREG_FEW_V(K, 4, 1)                                      \
-        static double linreg_few_##K##_d4(LINREG_FEW_ARGS)                               \
-        {                                                                                \
-            return y_row == K && y_col == 1                                              \
-                ? linreg_few_rows_4_f32(K, 1, LINREG_FEW_NAMES)                          \
-                : linreg_few_rows_4_f32(K, 0, LINREG_FEW_NAMES);                         \
-        }                                                                                \
         static double linreg_few_##K(LINREG_FEW_ARGS)                                    \
         {                                                                                \
-            if (d == 4) return linreg_few_##K##_d4(LINREG_FEW_NAMES);                    \
             const int masked = d % 8 != 0;                                               \
             switch ((d + 7) / 8) {                                                       \
                 case 1: return masked ? linreg_few_##K##_1_1(LINREG_FEW_NAMES)           \
@@ -269,7 +219,7 @@ cdef extern from *:
     LINREG_FEW_K(4)
 
     /* Whether `linreg_few_outputs_f32` takes rows of d elements. */
-    static int linreg_few_outputs_fit(Py_ssize_t d) { return 4 <= d && d <= 32; }
+    static int linreg_few_outputs_fit(Py_ssize_t d) { return 5 <= d && d <= 32; }
 
     /* K = 2..4 outputs over rows of d elements (`linreg_few_outputs_fit`). */
     static double linreg_few_outputs_f32(Py_ssize_t K, LINREG_FEW_ARGS)

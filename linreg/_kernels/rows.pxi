@@ -62,11 +62,11 @@ cdef double _accumulate_rows(
         return _sums_over_outputs(X, Y, rows, start, stop, work, grad_by_output, grad_bias,
                                   work.sample_weight)
     if work.sample_weight == NULL:
+        if whole_pass and _short_rows_take(X.shape[1], Y.shape[1]):
+            return _short_rows(X, Y, start, stop, work, grad_by_output, grad_bias)
         if Y.shape[1] == 1:
             if floating is float and whole_pass and LINREG_ROWS_OF_8 and _rows_of_n_wins(X.shape[1]):
                 return _rows_of_n_f32(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
-            if whole_pass and LINREG_SHORT_ROWS and 2 <= X.shape[1] <= 4:
-                return _short_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
             if whole_pass or X.shape[1] != 8:
                 return _one_output_by_d(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
             if floating is float:

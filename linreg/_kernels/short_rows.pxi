@@ -1,14 +1,16 @@
-# Whole passes over rows of 2 to 4 elements, one output: each step of rows split into
-# its columns (AVX2 and avx512 builds; the generic build keeps rows.pxi's loop compiled
-# for the width).
+# Whole passes over rows of 1 to 4 elements for 1 to 4 outputs (not one element and one
+# output), no sample weights: each step of rows split into its columns (AVX2 and avx512
+# builds; the generic build keeps rows.pxi's loops).
 #
-# At these widths a step's rows are a few vectors, and rows.pxi's loop ends every row's
-# dot product in a sum across the lanes of a vector: about 5 cycles a float32 row, 2.4-2.6
-# times the time of `X @ w` at d = 2 and 3. Here a step (8 float32 rows or 4 float64)
-# is rearranged in registers into its d columns, each a vector over the step's rows, so
-# that nothing is summed across lanes: the dot products, residuals, loss and gradient
-# terms are vertical sums, like a BLAS gemv's on a transposed block. (One masked vector a
-# row, the loop for 9 to 32 float32 elements, took 1.7-2.7x rows.pxi's time at 2 to 7.)
+# At these widths a step's rows are a few vectors, and rows.pxi's loops end every row's
+# dot product, for every output, in a sum across the lanes of a vector: about 5 cycles a
+# float32 row, 2.4-2.6 times the time of `X @ w` at d = 2 and 3. Here a step (8 float32
+# rows or 4 float64) is rearranged in registers into its d columns, each a vector over
+# the step's rows, so that nothing is summed across lanes: for each output, the dot
+# products, residuals, loss and gradient terms are vertical sums, like a BLAS gemv's on
+# a transposed block, from the same columns. (One masked vector a row, the loop for 9 to
+# 32 float32 elements, took 1.7-2.7x rows.pxi's time at 2 to 7; few_outputs.pxi's two
+# rows of 4 a vector and a hadd tree, k = 2 at d = 4, 1.12x `X @ W` against 1.03x here.)
 #
 # All of it is in double, float32 too: a product of two float32 is exact in double, and
 # converting the columns costs what the float32 sums would have saved. A float32 row's
@@ -17,17 +19,24 @@
 # r_i to float32 and sums 8 terms in float32). Rows after the last step take the same
 # arithmetic one at a time, so the whole run is summed alike.
 #
-# 1 thread, X of 2^24 elements, time / that of `X @ w` (before -> after): float32 d = 2
-# 2.59 -> 0.93, d = 3 2.44 -> 1.01, d = 4 1.00 -> 0.59; float64 d = 2 1.09 -> 0.78, d = 3
-# 1.09 -> 0.79, d = 4 0.87 -> 0.63. The sums depend on the run of rows only, as elsewhere.
+# 1 thread, X of 2^24 elements (one output; 2^23 for several), time / that of `X @ w`
+# (`X @ W`), before -> after:
+# - one output: float32 d = 2 2.59 -> 0.93, d = 3 2.44 -> 1.01, d = 4 1.00 -> 0.59;
+#   float64 d = 2 1.09 -> 0.78, d = 3 1.09 -> 0.79, d = 4 0.87 -> 0.63;
+# - k = 2, 3, 4: float32 d = 1 0.23-0.27 (X @ W on one column is slow), d = 2 2.97 ->
+#   0.58, 3.39 -> 0.67, 4.72 -> 1.08; d = 3 0.76-1.07; d = 4 (few_outputs.pxi's loop)
+#   1.12 -> 1.03, 1.35 -> 1.04, 1.73 -> 1.47; float64 d = 2 2.13 -> 0.56, 2.27 -> 0.50,
+#   2.76 -> 0.66; d = 4 1.19 -> 0.57, 1.20 -> 0.53, 1.74 -> 0.74.
+# The sums depend on the run of rows only, as elsewhere.
 
 cdef extern from *:
     """
     #if defined(__AVX2__) && defined(__FMA__)
     #include <immintrin.h>
+    #include <math.h>
     #define LINREG_SHORT_ROWS 1
-    /* A step of 8 rows of D = 2, 3 or 4 float32, as D columns over the 8 rows, in double
-       (lo: the first four lanes, hi: the last four). D = 2 splits the pairs with one
+    /* A step of 8 rows of D = 1 to 4 float32, as D columns over the 8 rows, in double
+       (lo: the first four lanes, hi: the last four). D = 1 is one load; D = 2 splits the pairs with one
        shuffle each, which leaves the rows in the order 0 1 4 5 | 2 3 6 7; D = 3 gathers
        each column from the three vectors with two blends (the lanes a column takes from
        each vector are disjoint) and one permutation, in the rows' order. */
@@ -35,7 +44,9 @@ cdef extern from *:
         const int D, const float* x, __m256d* lo, __m256d* hi)
     {
         __m256 c[4];
-        if (D == 4) {
+        if (D == 1) {
+            c[0] = _mm256_loadu_ps(x);
+        } else if (D == 4) {
             /* rows 0 1 | 2 3 | 4 5 | 6 7: a 4 x 4 transpose in each half, which leaves
                the rows in the order 0 2 4 6 | 1 3 5 7 */
             __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
@@ -70,90 +81,16 @@ cdef extern from *:
         }
     }
 
-    /* One row of D float32 or float64 elements, in double: a step's arithmetic for one
-       row, for the rows after the last step (generic in the row's type). */
-    #define linreg_short_row_tail(D, x, w, bias, y_t, grad, sse, r_sum) do {            \\
-            double s_ = 0.0;                                                       \\
-            for (int j_ = 0; j_ < (D); j_++) s_ += (double) (x)[j_] * (double) (w)[j_]; \\
-            double r_ = s_ + (bias) - (double) (y_t);                                \\
-            *(sse) += r_ * r_;                                                     \\
-            *(r_sum) += r_;                                                        \\
-            for (int j_ = 0; j_ < (D); j_++) (grad)[j_] += (double) (x)[j_] * r_;    \\
-        } while (0)
-
-    LINREG_INLINE double linreg_short_rows_f32(
-        const int D, const float* X, const Py_ssize_t* rows, Py_ssize_t start,
-        Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
-        double* grad, double* bias_sum, Py_ssize_t* done)
-    {
-        Py_ssize_t t = start;
-        if (rows != NULL) {  /* only whole passes, which read X in order */
-            *done = t;
-            return 0.0;
-        }
-        __m256d wv[4], g_lo[4], g_hi[4], x_lo[4], x_hi[4];
-        for (int j = 0; j < D; j++) {
-            wv[j] = _mm256_set1_pd((double) w[j]);
-            g_lo[j] = g_hi[j] = _mm256_setzero_pd();
-        }
-        const __m256d bv = _mm256_set1_pd(bias);
-        __m256d sse_lo = _mm256_setzero_pd(), sse_hi = sse_lo, sum_lo = sse_lo, sum_hi = sse_lo;
-        _Pragma("GCC unroll 2")
-        for (; t + 8 <= stop; t += 8) {
-            linreg_columns_of_8_rows_f32(D, X + D * t, x_lo, x_hi);
-            const float* yt = y + t * y_step;
-            __m256 yv;
-            if (D == 4)  /* the rows' order of the columns: 0 2 4 6 | 1 3 5 7 */
-                yv = y_step == 1
-                    ? _mm256_permutevar8x32_ps(_mm256_loadu_ps(yt),
-                                               _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7))
-                    : _mm256_setr_ps(yt[0], yt[2 * y_step], yt[4 * y_step], yt[6 * y_step],
-                                     yt[y_step], yt[3 * y_step], yt[5 * y_step],
-                                     yt[7 * y_step]);
-            else if (D == 2)  /* the rows' order of the columns: 0 1 4 5 | 2 3 6 7 */
-                yv = y_step == 1
-                    ? _mm256_castpd_ps(_mm256_permute4x64_pd(
-                          _mm256_castps_pd(_mm256_loadu_ps(yt)), 0xD8))
-                    : _mm256_setr_ps(yt[0], yt[y_step], yt[4 * y_step], yt[5 * y_step],
-                                     yt[2 * y_step], yt[3 * y_step], yt[6 * y_step],
-                                     yt[7 * y_step]);
-            else
-                yv = y_step == 1 ? _mm256_loadu_ps(yt) : _mm256_setr_ps(
-                    yt[0], yt[y_step], yt[2 * y_step], yt[3 * y_step], yt[4 * y_step],
-                    yt[5 * y_step], yt[6 * y_step], yt[7 * y_step]);
-            __m256d s_lo = _mm256_mul_pd(x_lo[0], wv[0]), s_hi = _mm256_mul_pd(x_hi[0], wv[0]);
-            for (int j = 1; j < D; j++) {
-                s_lo = _mm256_fmadd_pd(x_lo[j], wv[j], s_lo);
-                s_hi = _mm256_fmadd_pd(x_hi[j], wv[j], s_hi);
-            }
-            __m256d r_lo = _mm256_sub_pd(_mm256_add_pd(s_lo, bv),
-                                         _mm256_cvtps_pd(_mm256_castps256_ps128(yv)));
-            __m256d r_hi = _mm256_sub_pd(_mm256_add_pd(s_hi, bv),
-                                         _mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)));
-            sse_lo = _mm256_fmadd_pd(r_lo, r_lo, sse_lo);
-            sse_hi = _mm256_fmadd_pd(r_hi, r_hi, sse_hi);
-            sum_lo = _mm256_add_pd(sum_lo, r_lo);
-            sum_hi = _mm256_add_pd(sum_hi, r_hi);
-            for (int j = 0; j < D; j++) {
-                g_lo[j] = _mm256_fmadd_pd(x_lo[j], r_lo, g_lo[j]);
-                g_hi[j] = _mm256_fmadd_pd(x_hi[j], r_hi, g_hi[j]);
-            }
-        }
-        for (int j = 0; j < D; j++)
-            grad[j] += linreg_lanes_total(_mm256_add_pd(g_lo[j], g_hi[j]));
-        double total = linreg_lanes_total(_mm256_add_pd(sse_lo, sse_hi));
-        double r_sum = linreg_lanes_total(_mm256_add_pd(sum_lo, sum_hi));
-        for (; t < stop; t++)  /* the rows after the last step, in double alike */
-            linreg_short_row_tail(D, X + D * t, w, bias, y[t * y_step], grad, &total, &r_sum);
-        *bias_sum += r_sum;
-        *done = t;
-        return total;
-    }
-    /* `linreg_columns_of_8_rows_f32` for float64: a step of 4 rows of D = 2, 3 or 4
+    /* `linreg_columns_of_8_rows_f32` for float64: a step of 4 rows of D = 1 to 4
        doubles, split into D columns over the 4 rows (D = 2: in the order 0 2 1 3). */
     LINREG_INLINE void linreg_columns_of_4_rows_f64(const int D, const double* x, __m256d* c)
     {
-        __m256d v0 = _mm256_loadu_pd(x), v1 = _mm256_loadu_pd(x + 4);
+        __m256d v0 = _mm256_loadu_pd(x);
+        if (D == 1) {
+            c[0] = v0;
+            return;
+        }
+        __m256d v1 = _mm256_loadu_pd(x + 4);
         if (D == 2) {
             c[0] = _mm256_unpacklo_pd(v0, v1);
             c[1] = _mm256_unpackhi_pd(v0, v1);
@@ -176,127 +113,243 @@ cdef extern from *:
         }
     }
 
-    LINREG_INLINE double linreg_short_rows_f64(
-        const int D, const double* X, const Py_ssize_t* rows, Py_ssize_t start,
-        Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w, double bias,
-        double* grad, double* bias_sum, Py_ssize_t* done)
+
+    /* The targets of output o for a step's rows, in its columns' order of rows (float32
+       D = 2: 0 1 4 5 | 2 3 6 7; D = 4: 0 2 4 6 | 1 3 5 7; else in order): yt points at
+       the step's first row's target; rows y_row elements apart (1: one vector load,
+       permuted to that order). */
+    LINREG_INLINE __m256 linreg_short_targets_f32(const int D, const float* yt, Py_ssize_t y_row)
     {
+        if (y_row == 1) {
+            __m256 v = _mm256_loadu_ps(yt);
+            if (D == 2)
+                return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), 0xD8));
+            if (D == 4)
+                return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+            return v;
+        }
+        const Py_ssize_t s = y_row;
+        if (D == 2)
+            return _mm256_setr_ps(yt[0], yt[s], yt[4 * s], yt[5 * s], yt[2 * s], yt[3 * s],
+                                  yt[6 * s], yt[7 * s]);
+        if (D == 4)
+            return _mm256_setr_ps(yt[0], yt[2 * s], yt[4 * s], yt[6 * s], yt[s], yt[3 * s],
+                                  yt[5 * s], yt[7 * s]);
+        return _mm256_setr_ps(yt[0], yt[s], yt[2 * s], yt[3 * s], yt[4 * s], yt[5 * s],
+                              yt[6 * s], yt[7 * s]);
+    }
+
+    /* float64: 4 rows (D = 2: in the order 0 2 1 3). */
+    LINREG_INLINE __m256d linreg_short_targets_f64(const int D, const double* yt, Py_ssize_t y_row)
+    {
+        if (y_row == 1) {
+            __m256d v = _mm256_loadu_pd(yt);
+            return D == 2 ? _mm256_permute4x64_pd(v, 0xD8) : v;
+        }
+        const Py_ssize_t s = y_row;
+        if (D == 2)
+            return _mm256_setr_pd(yt[0], yt[2 * s], yt[s], yt[3 * s]);
+        return _mm256_setr_pd(yt[0], yt[s], yt[2 * s], yt[3 * s]);
+    }
+
+    /* The rows after the last step, one at a time, in double alike (T: float or double):
+       for each of the K outputs, r = x . w_o + b_o - y_o; loss, bias and gradient sums.
+       Every product is an explicit fma, here and in the steps, and none is added
+       separately: gcc contracts a multiply and an add into an fma where it sees fit
+       (-ffp-contract=fast), and did so differently in the loops it compiles for
+       different strides of Y, which then gave different bits (float64, d = 1, k = 4). */
+    #define LINREG_SHORT_TAIL(T, D, K) do {                                                \\
+            for (; t < stop; t++) {                                                    \\
+                const T* x_ = X + (D) * t;                                             \\
+                for (int o_ = 0; o_ < (K); o_++) {                                     \\
+                    double s_ = bias[o_];                                              \\
+                    for (int j_ = 0; j_ < (D); j_++)                                   \\
+                        s_ = fma((double) x_[j_], (double) W[o_ * (D) + j_], s_);      \\
+                    double r_ = s_ - (double) Y[t * y_row + o_ * y_col];               \\
+                    total = fma(r_, r_, total);                                        \\
+                    r_sum[o_] += r_;                                                   \\
+                    for (int j_ = 0; j_ < (D); j_++)                                   \\
+                        grad[o_ * (D) + j_] = fma((double) x_[j_], r_,                 \\
+                                                  grad[o_ * (D) + j_]);                \\
+                }                                                                      \\
+            }                                                                          \\
+        } while (0)
+
+    #define LINREG_SHORT_ARGS(T)                                                         \\
+        const T* X, Py_ssize_t start, Py_ssize_t stop, const T* Y, Py_ssize_t y_row,     \\
+        Py_ssize_t y_col, const T* W, const double* bias, double* grad, double* bias_sum
+    #define LINREG_SHORT_NAMES X, start, stop, Y, y_row, y_col, W, bias, grad, bias_sum
+
+    /* Rows start..stop-1 of X (rows of D float32), K outputs (W: (K, D), output o's
+       weights at W + o D; Y[t, o] at Y + t y_row + o y_col): grad (K, D) += sum_t r_to
+       x_t, bias_sum[o] += sum_t r_to; returns sum_to r_to^2. Steps of 8 rows; the loop
+       is unrolled twice for one output (0.97x -> 0.92x the time of `X @ w` at D = 2). */
+    LINREG_INLINE double linreg_short_rows_f32(const int D, const int K, LINREG_SHORT_ARGS(float))
+    {
+        __m256d wv[4][4], bv[4], g_lo[4][4], g_hi[4][4], sum_lo[4], sum_hi[4];
+        __m256d x_lo[4], x_hi[4];
+        for (int o = 0; o < K; o++) {
+            bv[o] = _mm256_set1_pd(bias[o]);
+            sum_lo[o] = sum_hi[o] = _mm256_setzero_pd();
+            for (int j = 0; j < D; j++) {
+                wv[o][j] = _mm256_set1_pd((double) W[o * D + j]);
+                g_lo[o][j] = g_hi[o][j] = _mm256_setzero_pd();
+            }
+        }
+        __m256d sse_lo = _mm256_setzero_pd(), sse_hi = sse_lo;
         Py_ssize_t t = start;
-        if (rows != NULL) {  /* only whole passes, which read X in order */
-            *done = t;
-            return 0.0;
+        _Pragma("GCC unroll 2")
+        for (; t + 8 <= stop; t += 8) {
+            linreg_columns_of_8_rows_f32(D, X + D * t, x_lo, x_hi);
+            for (int o = 0; o < K; o++) {
+                __m256 yv = linreg_short_targets_f32(D, Y + t * y_row + o * y_col, y_row);
+                __m256d s_lo = bv[o], s_hi = bv[o];
+                for (int j = 0; j < D; j++) {
+                    s_lo = _mm256_fmadd_pd(x_lo[j], wv[o][j], s_lo);
+                    s_hi = _mm256_fmadd_pd(x_hi[j], wv[o][j], s_hi);
+                }
+                __m256d r_lo = _mm256_sub_pd(s_lo, _mm256_cvtps_pd(_mm256_castps256_ps128(yv)));
+                __m256d r_hi = _mm256_sub_pd(s_hi, _mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)));
+                sse_lo = _mm256_fmadd_pd(r_lo, r_lo, sse_lo);
+                sse_hi = _mm256_fmadd_pd(r_hi, r_hi, sse_hi);
+                sum_lo[o] = _mm256_add_pd(sum_lo[o], r_lo);
+                sum_hi[o] = _mm256_add_pd(sum_hi[o], r_hi);
+                for (int j = 0; j < D; j++) {
+                    g_lo[o][j] = _mm256_fmadd_pd(x_lo[j], r_lo, g_lo[o][j]);
+                    g_hi[o][j] = _mm256_fmadd_pd(x_hi[j], r_hi, g_hi[o][j]);
+                }
+            }
         }
-        __m256d wv[4], g[4], c[4];
-        for (int j = 0; j < D; j++) {
-            wv[j] = _mm256_set1_pd(w[j]);
-            g[j] = _mm256_setzero_pd();
+        double total = linreg_lanes_total(_mm256_add_pd(sse_lo, sse_hi)), r_sum[4];
+        for (int o = 0; o < K; o++) {
+            r_sum[o] = linreg_lanes_total(_mm256_add_pd(sum_lo[o], sum_hi[o]));
+            for (int j = 0; j < D; j++)
+                grad[o * D + j] += linreg_lanes_total(_mm256_add_pd(g_lo[o][j], g_hi[o][j]));
         }
-        const __m256d bv = _mm256_set1_pd(bias);
-        __m256d sse = _mm256_setzero_pd(), sum = sse;
+        LINREG_SHORT_TAIL(float, D, K);
+        for (int o = 0; o < K; o++) bias_sum[o] += r_sum[o];
+        return total;
+    }
+
+    /* `linreg_short_rows_f32` for float64 rows, steps of 4. */
+    LINREG_INLINE double linreg_short_rows_f64(const int D, const int K, LINREG_SHORT_ARGS(double))
+    {
+        __m256d wv[4][4], bv[4], g[4][4], sum[4], c[4];
+        for (int o = 0; o < K; o++) {
+            bv[o] = _mm256_set1_pd(bias[o]);
+            sum[o] = _mm256_setzero_pd();
+            for (int j = 0; j < D; j++) {
+                wv[o][j] = _mm256_set1_pd(W[o * D + j]);
+                g[o][j] = _mm256_setzero_pd();
+            }
+        }
+        __m256d sse = _mm256_setzero_pd();
+        Py_ssize_t t = start;
         _Pragma("GCC unroll 2")
         for (; t + 4 <= stop; t += 4) {
             linreg_columns_of_4_rows_f64(D, X + D * t, c);
-            const double* yt = y + t * y_step;
-            __m256d yv;
-            if (D == 2)
-                yv = y_step == 1 ? _mm256_permute4x64_pd(_mm256_loadu_pd(yt), 0xD8)
-                                 : _mm256_setr_pd(yt[0], yt[2 * y_step], yt[y_step],
-                                                  yt[3 * y_step]);
-            else
-                yv = y_step == 1 ? _mm256_loadu_pd(yt)
-                                 : _mm256_setr_pd(yt[0], yt[y_step], yt[2 * y_step],
-                                                  yt[3 * y_step]);
-            __m256d s = _mm256_mul_pd(c[0], wv[0]);
-            for (int j = 1; j < D; j++) s = _mm256_fmadd_pd(c[j], wv[j], s);
-            __m256d r = _mm256_sub_pd(_mm256_add_pd(s, bv), yv);
-            sse = _mm256_fmadd_pd(r, r, sse);
-            sum = _mm256_add_pd(sum, r);
-            for (int j = 0; j < D; j++) g[j] = _mm256_fmadd_pd(c[j], r, g[j]);
+            for (int o = 0; o < K; o++) {
+                __m256d yv = linreg_short_targets_f64(D, Y + t * y_row + o * y_col, y_row);
+                __m256d s = bv[o];
+                for (int j = 0; j < D; j++) s = _mm256_fmadd_pd(c[j], wv[o][j], s);
+                __m256d r = _mm256_sub_pd(s, yv);
+                sse = _mm256_fmadd_pd(r, r, sse);
+                sum[o] = _mm256_add_pd(sum[o], r);
+                for (int j = 0; j < D; j++) g[o][j] = _mm256_fmadd_pd(c[j], r, g[o][j]);
+            }
         }
-        for (int j = 0; j < D; j++) grad[j] += linreg_lanes_total(g[j]);
-        double total = linreg_lanes_total(sse), r_sum = linreg_lanes_total(sum);
-        for (; t < stop; t++)  /* the rows after the last step */
-            linreg_short_row_tail(D, X + D * t, w, bias, y[t * y_step], grad, &total, &r_sum);
-        *bias_sum += r_sum;
-        *done = t;
+        double total = linreg_lanes_total(sse), r_sum[4];
+        for (int o = 0; o < K; o++) {
+            r_sum[o] = linreg_lanes_total(sum[o]);
+            for (int j = 0; j < D; j++) grad[o * D + j] += linreg_lanes_total(g[o][j]);
+        }
+        LINREG_SHORT_TAIL(double, D, K);
+        for (int o = 0; o < K; o++) bias_sum[o] += r_sum[o];
         return total;
     }
-    static double linreg_short_rows_f64_any(
-        const double* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
-        Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w, double bias,
-        double* grad, double* bias_sum, Py_ssize_t* done)
-    {
-        if (d == 4)
-            return linreg_short_rows_f64(4, X, rows, start, stop, y, y_step, w, bias, grad,
-                                          bias_sum, done);
-        if (d == 2)
-            return linreg_short_rows_f64(2, X, rows, start, stop, y, y_step, w, bias, grad,
-                                          bias_sum, done);
-        return linreg_short_rows_f64(3, X, rows, start, stop, y, y_step, w, bias, grad,
-                                      bias_sum, done);
-    }
-    static double linreg_short_rows_f32_any(
-        const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
-        Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
-        double* grad, double* bias_sum, Py_ssize_t* done)
-    {
-        if (d == 4)
-            return linreg_short_rows_f32(4, X, rows, start, stop, y, y_step, w, bias, grad,
-                                          bias_sum, done);
-        if (d == 2)
-            return linreg_short_rows_f32(2, X, rows, start, stop, y, y_step, w, bias, grad,
-                                          bias_sum, done);
-        return linreg_short_rows_f32(3, X, rows, start, stop, y, y_step, w, bias, grad,
-                                      bias_sum, done);
-    }
+
+    /* One function per (D, K), not inlined into the dispatch: gcc inlining them all into
+       one function let each width's register allocation move with the others (rows.pxi,
+       `_one_output_by_d`). */
+    #define LINREG_SHORT_FN(SUF, T, D, K)                                                \\
+        static __attribute__((noinline)) double linreg_short_##SUF##_##D##_##K(          \\
+            LINREG_SHORT_ARGS(T)) { return linreg_short_rows_##SUF(D, K, LINREG_SHORT_NAMES); }
+    #define LINREG_SHORT_FNS(SUF, T)                                                     \\
+        LINREG_SHORT_FN(SUF, T, 1, 2) LINREG_SHORT_FN(SUF, T, 1, 3)                      \\
+        LINREG_SHORT_FN(SUF, T, 1, 4) LINREG_SHORT_FN(SUF, T, 2, 1)                      \\
+        LINREG_SHORT_FN(SUF, T, 2, 2) LINREG_SHORT_FN(SUF, T, 2, 3)                      \\
+        LINREG_SHORT_FN(SUF, T, 2, 4) LINREG_SHORT_FN(SUF, T, 3, 1)                      \\
+        LINREG_SHORT_FN(SUF, T, 3, 2) LINREG_SHORT_FN(SUF, T, 3, 3)                      \\
+        LINREG_SHORT_FN(SUF, T, 3, 4) LINREG_SHORT_FN(SUF, T, 4, 1)                      \\
+        LINREG_SHORT_FN(SUF, T, 4, 2) LINREG_SHORT_FN(SUF, T, 4, 3)                      \\
+        LINREG_SHORT_FN(SUF, T, 4, 4)
+    LINREG_SHORT_FNS(f32, float)
+    LINREG_SHORT_FNS(f64, double)
+    #define LINREG_SHORT_CASE(SUF, D, K) \\
+        case 8 * (D) + (K): return linreg_short_##SUF##_##D##_##K(LINREG_SHORT_NAMES);
+    #define LINREG_SHORT_SWITCH(SUF)                                                     \\
+        switch (8 * d + k) {                                                             \\
+            LINREG_SHORT_CASE(SUF, 1, 2) LINREG_SHORT_CASE(SUF, 1, 3)                    \\
+            LINREG_SHORT_CASE(SUF, 1, 4) LINREG_SHORT_CASE(SUF, 2, 1)                    \\
+            LINREG_SHORT_CASE(SUF, 2, 2) LINREG_SHORT_CASE(SUF, 2, 3)                    \\
+            LINREG_SHORT_CASE(SUF, 2, 4) LINREG_SHORT_CASE(SUF, 3, 1)                    \\
+            LINREG_SHORT_CASE(SUF, 3, 2) LINREG_SHORT_CASE(SUF, 3, 3)                    \\
+            LINREG_SHORT_CASE(SUF, 3, 4) LINREG_SHORT_CASE(SUF, 4, 1)                    \\
+            LINREG_SHORT_CASE(SUF, 4, 2) LINREG_SHORT_CASE(SUF, 4, 3)                    \\
+            LINREG_SHORT_CASE(SUF, 4, 4)                                                 \\
+        }                                                                                \\
+        return 0.0;
+    static double linreg_short_rows_f32_any(Py_ssize_t d, Py_ssize_t k, LINREG_SHORT_ARGS(float))
+        { LINREG_SHORT_SWITCH(f32) }
+    static double linreg_short_rows_f64_any(Py_ssize_t d, Py_ssize_t k, LINREG_SHORT_ARGS(double))
+        { LINREG_SHORT_SWITCH(f64) }
     #else
     #define LINREG_SHORT_ROWS 0
-    static double linreg_short_rows_f32_any(
-        const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
-        Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
-        double* grad, double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
-    static double linreg_short_rows_f64_any(
-        const double* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
-        Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w, double bias,
-        double* grad, double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
+    #define LINREG_SHORT_ARGS(T)                                                         \\
+        const T* X, Py_ssize_t start, Py_ssize_t stop, const T* Y, Py_ssize_t y_row,     \\
+        Py_ssize_t y_col, const T* W, const double* bias, double* grad, double* bias_sum
+    static double linreg_short_rows_f32_any(Py_ssize_t d, Py_ssize_t k, LINREG_SHORT_ARGS(float))
+        { return 0.0; }
+    static double linreg_short_rows_f64_any(Py_ssize_t d, Py_ssize_t k, LINREG_SHORT_ARGS(double))
+        { return 0.0; }
     #endif
     """
     int LINREG_SHORT_ROWS
     double linreg_short_rows_f32_any(
-        const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
-        Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
-        double* grad, double* bias_sum, Py_ssize_t* done) noexcept nogil
+        Py_ssize_t d, Py_ssize_t k, const float* X, Py_ssize_t start, Py_ssize_t stop,
+        const float* Y, Py_ssize_t y_row, Py_ssize_t y_col, const float* W, const double* bias,
+        double* grad, double* bias_sum) noexcept nogil
     double linreg_short_rows_f64_any(
-        const double* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
-        Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w, double bias,
-        double* grad, double* bias_sum, Py_ssize_t* done) noexcept nogil
+        Py_ssize_t d, Py_ssize_t k, const double* X, Py_ssize_t start, Py_ssize_t stop,
+        const double* Y, Py_ssize_t y_row, Py_ssize_t y_col, const double* W,
+        const double* bias, double* grad, double* bias_sum) noexcept nogil
+
+
+cdef inline bint _short_rows_take(Py_ssize_t d, Py_ssize_t k) noexcept nogil:
+    """Whether a whole pass without sample weights takes `_short_rows`: rows of 1 to 4
+    elements and 1 to 4 outputs (one output of one element: rows.pxi's loop, already
+    vertical)."""
+    return LINREG_SHORT_ROWS and 1 <= d <= 4 and 1 <= k <= 4 and d * k > 1
 
 
 cdef double _short_rows(
     const floating[:, ::1] X,
     const floating[:, :] Y,
-    const Py_ssize_t* rows,
     Py_ssize_t start,
     Py_ssize_t stop,
     const WorkBuffers* work,
     double* grad_by_output,
     double* grad_bias,
 ) noexcept nogil:
-    """`_sums_one_output` for rows of 2 to 4 elements in whole passes, in the C loops above
-    (AVX2 and avx512 builds). Where they sum nothing (the generic build; a subset of
-    rows, which whole passes never give) the loop compiled for the width does."""
-    cdef Py_ssize_t done = start
-    cdef Py_ssize_t y_step = Y.strides[0] // <Py_ssize_t> sizeof(floating)
-    cdef double sse
+    """`_accumulate_rows` for a whole pass over rows start..stop-1 (no sample weights;
+    `_short_rows_take`), in the C loops above."""
+    cdef Py_ssize_t itemsize = sizeof(floating)
+    cdef Py_ssize_t y_row = Y.strides[0] // itemsize, y_col = Y.strides[1] // itemsize
     if floating is float:
-        sse = linreg_short_rows_f32_any(
-            &X[0, 0], X.shape[1], rows, start, stop, &Y[0, 0], y_step, work.w_by_output_f32,
-            work.bias[0], grad_by_output, grad_bias, &done)
+        return linreg_short_rows_f32_any(
+            X.shape[1], Y.shape[1], &X[0, 0], start, stop, &Y[0, 0], y_row, y_col,
+            work.w_by_output_f32, work.bias, grad_by_output, grad_bias)
     else:
-        sse = linreg_short_rows_f64_any(
-            &X[0, 0], X.shape[1], rows, start, stop, &Y[0, 0], y_step, work.w_by_output,
-            work.bias[0], grad_by_output, grad_bias, &done)
-    if done == stop:
-        return sse
-    return sse + _one_output_by_d(X, Y, rows, done, stop, work, grad_by_output, grad_bias)
-
+        return linreg_short_rows_f64_any(
+            X.shape[1], Y.shape[1], &X[0, 0], start, stop, &Y[0, 0], y_row, y_col,
+            work.w_by_output, work.bias, grad_by_output, grad_bias)

@@ -1,8 +1,8 @@
 """The float32 pass for 2 to 4 outputs (linreg/_kernels/few_outputs.pxi).
 
-In the AVX2 builds a whole pass over float32 rows of 4 to 32 elements with k = 2..4 and
-no sample weights takes steps of 8 rows in C (two rows of 4 a vector; 5 to 32 elements
-as 1 to 4 vectors a row, the last one loaded whole and masked), its targets read
+In the AVX2 builds a whole pass over float32 rows of 5 to 32 elements with k = 2..4 and
+no sample weights takes steps of 8 rows in C (1 to 4 vectors a row, the last one loaded
+whole and masked; rows of 1 to 4 elements take short_rows.pxi's loops), its targets read
 through Y's strides (or, Y C-contiguous, by whole vectors and shuffles), and leaves the
 rows that do not fill a step to rows.pxi's loop. These tests run every k and every d
 from 1 to 33 (the widths around the kernel's too) on every build, for n that leave each

@@ -20,18 +20,19 @@ from _helpers import IMPLS
 
 DTYPES = [pytest.param(np.float32, id="float32"), pytest.param(np.float64, id="float64")]
 WIDTHS = [1, 2, 3, 4, 5]
+OUTPUTS = [1, 2, 4]
 # Several chunks (more than 2 * 8192 rows), then each remainder after steps of 8 rows.
 ROW_COUNTS = [2 * 8192 + 8 + r for r in range(8)] + [1, 7, 8, 9, 15]
 RTOL = {np.float32: 2e-6, np.float64: 1e-13}
 
 
-def _problem(n, d, dtype, seed):
+def _problem(n, d, dtype, seed, k=1):
     rng = np.random.default_rng(seed)
     X = (rng.standard_normal((n, d)) + 0.5).astype(dtype)
-    W = (rng.standard_normal((d, 1)) / np.sqrt(d)).astype(dtype)
-    b = np.array([0.25], dtype)
-    wide = rng.standard_normal((n, 3)).astype(dtype)  # Y: its middle column (stride 3)
-    return X, wide[:, 1:2], W, b
+    W = (rng.standard_normal((d, k)) / np.sqrt(d)).astype(dtype)
+    b = np.linspace(0.25, -0.25, k).astype(dtype)
+    wide = rng.standard_normal((n, 2 * k + 1)).astype(dtype)  # Y: k columns of it
+    return X, wide[:, 1:k + 1], W, b
 
 
 def _run(X, Y, W, b, n_threads=1):
@@ -44,8 +45,8 @@ def _run(X, Y, W, b, n_threads=1):
 def _oracle(X, Y, W, b):
     X64 = X.astype(np.float64)
     R = X64 @ W.astype(np.float64) + b.astype(np.float64) - Y.astype(np.float64)
-    n = X.shape[0]
-    return float(np.mean(R * R)), 2.0 / n * (X64.T @ R), 2.0 / n * R.sum(axis=0)
+    n, k = R.shape
+    return float(np.mean(R * R)), 2.0 / (n * k) * (X64.T @ R), 2.0 / (n * k) * R.sum(axis=0)
 
 
 def _assert_same_bits(one, other):
@@ -54,10 +55,11 @@ def _assert_same_bits(one, other):
 
 
 @pytest.mark.parametrize("n", ROW_COUNTS)
+@pytest.mark.parametrize("k", OUTPUTS)
 @pytest.mark.parametrize("d", WIDTHS)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_short_rows_match_oracle(impl, dtype, d, n):
-    X, Y, W, b = _problem(n, d, dtype, seed=1000 * d + n)
+def test_short_rows_match_oracle(impl, dtype, d, k, n):
+    X, Y, W, b = _problem(n, d, dtype, seed=1000 * d + 10 * k + n, k=k)
     loss, grad_W, grad_b = _run(X, Y, W, b)
     want_loss, want_W, want_b = _oracle(X, Y, W, b)
     rtol = RTOL[dtype]
@@ -69,20 +71,26 @@ def test_short_rows_match_oracle(impl, dtype, d, n):
     np.testing.assert_allclose(grad_b, want_b, rtol=tol, atol=tol * scale)
 
 
-@pytest.mark.parametrize("d", [2, 3, 4])
+@pytest.mark.parametrize(("d", "k"), [(d, k) for d in (1, 2, 3, 4) for k in OUTPUTS
+                                      if d * k > 1])  # d = k = 1: rows.pxi's loop
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_short_rows_same_bits_for_strided_y_and_any_thread_count(impl, dtype, d):
-    """Y read through a stride of 3 (its rows gathered in the columns' order) gives what a
-    contiguous Y (loaded whole, then permuted) gives; 2 threads give 1 thread's bits."""
-    X, Y, W, b = _problem(2 * 8192 + 13, d, dtype, seed=d)
+def test_short_rows_same_bits_for_any_y_layout_and_thread_count(impl, dtype, d, k):
+    """Y read through its strides (rows 2 k + 1 apart: gathered in the columns' order of
+    rows), C-ordered (k = 1: loaded whole, then permuted), Fortran-ordered or reversed
+    gives the same bits; 2 threads give 1 thread's bits."""
+    X, Y, W, b = _problem(2 * 8192 + 13, d, dtype, seed=d + 10 * k, k=k)
     strided = _run(X, Y, W, b)
     _assert_same_bits(strided, _run(X, np.ascontiguousarray(Y), W, b))
+    _assert_same_bits(strided, _run(X, np.asfortranarray(Y), W, b))
+    reversed_y = np.ascontiguousarray(Y[::-1])[::-1]  # negative row stride
+    _assert_same_bits(strided, _run(X, reversed_y, W, b))
     _assert_same_bits(strided, _run(X, Y, W, b, n_threads=2))
 
 
 @pytest.mark.parametrize("build", [name for name in IMPLS if name != "generic"])
+@pytest.mark.parametrize("k", [1, 2])
 @pytest.mark.parametrize("d", [2, 3, 4])
-def test_float32_short_rows_are_summed_in_double(d, build, monkeypatch):
+def test_float32_short_rows_are_summed_in_double(d, k, build, monkeypatch):
     """A float32 row's products are summed in double: with rows near 1000 and weights
     that cancel, the residuals are differences of products near 700, whose float32 sums
     would be off by about 3e-5 (a relative 1e-3 of the loss here); in double the loss
@@ -93,11 +101,12 @@ def test_float32_short_rows_are_summed_in_double(d, build, monkeypatch):
     rng = np.random.default_rng(d)
     n = 4096 + 5
     X = (1000.0 + rng.standard_normal((n, d)) * 0.05).astype(np.float32)
-    W = np.array([[0.7], [-0.7], [0.35], [-0.35]][:d], np.float32)
+    W = np.repeat(np.array([[0.7], [-0.7], [0.35], [-0.35]][:d], np.float32), k, axis=1)
     if d == 3:
-        W[2, 0] = 0.0  # the first two cancel; the third adds nothing
-    Y = np.zeros((n, 1), np.float32)
-    b = np.zeros(1, np.float32)
+        W[2] = 0.0  # the first two cancel; the third adds nothing
+    W[:, -1] *= 2.0  # another output, other residuals
+    Y = np.zeros((n, k), np.float32)
+    b = np.zeros(k, np.float32)
     loss, _, _ = _run(X, Y, W, b)
     want_loss, _, _ = _oracle(X, Y, W, b)
     assert loss == pytest.approx(want_loss, rel=1e-12)
