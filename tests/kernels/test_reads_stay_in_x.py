@@ -1,12 +1,14 @@
-"""The passes that load a row's last vector whole read nothing past X's last row.
+"""The passes that load a row's last vector whole read nothing past X's or Y's last row.
 
 one_output.pxi (float32 rows of 9 to 31 elements, one output) and few_outputs.pxi (rows
 of 5 to 31, 2 to 4 outputs) load a row's last partial vector whole, running into the
 next row, and clear the lanes past the row; the last step of a run must leave a row
-after it. The lanes are cleared, so values read past X's end would count for nothing:
-only a read of memory that is not there shows the mistake. Here X ends exactly where a
-page that may not be read begins (Linux, mmap + mprotect), for row counts that are and
-are not multiples of a step's 8 rows; a read past X would stop the process (SIGSEGV).
+after it. outputs.pxi reads a partial tile of targets (k not a multiple of the tile's
+8 or 16 outputs) whole from Y's rows but the last, which it copies. The lanes past the
+row count for nothing, so values read past the end would not show: only a read of memory
+that is not there does. Here X or Y ends exactly where a page that may not be read
+begins (Linux, mmap + mprotect), for row counts that are and are not multiples of a
+step's 8 rows; a read past it would stop the process (SIGSEGV).
 """
 import ctypes
 import mmap
@@ -63,5 +65,23 @@ def test_pass_reads_nothing_past_x(impl, dtype, d, k, n):
     b = np.full(k, 0.25, dtype)
     got = _loss_and_grad(X, Y, W, b)
     want = _loss_and_grad(values.copy(), Y, W, b)
+    assert got[0] == want[0]
+    assert np.array_equal(got[1], want[1]) and np.array_equal(got[2], want[2])
+
+
+@pytest.mark.parametrize("n", [64, 67], ids=lambda n: f"n{n}")
+@pytest.mark.parametrize("k", [5, 7, 12, 17])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_pass_reads_nothing_past_y(impl, dtype, k, n):
+    d = 3
+    rng = np.random.default_rng(k * 10 + n)
+    X = (rng.standard_normal((n, d)) + 0.5).astype(dtype)
+    values = rng.standard_normal((n, k)).astype(dtype)
+    guarded = _GuardedArray(values)
+    Y = guarded.array
+    W = (rng.standard_normal((d, k)) / np.sqrt(d)).astype(dtype)
+    b = np.linspace(-0.5, 0.5, k).astype(dtype)
+    got = _loss_and_grad(X, Y, W, b)
+    want = _loss_and_grad(X, values.copy(), W, b)
     assert got[0] == want[0]
     assert np.array_equal(got[1], want[1]) and np.array_equal(got[2], want[2])
