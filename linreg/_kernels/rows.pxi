@@ -528,6 +528,9 @@ cdef void _predict_rows(
     cdef floating* po
     cdef Py_ssize_t step
     cdef double bias
+    if _short_predict_takes(d, k):
+        _short_predict(X, out, work, start, stop)
+        return
     if k == 1:
         # One output: the weights, the bias and the output's address hoisted (the
         # general loop below took 1.45x the time of a loss-and-gradient pass).

@@ -110,3 +110,41 @@ def test_float32_short_rows_are_summed_in_double(d, k, build, monkeypatch):
     loss, _, _ = _run(X, Y, W, b)
     want_loss, _, _ = _oracle(X, Y, W, b)
     assert loss == pytest.approx(want_loss, rel=1e-12)
+
+
+def _out_in_layout(n, k, dtype, layout):
+    """An output buffer (n, k) in the named layout: C, Fortran, or every other column of a
+    wider array (both strides above one element)."""
+    if layout == "C":
+        return np.full((n, k), np.nan, dtype)
+    if layout == "F":
+        return np.full((n, k), np.nan, dtype, order="F")
+    return np.full((n, 2 * k), np.nan, dtype)[:, ::2]
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("n", [2 * 8192 + 8 + r for r in (0, 3, 7)] + [5])
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_short_rows_predict(impl, dtype, d, k, n, layout):
+    """predict writes each row's outputs where they belong in any layout of `out` (the
+    rows of a step come out of its columns permuted; C-ordered outputs of 2 and 4 are
+    interleaved in registers), each the float64 prediction rounded once to the dtype (the
+    generic build: a float32 row summed in float32), and the thread count changes no
+    bit."""
+    X, _, W, b = _problem(n, d, dtype, seed=100 * d + 10 * k + n % 10, k=k)
+    out = _out_in_layout(n, k, dtype, layout)
+    got = kernels.predict(X, W, b, out, n_threads=1)
+    assert got is out or np.shares_memory(got, out)
+    want = X.astype(np.float64) @ W.astype(np.float64) + b.astype(np.float64)
+    if dtype == np.float32 and impl.__name__.endswith("generic"):
+        # rows.pxi's loop: a row's products summed in float32
+        np.testing.assert_allclose(out, want, rtol=1e-6, atol=1e-6 * np.abs(want).max())
+    elif dtype == np.float32:
+        # one rounding of a double sum: within half a float32 ulp, plus the double's error
+        np.testing.assert_allclose(out, want, rtol=6.5e-8, atol=1e-12)
+    else:
+        np.testing.assert_allclose(out, want, rtol=1e-14, atol=1e-14)
+    two = kernels.predict(X, W, b, _out_in_layout(n, k, dtype, layout), n_threads=2)
+    assert np.array_equal(two, out)
