@@ -531,6 +531,16 @@ cdef void _predict_rows(
     if _short_predict_takes(d, k):
         _short_predict(X, out, work, start, stop)
         return
+    # Five outputs or more: the fused pass's tiles (outputs.pxi). Except float64 rows of
+    # 16 elements with a partial tile, where the loop below (four vectors a row, its
+    # sweet spot) took 0.79-0.80x the tiles' time (k = 5, 12); at d = 4, 8, 32 and 64
+    # and for full tiles the tiles took 0.45-0.97x its time (float32: 0.36-0.66x).
+    if (k > OUTPUT_TILE // 2 and LINREG_OUTPUT_TILES
+            and (floating is float
+                 or (k <= LINREG_OUTPUT_TILES_F64_MAX_K
+                     and (d != 16 or k % OUTPUT_TILE == 0)))
+            and _predict_over_outputs(X, out, work, start, stop)):
+        return
     if k == 1:
         # One output: the weights, the bias and the output's address hoisted (the
         # general loop below took 1.45x the time of a loss-and-gradient pass).
