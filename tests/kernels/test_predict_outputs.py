@@ -4,7 +4,7 @@
 xW + b summed as in the fused pass, and copies each row's live lanes into `out`. These
 tests run every build over widths around the tiles' (8 outputs; 16 for float32 in the
 avx512 build), blocks of 32 rows with a remainder, enough rows for several chunks, and
-`out` in C order, Fortran order and strided, against a float64 oracle; and check that
+`out` in C order, Fortran order, strided and reversed, against a float64 oracle; and that
 the thread count changes no bit.
 """
 import numpy as np
@@ -22,10 +22,12 @@ def _out(n, k, dtype, layout):
         return np.full((n, k), np.nan, dtype)
     if layout == "F":
         return np.full((n, k), np.nan, dtype, order="F")
+    if layout == "reversed":  # a negative row stride
+        return np.full((n, k), np.nan, dtype)[::-1]
     return np.full((n, 3 * k), np.nan, dtype)[:, 1::3]
 
 
-@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "reversed"])
 @pytest.mark.parametrize("n", [37, 2 * 8192 + 45])
 @pytest.mark.parametrize("k", [5, 8, 12, 16, 17, 33])
 @pytest.mark.parametrize("d", [1, 5, 16, 40])

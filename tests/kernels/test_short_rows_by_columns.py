@@ -119,10 +119,12 @@ def _out_in_layout(n, k, dtype, layout):
         return np.full((n, k), np.nan, dtype)
     if layout == "F":
         return np.full((n, k), np.nan, dtype, order="F")
+    if layout == "reversed":  # rows in reverse order in memory: a negative row stride
+        return np.full((n, k), np.nan, dtype)[::-1]
     return np.full((n, 2 * k), np.nan, dtype)[:, ::2]
 
 
-@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "reversed"])
 @pytest.mark.parametrize("n", [2 * 8192 + 8 + r for r in (0, 3, 7)] + [5])
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
 @pytest.mark.parametrize("d", [1, 2, 3, 4])
