@@ -310,6 +310,67 @@ cdef extern from *:
     static double linreg_short_rows_f64_any(Py_ssize_t d, Py_ssize_t k, LINREG_SHORT_ARGS(double))
         { LINREG_SHORT_SWITCH(f64) }
 
+    /* A step's 8 rows of K outputs into out (dst: the step's first row; rows out_row and
+       outputs out_col elements apart), v[o] output o's, rows in order: a vector store an
+       output when rows are contiguous; C-ordered rows of 2 or 4 outputs interleaved in
+       registers and stored whole (element by element, k = 2 at d = 2 took 1.63x the time
+       of `X @ W`, 1.23x so); else element by element. */
+    LINREG_INLINE void linreg_store_output_rows_f32(const int K, const __m256* v, float* dst,
+                                                    Py_ssize_t out_row, Py_ssize_t out_col)
+    {
+        if (out_row == 1) {
+            for (int o = 0; o < K; o++) _mm256_storeu_ps(dst + o * out_col, v[o]);
+        } else if (K == 2 && out_row == 2 && out_col == 1) {
+            __m256 lo = _mm256_unpacklo_ps(v[0], v[1]);  /* rows 0 1 | 4 5 */
+            __m256 hi = _mm256_unpackhi_ps(v[0], v[1]);  /* rows 2 3 | 6 7 */
+            _mm256_storeu_ps(dst, _mm256_permute2f128_ps(lo, hi, 0x20));
+            _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+        } else if (K == 4 && out_row == 4 && out_col == 1) {
+            __m256 a = _mm256_unpacklo_ps(v[0], v[1]), b = _mm256_unpacklo_ps(v[2], v[3]);
+            __m256 c = _mm256_unpackhi_ps(v[0], v[1]), e = _mm256_unpackhi_ps(v[2], v[3]);
+            __m256 r04 = _mm256_shuffle_ps(a, b, 0x44), r15 = _mm256_shuffle_ps(a, b, 0xEE);
+            __m256 r26 = _mm256_shuffle_ps(c, e, 0x44), r37 = _mm256_shuffle_ps(c, e, 0xEE);
+            _mm256_storeu_ps(dst, _mm256_permute2f128_ps(r04, r15, 0x20));
+            _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(r26, r37, 0x20));
+            _mm256_storeu_ps(dst + 16, _mm256_permute2f128_ps(r04, r15, 0x31));
+            _mm256_storeu_ps(dst + 24, _mm256_permute2f128_ps(r26, r37, 0x31));
+        } else {
+            for (int o = 0; o < K; o++) {
+                float lanes[8];
+                _mm256_storeu_ps(lanes, v[o]);
+                for (int i = 0; i < 8; i++) dst[i * out_row + o * out_col] = lanes[i];
+            }
+        }
+    }
+
+    /* `linreg_store_output_rows_f32` for float64: 4 rows. */
+    LINREG_INLINE void linreg_store_output_rows_f64(const int K, const __m256d* v, double* dst,
+                                                    Py_ssize_t out_row, Py_ssize_t out_col)
+    {
+        if (out_row == 1) {
+            for (int o = 0; o < K; o++) _mm256_storeu_pd(dst + o * out_col, v[o]);
+        } else if ((K == 2 || K == 4) && out_row == K && out_col == 1) {
+            __m256d lo = _mm256_unpacklo_pd(v[0], v[1]);  /* rows 0 | 2 of outputs 0 1 */
+            __m256d hi = _mm256_unpackhi_pd(v[0], v[1]);  /* rows 1 | 3 */
+            if (K == 2) {
+                _mm256_storeu_pd(dst, _mm256_permute2f128_pd(lo, hi, 0x20));
+                _mm256_storeu_pd(dst + 4, _mm256_permute2f128_pd(lo, hi, 0x31));
+            } else {
+                __m256d lo2 = _mm256_unpacklo_pd(v[2], v[3]), hi2 = _mm256_unpackhi_pd(v[2], v[3]);
+                _mm256_storeu_pd(dst, _mm256_permute2f128_pd(lo, lo2, 0x20));
+                _mm256_storeu_pd(dst + 4, _mm256_permute2f128_pd(hi, hi2, 0x20));
+                _mm256_storeu_pd(dst + 8, _mm256_permute2f128_pd(lo, lo2, 0x31));
+                _mm256_storeu_pd(dst + 12, _mm256_permute2f128_pd(hi, hi2, 0x31));
+            }
+        } else {
+            for (int o = 0; o < K; o++) {
+                double lanes[4];
+                _mm256_storeu_pd(lanes, v[o]);
+                for (int i = 0; i < 4; i++) dst[i * out_row + o * out_col] = lanes[i];
+            }
+        }
+    }
+
     /* Predictions out[t, o] = x_t . w_o + b_o for rows start..stop-1, from the same
        columns: each in double, from the bias on, rounded once to the data's type. */
     LINREG_INLINE void linreg_short_predict_f32(
@@ -326,10 +387,9 @@ cdef extern from *:
             bv[o] = _mm256_set1_pd(bias[o]);
             for (int j = 0; j < D; j++) wv[o][j] = _mm256_set1_pd((double) W[o * D + j]);
         }
-        /* out's rows whole, K = 2 or 4 outputs side by side: the outputs' vectors
-           interleaved in registers and stored a row pair (K = 4) or four rows (K = 2)
-           at a time; else one element at a time (k = 2 at d = 2: 1.63x the time of
-           `X @ W` that way). */
+        /* out's rows whole, K = 2 or 4 outputs side by side: interleaved in registers
+           (`linreg_store_output_rows_f32`, called with out's strides as constants: with
+           them as variables, k = 4 at d = 2 took 1.37x the time). */
         const int rows_whole = (K == 2 || K == 4) && out_row == K && out_col == 1;
         Py_ssize_t t = start;
         for (; t + 8 <= stop; t += 8) {
@@ -357,24 +417,8 @@ cdef extern from *:
                     for (int i = 0; i < 8; i++) dst[order[i] * out_row] = lanes[i];
                 }
             }
-            if (rows_whole && out_row != 1) {
-                float* dst = out + t * K;
-                if (K == 2) {
-                    __m256 lo = _mm256_unpacklo_ps(v[0], v[1]);  /* rows 0 1 | 4 5 */
-                    __m256 hi = _mm256_unpackhi_ps(v[0], v[1]);  /* rows 2 3 | 6 7 */
-                    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(lo, hi, 0x20));
-                    _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
-                } else {
-                    __m256 a = _mm256_unpacklo_ps(v[0], v[1]), b = _mm256_unpacklo_ps(v[2], v[3]);
-                    __m256 c = _mm256_unpackhi_ps(v[0], v[1]), e = _mm256_unpackhi_ps(v[2], v[3]);
-                    __m256 r04 = _mm256_shuffle_ps(a, b, 0x44), r15 = _mm256_shuffle_ps(a, b, 0xEE);
-                    __m256 r26 = _mm256_shuffle_ps(c, e, 0x44), r37 = _mm256_shuffle_ps(c, e, 0xEE);
-                    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(r04, r15, 0x20));
-                    _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(r26, r37, 0x20));
-                    _mm256_storeu_ps(dst + 16, _mm256_permute2f128_ps(r04, r15, 0x31));
-                    _mm256_storeu_ps(dst + 24, _mm256_permute2f128_ps(r26, r37, 0x31));
-                }
-            }
+            if (rows_whole && out_row != 1)  /* out_row == K, out_col == 1: constants */
+                linreg_store_output_rows_f32(K, v, out + t * K, K, 1);
         }
         for (; t < stop; t++)
             for (int o = 0; o < K; o++) {
@@ -414,21 +458,8 @@ cdef extern from *:
                     for (int i = 0; i < 4; i++) dst[order[i] * out_row] = lanes[i];
                 }
             }
-            if (rows_whole && out_row != 1) {
-                double* dst = out + t * K;
-                __m256d lo = _mm256_unpacklo_pd(v[0], v[1]);  /* rows 0 | 2 of outputs 0 1 */
-                __m256d hi = _mm256_unpackhi_pd(v[0], v[1]);  /* rows 1 | 3 */
-                if (K == 2) {
-                    _mm256_storeu_pd(dst, _mm256_permute2f128_pd(lo, hi, 0x20));
-                    _mm256_storeu_pd(dst + 4, _mm256_permute2f128_pd(lo, hi, 0x31));
-                } else {
-                    __m256d lo2 = _mm256_unpacklo_pd(v[2], v[3]), hi2 = _mm256_unpackhi_pd(v[2], v[3]);
-                    _mm256_storeu_pd(dst, _mm256_permute2f128_pd(lo, lo2, 0x20));
-                    _mm256_storeu_pd(dst + 4, _mm256_permute2f128_pd(hi, hi2, 0x20));
-                    _mm256_storeu_pd(dst + 8, _mm256_permute2f128_pd(lo, lo2, 0x31));
-                    _mm256_storeu_pd(dst + 12, _mm256_permute2f128_pd(hi, hi2, 0x31));
-                }
-            }
+            if (rows_whole && out_row != 1)  /* out_row == K, out_col == 1: constants */
+                linreg_store_output_rows_f64(K, v, out + t * K, K, 1);
         }
         for (; t < stop; t++)
             for (int o = 0; o < K; o++) {

@@ -128,3 +128,33 @@ def test_nothing_read_past_the_rows_counts(impl, k, d):
     got = _run(X_view, Y, W, b)
     assert np.isfinite(got[0]) and np.isfinite(got[1]).all() and np.isfinite(got[2]).all()
     _assert_close(got, _float64_sums(X, Y, W, b))
+
+
+def _out(n, k, layout):
+    if layout == "C":
+        return np.full((n, k), np.nan, np.float32)
+    if layout == "F":
+        return np.full((n, k), np.nan, np.float32, order="F")
+    if layout == "reversed":  # a negative row stride
+        return np.full((n, k), np.nan, np.float32)[::-1]
+    return np.full((n, 2 * k + 1), np.nan, np.float32)[:, 1::2]
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "reversed"])
+@pytest.mark.parametrize("n", [8 * 9, 8 * 9 + 5, TWO_CHUNKS + 45])
+@pytest.mark.parametrize("d", [5, 7, 8, 9, 16, 17, 31, 32, 33], ids=lambda d: f"d{d}")
+@pytest.mark.parametrize("k", KS, ids=lambda k: f"k{k}")
+def test_predict_matches_float64_of_the_same_data(impl, k, d, n, layout):
+    """predict for 2 to 4 outputs (rows of 5 to 20 elements: the same steps, a row's
+    products summed in float32, the bias added in double, one rounding; longer rows:
+    rows.pxi's loop) writes each row's outputs where they belong in any layout of `out`
+    (C-ordered rows of 2 and 4 outputs interleaved in registers), and the thread count
+    changes no bit."""
+    X, W, b, _ = _problem(n, d, k, seed=7 * d + k + n % 5)
+    out = _out(n, k, layout)
+    kernels.predict(X, W, b, out, n_threads=1)
+    want = X.astype(np.float64) @ W.astype(np.float64) + b.astype(np.float64)
+    np.testing.assert_allclose(out, want, rtol=RTOL, atol=RTOL * np.abs(want).max())
+    two = _out(n, k, layout)
+    kernels.predict(X, W, b, two, n_threads=2)
+    assert np.array_equal(two, out)

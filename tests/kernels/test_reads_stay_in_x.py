@@ -85,3 +85,17 @@ def test_pass_reads_nothing_past_y(impl, dtype, k, n):
     want = _loss_and_grad(X, values.copy(), W, b)
     assert got[0] == want[0]
     assert np.array_equal(got[1], want[1]) and np.array_equal(got[2], want[2])
+
+
+@pytest.mark.parametrize("n", [64, 67], ids=lambda n: f"n{n}")
+@pytest.mark.parametrize(("d", "k"), [(9, 1), (12, 1), (5, 2), (7, 3), (12, 4), (31, 2)])
+def test_predict_reads_nothing_past_x(impl, d, k, n):
+    """predict on float32 rows loaded a whole vector at a time (2 to 4 outputs:
+    few_outputs.pxi's steps)."""
+    rng = np.random.default_rng(d * 10 + k + n)
+    values = (rng.standard_normal((n, d)) + 0.5).astype(np.float32)
+    X = _GuardedArray(values).array
+    W = (rng.standard_normal((d, k)) / np.sqrt(d)).astype(np.float32)
+    b = np.full(k, 0.25, np.float32)
+    got = kernels.predict(X, W, b, n_threads=1)
+    assert np.array_equal(got, kernels.predict(values.copy(), W, b, n_threads=1))
