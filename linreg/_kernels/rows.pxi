@@ -14,8 +14,9 @@
 # the C loops of one_output.pxi, 8 float32 or 4 float64 rows a step with their dot
 # products reduced together (1 thread, X of 2^24 elements, ratios to `X @ w` in the same
 # run: float32 1.19x -> 0.85x, about 24 GB/s; float64 0.97x -> 0.82x, about 28 GB/s).
-# Rows of 2 to 4 elements, in whole passes, are split into columns a step at a time
-# (short_rows.pxi).
+# Rows of 1 to 4 elements for 1 to 4 outputs, in whole passes and predictions, are split
+# into columns a step at a time (short_rows.pxi); 2 to 4 float32 outputs on longer rows
+# take few_outputs.pxi's steps, and five outputs or more the tiles of outputs.pxi.
 #
 # Rows of d = 2048 float64 (1.25x the time of `X @ w`) are unchanged. Tried in C and
 # measured slower in place: a software-pipelined loop (the next group's dot products and
