@@ -258,12 +258,15 @@ cdef extern from *:
     LINREG_FEW_PREDICT_K(2)
     LINREG_FEW_PREDICT_K(3)
     LINREG_FEW_PREDICT_K(4)
+    /* the loop for K outputs, V vectors a row, masked or not */
+    #define LINREG_FEW_PICK(K, V)                                                        \\
+        (masked ? linreg_few_predict_##K##_##V##_1 : linreg_few_predict_##K##_##V##_0)
     #define LINREG_FEW_PREDICT_CASE(K)                                                   \\
         case K: switch (V) {                                                             \\
-            case 1: return (masked ? linreg_few_predict_##K##_1_1 : linreg_few_predict_##K##_1_0)(LINREG_FEW_PREDICT_NAMES); \\
-            case 2: return (masked ? linreg_few_predict_##K##_2_1 : linreg_few_predict_##K##_2_0)(LINREG_FEW_PREDICT_NAMES); \\
-            case 3: return (masked ? linreg_few_predict_##K##_3_1 : linreg_few_predict_##K##_3_0)(LINREG_FEW_PREDICT_NAMES); \\
-            default: return (masked ? linreg_few_predict_##K##_4_1 : linreg_few_predict_##K##_4_0)(LINREG_FEW_PREDICT_NAMES); \\
+            case 1: return LINREG_FEW_PICK(K, 1)(LINREG_FEW_PREDICT_NAMES);              \\
+            case 2: return LINREG_FEW_PICK(K, 2)(LINREG_FEW_PREDICT_NAMES);              \\
+            case 3: return LINREG_FEW_PICK(K, 3)(LINREG_FEW_PREDICT_NAMES);              \\
+            default: return LINREG_FEW_PICK(K, 4)(LINREG_FEW_PREDICT_NAMES);             \\
         }
     #define LINREG_FEW_PREDICT_NAMES X, d, start, stop, W, bias, out, out_row, out_col
     /* K = 2..4 outputs' predictions over rows of d elements (`linreg_few_outputs_fit`). */

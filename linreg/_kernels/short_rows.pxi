@@ -1,6 +1,6 @@
 # Whole passes over rows of 1 to 4 elements for 1 to 4 outputs (not one element and one
-# output), no sample weights, and predictions: each step of rows split into its columns (AVX2 and avx512
-# builds; the generic build keeps rows.pxi's loops).
+# output), no sample weights, and predictions: each step of rows split into its columns
+# (AVX2 and avx512 builds; the generic build keeps rows.pxi's loops).
 #
 # At these widths a step's rows are a few vectors, and rows.pxi's loops end every row's
 # dot product, for every output, in a sum across the lanes of a vector: about 5 cycles a
@@ -42,10 +42,11 @@ cdef extern from *:
     #include <math.h>
     #define LINREG_SHORT_ROWS 1
     /* A step of 8 rows of D = 1 to 4 float32, as D columns over the 8 rows, in double
-       (lo: the first four lanes, hi: the last four). D = 1 is one load; D = 2 splits the pairs with one
-       shuffle each, which leaves the rows in the order 0 1 4 5 | 2 3 6 7; D = 3 gathers
-       each column from the three vectors with two blends (the lanes a column takes from
-       each vector are disjoint) and one permutation, in the rows' order. */
+       (lo: the first four lanes, hi: the last four). D = 1 is one load; D = 2 splits the
+       pairs with one shuffle each, which leaves the rows in the order 0 1 4 5 | 2 3 6 7;
+       D = 3 gathers each column from the three vectors with two blends (the lanes a
+       column takes from each vector are disjoint) and one permutation, in the rows'
+       order. */
     LINREG_INLINE void linreg_columns_of_8_rows_f32(
         const int D, const float* x, __m256d* lo, __m256d* hi)
     {
@@ -404,9 +405,11 @@ cdef extern from *:
                 v[o] = _mm256_set_m128(_mm256_cvtpd_ps(s_hi), _mm256_cvtpd_ps(s_lo));
                 if (out_row == 1 || rows_whole) {  /* back to the rows' order */
                     if (D == 2)
-                        v[o] = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v[o]), 0xD8));
+                        v[o] = _mm256_castpd_ps(
+                            _mm256_permute4x64_pd(_mm256_castps_pd(v[o]), 0xD8));
                     else if (D == 4)
-                        v[o] = _mm256_permutevar8x32_ps(v[o], _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+                        v[o] = _mm256_permutevar8x32_ps(
+                            v[o], _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
                 }
                 if (out_row == 1) {
                     _mm256_storeu_ps(out + t + o * out_col, v[o]);
@@ -494,9 +497,11 @@ cdef extern from *:
             LINREG_PREDICT_CASES_D(SUF, 1) LINREG_PREDICT_CASES_D(SUF, 2)                \\
             LINREG_PREDICT_CASES_D(SUF, 3) LINREG_PREDICT_CASES_D(SUF, 4)                \\
         }
-    static void linreg_short_predict_f32_any(Py_ssize_t d, Py_ssize_t k, LINREG_PREDICT_ARGS(float))
+    static void linreg_short_predict_f32_any(Py_ssize_t d, Py_ssize_t k,
+                                             LINREG_PREDICT_ARGS(float))
         { LINREG_PREDICT_SWITCH(f32) }
-    static void linreg_short_predict_f64_any(Py_ssize_t d, Py_ssize_t k, LINREG_PREDICT_ARGS(double))
+    static void linreg_short_predict_f64_any(Py_ssize_t d, Py_ssize_t k,
+                                             LINREG_PREDICT_ARGS(double))
         { LINREG_PREDICT_SWITCH(f64) }
     #else
     #define LINREG_SHORT_ROWS 0
@@ -509,8 +514,10 @@ cdef extern from *:
         { return 0.0; }
     #define LINREG_PREDICT_ARGS(T) const T* X, Py_ssize_t start, Py_ssize_t stop,          \\
         const T* W, const double* bias, T* out, Py_ssize_t out_row, Py_ssize_t out_col
-    static void linreg_short_predict_f32_any(Py_ssize_t d, Py_ssize_t k, LINREG_PREDICT_ARGS(float)) {}
-    static void linreg_short_predict_f64_any(Py_ssize_t d, Py_ssize_t k, LINREG_PREDICT_ARGS(double)) {}
+    static void linreg_short_predict_f32_any(Py_ssize_t d, Py_ssize_t k,
+                                             LINREG_PREDICT_ARGS(float)) {}
+    static void linreg_short_predict_f64_any(Py_ssize_t d, Py_ssize_t k,
+                                             LINREG_PREDICT_ARGS(double)) {}
     #endif
     """
     int LINREG_SHORT_ROWS
