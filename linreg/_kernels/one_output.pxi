@@ -229,21 +229,20 @@ cdef extern from *:
         return linreg_lanes_total(sse);
     }
     /* Rows of d float32, d = 8 (V - 1) + 1 .. 8 V for V = 2..4: a row is V - 1
-       full vectors and one partial one, its lanes past the row cleared (READ_ON: loaded
-       whole, running into the next row, which the caller guarantees is there; else a
-       masked load, which reads nothing past the row). A step of 8 rows as `linreg_step_8_f32`: the
+       full vectors and one partial one, loaded whole (running into the next row, which
+       the caller guarantees is there) and its lanes past the row cleared. A step of 8
+       rows as `linreg_step_8_f32`: the
        products of a row summed across its lanes in float32 (a run of at most 32, as
        `_dot`'s F32_CHUNK), the gradient terms of the 8 rows in float32, then promoted. */
     LINREG_INLINE void linreg_step_v_f32(
-        const int V, const int READ_ON, const float* const* x, __m256i mask, __m256 yv,
-        const __m256* w, __m256d bv, __m256d* g, __m256d* sse, __m256d* sum)
+        const int V, const float* const* x, __m256i mask, __m256 yv, const __m256* w,
+        __m256d bv, __m256d* g, __m256d* sse, __m256d* sum)
     {
         __m256 a[8][4], p[8];
         for (int i = 0; i < 8; i++) {
             for (int v = 0; v < V - 1; v++) a[i][v] = _mm256_loadu_ps(x[i] + 8 * v);
-            a[i][V - 1] = READ_ON
-                ? _mm256_and_ps(_mm256_loadu_ps(x[i] + 8 * (V - 1)), _mm256_castsi256_ps(mask))
-                : _mm256_maskload_ps(x[i] + 8 * (V - 1), mask);
+            a[i][V - 1] = _mm256_and_ps(_mm256_loadu_ps(x[i] + 8 * (V - 1)),
+                                        _mm256_castsi256_ps(mask));
             p[i] = _mm256_mul_ps(a[i][0], w[0]);
             for (int v = 1; v < V; v++) p[i] = _mm256_fmadd_ps(a[i][v], w[v], p[i]);
         }
@@ -273,8 +272,9 @@ cdef extern from *:
         }
     }
 
-    /* Rows start..stop-1 (rows[start:stop] when rows is not NULL) of X (rows of d floats,
-       V vectors), 8 at a time, as `linreg_rows_of_8_f32`. */
+    /* Rows start..stop-1 of X (rows of d floats, V vectors), 8 at a time, as
+       `linreg_rows_of_8_f32`; with `rows` (a subset, which whole passes never give)
+       nothing, *done = start, and the caller's loop sums them. */
     LINREG_INLINE double linreg_rows_of_v_f32(
         const int V, const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
@@ -294,28 +294,19 @@ cdef extern from *:
         __m256d sse = _mm256_setzero_pd(), sum = _mm256_setzero_pd();
         const float* x[8];
         Py_ssize_t t = start;
+        /* Only whole passes, which read X in order (rows == NULL): a step's last vectors
+           are read whole, running into the next row, and their lanes past the row
+           cleared (with a masked load, vmaskmovps, the pass took 1.03-1.06x the time at
+           d = 9..31, 1 thread, 2^24 elements). The last step leaves a row after it, so no
+           read leaves the run. */
         if (rows == NULL) {
-            /* A step's last vectors are read whole, running into the next row, and their
-               lanes past the row cleared: with a masked load (vmaskmovps) the pass took
-               1.03-1.06x the time at d = 9..31 (1 thread, 2^24 elements). The last step
-               leaves a row after it, so no read leaves the run. */
             for (; t + 8 < stop; t += 8) {
                 for (int i = 0; i < 8; i++) x[i] = X + (t + i) * d;
                 const float* yt = y + t * y_step;
                 __m256 yv = y_step == 1 ? _mm256_loadu_ps(yt) : _mm256_setr_ps(
                     yt[0], yt[y_step], yt[2 * y_step], yt[3 * y_step], yt[4 * y_step],
                     yt[5 * y_step], yt[6 * y_step], yt[7 * y_step]);
-                linreg_step_v_f32(V, 1, x, mask, yv, wv, bv, g, &sse, &sum);
-            }
-        } else {
-            for (; t + 8 <= stop; t += 8) {
-                const Py_ssize_t* i = rows + t;
-                for (int r = 0; r < 8; r++) x[r] = X + i[r] * d;
-                __m256 yv = _mm256_setr_ps(y[i[0] * y_step], y[i[1] * y_step],
-                                           y[i[2] * y_step], y[i[3] * y_step],
-                                           y[i[4] * y_step], y[i[5] * y_step],
-                                           y[i[6] * y_step], y[i[7] * y_step]);
-                linreg_step_v_f32(V, 0, x, mask, yv, wv, bv, g, &sse, &sum);
+                linreg_step_v_f32(V, x, mask, yv, wv, bv, g, &sse, &sum);
             }
         }
         for (int v = 0; v < 2 * V; v++) _mm256_storeu_pd(held + 4 * v, g[v]);
