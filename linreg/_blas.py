@@ -26,7 +26,7 @@ import time
 
 from linreg import _compiled
 
-__all__ = ["blas_threads", "can_set_blas_threads", "judged_blas_threads"]
+__all__ = ["blas_threads", "can_set_blas_threads", "judged_blas_threads", "judged_threads"]
 
 _lock = threading.Lock()
 _found = None  # (set_local, get_global) once looked for; (None, None) when absent
@@ -98,6 +98,22 @@ def blas_threads(n_threads):
 
 
 @contextlib.contextmanager
+def judged_threads(work_rows, work_cols, n_threads):
+    """Yields the threads (at most n_threads) the kernels' thread policy gives, now, a
+    pass over a (work_rows, work_cols) array (the same work), for work done outside a
+    pass, by several calls (the Gram pass's compiled products, block after block); the
+    block's wall and CPU time are then judged as a threaded pass's are."""
+    build = _compiled.build
+    threads = build.foreign_threads_begin(work_rows, work_cols, max(1, int(n_threads)))
+    wall, cpu = time.perf_counter_ns(), time.process_time_ns()
+    try:
+        yield threads
+    finally:
+        build.foreign_threads_end(threads, work_rows, work_cols,
+                                  time.perf_counter_ns() - wall, time.process_time_ns() - cpu)
+
+
+@contextlib.contextmanager
 def judged_blas_threads(work_rows, work_cols, n_threads):
     """`blas_threads` with the count the kernels' thread policy gives, now, a pass over
     a (work_rows, work_cols) array (the same work), at most n_threads; the block's wall
@@ -107,12 +123,5 @@ def judged_blas_threads(work_rows, work_cols, n_threads):
     if not can_set_blas_threads():
         yield
         return
-    build = _compiled.build
-    threads = build.foreign_threads_begin(work_rows, work_cols, max(1, int(n_threads)))
-    wall, cpu = time.perf_counter_ns(), time.process_time_ns()
-    try:
-        with blas_threads(threads):
-            yield
-    finally:
-        build.foreign_threads_end(threads, work_rows, work_cols,
-                                  time.perf_counter_ns() - wall, time.process_time_ns() - cpu)
+    with judged_threads(work_rows, work_cols, n_threads) as threads, blas_threads(threads):
+        yield

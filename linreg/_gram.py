@@ -8,7 +8,8 @@ import numbers
 import numpy as np
 
 from linreg import _compiled
-from linreg._blas import judged_blas_threads
+from linreg._blas import blas_threads, judged_blas_threads
+from linreg._gram_products import block_products
 from linreg._reference_cg import REFERENCE_CG_TOLERANCE, _conjugate_gradient_point
 from linreg._structs import GramStatistics
 from linreg._validation import all_finite, check_int, check_param, raise_if_not_finite
@@ -39,13 +40,6 @@ SOLVE_MAX_FEATURES_PER_ROW = 0.15
 #: doubles from d = 2048 on, less above.
 GRAM_BLOCK_ROWS = 4096
 
-#: A block's product goes into a matrix whose rows are this many elements longer than
-#: d: OpenBLAS's syrk writing rows 2^k elements apart ran slower (cache sets; one
-#: thread, thread time, 2^23 elements in 4096-row blocks: float64 87.6 against 84.4 ms
-#: at d = 512, 304 against 295 at 2048; float32 38.7 / 37.1 and 150 / 140).
-PRODUCT_ROW_PADDING = 8
-
-
 #: The one-pass products (`_one_pass_products`) shift the rows by the mean of this many
 #: rows spread over X, and keep the shifted sums when their correction cancels at most
 #: SHIFT_CORRECTION_MAX of each column's centred sum of squares (a bit at most).
@@ -64,15 +58,16 @@ CORRECTION_ROWS = 64
 
 
 #: Up to this many features (by X's dtype) a C-ordered X's statistics come from the
-#: compiled pass, in double for both dtypes (`_compiled_statistics`); above, from BLAS
-#: (`_one_pass_products`). By the build the process runs: measured on one thread at
-#: 2^22 elements, compiled / BLAS path time, float64 at d = 24, 32, 40, 48, 56, 64, 80:
-#: avx512 0.83, 0.85, 0.88, 0.85, 0.86, 0.97, 1.02 (at 2^24 elements, d = 40..64: 0.87,
-#: 0.88, 0.92, 1.05); avx2 0.94, 0.99, 1.05, 1.04, 1.09; float32 (sgemm runs twice
-#: dgemm's speed) at d = 16, 20, 24, 28: avx512 0.58, 0.96, 0.95, 1.02; avx2 0.72, 1.34,
-#: 1.56.
+#: compiled pass, in double for both dtypes (`_compiled_statistics`); above, from the
+#: blocks' products (`_one_pass_products`, `linreg._gram_products`). By the build the
+#: process runs, measured on one thread at 2^22 elements, compiled pass / products path
+#: time. avx512 build (products by its own kernel): float64 at d = 16, 20, 24, 32, 48,
+#: 64: 0.70, 0.98, 1.04, 1.12, 1.28, 1.59; float32 at d = 8, 12, 16, 20, 24, 32: 0.65,
+#: 0.64, 0.78, 1.16, 1.21, 1.36. Other builds (products by BLAS's syrk), float64 at
+#: d = 24, 32, 40, 48, 56: avx2 0.94, 0.99, 1.05, 1.04, 1.09; float32 (sgemm runs twice
+#: dgemm's speed) at d = 16, 20, 24: avx2 0.72, 1.34, 1.56.
 COMPILED_GRAM_MAX_FEATURES = (
-    {np.dtype(np.float64): 56, np.dtype(np.float32): 24} if _compiled.simd == "avx512"
+    {np.dtype(np.float64): 20, np.dtype(np.float32): 16} if _compiled.simd == "avx512"
     else {np.dtype(np.float64): 32, np.dtype(np.float32): 16})
 
 #: ...and up to this many a Fortran-ordered X's (unweighted), its rows transposed into
@@ -116,33 +111,19 @@ def _means(X, Y, n_threads, sample_weight):
     return mean_X, mean_Y, total
 
 
-def _syrk_work(rows, d):
-    """(rows, columns) of the pass over rows with as much work as the syrk of (rows, d)
-    rows (rows d^2 / 2 multiply-adds, at about 8 per element of a pass: the thread
-    policy's size threshold, 2^20 elements, is then about a millisecond of either)."""
-    return rows, max(1, d * d // 16)
-
-
 def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
     """(XtX, XtY, yy): the centred sums of a Fortran-ordered X (a C-ordered one takes
     `_one_pass_products`), at the means `_means` read first, block by block of rows
     through NumPy's BLAS.
 
-    Each block of rows is centred into a scratch of X's dtype (NumPy's subtract), multiplied by its own
-    transpose (a syrk), and added into the float64 XtX in block order; the targets
-    likewise. The blocks are fixed by the size, and BLAS splits a product among its
-    threads by output entries, never along the sum, so the bits do not depend on
-    n_threads (tests/threads checks it). BLAS uses at most n_threads threads, as many as
-    the kernels' thread policy gives the pass's products, judged over the whole pass
-    (`linreg._blas.judged_blas_threads`). Weighted rows are scaled by the root of their
-    weight.
-    Ctrl-C is seen between two blocks.
+    Each block of rows is centred into a scratch of X's dtype (NumPy's subtract), the
+    targets as k more columns, and the blocks' products are added up in double by
+    `linreg._gram_products.block_products` (its note says which products, their threads
+    and their accuracy; a Fortran-ordered scratch takes BLAS's syrk). Weighted rows are
+    scaled by the root of their weight. Ctrl-C is seen between two blocks.
 
-    float64 data: every product and sum is in double. float32 data: the products and
-    the sums inside a block of at most `GRAM_BLOCK_ROWS` rows are in float32
-    (sgemm's speed, twice dgemm's), each block's sums are promoted to double before
-    they are added up, so the error of a block's float32 sum (a few 1e-6 of an entry
-    at worst, see `_block_rows`) is not compounded over n. The centring point is the mean
+    float32 data: the products are summed in float32 over short runs of rows, then in
+    double (see block_products). The centring point is the mean
     rounded to float32 (so that a block is centred in float32); its offset delta from
     the exact mean is removed at the end, exactly: sum w (x - c)(x - c)^T equals the
     centred sum plus W delta delta^T.
@@ -160,30 +141,18 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
     # output entries (the bits do not depend on n_threads), where a gemv X^T y split
     # the sum over rows (tests/threads caught it).
     scratch = np.empty((rows, d + k), dtype=dtype, order=order)
-    product = np.empty((d + k, d + k), dtype=dtype)
-    XtX, XtY, yy = np.zeros((d, d)), np.zeros((d, k)), 0.0
-    # One thread count for the whole pass: OpenBLAS lost its gain when the count changed
-    # from block to block (d = 512: 6.2 ms a block with 2 threads against 4.4 ms).
-    # float32 on one BLAS thread: OpenBLAS's ssyrk (unlike dsyrk) changed the bits with
-    # its partition among threads (d + k >= 32; tests/threads).
-    with judged_blas_threads(*_syrk_work(n, d + k), 1 if single else n_threads):
-        for start in range(0, n, rows):
-            m = min(rows, n - start)
-            S = scratch if m == rows else np.empty((m, d + k), dtype=dtype, order=order)
-            np.subtract(X[start:start + m], centre_X, out=S[:, :d])
-            np.subtract(Y[start:start + m], centre_Y, out=S[:, d:], casting="same_kind")
-            if sample_weight is not None:
-                S *= np.sqrt(sample_weight[start:start + m])[:, None].astype(dtype)
-            np.matmul(S.T, S, out=product)
-            block = product
-            if single and not np.isfinite(product).all():
-                # Squares past float32's range (centred values of 1.8e19 and up): this
-                # block in double instead, so that raw data of any float32 scale works.
-                wide = S.astype(np.float64)
-                block = wide.T @ wide
-            XtX += block[:d, :d]
-            XtY += block[:d, d:]
-            yy += float(np.trace(block[d:, d:], dtype=np.float64))
+
+    def centred(start):
+        m = min(rows, n - start)
+        S = scratch if m == rows else np.empty((m, d + k), dtype=dtype, order=order)
+        np.subtract(X[start:start + m], centre_X, out=S[:, :d])
+        np.subtract(Y[start:start + m], centre_Y, out=S[:, d:], casting="same_kind")
+        if sample_weight is not None:
+            S *= np.sqrt(sample_weight[start:start + m])[:, None].astype(dtype)
+        return S
+
+    XtX, XtY, yy = block_products(centred, n, rows, d, d + k, dtype, n_threads,
+                                  c_order=order == "C")
     if single:
         total = float(n) if sample_weight is None else float(sample_weight.sum())
         delta_X = mean_X - centre_X
@@ -274,25 +243,16 @@ def _shifted_products(X, Y, shift, n_threads, sample_weight):
     Each block of rows is shifted into a scratch of X's dtype by the compiled
     `centre_rows`, which adds up the block's column sums in double as it goes (the
     means need no pass of their own) and, for at most TARGETS_IN_PASS_MAX outputs, the
-    targets' products X^T Y and |Y|^2 in double too; then the block is multiplied by its
-    own transpose (a syrk on its d columns, more outputs are k more columns of it) and
-    added into the float64 XtX in block order. The blocks are fixed by the size, the
-    compiled sums run on one thread in row order, and BLAS splits a product among its
-    threads by output entries, never along the sum, so the bits do not depend on
-    n_threads (tests/threads checks it). BLAS uses at most n_threads threads, as many as
-    the kernels' thread policy gives the pass's products, judged over the whole pass
-    (`linreg._blas.judged_blas_threads`). Weighted rows are scaled by the root of their
-    weight. Ctrl-C is seen between two blocks.
-
-    float64 data: every product and sum is in double. float32 data: the products and
-    the sums inside a block of at most `GRAM_BLOCK_ROWS` rows are in float32
-    (sgemm's speed, twice dgemm's), each block's sums are promoted to double before
-    they are added up, so the error of a block's float32 sum (a few 1e-6 of an entry
-    at worst, see `_block_rows`) is not compounded over n.
+    targets' products X^T Y and |Y|^2 in double too; the blocks' products (on the d
+    columns, more outputs are k more columns) are added up in double by
+    `linreg._gram_products.block_products` (its note says which products, their threads
+    and their accuracy: the compiled kernel in the avx512 build, BLAS's syrk in the
+    others). The blocks are fixed by the size and the compiled sums run on one thread in
+    row order, so the bits do not depend on n_threads (tests/threads checks it). Weighted
+    rows are scaled by the root of their weight. Ctrl-C is seen between two blocks.
     """
     n, d = X.shape
     k = Y.shape[1]
-    single = X.dtype == np.float32
     dtype = X.dtype
     rows = min(n, _block_rows(d, X.itemsize))
     Y = np.ascontiguousarray(Y, dtype=dtype)
@@ -301,40 +261,18 @@ def _shifted_products(X, Y, shift, n_threads, sample_weight):
     scratch = np.empty((rows, width), dtype=dtype)
     sums = np.zeros(d + k)
     cross = np.zeros(d * k + 1) if targets_in_pass else None
-    XtX = np.empty((d, d))
-    XtY = np.zeros((d, k))
-    yy = 0.0
-    product = None
-    # One thread count for the whole pass: OpenBLAS lost its gain when the count changed
-    # from block to block (d = 512: 6.2 ms a block with 2 threads against 4.4 ms).
-    # float32 on one BLAS thread: OpenBLAS's ssyrk (unlike dsyrk) changed the bits with
-    # its partition among threads (d + k >= 32; tests/threads).
-    with judged_blas_threads(*_syrk_work(n, width), 1 if single else n_threads):
-        for start in range(0, n, rows):
-            m = min(rows, n - start)
-            S = scratch[:m]  # C order: its first m rows are contiguous
-            weights = None if sample_weight is None else sample_weight[start:start + m]
-            _compiled.build.centre_rows(X[start:start + m], Y[start:start + m], shift,
-                                        weights, S, sums, cross)
-            if product is None:
-                product = np.empty((width, width + PRODUCT_ROW_PADDING),
-                                   dtype=dtype)[:, :width]
-            np.matmul(S.T, S, out=product)
-            block = product
-            if single and not np.isfinite(product).all():
-                # Squares past float32's range (centred values of 1.8e19 and up): this
-                # block in double instead, so that raw data of any float32 scale works.
-                wide = S.astype(np.float64)
-                block = wide.T @ wide
-            if start == 0:
-                XtX[...] = block[:d, :d]
-            else:
-                XtX += block[:d, :d]
-            if not targets_in_pass:
-                XtY += block[:d, d:]
-                yy += float(np.trace(block[d:, d:], dtype=np.float64))
+
+    def centred(start):
+        m = min(rows, n - start)
+        S = scratch[:m]  # C order: its first m rows are contiguous
+        weights = None if sample_weight is None else sample_weight[start:start + m]
+        _compiled.build.centre_rows(X[start:start + m], Y[start:start + m], shift,
+                                    weights, S, sums, cross)
+        return S
+
+    XtX, XtY, yy = block_products(centred, n, rows, d, width, dtype, n_threads)
     if targets_in_pass:
-        XtY[...] = cross[:d * k].reshape(k, d).T
+        XtY = np.ascontiguousarray(cross[:d * k].reshape(k, d).T)
         yy = float(cross[d * k])
     return sums, XtX, XtY, yy
 
@@ -503,7 +441,10 @@ def statistics_with_reference(n_samples, mean_X, mean_Y, XtX, XtY, yy, y_1d, tot
     called only when the statistics leave less than `exact_below` of |Yc|^2 unexplained
     (always, with np.inf), at a point rounded to `point_dtype`. Data held in blocks
     (linreg._blocked_solvers) merge their sums first and pass a distributed pass here."""
-    with np.errstate(all="ignore"):
+    # BLAS on the calling thread: its products here are O(d^2 k) (a few ms at d = 2048),
+    # and OpenBLAS's workers, once woken, spin for 0.1-0.2 s after its last call, which
+    # took a core from what runs next (the next Gram pass's threads: 1.5x its time).
+    with np.errstate(all="ignore"), blas_threads(1):
         ref_W, ref_grad, ref_sse = _reference_point(n_samples, mean_X, mean_Y, XtX, XtY, yy,
                                                     residual_sum, exact_below, point_dtype)
     return GramStatistics(n_samples, mean_X, mean_Y, XtX, XtY, yy, y_1d, ref_W, ref_grad,

@@ -9,24 +9,28 @@ multiply-add alike, but the two paths run at very different speeds:
   for one output (memory-bound), plus a multiply-add rate per output, plus a cost per
   row that shows at small d (float32 most);
 - the Gram statistics (`linreg._gram`) multiply blocks of centred rows through NumPy's
-  BLAS (in double for float64, in float32 for float32 data, at twice the rate), and
-  BLAS runs several times more multiply-adds a nanosecond than a pass over X; after
-  them every epoch is O(d^2 k), whatever n.
+  BLAS, or the avx512 build's own kernel (in double for float64, in float32 for
+  float32 data, at twice the rate), which run several times more multiply-adds a
+  nanosecond than a pass over X; after them every epoch is O(d^2 k), whatever n.
 
 `method_costs` prices each path in nanoseconds with the constants of COSTS_NS and
 "auto" takes the cheaper. For one output and up to 16 features it takes both times per
 row from NARROW_ROW_NS, measured width by width: the loops there are compiled per width
 and their times do not follow a line in d. For C-ordered data of up to
-`COMPILED_GRAM_MAX_FEATURES` features (by dtype and build: 56 and 24 in the avx512 build,
+`COMPILED_GRAM_MAX_FEATURES` features (by dtype and build: 20 and 16 in the avx512 build,
 32 and 16 otherwise) the statistics come from the compiled pass (`linreg._gram`),
 costed with the compiled_* constants (COMPILED_COSTS_NS_AVX512 in the avx512 build),
-fitted to its times within about 15%. The least epoch budget for which "auto" takes
-"gram" (the calibration's sizes, k = 1, avx512 build) is then 5, 4, 8, 11, 12, 20 and
-74 at d = 8, 16, 32, 48, 64, 128 and 512 in float64 (measured break-evens after issue
-14's third round, one thread: 5.3, 3.9, 7.6, 8.2, 11.6, 24, 61) and 5, 6, 10, 12, 14,
-21, 77 in float32 (measured: 5.1, 5.7, 10.0, 10.1, 11.6, 18.9, 90): within about 1.2x
-of the break-even, so near it "auto" can take up to about 1.2x (float64 d = 48: 1.3x)
-the faster method's time; the bench rows (half and twice the flip) are clear of it.
+fitted to its times within about 15%; wider, from the blocks' products, which the
+avx512 build computes with its own kernel (its gram_* constants there). The least epoch
+budget for which "auto" takes "gram" (the calibration's sizes, k = 1, avx512 build) is
+then 5, 4, 8, 8, 9, 12 and 35 at d = 8, 16, 32, 48, 64, 128 and 512 in float64 and 5,
+6, 7, 9, 10, 14 and 45 in float32. Measured break-evens after issue 14's sixth round
+(the products' kernel; one thread, GDRegressor fits as below) at d = 32, 64, 128 and
+512: 7.2, 9.3, 11.7 and 34.8 in float64, 8.0, 8.4, 14.3 and 50.5 in float32; before it
+(third round, d = 8, 16, 32, 48, 64, 128, 512): 5.3, 3.9, 7.6, 8.2, 11.6, 24, 61 and
+5.1, 5.7, 10.0, 10.1, 11.6, 18.9, 90. The model's flips are within about 1.2x of
+those, so near one "auto" can take up to about 1.2x the faster method's time; the bench
+rows (half and twice the flip) are clear of it.
 
 How the constants were first measured (issue 14's 2-core machine, NumPy 2 with
 OpenBLAS, single-threaded: n_threads=1, which also limits BLAS; the minimum of 5 runs,
@@ -80,12 +84,22 @@ COSTS_NS = {
 }
 
 
-#: The compiled pass's constants in the avx512 build, whose loops for 8 features and
-#: more run with 8-double vectors (float64 at d = 24..64: 31, 43, 59, 75, 96 and 136 ns a
-#: row, within 15% of these; float32 at d = 20 and 24: 25 and 26).
+#: The avx512 build's constants: its compiled pass, whose loops for 8 features and more
+#: run with 8-double vectors (float64 at d = 24..64: 31, 43, 59, 75, 96 and 136 ns a
+#: row, within 15% of these; float32 at d = 20 and 24: 25 and 26), and its own kernel
+#: for the blocks' products (`linreg._gram_products`: 512-bit FMAs, about twice
+#: OpenBLAS's Haswell syrk). The statistics through that kernel took, one thread, the
+#: minimum of 5 runs, (n, d) = (1e5, 32), (5e4, 64), (2.5e4, 128), (8e3, 512), (4096,
+#: 2048): 32, 83, 222, 3000 and 53800 ns a row in float64, 24, 57, 151, 1880 and 27800
+#: in float32; these constants give 48, 97, 256, 2930 and 43100 (the conjugate-gradient
+#: point of short, wide data is not modelled), and 26, 63, 172, 1860 and 26300. float64's
+#: gram_row (20, against the 2 these times alone would give) matches the measured
+#: break-evens of whole fits (see the module's note).
 COMPILED_COSTS_NS_AVX512 = {
-    np.dtype(np.float64): dict(compiled_product=0.06, compiled_pass=0.3),
-    np.dtype(np.float32): dict(compiled_product=0.07, compiled_pass=0.3),
+    np.dtype(np.float64): dict(compiled_product=0.06, compiled_pass=0.3,
+                               gram_product=0.02, gram_pass=0.45, gram_row=20.0),
+    np.dtype(np.float32): dict(compiled_product=0.07, compiled_pass=0.3,
+                               gram_product=0.012, gram_pass=0.45, gram_row=2.0),
 }
 
 
