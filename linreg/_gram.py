@@ -142,7 +142,7 @@ def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
     # the sum over rows (tests/threads caught it).
     scratch = np.empty((rows, d + k), dtype=dtype, order=order)
 
-    def centred(start):
+    def centred(start, threads):
         m = min(rows, n - start)
         S = scratch if m == rows else np.empty((m, d + k), dtype=dtype, order=order)
         np.subtract(X[start:start + m], centre_X, out=S[:, :d])
@@ -262,12 +262,12 @@ def _shifted_products(X, Y, shift, n_threads, sample_weight):
     sums = np.zeros(d + k)
     cross = np.zeros(d * k + 1) if targets_in_pass else None
 
-    def centred(start):
+    def centred(start, threads):
         m = min(rows, n - start)
         S = scratch[:m]  # C order: its first m rows are contiguous
         weights = None if sample_weight is None else sample_weight[start:start + m]
         _compiled.build.centre_rows(X[start:start + m], Y[start:start + m], shift,
-                                    weights, S, sums, cross)
+                                    weights, S, sums, cross, threads)
         return S
 
     XtX, XtY, yy = block_products(centred, n, rows, d, width, dtype, n_threads)

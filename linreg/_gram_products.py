@@ -32,9 +32,10 @@ def syrk_work(rows, d):
 
 
 def block_products(centred, n, rows, d, width, dtype, n_threads, c_order=True):
-    """(XtX, XtY, yy): the sum of SᵀS over the blocks S = centred(start), start = 0,
-    rows, 2 rows, ... < n (each (min(rows, n - start), width) of `dtype`, C-ordered when
-    `c_order`), added up in double in block order: XtX its first d columns' (d, d)
+    """(XtX, XtY, yy): the sum of SᵀS over the blocks S = centred(start, threads), start
+    = 0, rows, 2 rows, ... < n (each (min(rows, n - start), width) of `dtype`, C-ordered
+    when `c_order`; `threads`: how many the pass may use making it), added up in double
+    in block order: XtX its first d columns' (d, d)
     square (symmetric, C order), XtY its (d, width - d) corner and yy the trace of the
     rest (None and 0.0 when width == d). `centred` is called once per block, in order.
 
@@ -63,7 +64,7 @@ def _compiled_products(centred, n, rows, width, dtype, n_threads, product):
         packed = np.empty(threads * build.GRAM_SLAB_ROWS * (-(-width // lanes) * lanes),
                           dtype=dtype)
         for start in range(0, n, rows):
-            build.add_gram_products(centred(start), product, packed, threads,
+            build.add_gram_products(centred(start, threads), product, packed, threads,
                                     start + rows >= n)
 
 
@@ -79,7 +80,7 @@ def _blas_products(centred, n, rows, d, width, dtype, n_threads):
     # its partition among threads (d + k >= 32; tests/threads).
     with judged_blas_threads(*syrk_work(n, width), 1 if single else n_threads):
         for start in range(0, n, rows):
-            S = centred(start)
+            S = centred(start, 1)
             np.matmul(S.T, S, out=product)
             block = product
             if single and not np.isfinite(product).all():

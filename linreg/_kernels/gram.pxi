@@ -387,6 +387,79 @@ cdef enum:
     CENTRE_RUN_ROWS = 256
 
 
+cdef void _centre_run(
+    const floating[:, ::1] X, const floating[:, ::1] Y, const floating* c, const double* sw,
+    floating[:, ::1] out, Py_ssize_t start, Py_ssize_t stop, bint with_cross,
+    double* part,
+) noexcept nogil:
+    """`centre_rows` on rows start..stop-1 (one run): their centred rows into out, their
+    sums into part (zeroed here: d + k column sums, then, with_cross, d k + 1 cross
+    products; k more doubles of scratch after them)."""
+    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], i, j, o
+    cdef Py_ssize_t width = d + k + (d * k + 1 if with_cross else 0)
+    cdef bint fused = with_cross and k == 1
+    cdef bint targets_out = out.shape[1] >= d + k
+    cdef double* s = part
+    cdef double* xy = part + d + k
+    cdef double* wy = part + width  # w_i (Y[i, o] - shift[d + o]), this row's
+    cdef const floating* x
+    cdef floating* row
+    cdef floating root = 1
+    cdef double w = 1.0, yc
+    memset(part, 0, width * sizeof(double))
+    for i in range(start, stop):
+        x = &X[i, 0]
+        row = &out[i, 0]
+        if sw != NULL:
+            w = sw[i]
+            root = <floating> sqrt(w)
+        for o in range(k):
+            yc = <double> Y[i, o] - <double> c[d + o]
+            wy[o] = w * yc
+            s[d + o] += wy[o]
+            if targets_out:
+                row[d + o] = (Y[i, o] - c[d + o]) * root
+            if with_cross:
+                xy[d * k] += wy[o] * yc
+        # One output's X^T y in the same loop as the sums (the row is read once); more
+        # outputs in loops of their own below.
+        if sw == NULL:
+            for j in range(d):
+                row[j] = x[j] - c[j]
+            # A loop of its own that reads the stored differences: in one loop,
+            # -fassociative-math let gcc add s[j] + x[j] - c[j] in another order, which
+            # put the rounding of x (not of x - c) into the sums (float64: the means
+            # 5e-14 off, not 1e-15). float32: the difference in double, exact (float32's
+            # rounding would put ~1e-8 of a column's spread into its mean).
+            if floating is double:
+                if fused:
+                    for j in range(d):
+                        s[j] += row[j]
+                        xy[j] += wy[0] * row[j]
+                else:
+                    for j in range(d):
+                        s[j] += row[j]
+            else:
+                if fused:
+                    for j in range(d):
+                        s[j] += <double> x[j] - <double> c[j]
+                        xy[j] += wy[0] * (<double> x[j] - <double> c[j])
+                else:
+                    for j in range(d):
+                        s[j] += <double> x[j] - <double> c[j]
+        else:
+            for j in range(d):
+                row[j] = (x[j] - c[j]) * root
+                s[j] += w * (<double> x[j] - <double> c[j])
+            if fused:
+                for j in range(d):
+                    xy[j] += wy[0] * (<double> x[j] - <double> c[j])
+        if with_cross and not fused:
+            for o in range(k):
+                for j in range(d):
+                    xy[o * d + j] += wy[o] * (<double> x[j] - <double> c[j])
+
+
 def centre_rows(
     const floating[:, ::1] X,
     const floating[:, ::1] Y,
@@ -395,98 +468,50 @@ def centre_rows(
     floating[:, ::1] out,
     double[::1] sums,
     double[::1] cross,
+    int n_threads=1,
 ):
-    """One block of the Gram pass's BLAS path (linreg._gram), in one read of its rows:
+    """One block of the Gram pass's products path (linreg._gram), in one read of its rows:
     out[i, j] = r_i (X[i, j] - shift[j]) for j < d, with r_i the root of row i's weight
     (1 without weights) rounded to X's dtype, and, when out has d + k columns, out[i,
-    d + o] = r_i (Y[i, o] - shift[d + o]). Added in double, row after row: sums[j] +=
+    d + o] = r_i (Y[i, o] - shift[d + o]). Added in double: sums[j] +=
     w_i (X[i, j] - shift[j]), sums[d + o] += w_i (Y[i, o] - shift[d + o]) and, unless
     `cross` is None, cross[o d + j] += w_i (X[i, j] - shift[j]) (Y[i, o] - shift[d + o])
     and cross[k d] += w_i (Y[i, o] - shift[d + o])^2: the targets' products without a
     syrk on d + k columns (OpenBLAS's edge kernels made 65 columns cost more than 64).
-    One thread, rows in order: the same bits for any n_threads. The caller checks the
-    shapes (X: (m, d), Y: (m, k), sample_weight: (m,) or None, out: (m, >= d))."""
-    cdef Py_ssize_t m = X.shape[0], d = X.shape[1], k = Y.shape[1], i, j, o, run
-    cdef Py_ssize_t width = d + k + (0 if cross is None else d * k + 1)
-    cdef bint fused = cross is not None and k == 1
-    cdef bint targets_out = out.shape[1] >= d + k
+    The sums of each run of CENTRE_RUN_ROWS rows are taken apart, in row order, then
+    added into the totals in run order: the runs may go to up to n_threads threads
+    (at d = 64 the centring was as long as the products on two threads) and the bits
+    do not depend on it. The caller checks the shapes (X: (m, d), Y: (m, k),
+    sample_weight: (m,) or None, out: (m, >= d))."""
+    cdef Py_ssize_t m = X.shape[0], d = X.shape[1], k = Y.shape[1], j, r
+    cdef bint with_cross = cross is not None
+    cdef Py_ssize_t width = d + k + (d * k + 1 if with_cross else 0)
+    cdef Py_ssize_t stride = _whole_lines(width + k)  # a run's sums and scratch
+    cdef Py_ssize_t n_runs = (m + CENTRE_RUN_ROWS - 1) // CENTRE_RUN_ROWS
     cdef const double* sw = NULL if sample_weight is None else &sample_weight[0]
-    cdef double* part = <double*> malloc((width + k) * sizeof(double))
-    cdef double* wy = part + width  # w_i (Y[i, o] - shift[d + o]), this row's
-    cdef double* s = part
-    cdef double* xy = part + d + k
+    cdef void* block = NULL
+    cdef double* parts
     cdef double* total_s = &sums[0]
     cdef double* total_xy = NULL if cross is None else &cross[0]
-    cdef const floating* c = &shift[0]
-    cdef const floating* x
-    cdef floating* row
-    cdef floating root = 1
-    cdef double w = 1.0, yc, wyc
-    if part == NULL:
+    cdef int threads = 1 if n_threads < 1 else n_threads
+    if threads > n_runs:
+        threads = <int> n_runs
+    if m == 0:
+        return
+    parts = _alloc_lines(n_runs * stride, &block)
+    if parts == NULL:
         raise MemoryError()
     with nogil:
         # Runs of CENTRE_RUN_ROWS rows are summed apart, then added into the totals:
         # one sum over all the rows, in order, was 1e-15 off (|Y|^2, 10^4 rows) where a
         # syrk's, summed in BLAS's panels of rows, was 1e-16.
-        run = 0
-        while run < m:
-            memset(part, 0, width * sizeof(double))
-            for i in range(run, min(run + CENTRE_RUN_ROWS, m)):
-                x = &X[i, 0]
-                row = &out[i, 0]
-                if sw != NULL:
-                    w = sw[i]
-                    root = <floating> sqrt(w)
-                for o in range(k):
-                    yc = <double> Y[i, o] - <double> c[d + o]
-                    wy[o] = w * yc
-                    s[d + o] += wy[o]
-                    if targets_out:
-                        row[d + o] = (Y[i, o] - c[d + o]) * root
-                    if total_xy != NULL:
-                        xy[d * k] += wy[o] * yc
-                # One output's X^T y in the same loop as the sums (the row is read
-                # once); more outputs in loops of their own below.
-                if sw == NULL:
-                    for j in range(d):
-                        row[j] = x[j] - c[j]
-                    # A loop of its own that reads the stored differences: in one loop,
-                    # -fassociative-math let gcc add s[j] + x[j] - c[j] in another
-                    # order, which put the rounding of x (not of x - c) into the sums
-                    # (float64: the means 5e-14 off, not 1e-15). float32: the
-                    # difference in double, exact (float32's rounding would put ~1e-8
-                    # of a column's spread into its mean).
-                    if floating is double:
-                        if fused:
-                            for j in range(d):
-                                s[j] += row[j]
-                                xy[j] += wy[0] * row[j]
-                        else:
-                            for j in range(d):
-                                s[j] += row[j]
-                    else:
-                        if fused:
-                            for j in range(d):
-                                s[j] += <double> x[j] - <double> c[j]
-                                xy[j] += wy[0] * (<double> x[j] - <double> c[j])
-                        else:
-                            for j in range(d):
-                                s[j] += <double> x[j] - <double> c[j]
-                else:
-                    for j in range(d):
-                        row[j] = (x[j] - c[j]) * root
-                        s[j] += w * (<double> x[j] - <double> c[j])
-                    if fused:
-                        for j in range(d):
-                            xy[j] += wy[0] * (<double> x[j] - <double> c[j])
-                if total_xy != NULL and not fused:
-                    for o in range(k):
-                        for j in range(d):
-                            xy[o * d + j] += wy[o] * (<double> x[j] - <double> c[j])
+        for r in prange(n_runs, num_threads=threads, schedule="static"):
+            _centre_run(X, Y, &shift[0], sw, out, r * CENTRE_RUN_ROWS,
+                        min((r + 1) * CENTRE_RUN_ROWS, m), with_cross, parts + r * stride)
+        for r in range(n_runs):
             for j in range(d + k):
-                total_s[j] += s[j]
+                total_s[j] += parts[r * stride + j]
             if total_xy != NULL:
                 for j in range(d * k + 1):
-                    total_xy[j] += xy[j]
-            run += CENTRE_RUN_ROWS
-    free(part)
+                    total_xy[j] += parts[r * stride + d + k + j]
+    free(block)

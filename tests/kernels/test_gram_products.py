@@ -131,7 +131,7 @@ def test_block_products_against_blas(impl, dtype, width, d):
     rng = np.random.default_rng(width)
     S_all = rng.standard_normal((9000, width)).astype(dtype)
     rows = 4096
-    XtX, XtY, yy = _gram_products.block_products(lambda start: S_all[start:start + rows],
+    XtX, XtY, yy = _gram_products.block_products(lambda start, _: S_all[start:start + rows],
                                                  S_all.shape[0], rows, d, width, dtype, 2)
     want = _oracle(S_all)
     scale = float(np.abs(want).max())
@@ -161,3 +161,30 @@ def test_gram_statistics_on_every_build_agree(dtype):
     tol = 1e-12 if dtype == np.float64 else 1e-6
     assert np.abs(stats.XtX - want).max() <= tol * np.abs(want).max()
     assert _compiled.build.has_gram_products == (_compiled.simd == "avx512")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize("k, weighted", [(1, False), (3, True), (10, False)])
+def test_centring_threads_change_no_bit(impl, dtype, k, weighted):
+    """centre_rows, which centres a block for the products: its runs of rows may go to
+    several threads; the centred rows and every sum are the same bits, and the sums are
+    those of the rows in double."""
+    rng = np.random.default_rng(k)
+    X = (rng.standard_normal((1100, 13)) + 5).astype(dtype)
+    Y = (rng.standard_normal((1100, k)) - 2).astype(dtype)
+    shift = np.concatenate([np.full(13, 5.0), np.full(k, -2.0)]).astype(dtype)
+    w = rng.uniform(0.5, 2.0, 1100) if weighted else None
+    width = 13 if k <= 8 else 13 + k
+    results = []
+    for threads in (1, 2, 3):
+        out = np.empty((1100, width), dtype=dtype)
+        sums = np.zeros(13 + k)
+        cross = np.zeros(13 * k + 1) if k <= 8 else None
+        impl.centre_rows(X, Y, shift, w, out, sums, cross, threads)
+        results.append((out, sums, cross))
+    for out, sums, cross in results[1:]:
+        assert np.array_equal(out, results[0][0]) and np.array_equal(sums, results[0][1])
+        assert cross is None or np.array_equal(cross, results[0][2])
+    weights = np.ones(1100) if w is None else w
+    centred = np.concatenate([X, Y], axis=1).astype(np.float64) - shift.astype(np.float64)
+    assert np.allclose(results[0][1], weights @ centred, rtol=1e-12, atol=1e-9)
