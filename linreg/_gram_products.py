@@ -7,7 +7,7 @@ kernel (`add_gram_products`, linreg/_kernels/gram_products.pxi) uses the 512-bit
 on one thread 2.0-2.2x OpenBLAS's syrk at d >= 512 and 1.5x at d = 64 (float64; float32
 likewise). Other builds, and blocks in Fortran order (the kernel packs rows), take
 BLAS's syrk. Accuracy in double: float64 products and sums are in double either way;
-float32 products are summed in float32 over GRAM_SLAB_ROWS (256) rows by the kernel,
+float32 products are summed in float32 over GRAM_SLAB_ROWS (512) rows by the kernel,
 over a block of up to 4096 rows by BLAS, then promoted to double.
 """
 import numpy as np

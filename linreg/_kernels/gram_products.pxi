@@ -13,12 +13,14 @@
 # - The lower triangle of the product is cut into tiles of 8 rows by 3 vectors of
 #   columns (8 x 24 doubles, 8 x 48 floats): 24 accumulators in registers, and per row
 #   of the slab 3 vector loads and 8 broadcasts for 24 FMAs, so both FMA pipes stay fed
-#   from L1 and L2. A tile on the diagonal computes a few entries above it, never read
-#   (the caller mirrors the lower triangle).
+#   from L1 and L2. A tile on the diagonal takes only the vectors that reach its last
+#   row; the few entries above the diagonal it still computes are never read (the
+#   caller mirrors the lower triangle).
 # - Each tile adds its slab's sums into `acc`, a double matrix the caller keeps across
-#   blocks: float32 slabs are summed in float32 over GRAM_SLAB_ROWS rows and promoted to
-#   double per slab (as a BLAS-quality mixed kernel does; the BLAS path summed 4096 rows
-#   in float32). A float32 tile whose sums overflow (values past ~1e19) is redone in
+#   blocks: float32 slabs are summed in float32 over GRAM_SLAB_ROWS (512) rows and
+#   promoted to double per slab (as a BLAS-quality mixed kernel does; the BLAS path
+#   summed 4096 rows in float32). Slabs of 512 rather than 256 rows halve the traffic to
+#   acc, which at d = 2048 (32 MB) leaves the cache. A float32 tile whose sums overflow (values past ~1e19) is redone in
 #   double from the same packed values, so raw data of any float32 scale works.
 # - Threads split the tiles, never a sum: every entry is added up in the same order
 #   whatever the thread count, so the bits do not depend on it. Each thread takes an
