@@ -181,14 +181,23 @@ def gram_statistics_of(X, Y, y_1d, n_threads, sample_weight=None, check_finite=F
     seen in the one pass's sums where X takes `_one_pass_products` (its own read of X
     took 1.9 ms of the 20 at d = 64, float64, 2^23 elements), else by a read first."""
     check_gram_features(X.shape[1])
-    one_pass = X.flags.c_contiguous and X.shape[1] > COMPILED_GRAM_MAX_FEATURES[X.dtype]
+    d = X.shape[1]
+    narrow = d <= COMPILED_GRAM_MAX_FEATURES[X.dtype]
+    compiled_pass = X.flags.c_contiguous and narrow
+    by_columns = (not X.flags.c_contiguous and narrow and sample_weight is None
+                  and d <= COMPILED_FORTRAN_GRAM_MAX_FEATURES)
+    # A Fortran-ordered X takes the one read too where the build's own kernel does the
+    # products (its blocks copied into C order first): through BLAS its two reads and
+    # Fortran-ordered syrk stay (X 2^20 x 32, float64, one thread: one read 1.0x the
+    # C-order statistics' time, two 1.45x).
+    one_pass = not (compiled_pass or by_columns) and (
+        X.flags.c_contiguous or (_compiled.build.has_gram_products and X.flags.f_contiguous))
     if check_finite and not one_pass:
         raise_if_not_finite(X=X)
-    if X.shape[1] <= COMPILED_GRAM_MAX_FEATURES[X.dtype]:
-        if X.flags.c_contiguous:
-            return _compiled_statistics(X, Y, y_1d, n_threads, sample_weight)
-        if sample_weight is None and X.shape[1] <= COMPILED_FORTRAN_GRAM_MAX_FEATURES:
-            return _compiled_statistics_by_columns(X, Y, y_1d, n_threads)
+    if compiled_pass:
+        return _compiled_statistics(X, Y, y_1d, n_threads, sample_weight)
+    if by_columns:
+        return _compiled_statistics_by_columns(X, Y, y_1d, n_threads)
     if one_pass:
         mean_X, mean_Y, total, XtX, XtY, yy = _one_pass_products(X, Y, n_threads,
                                                                  sample_weight, check_finite)
@@ -261,13 +270,20 @@ def _shifted_products(X, Y, shift, n_threads, sample_weight):
     scratch = np.empty((rows, width), dtype=dtype)
     sums = np.zeros(d + k)
     cross = np.zeros(d * k + 1) if targets_in_pass else None
+    # A Fortran-ordered X's block is first copied into C order (d columns transposed).
+    by_columns = not X.flags.c_contiguous
+    rows_copy = np.empty((rows, d), dtype=dtype) if by_columns else None
 
     def centred(start, threads):
         m = min(rows, n - start)
         S = scratch[:m]  # C order: its first m rows are contiguous
         weights = None if sample_weight is None else sample_weight[start:start + m]
-        _compiled.build.centre_rows(X[start:start + m], Y[start:start + m], shift,
-                                    weights, S, sums, cross, threads)
+        block = X[start:start + m]
+        if by_columns:
+            block = rows_copy[:m]
+            _compiled.build.rows_of_columns(X.T, start, block)
+        _compiled.build.centre_rows(block, Y[start:start + m], shift, weights, S, sums,
+                                    cross, threads)
         return S
 
     XtX, XtY, yy = block_products(centred, n, rows, d, width, dtype, n_threads)

@@ -59,14 +59,44 @@ def test_fortran_statistics_do_not_depend_on_the_thread_count(impl, dtype):
         assert other.yy == runs[0].yy
 
 
-def test_weighted_or_wide_fortran_statistics_keep_the_blas_path(impl, monkeypatch):
+def test_weighted_or_wide_fortran_statistics_take_the_products_path(impl, monkeypatch):
+    """Weighted, or wider than the compiled pass by columns: with the build's own
+    products kernel (avx512) one read, its blocks copied into C order; through BLAS
+    (other builds) the means first, then Fortran-ordered blocks."""
     calls = []
-    original = _gram._centred_products
-    monkeypatch.setattr(_gram, "_centred_products",
-                        lambda *a, **kw: calls.append(a[0].shape) or original(*a, **kw))
+    for name in ("_centred_products", "_one_pass_products"):
+        original = getattr(_gram, name)
+        monkeypatch.setattr(_gram, name, lambda *a, _name=name, _f=original, **kw:
+                            calls.append((_name, a[0].shape)) or _f(*a, **kw))
     rng = np.random.default_rng(2)
     X = np.asfortranarray(rng.standard_normal((2_000, 8)))
     kernels.gram_statistics(X, rng.standard_normal(2_000), sample_weight=rng.random(2_000))
     wide = np.asfortranarray(rng.standard_normal((2_000, _gram.COMPILED_FORTRAN_GRAM_MAX_FEATURES + 1)))
     kernels.gram_statistics(wide, rng.standard_normal(2_000))
-    assert calls == [(2_000, 8), wide.shape]
+    path = "_one_pass_products" if impl.has_gram_products else "_centred_products"
+    assert calls == [(path, (2_000, 8)), (path, wide.shape)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fortran_statistics_equal_c_order(impl, dtype, weighted):
+    """Where a Fortran-ordered X takes the one read (the avx512 build), its blocks are
+    copied into C order before the same centring and products: the statistics are those
+    of the C-ordered X to the last bit (float32's residual sum at the reference point
+    comes from the fused pass, whose sums over columns run in another order). Through
+    BLAS (two reads, Fortran-ordered blocks) they agree to rounding."""
+    rng = np.random.default_rng(3)
+    X = (rng.standard_normal((9_001, 37)) * 3 + 10).astype(dtype)
+    y = (X @ rng.standard_normal(37) + rng.standard_normal(9_001)).astype(dtype)
+    w = rng.random(9_001) if weighted else None
+    c_order = kernels.gram_statistics(X, y, sample_weight=w, n_threads=2)
+    fortran = kernels.gram_statistics(np.asfortranarray(X), y, sample_weight=w, n_threads=1)
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    for name in ("XtX", "XtY", "mean_X", "mean_Y", "ref_W"):
+        if impl.has_gram_products:
+            np.testing.assert_array_equal(getattr(fortran, name), getattr(c_order, name))
+        else:
+            got, want = getattr(fortran, name), getattr(c_order, name)
+            assert np.abs(got - want).max() <= rtol * np.abs(want).max(), name
+    assert fortran.yy == pytest.approx(c_order.yy, rel=0 if impl.has_gram_products else rtol)
+    assert fortran.ref_sse == pytest.approx(c_order.ref_sse, rel=rtol)
