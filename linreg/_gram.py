@@ -247,7 +247,8 @@ def _sampled_shift(X, Y, sample_weight):
 def _shifted_products(X, Y, shift, n_threads, sample_weight):
     """(sums, XtX, XtY, yy): sums (d + k,) of w (z - shift) over the rows z = [x, y],
     and XtX, XtY, yy the products of those shifted rows, not yet corrected for the
-    shift's offset from the mean: one read of a C-ordered X, block by block.
+    shift's offset from the mean: one read of X, block by block (a Fortran-ordered X's
+    blocks first copied into C order by `rows_of_columns`, the avx512 build only).
 
     Each block of rows is shifted into a scratch of X's dtype by the compiled
     `centre_rows`, which adds up the block's column sums in double as it goes (the
@@ -294,7 +295,8 @@ def _shifted_products(X, Y, shift, n_threads, sample_weight):
 
 
 def _one_pass_products(X, Y, n_threads, sample_weight, check_finite=False):
-    """(mean_X, mean_Y, total, XtX, XtY, yy) of a C-ordered X in one read of it, in place
+    """(mean_X, mean_Y, total, XtX, XtY, yy) of X (C-ordered; or Fortran-ordered in the
+    avx512 build, see gram_statistics_of) in one read of it, in place
     of `_means` then `_centred_products` (two reads).
 
     The rows are shifted by s, an estimate of the mean (`_sampled_shift`), and the
