@@ -112,9 +112,9 @@ def _means(X, Y, n_threads, sample_weight):
 
 
 def _centred_products(X, Y, mean_X, mean_Y, n_threads, sample_weight):
-    """(XtX, XtY, yy): the centred sums of a Fortran-ordered X (a C-ordered one takes
-    `_one_pass_products`), at the means `_means` read first, block by block of rows
-    through NumPy's BLAS.
+    """(XtX, XtY, yy): the centred sums of a Fortran-ordered X in builds without the
+    products kernel (otherwise, and for a C-ordered X, `_one_pass_products`), at the
+    means `_means` read first, block by block of rows through NumPy's BLAS.
 
     Each block of rows is centred into a scratch of X's dtype (NumPy's subtract), the
     targets as k more columns, and the blocks' products are added up in double by
