@@ -20,8 +20,9 @@
 #   blocks: float32 slabs are summed in float32 over GRAM_SLAB_ROWS (512) rows and
 #   promoted to double per slab (as a BLAS-quality mixed kernel does; the BLAS path
 #   summed 4096 rows in float32). Slabs of 512 rather than 256 rows halve the traffic to
-#   acc, which at d = 2048 (32 MB) leaves the cache. A float32 tile whose sums overflow (values past ~1e19) is redone in
-#   double from the same packed values, so raw data of any float32 scale works.
+#   acc, which at d = 2048 (32 MB) leaves the cache. A float32 tile whose sums overflow
+#   (values past ~1e19) is redone in double from the same packed values, so raw data of
+#   any float32 scale works.
 # - Threads split the tiles, never a sum: every entry is added up in the same order
 #   whatever the thread count, so the bits do not depend on it. Each thread takes an
 #   equal share of the tiles (by their vectors) and packs, into its own scratch, the
@@ -39,11 +40,13 @@ cdef extern from *:
     #else
     static int linreg_team_size(void) { return 1; }
     #endif
-    #if defined(LINREG_AVX512_KERNELS) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 9))
+    #if defined(LINREG_AVX512_KERNELS) \
+        && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 9))
     #define LINREG_GRAM_PRODUCTS 1
     #include <immintrin.h>
     #define LINREG_GP_FN static __attribute__((noinline, target(LINREG_AVX512_TARGET)))
-    #define LINREG_GP_INLINE static inline __attribute__((always_inline, target(LINREG_AVX512_TARGET)))
+    #define LINREG_GP_INLINE \
+        static inline __attribute__((always_inline, target(LINREG_AVX512_TARGET)))
 
     /* Panel q of a slab (rows [0, m) of S, ld elements apart): S[i, q w + c] at
        P[i w + c], zero past column `width`. */
@@ -170,10 +173,6 @@ cdef extern from *:
     LINREG_GP_TILE_F(2)
     LINREG_GP_TILE_F(3)
 
-    /* Tile (p, g): columns [3 p w, 3 p w + nv w) of the product (w lanes, nv the
-       column's vectors, 3 but at the last column) against rows [8 g, 8 g + 8), for
-       every group g of 8 rows from the column's first on (the lower triangle). P: the
-       packed slab (m rows, panels m w elements apart). */
     /* The vectors of tile (p, g): 3, fewer in the last column of tiles, and on the
        diagonal only as many as reach the group's last row (8 g + 7): the entries right
        of it are above the diagonal, never read (float32 at d = 64 did 1.3x the
@@ -190,6 +189,10 @@ cdef extern from *:
         const Py_ssize_t rows_left = width - 8 * g, cols_left = width - 3 * LANES * p;  \
         const int rows_ok = rows_left < 8 ? (int) rows_left : 8;                        \
         const int cols_ok = cols_left < nv * LANES ? (int) cols_left : (int) (nv * LANES)
+    /* Tile (p, g): columns [3 p w, 3 p w + nv w) of the product (w lanes, nv its
+       vectors, above) against rows [8 g, 8 g + 8), for every group g of 8 rows from
+       the column's first on (the lower triangle); only its part inside acc's width is
+       added. P: the packed slab (m rows, panels m w elements apart). */
     LINREG_GP_INLINE void linreg_gp_tile_at_d(const double* P, Py_ssize_t m, Py_ssize_t p,
             Py_ssize_t nv, Py_ssize_t g, Py_ssize_t width, double* acc, Py_ssize_t ld_acc) {
         const double* A = P + g * m * 8;
@@ -297,8 +300,8 @@ GRAM_SLAB_ROWS = LINREG_GRAM_SLAB_ROWS
 
 
 def gram_products_lanes(dtype_itemsize):
-    """The width `add_gram_products` pads acc's columns to: one vector (8 doubles, 16
-    floats)."""
+    """The width of `add_gram_products`'s packed panels, to which `packed`'s size is
+    rounded: one vector (8 doubles, 16 floats)."""
     return 8 if dtype_itemsize == 8 else 16
 
 
@@ -308,11 +311,12 @@ def add_gram_products(const floating[:, ::1] S, double[:, :] acc, floating[::1] 
     above the diagonal get sums too, which the caller must not read), in double; float32
     rows are summed in float32 over GRAM_SLAB_ROWS rows at a time. `acc` is at least
     (w, w) for S's w columns, its rows contiguous (they may be further apart than its
-    width); `packed` holds, for w rounded up to `gram_products_lanes`, at
-    least GRAM_SLAB_ROWS times that many elements per thread: as many threads as it
-    holds scratch for, at most n_threads, which do not change the bits. `last`: the pass's last call, after which OpenMP's workers are
-    let go (see linreg_release_threads; not after every block: starting them again is
-    slow). The caller checks the shapes; the avx512 build only (`has_gram_products`)."""
+    width); `packed` holds, for w rounded up to `gram_products_lanes`, at least
+    GRAM_SLAB_ROWS times that many elements per thread: as many threads as it holds
+    scratch for, at most n_threads, which do not change the bits. `last`: the pass's
+    last call, after which OpenMP's workers are let go (see linreg_release_threads; not
+    after every block: starting them again is slow). The avx512 build only
+    (`has_gram_products`)."""
     cdef Py_ssize_t m = S.shape[0], width = S.shape[1]
     cdef Py_ssize_t lanes = gram_products_lanes(sizeof(floating))
     cdef Py_ssize_t per_thread = LINREG_GRAM_SLAB_ROWS * ((width + lanes - 1) // lanes) * lanes

@@ -71,7 +71,8 @@ def test_weighted_or_wide_fortran_statistics_take_the_products_path(impl, monkey
     rng = np.random.default_rng(2)
     X = np.asfortranarray(rng.standard_normal((2_000, 8)))
     kernels.gram_statistics(X, rng.standard_normal(2_000), sample_weight=rng.random(2_000))
-    wide = np.asfortranarray(rng.standard_normal((2_000, _gram.COMPILED_FORTRAN_GRAM_MAX_FEATURES + 1)))
+    wide = np.asfortranarray(
+        rng.standard_normal((2_000, _gram.COMPILED_FORTRAN_GRAM_MAX_FEATURES + 1)))
     kernels.gram_statistics(wide, rng.standard_normal(2_000))
     path = "_one_pass_products" if impl.has_gram_products else "_centred_products"
     assert calls == [(path, (2_000, 8)), (path, wide.shape)]
