@@ -30,7 +30,7 @@
 #   shared by the threads took a barrier after it and after the tiles, twice a slab;
 #   with libgomp's short spin (linreg._compiled) the workers slept at each, and 2 threads
 #   took 2.5x one thread's time at d = 64.
-# Other builds: NumPy's BLAS, as before (`linreg._gram`); `has_gram_products` says which.
+# Other builds: NumPy's BLAS (`linreg._gram_products` chooses); `has_gram_products` says which.
 
 cdef extern from *:
     """
