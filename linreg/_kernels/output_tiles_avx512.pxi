@@ -7,7 +7,14 @@
 # take 8 rows (residuals) or 8 features (gradient) side by side instead of 4, so that 8
 # independent sums keep both FMA pipes busy (an FMA waits 4 cycles for its sum: 4 chains
 # of one register each would do half the work a cycle). The arithmetic, its order and
-# precision are those of the AVX2 kernels in outputs.pxi (see there), lane by lane.
+# precision are those of the AVX2 kernels in outputs.pxi (see there), lane by lane,
+# except for float32 tiles of 8 outputs, whose 8-lane vectors used half a register: a
+# row's end (r = p + b - y, the loss and bias terms) is done for two rows at once in
+# float32, summed over the block in float32, and from 16 features the gradient is summed
+# by output with the features across the lanes (see the kernels). Measured, one thread,
+# float32 k = 8, time / that of `X @ W`: d = 4 1.48 -> 1.24, d = 16 1.69 -> 1.36.
+# Tried: two rows' products in one register, x_i[j] and x_i+1[j] spread across the
+# halves by vpermt2ps from masked loads of whole rows: 2-3x slower.
 
 cdef extern from *:
     """
@@ -38,13 +45,6 @@ cdef extern from *:
             if (weights) q_ = weights[i] * r_;                                  \
             sv += q_ * r_; cv += q_;                                            \
             *(linreg_d8*) (q_block + 8 * (i)) = q_; } while (0)
-    #define LINREG_ROW_END_F(a, i) do {                                         \
-            linreg_d8 r_ = (a) + bv - LINREG_F8_TO_D8(*(const linreg_f8*) ys[i]); \
-            linreg_d8 q_ = r_;                                                  \
-            if (weights) q_ = weights[i] * r_;                                  \
-            sv += q_ * r_; cv += q_;                                            \
-            *(linreg_f8*) (q_block + 8 * (i)) = LINREG_D8_TO_F8(q_); \
-        } while (0)
     #define LINREG_LANES_IN                                                     \
         linreg_d8 bv = *(const linreg_d8*) bias, sv = *(const linreg_d8*) sse_lanes; \
         linreg_d8 cv = *(const linreg_d8*) bias_lanes
@@ -83,50 +83,98 @@ cdef extern from *:
         LINREG_LANES_OUT;
     }
 
+    /* float32, tiles of 8 outputs: the residuals of two rows in one 16-lane register (r_i
+       in lanes 0-7, r_i+1 in 8-15), computed in float32, r = (p + b) - y, and the loss
+       and bias sums over the block in float32 (promoted to double at its end; at most 32
+       rows). In double lane by lane, as the AVX2 kernels do, a row's end was 9 vector
+       operations on 8 doubles, the most of a row's work at small d. */
+    typedef float linreg_f16 __attribute__((vector_size(64), aligned(4), may_alias));
+    #define LINREG_F16_LO(f) ((linreg_d8) _mm512_cvtps_pd(_mm512_castps512_ps256((__m512) (f))))
+    #define LINREG_F16_HI(f) ((linreg_d8) _mm512_cvtps_pd((__m256) _mm512_extractf64x4_pd((__m512d) (f), 1)))
+    #define LINREG_F8_PAIR(lo, hi) \
+        ((linreg_f16) _mm512_insertf32x8(_mm512_castps256_ps512((__m256) (lo)), (__m256) (hi), 1))
+    #define LINREG_F8_SPLAT(s) ((linreg_f8) _mm256_set1_ps(s))
+    #define LINREG_ROW_PAIR_END_F(pa, pb, i) do {                               \
+            linreg_f16 y_ = LINREG_F8_PAIR(*(const linreg_f8*) ys[i],           \
+                                           *(const linreg_f8*) ys[(i) + 1]);    \
+            linreg_f16 r_ = (LINREG_F8_PAIR(pa, pb) + b2) - y_;                 \
+            linreg_f16 q_ = r_;                                                 \
+            if (weights) q_ = LINREG_F8_PAIR(LINREG_F8_SPLAT((float) weights[i]), \
+                                             LINREG_F8_SPLAT((float) weights[(i) + 1])) * r_; \
+            s2 += q_ * r_; c2 += q_;                                            \
+            *(linreg_f16*) (q_block + 8 * (i)) = q_; } while (0)
+    #define LINREG_ROW_END_F(p, i) do {                                         \
+            linreg_f8 r_ = ((p) + b8) - *(const linreg_f8*) ys[i];              \
+            linreg_f8 q_ = r_;                                                  \
+            if (weights) q_ = (float) weights[i] * r_;                          \
+            s8 += q_ * r_; c8 += q_;                                            \
+            *(linreg_f8*) (q_block + 8 * (i)) = q_; } while (0)
+
     LINREG_TILE_KERNEL void linreg_tile_residuals_f(
         const float* const* xs, Py_ssize_t m, const float* w, Py_ssize_t d,
         const float* const* ys, const double* bias, const double* weights, float* q_block,
         double* sse_lanes, double* bias_lanes)
     {
         Py_ssize_t i = 0, j, j0, j1;
-        LINREG_LANES_IN;
+        linreg_f8 b8 = (linreg_f8) _mm512_cvtpd_ps(*(const __m512d*) bias);
+        linreg_f8 s8 = {0}, c8 = {0};
+        linreg_f16 b2 = LINREG_F8_PAIR(b8, b8), s2 = {0}, c2 = {0};
         for (; i + 8 <= m; i += 8) {
             const float *x0 = xs[i], *x1 = xs[i + 1], *x2 = xs[i + 2], *x3 = xs[i + 3];
             const float *x4 = xs[i + 4], *x5 = xs[i + 5], *x6 = xs[i + 6], *x7 = xs[i + 7];
-            linreg_d8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-            linreg_d8 a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
-            for (j0 = 0; j0 < d; j0 = j1) {  /* runs of F32_CHUNK (32) features in float */
-                linreg_f8 p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0};
-                linreg_f8 p4 = {0}, p5 = {0}, p6 = {0}, p7 = {0};
-                j1 = d - j0 > 32 ? j0 + 32 : d;
-                for (j = j0; j < j1; j++) {
+            linreg_f8 p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0};
+            linreg_f8 p4 = {0}, p5 = {0}, p6 = {0}, p7 = {0};
+            if (d <= 32) {  /* one run of F32_CHUNK features */
+                for (j = 0; j < d; j++) {
                     linreg_f8 wj = *(const linreg_f8*) (w + 8 * j);
                     p0 += x0[j] * wj; p1 += x1[j] * wj; p2 += x2[j] * wj; p3 += x3[j] * wj;
                     p4 += x4[j] * wj; p5 += x5[j] * wj; p6 += x6[j] * wj; p7 += x7[j] * wj;
                 }
-                a0 += LINREG_F8_TO_D8(p0); a1 += LINREG_F8_TO_D8(p1);
-                a2 += LINREG_F8_TO_D8(p2); a3 += LINREG_F8_TO_D8(p3);
-                a4 += LINREG_F8_TO_D8(p4); a5 += LINREG_F8_TO_D8(p5);
-                a6 += LINREG_F8_TO_D8(p6); a7 += LINREG_F8_TO_D8(p7);
+            } else {  /* runs of 32 features summed in float32, added in double */
+                linreg_d8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+                linreg_d8 a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
+                for (j0 = 0; j0 < d; j0 = j1) {
+                    linreg_f8 u0 = {0}, u1 = {0}, u2 = {0}, u3 = {0};
+                    linreg_f8 u4 = {0}, u5 = {0}, u6 = {0}, u7 = {0};
+                    j1 = d - j0 > 32 ? j0 + 32 : d;
+                    for (j = j0; j < j1; j++) {
+                        linreg_f8 wj = *(const linreg_f8*) (w + 8 * j);
+                        u0 += x0[j] * wj; u1 += x1[j] * wj; u2 += x2[j] * wj; u3 += x3[j] * wj;
+                        u4 += x4[j] * wj; u5 += x5[j] * wj; u6 += x6[j] * wj; u7 += x7[j] * wj;
+                    }
+                    a0 += LINREG_F8_TO_D8(u0); a1 += LINREG_F8_TO_D8(u1);
+                    a2 += LINREG_F8_TO_D8(u2); a3 += LINREG_F8_TO_D8(u3);
+                    a4 += LINREG_F8_TO_D8(u4); a5 += LINREG_F8_TO_D8(u5);
+                    a6 += LINREG_F8_TO_D8(u6); a7 += LINREG_F8_TO_D8(u7);
+                }
+                p0 = LINREG_D8_TO_F8(a0); p1 = LINREG_D8_TO_F8(a1);
+                p2 = LINREG_D8_TO_F8(a2); p3 = LINREG_D8_TO_F8(a3);
+                p4 = LINREG_D8_TO_F8(a4); p5 = LINREG_D8_TO_F8(a5);
+                p6 = LINREG_D8_TO_F8(a6); p7 = LINREG_D8_TO_F8(a7);
             }
-            LINREG_ROW_END_F(a0, i); LINREG_ROW_END_F(a1, i + 1);
-            LINREG_ROW_END_F(a2, i + 2); LINREG_ROW_END_F(a3, i + 3);
-            LINREG_ROW_END_F(a4, i + 4); LINREG_ROW_END_F(a5, i + 5);
-            LINREG_ROW_END_F(a6, i + 6); LINREG_ROW_END_F(a7, i + 7);
+            LINREG_ROW_PAIR_END_F(p0, p1, i); LINREG_ROW_PAIR_END_F(p2, p3, i + 2);
+            LINREG_ROW_PAIR_END_F(p4, p5, i + 4); LINREG_ROW_PAIR_END_F(p6, p7, i + 6);
         }
         for (; i < m; i++) {
             const float* x0 = xs[i];
             linreg_d8 a0 = {0};
+            linreg_f8 p0;
             for (j0 = 0; j0 < d; j0 = j1) {
-                linreg_f8 p0 = {0};
+                linreg_f8 u0 = {0};
                 j1 = d - j0 > 32 ? j0 + 32 : d;
                 for (j = j0; j < j1; j++)
-                    p0 += x0[j] * *(const linreg_f8*) (w + 8 * j);
-                a0 += LINREG_F8_TO_D8(p0);
+                    u0 += x0[j] * *(const linreg_f8*) (w + 8 * j);
+                a0 += LINREG_F8_TO_D8(u0);
             }
-            LINREG_ROW_END_F(a0, i);
+            p0 = LINREG_D8_TO_F8(a0);
+            LINREG_ROW_END_F(p0, i);
         }
-        LINREG_LANES_OUT;
+        s8 += (linreg_f8) _mm512_castps512_ps256((__m512) s2)
+              + (linreg_f8) _mm512_extractf32x8_ps((__m512) s2, 1);
+        c8 += (linreg_f8) _mm512_castps512_ps256((__m512) c2)
+              + (linreg_f8) _mm512_extractf32x8_ps((__m512) c2, 1);
+        *(linreg_d8*) sse_lanes += LINREG_F8_TO_D8(s8);
+        *(linreg_d8*) bias_lanes += LINREG_F8_TO_D8(c8);
     }
 
     /* g (d, 8) += the block's sums for features j..j+N-1 (N = 8, 4 or 1 side by side). */
@@ -152,21 +200,73 @@ cdef extern from *:
         LINREG_TILE_GRADIENT(double, linreg_d8, LINREG_SAME, 1)
     }
 
+    /* float32, tiles of 8 outputs, g += the block's sums. Rows of LINREG_F32_BY_OUTPUT_D
+       features or more: features across the lanes, 16 at a time, each row's 8 residuals
+       broadcast from q_block (8 FMAs on 16 lanes a row, where 8 outputs across the lanes
+       took 16 on 8, and 16 broadcasts), into g laid out by output, (8, d); shorter rows:
+       outputs across the lanes, into g (d, 8), even and odd rows in separate sums (an
+       FMA waits 4 cycles for its sum). Each sum over the block in float32, then added in
+       double. */
+    #define LINREG_F32_BY_OUTPUT_D 16
+    #define linreg_tile_gradient_f_by_output(d) ((d) >= LINREG_F32_BY_OUTPUT_D)
+    #define LINREG_TILE_GRADIENT_F_PAIRS(N)                                     \
+        for (; j + N <= d; j += N) {                                            \
+            linreg_f8 c[N], e[N];                                               \
+            for (int f = 0; f < N; f++) { c[f] = (linreg_f8) {0}; e[f] = (linreg_f8) {0}; } \
+            for (i = 0; i + 2 <= m; i += 2) {                                   \
+                const float* x = xs[i] + j;                                     \
+                const float* xb = xs[i + 1] + j;                                \
+                linreg_f8 q = *(const linreg_f8*) (q_block + 8 * i);            \
+                linreg_f8 qb = *(const linreg_f8*) (q_block + 8 * i + 8);       \
+                for (int f = 0; f < N; f++) { c[f] += x[f] * q; e[f] += xb[f] * qb; } \
+            }                                                                   \
+            if (i < m) {                                                        \
+                const float* x = xs[i] + j;                                     \
+                linreg_f8 q = *(const linreg_f8*) (q_block + 8 * i);            \
+                for (int f = 0; f < N; f++) c[f] += x[f] * q;                   \
+            }                                                                   \
+            for (int f = 0; f < N; f++)                                         \
+                *(linreg_d8*) (g + 8 * (j + f)) += LINREG_F8_TO_D8(c[f] + e[f]); \
+        }
+    #define LINREG_ADD_BY_OUTPUT(o, c) do {                                     \
+            double* g_ = g + (o) * d + j;                                       \
+            _mm512_mask_storeu_pd(g_, lo, _mm512_add_pd(                        \
+                _mm512_maskz_loadu_pd(lo, g_), (__m512d) LINREG_F16_LO(c)));    \
+            _mm512_mask_storeu_pd(g_ + 8, hi, _mm512_add_pd(                    \
+                _mm512_maskz_loadu_pd(hi, g_ + 8), (__m512d) LINREG_F16_HI(c))); \
+        } while (0)
+
     LINREG_TILE_KERNEL void linreg_tile_gradient_f(
         const float* const* xs, Py_ssize_t m, const float* q_block, Py_ssize_t d, double* g)
     {
         Py_ssize_t i, j = 0;
-        LINREG_TILE_GRADIENT(float, linreg_f8, LINREG_F8_TO_D8, 8)
-        LINREG_TILE_GRADIENT(float, linreg_f8, LINREG_F8_TO_D8, 4)
-        LINREG_TILE_GRADIENT(float, linreg_f8, LINREG_F8_TO_D8, 1)
+        if (!linreg_tile_gradient_f_by_output(d)) {
+            LINREG_TILE_GRADIENT_F_PAIRS(8)
+            LINREG_TILE_GRADIENT_F_PAIRS(4)
+            LINREG_TILE_GRADIENT_F_PAIRS(1)
+            return;
+        }
+        for (j = 0; j < d; j += 16) {
+            __mmask16 live = d - j >= 16 ? (__mmask16) 0xffff : (__mmask16) ((1u << (d - j)) - 1);
+            __mmask8 lo = (__mmask8) live, hi = (__mmask8) (live >> 8);
+            linreg_f16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
+            linreg_f16 c4 = {0}, c5 = {0}, c6 = {0}, c7 = {0};
+            for (i = 0; i < m; i++) {
+                linreg_f16 x = (linreg_f16) _mm512_maskz_loadu_ps(live, xs[i] + j);
+                const float* q = q_block + 8 * i;
+                c0 += x * q[0]; c1 += x * q[1]; c2 += x * q[2]; c3 += x * q[3];
+                c4 += x * q[4]; c5 += x * q[5]; c6 += x * q[6]; c7 += x * q[7];
+            }
+            LINREG_ADD_BY_OUTPUT(0, c0); LINREG_ADD_BY_OUTPUT(1, c1);
+            LINREG_ADD_BY_OUTPUT(2, c2); LINREG_ADD_BY_OUTPUT(3, c3);
+            LINREG_ADD_BY_OUTPUT(4, c4); LINREG_ADD_BY_OUTPUT(5, c5);
+            LINREG_ADD_BY_OUTPUT(6, c6); LINREG_ADD_BY_OUTPUT(7, c7);
+        }
     }
 
     /* Tiles of 16 float32 outputs (one 512-bit register), for k > 8: w (d, 16), ys[i] and
        q_block rows of 16, bias and the lane sums 16 doubles (lo: outputs 0-7, hi: 8-15). */
     #define LINREG_OUTPUT_TILES_F16 1
-    typedef float linreg_f16 __attribute__((vector_size(64), aligned(4), may_alias));
-    #define LINREG_F16_LO(f) ((linreg_d8) _mm512_cvtps_pd(_mm512_castps512_ps256((__m512) (f))))
-    #define LINREG_F16_HI(f) ((linreg_d8) _mm512_cvtps_pd((__m256) _mm512_extractf64x4_pd((__m512d) (f), 1)))
     #define LINREG_ROW_END_F16(al, ah, i) do {                                  \
             linreg_f16 y_ = *(const linreg_f16*) ys[i];                         \
             linreg_d8 rl_ = (al) + bl - LINREG_F16_LO(y_);                      \

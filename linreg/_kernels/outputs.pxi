@@ -19,7 +19,9 @@
 # float32 data a residual's dot product is summed in float32 in runs of F32_CHUNK
 # features, and the gradient's sum over a block (OUTPUT_BLOCK_ROWS = F32_CHUNK rows) in
 # float32 before it is added in double; the loss and the bias gradient are summed in
-# double row by row.
+# double row by row, except by the avx512 build's float32 tiles of 8 outputs, which
+# compute a residual in float32 and sum the loss and bias terms over the block in
+# float32 too (output_tiles_avx512.pxi).
 #
 # The last tile of k outputs may be partly empty: its weights and bias are 0 there, so
 # its empty lanes compute r = 0 (or NaN for an infinite x), which is never read back.
@@ -56,6 +58,7 @@ cdef extern from *:
     #define LINREG_OUTPUT_TILES_F16 0
     #define linreg_tile16_residuals_f(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
     #define linreg_tile16_gradient_f(xs, m, q, d, g) ((void)0)
+    #define linreg_tile_gradient_f_by_output(d) 0
     /* One AVX register: 4 doubles, 8 floats, or 4 floats in its lower half. A tile of 8
        outputs is two double vectors (lo, hi) or one float vector. (Wider generic vectors
        are lowered through the stack by gcc 12.) */
@@ -233,6 +236,7 @@ cdef extern from *:
     #define linreg_tile_residuals_f(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
     #define linreg_tile_gradient_d(xs, m, q, d, g) ((void)0)
     #define linreg_tile_gradient_f(xs, m, q, d, g) ((void)0)
+    #define linreg_tile_gradient_f_by_output(d) 0
     #endif
     """
     # Whether this compiler built the kernels below (GCC >= 9, clang); 0: never called.
@@ -259,6 +263,9 @@ cdef extern from *:
                                 Py_ssize_t d, double* g) noexcept nogil
     void linreg_tile_gradient_f(const float* const* xs, Py_ssize_t m, const float* q_block,
                                 Py_ssize_t d, double* g) noexcept nogil
+    # Whether linreg_tile_gradient_f lays g out by output, (8, d), for rows of d features
+    # (the avx512 build, long rows); otherwise (d, 8).
+    bint linreg_tile_gradient_f_by_output(Py_ssize_t d) noexcept nogil
     # The same for tiles of 16 float32 outputs: w (d, 16), q_block (m, 16), g (d, 16),
     # sse_lanes and bias_lanes 16 each.
     void linreg_tile16_residuals_f(const float* const* xs, Py_ssize_t m, const float* w,
@@ -512,6 +519,11 @@ cdef inline double _sums_over_outputs(
     for t in range(n_tiles):
         o0 = t * T
         live = k - o0 if k - o0 < T else T
+        if floating is float and T == OUTPUT_TILE and linreg_tile_gradient_f_by_output(d):
+            for o in range(live):
+                for j in range(d):
+                    grad_by_output[(o0 + o) * d + j] += g_tiles[t * tile_size + o * d + j]
+            continue
         for o in range(live):
             for j in range(d):
                 grad_by_output[(o0 + o) * d + j] += g_tiles[t * tile_size + j * T + o]

@@ -46,17 +46,21 @@ def test_every_output_and_feature_matches_the_reference(impl, n, d, k):
     assert_close(kernel_sums(X, Y, W, b), reference_sums(X, Y, W, b), rtol=1e-12)
 
 
-@pytest.mark.parametrize("k", [9, 33])
-@pytest.mark.parametrize("d", [5, 37])
+# float32 k <= 8 takes the 8-output tiles (in the avx512 build: two rows' residuals in
+# one register, and from 16 features the gradient by output, 16 features across the
+# lanes, the last run masked); k > 8 the 16-output tiles there.
+@pytest.mark.parametrize("k", [5, 8, 9, 33])
+@pytest.mark.parametrize("d", [5, 15, 16, 17, 37])
 def test_float32_matches_the_float64_sums_of_the_same_data(impl, d, k):
     X, Y, W, b = make_problem(1003, d, k, np.float32, seed=d * k)
     assert_close(kernel_sums(X, Y, W, b), reference_sums(X, Y, W, b), rtol=2e-6)
 
 
+@pytest.mark.parametrize("d", [5, 20])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("k", [9, 17])
-def test_sample_weights_weigh_each_row_in_every_lane(impl, dtype, k):
-    X, Y, W, b = make_problem(301, 5, k, dtype, seed=k)
+@pytest.mark.parametrize("k", [8, 9, 17])
+def test_sample_weights_weigh_each_row_in_every_lane(impl, dtype, k, d):
+    X, Y, W, b = make_problem(301, d, k, dtype, seed=k)
     weights = np.random.default_rng(k).uniform(0.0, 3.0, 301)
     weights[::7] = 0.0  # dropped rows, whatever their residuals
     got = kernel_sums(X, Y, W, b, sample_weight=weights)
@@ -100,10 +104,11 @@ def test_the_thread_count_changes_no_bit(impl, dtype):
         np.testing.assert_array_equal(one[2], other[2])
 
 
-def test_float32_sums_on_a_long_X_stay_close_to_float64(impl):
+@pytest.mark.parametrize("d, k", [(6, 9), (6, 8), (20, 8)])
+def test_float32_sums_on_a_long_X_stay_close_to_float64(impl, d, k):
     # A long X whose columns are far from centred: each feature's gradient is a sum of
     # 400 000 terms of one sign, where float32 running sums would drift by ~1e-3.
-    n, d, k = 400_000, 6, 9
+    n = 400_000
     rng = np.random.default_rng(14)
     X = (rng.standard_normal((n, d), dtype=np.float32) + 1.0).astype(np.float32)
     W = (0.3 * rng.standard_normal((d, k))).astype(np.float32)
