@@ -12,9 +12,12 @@
 # row's end (r = p + b - y, the loss and bias terms) is done for two rows at once in
 # float32, summed over the block in float32, and from 16 features the gradient is summed
 # by output with the features across the lanes (see the kernels). Measured, one thread,
-# float32 k = 8, time / that of `X @ W`: d = 4 1.48 -> 1.24, d = 16 1.69 -> 1.36.
-# Tried: two rows' products in one register, x_i[j] and x_i+1[j] spread across the
-# halves by vpermt2ps from masked loads of whole rows: 2-3x slower.
+# float32 k = 8, time / that of `X @ W`: d = 4 1.50 -> 1.22-1.26, d = 16 1.72-1.77 -> 1.24-1.30.
+# From 8 features the products of two rows share a register too: 8 features of each
+# row loaded into one register, lane j of either half spread over its half by vpermps
+# (one permute and one 16-lane FMA where there were two 8-lane FMAs; in L1 at d = 16 the
+# permutes now bound the residuals). Tried and slower: spreading whole rows by vpermt2ps
+# from masked loads (2-3x), two broadcasts blended (1.1x).
 
 cdef extern from *:
     """
@@ -94,10 +97,15 @@ cdef extern from *:
     #define LINREG_F8_PAIR(lo, hi) \
         ((linreg_f16) _mm512_insertf32x8(_mm512_castps256_ps512((__m256) (lo)), (__m256) (hi), 1))
     #define LINREG_F8_SPLAT(s) ((linreg_f8) _mm256_set1_ps(s))
-    #define LINREG_ROW_PAIR_END_F(pa, pb, i) do {                               \
+    /* x[j0:j0+8] of rows a and b in one register; lane j of either half is spread
+       over its half by vpermps (pair_lanes, then + 1 per feature). */
+    #define LINREG_ROWS_PAIR(a, b, j0) \
+        ((__m512) LINREG_F8_PAIR(*(const linreg_f8*) ((a) + (j0)), *(const linreg_f8*) ((b) + (j0))))
+    #define LINREG_ROW_PAIR_END_F(pa, pb, i) LINREG_PAIR_END_F(LINREG_F8_PAIR(pa, pb), i)
+    #define LINREG_PAIR_END_F(p, i) do {                                        \
             linreg_f16 y_ = LINREG_F8_PAIR(*(const linreg_f8*) ys[i],           \
                                            *(const linreg_f8*) ys[(i) + 1]);    \
-            linreg_f16 r_ = (LINREG_F8_PAIR(pa, pb) + b2) - y_;                 \
+            linreg_f16 r_ = ((p) + b2) - y_;                                    \
             linreg_f16 q_ = r_;                                                 \
             if (weights) q_ = LINREG_F8_PAIR(LINREG_F8_SPLAT((float) weights[i]), \
                                              LINREG_F8_SPLAT((float) weights[(i) + 1])) * r_; \
@@ -119,11 +127,40 @@ cdef extern from *:
         linreg_f8 b8 = (linreg_f8) _mm512_cvtpd_ps(*(const __m512d*) bias);
         linreg_f8 s8 = {0}, c8 = {0};
         linreg_f16 b2 = LINREG_F8_PAIR(b8, b8), s2 = {0}, c2 = {0};
+        const __m512i pair_lanes = _mm512_set_epi32(8, 8, 8, 8, 8, 8, 8, 8, 0, 0, 0, 0, 0, 0, 0, 0);
+        const __m512i next_lane = _mm512_set1_epi32(1);
         for (; i + 8 <= m; i += 8) {
             const float *x0 = xs[i], *x1 = xs[i + 1], *x2 = xs[i + 2], *x3 = xs[i + 3];
             const float *x4 = xs[i + 4], *x5 = xs[i + 5], *x6 = xs[i + 6], *x7 = xs[i + 7];
             linreg_f8 p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0};
             linreg_f8 p4 = {0}, p5 = {0}, p6 = {0}, p7 = {0};
+            if (d >= 8 && d <= 32) {  /* one run of F32_CHUNK features, rows by pairs */
+                linreg_f16 h0 = {0}, h1 = {0}, h2 = {0}, h3 = {0};
+                for (j0 = 0; j0 + 8 <= d; j0 += 8) {
+                    __m512 z0 = LINREG_ROWS_PAIR(x0, x1, j0), z1 = LINREG_ROWS_PAIR(x2, x3, j0);
+                    __m512 z2 = LINREG_ROWS_PAIR(x4, x5, j0), z3 = LINREG_ROWS_PAIR(x6, x7, j0);
+                    __m512i at = pair_lanes;
+                    for (j = j0; j < j0 + 8; j++) {
+                        linreg_f16 wj = (linreg_f16) _mm512_broadcast_f32x8(
+                            *(const __m256*) (w + 8 * j));
+                        h0 += (linreg_f16) _mm512_permutexvar_ps(at, z0) * wj;
+                        h1 += (linreg_f16) _mm512_permutexvar_ps(at, z1) * wj;
+                        h2 += (linreg_f16) _mm512_permutexvar_ps(at, z2) * wj;
+                        h3 += (linreg_f16) _mm512_permutexvar_ps(at, z3) * wj;
+                        at = _mm512_add_epi32(at, next_lane);
+                    }
+                }
+                for (j = j0; j < d; j++) {
+                    linreg_f16 wj = (linreg_f16) _mm512_broadcast_f32x8(*(const __m256*) (w + 8 * j));
+                    h0 += LINREG_F8_PAIR(LINREG_F8_SPLAT(x0[j]), LINREG_F8_SPLAT(x1[j])) * wj;
+                    h1 += LINREG_F8_PAIR(LINREG_F8_SPLAT(x2[j]), LINREG_F8_SPLAT(x3[j])) * wj;
+                    h2 += LINREG_F8_PAIR(LINREG_F8_SPLAT(x4[j]), LINREG_F8_SPLAT(x5[j])) * wj;
+                    h3 += LINREG_F8_PAIR(LINREG_F8_SPLAT(x6[j]), LINREG_F8_SPLAT(x7[j])) * wj;
+                }
+                LINREG_PAIR_END_F(h0, i); LINREG_PAIR_END_F(h1, i + 2);
+                LINREG_PAIR_END_F(h2, i + 4); LINREG_PAIR_END_F(h3, i + 6);
+                continue;
+            }
             if (d <= 32) {  /* one run of F32_CHUNK features */
                 for (j = 0; j < d; j++) {
                     linreg_f8 wj = *(const linreg_f8*) (w + 8 * j);
