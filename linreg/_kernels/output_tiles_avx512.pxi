@@ -8,9 +8,10 @@
 # independent sums keep both FMA pipes busy (an FMA waits 4 cycles for its sum: 4 chains
 # of one register each would do half the work a cycle). The arithmetic, its order and
 # precision are those of the AVX2 kernels in outputs.pxi (see there), lane by lane,
-# except for float32 tiles of 8 outputs, whose 8-lane vectors used half a register: a
-# row's end (r = p + b - y, the loss and bias terms) is done for two rows at once in
-# float32, summed over the block in float32, and from 16 features the gradient is summed
+# except in float32: a row's end (r = p + b - y, the loss and bias terms) is done in
+# float32 and its terms summed over the block in float32 (in double it took more than a
+# row's products at d = 16); tiles of 8 outputs, whose 8-lane vectors used half a
+# register, end two rows at once, and from 16 features the gradient is summed
 # by output with the features across the lanes (see the kernels). Measured, one thread,
 # float32 k = 8, time / that of `X @ W`: d = 4 1.50 -> 1.22-1.26, d = 16 1.72-1.77 -> 1.24-1.30.
 # From 8 features the products of two rows share a register too: 8 features of each
@@ -101,15 +102,15 @@ cdef extern from *:
        over its half by vpermps (pair_lanes, then + 1 per feature). */
     #define LINREG_ROWS_PAIR(a, b, j0) \
         ((__m512) LINREG_F8_PAIR(*(const linreg_f8*) ((a) + (j0)), *(const linreg_f8*) ((b) + (j0))))
-    #define LINREG_ROW_PAIR_END_F(pa, pb, i) LINREG_PAIR_END_F(LINREG_F8_PAIR(pa, pb), i)
-    #define LINREG_PAIR_END_F(p, i) do {                                        \
+    #define LINREG_ROW_PAIR_END_F(pa, pb, i, sq, q) LINREG_PAIR_END_F(LINREG_F8_PAIR(pa, pb), i, sq, q)
+    #define LINREG_PAIR_END_F(p, i, sq, q) do {                                        \
             linreg_f16 y_ = LINREG_F8_PAIR(*(const linreg_f8*) ys[i],           \
                                            *(const linreg_f8*) ys[(i) + 1]);    \
             linreg_f16 r_ = ((p) + b2) - y_;                                    \
             linreg_f16 q_ = r_;                                                 \
             if (weights) q_ = LINREG_F8_PAIR(LINREG_F8_SPLAT((float) weights[i]), \
                                              LINREG_F8_SPLAT((float) weights[(i) + 1])) * r_; \
-            s2 += q_ * r_; c2 += q_;                                            \
+            (sq) = q_ * r_; (q) = q_;                                           \
             *(linreg_f16*) (q_block + 8 * (i)) = q_; } while (0)
     #define LINREG_ROW_END_F(p, i) do {                                         \
             linreg_f8 r_ = ((p) + b8) - *(const linreg_f8*) ys[i];              \
@@ -132,6 +133,7 @@ cdef extern from *:
         for (; i + 8 <= m; i += 8) {
             const float *x0 = xs[i], *x1 = xs[i + 1], *x2 = xs[i + 2], *x3 = xs[i + 3];
             const float *x4 = xs[i + 4], *x5 = xs[i + 5], *x6 = xs[i + 6], *x7 = xs[i + 7];
+            linreg_f16 sq0, sq1, sq2, sq3, q0, q1, q2, q3;  /* the pairs' loss and bias terms */
             linreg_f8 p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0};
             linreg_f8 p4 = {0}, p5 = {0}, p6 = {0}, p7 = {0};
             if (d >= 8 && d <= 32) {  /* one run of F32_CHUNK features, rows by pairs */
@@ -157,8 +159,9 @@ cdef extern from *:
                     h2 += LINREG_F8_PAIR(LINREG_F8_SPLAT(x4[j]), LINREG_F8_SPLAT(x5[j])) * wj;
                     h3 += LINREG_F8_PAIR(LINREG_F8_SPLAT(x6[j]), LINREG_F8_SPLAT(x7[j])) * wj;
                 }
-                LINREG_PAIR_END_F(h0, i); LINREG_PAIR_END_F(h1, i + 2);
-                LINREG_PAIR_END_F(h2, i + 4); LINREG_PAIR_END_F(h3, i + 6);
+                LINREG_PAIR_END_F(h0, i, sq0, q0); LINREG_PAIR_END_F(h1, i + 2, sq1, q1);
+                LINREG_PAIR_END_F(h2, i + 4, sq2, q2); LINREG_PAIR_END_F(h3, i + 6, sq3, q3);
+                s2 += (sq0 + sq1) + (sq2 + sq3); c2 += (q0 + q1) + (q2 + q3);
                 continue;
             }
             if (d <= 32) {  /* one run of F32_CHUNK features */
@@ -189,8 +192,9 @@ cdef extern from *:
                 p4 = LINREG_D8_TO_F8(a4); p5 = LINREG_D8_TO_F8(a5);
                 p6 = LINREG_D8_TO_F8(a6); p7 = LINREG_D8_TO_F8(a7);
             }
-            LINREG_ROW_PAIR_END_F(p0, p1, i); LINREG_ROW_PAIR_END_F(p2, p3, i + 2);
-            LINREG_ROW_PAIR_END_F(p4, p5, i + 4); LINREG_ROW_PAIR_END_F(p6, p7, i + 6);
+            LINREG_ROW_PAIR_END_F(p0, p1, i, sq0, q0); LINREG_ROW_PAIR_END_F(p2, p3, i + 2, sq1, q1);
+            LINREG_ROW_PAIR_END_F(p4, p5, i + 4, sq2, q2); LINREG_ROW_PAIR_END_F(p6, p7, i + 6, sq3, q3);
+            s2 += (sq0 + sq1) + (sq2 + sq3); c2 += (q0 + q1) + (q2 + q3);
         }
         for (; i < m; i++) {
             const float* x0 = xs[i];
@@ -304,15 +308,18 @@ cdef extern from *:
     /* Tiles of 16 float32 outputs (one 512-bit register), for k > 8: w (d, 16), ys[i] and
        q_block rows of 16, bias and the lane sums 16 doubles (lo: outputs 0-7, hi: 8-15). */
     #define LINREG_OUTPUT_TILES_F16 1
-    #define LINREG_ROW_END_F16(al, ah, i) do {                                  \
-            linreg_f16 y_ = *(const linreg_f16*) ys[i];                         \
-            linreg_d8 rl_ = (al) + bl - LINREG_F16_LO(y_);                      \
-            linreg_d8 rh_ = (ah) + bh - LINREG_F16_HI(y_);                      \
-            linreg_d8 ql_ = rl_, qh_ = rh_;                                     \
-            if (weights) { ql_ = weights[i] * rl_; qh_ = weights[i] * rh_; }    \
-            sl += ql_ * rl_; sh += qh_ * rh_; cl += ql_; ch += qh_;             \
-            *(linreg_f8*) (q_block + 16 * (i)) = LINREG_D8_TO_F8(ql_);          \
-            *(linreg_f8*) (q_block + 16 * (i) + 8) = LINREG_D8_TO_F8(qh_); } while (0)
+    /* A row's end in float32, as for the tiles of 8 outputs: r = (p + b) - y, the loss
+       and bias terms summed over the block in float32 (in double, lo and hi: one tile,
+       d = 16, in L1, the residuals took 1.6x the time). */
+    #define LINREG_ROW_END_F16(p, i, sq, q) do {                                \
+            linreg_f16 r_ = ((p) + b16) - *(const linreg_f16*) ys[i];           \
+            linreg_f16 q_ = r_;                                                 \
+            if (weights) q_ = (float) weights[i] * r_;                          \
+            (sq) = q_ * r_; (q) = q_;                                           \
+            *(linreg_f16*) (q_block + 16 * (i)) = q_; } while (0)
+    /* The 8 rows' terms added pairwise, then into the block's sum: one chain of 8 adds
+       (3 cycles each) bounded the loop. */
+    #define LINREG_SUM8(v) ((((v)[0] + (v)[1]) + ((v)[2] + (v)[3])) + (((v)[4] + (v)[5]) + ((v)[6] + (v)[7])))
 
     LINREG_TILE_KERNEL void linreg_tile16_residuals_f(
         const float* const* xs, Py_ssize_t m, const float* w, Py_ssize_t d,
@@ -320,33 +327,52 @@ cdef extern from *:
         double* sse_lanes, double* bias_lanes)
     {
         Py_ssize_t i = 0, j, j0, j1, r;
-        linreg_d8 bl = *(const linreg_d8*) bias, bh = *(const linreg_d8*) (bias + 8);
-        linreg_d8 sl = *(const linreg_d8*) sse_lanes, sh = *(const linreg_d8*) (sse_lanes + 8);
-        linreg_d8 cl = *(const linreg_d8*) bias_lanes, ch = *(const linreg_d8*) (bias_lanes + 8);
+        linreg_f16 b16 = LINREG_F8_PAIR(_mm512_cvtpd_ps(*(const __m512d*) bias),
+                                        _mm512_cvtpd_ps(*(const __m512d*) (bias + 8)));
+        linreg_f16 s16 = {0}, c16 = {0};
         for (; i + 8 <= m; i += 8) {
             const float *x0 = xs[i], *x1 = xs[i + 1], *x2 = xs[i + 2], *x3 = xs[i + 3];
             const float *x4 = xs[i + 4], *x5 = xs[i + 5], *x6 = xs[i + 6], *x7 = xs[i + 7];
-            linreg_d8 al[8], ah[8];
-            for (r = 0; r < 8; r++) { al[r] = (linreg_d8) {0}; ah[r] = (linreg_d8) {0}; }
-            for (j0 = 0; j0 < d; j0 = j1) {  /* runs of F32_CHUNK (32) features in float */
+            linreg_f16 p[8];
+            if (d <= 32) {  /* one run of F32_CHUNK features */
                 linreg_f16 p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0};
                 linreg_f16 p4 = {0}, p5 = {0}, p6 = {0}, p7 = {0};
-                j1 = d - j0 > 32 ? j0 + 32 : d;
-                for (j = j0; j < j1; j++) {
+                for (j = 0; j < d; j++) {
                     linreg_f16 wj = *(const linreg_f16*) (w + 16 * j);
                     p0 += x0[j] * wj; p1 += x1[j] * wj; p2 += x2[j] * wj; p3 += x3[j] * wj;
                     p4 += x4[j] * wj; p5 += x5[j] * wj; p6 += x6[j] * wj; p7 += x7[j] * wj;
                 }
-                al[0] += LINREG_F16_LO(p0); ah[0] += LINREG_F16_HI(p0);
-                al[1] += LINREG_F16_LO(p1); ah[1] += LINREG_F16_HI(p1);
-                al[2] += LINREG_F16_LO(p2); ah[2] += LINREG_F16_HI(p2);
-                al[3] += LINREG_F16_LO(p3); ah[3] += LINREG_F16_HI(p3);
-                al[4] += LINREG_F16_LO(p4); ah[4] += LINREG_F16_HI(p4);
-                al[5] += LINREG_F16_LO(p5); ah[5] += LINREG_F16_HI(p5);
-                al[6] += LINREG_F16_LO(p6); ah[6] += LINREG_F16_HI(p6);
-                al[7] += LINREG_F16_LO(p7); ah[7] += LINREG_F16_HI(p7);
+                p[0] = p0; p[1] = p1; p[2] = p2; p[3] = p3;
+                p[4] = p4; p[5] = p5; p[6] = p6; p[7] = p7;
+            } else {  /* runs of 32 features summed in float32, added in double */
+                linreg_d8 al[8], ah[8];
+                for (r = 0; r < 8; r++) { al[r] = (linreg_d8) {0}; ah[r] = (linreg_d8) {0}; }
+                for (j0 = 0; j0 < d; j0 = j1) {
+                    linreg_f16 p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0};
+                    linreg_f16 p4 = {0}, p5 = {0}, p6 = {0}, p7 = {0};
+                    j1 = d - j0 > 32 ? j0 + 32 : d;
+                    for (j = j0; j < j1; j++) {
+                        linreg_f16 wj = *(const linreg_f16*) (w + 16 * j);
+                        p0 += x0[j] * wj; p1 += x1[j] * wj; p2 += x2[j] * wj; p3 += x3[j] * wj;
+                        p4 += x4[j] * wj; p5 += x5[j] * wj; p6 += x6[j] * wj; p7 += x7[j] * wj;
+                    }
+                    al[0] += LINREG_F16_LO(p0); ah[0] += LINREG_F16_HI(p0);
+                    al[1] += LINREG_F16_LO(p1); ah[1] += LINREG_F16_HI(p1);
+                    al[2] += LINREG_F16_LO(p2); ah[2] += LINREG_F16_HI(p2);
+                    al[3] += LINREG_F16_LO(p3); ah[3] += LINREG_F16_HI(p3);
+                    al[4] += LINREG_F16_LO(p4); ah[4] += LINREG_F16_HI(p4);
+                    al[5] += LINREG_F16_LO(p5); ah[5] += LINREG_F16_HI(p5);
+                    al[6] += LINREG_F16_LO(p6); ah[6] += LINREG_F16_HI(p6);
+                    al[7] += LINREG_F16_LO(p7); ah[7] += LINREG_F16_HI(p7);
+                }
+                for (r = 0; r < 8; r++)
+                    p[r] = LINREG_F8_PAIR(LINREG_D8_TO_F8(al[r]), LINREG_D8_TO_F8(ah[r]));
             }
-            for (r = 0; r < 8; r++) LINREG_ROW_END_F16(al[r], ah[r], i + r);
+            {
+                linreg_f16 sq[8], q[8];
+                for (r = 0; r < 8; r++) LINREG_ROW_END_F16(p[r], i + r, sq[r], q[r]);
+                s16 += LINREG_SUM8(sq); c16 += LINREG_SUM8(q);
+            }
         }
         for (; i < m; i++) {
             const float* x0 = xs[i];
@@ -358,10 +384,17 @@ cdef extern from *:
                     p0 += x0[j] * *(const linreg_f16*) (w + 16 * j);
                 al0 += LINREG_F16_LO(p0); ah0 += LINREG_F16_HI(p0);
             }
-            LINREG_ROW_END_F16(al0, ah0, i);
+            {
+                linreg_f16 sq, q;
+                LINREG_ROW_END_F16(LINREG_F8_PAIR(LINREG_D8_TO_F8(al0), LINREG_D8_TO_F8(ah0)),
+                                   i, sq, q);
+                s16 += sq; c16 += q;
+            }
         }
-        *(linreg_d8*) sse_lanes = sl; *(linreg_d8*) (sse_lanes + 8) = sh;
-        *(linreg_d8*) bias_lanes = cl; *(linreg_d8*) (bias_lanes + 8) = ch;
+        *(linreg_d8*) sse_lanes += LINREG_F16_LO(s16);
+        *(linreg_d8*) (sse_lanes + 8) += LINREG_F16_HI(s16);
+        *(linreg_d8*) bias_lanes += LINREG_F16_LO(c16);
+        *(linreg_d8*) (bias_lanes + 8) += LINREG_F16_HI(c16);
     }
 
     /* g (d, 16) += the block's sums, features j..j+N-1 side by side (N = 8, 4, 1). */
