@@ -292,11 +292,20 @@ cdef extern from *:
             __mmask8 lo = (__mmask8) live, hi = (__mmask8) (live >> 8);
             linreg_f16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
             linreg_f16 c4 = {0}, c5 = {0}, c6 = {0}, c7 = {0};
-            for (i = 0; i < m; i++) {
-                linreg_f16 x = (linreg_f16) _mm512_maskz_loadu_ps(live, xs[i] + j);
-                const float* q = q_block + 8 * i;
-                c0 += x * q[0]; c1 += x * q[1]; c2 += x * q[2]; c3 += x * q[3];
-                c4 += x * q[4]; c5 += x * q[5]; c6 += x * q[6]; c7 += x * q[7];
+            if (live == (__mmask16) 0xffff) {
+                for (i = 0; i < m; i++) {
+                    linreg_f16 x = *(const linreg_f16*) (xs[i] + j);
+                    const float* q = q_block + 8 * i;
+                    c0 += x * q[0]; c1 += x * q[1]; c2 += x * q[2]; c3 += x * q[3];
+                    c4 += x * q[4]; c5 += x * q[5]; c6 += x * q[6]; c7 += x * q[7];
+                }
+            } else {  /* masked loads only for the last run: they are slow on AMD */
+                for (i = 0; i < m; i++) {
+                    linreg_f16 x = (linreg_f16) _mm512_maskz_loadu_ps(live, xs[i] + j);
+                    const float* q = q_block + 8 * i;
+                    c0 += x * q[0]; c1 += x * q[1]; c2 += x * q[2]; c3 += x * q[3];
+                    c4 += x * q[4]; c5 += x * q[5]; c6 += x * q[6]; c7 += x * q[7];
+                }
             }
             LINREG_ADD_BY_OUTPUT(0, c0); LINREG_ADD_BY_OUTPUT(1, c1);
             LINREG_ADD_BY_OUTPUT(2, c2); LINREG_ADD_BY_OUTPUT(3, c3);
