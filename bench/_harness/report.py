@@ -362,6 +362,9 @@ def _bandwidth_lines(members, bandwidth):
         parts = [f"{rate / 1e9:.1f} GB/s with {threads} thread(s)"
                  for threads, rate in sorted(bandwidth.items())]
         return ["", "Read bandwidth: " + ", ".join(parts) + "."] if parts else []
+    scaling = _bandwidth_scaling_line(members, bandwidth)
+    if scaling:
+        return scaling
     parts = []
     for b in sorted(members, key=lambda b: (_variant(b) or "", _impl(b) != LINREG, _impl(b))):
         info = b.get("extra_info", {})
@@ -374,6 +377,20 @@ def _bandwidth_lines(members, bandwidth):
         return []
     return ["", "Share of the read bandwidth (bytes of X / median, against the"
             " read-bandwidth row with as many threads): " + "; ".join(parts) + "."]
+
+
+def _bandwidth_scaling_line(members, bandwidth):
+    """For the thread policy's rows of a pass alone (bench/test_thread_policy.py): the
+    read bandwidth of the same run with all cores over one thread, the most the threads
+    can gain on a pass that reads its X from memory."""
+    infos = [b.get("extra_info", {}) for b in members]
+    cores = max((i.get("threads", 1) for i in infos), default=1)
+    if not any(i.get("scenario") == "alone" and "ratio_default_to_1_thread" in i
+               for i in infos) or cores < 2 or 1 not in bandwidth or cores not in bandwidth:
+        return []
+    return ["", f"The read bandwidth of this run with {cores} threads over 1 thread"
+            f" (read-bandwidth rows): {bandwidth[cores] / bandwidth[1]:.2f}x, the most"
+            f" {cores} threads can gain on a pass reading X from memory."]
 
 
 def _concurrency_lines(members):

@@ -17,8 +17,9 @@
 # From 8 features the products of two rows share a register too: 8 features of each
 # row loaded into one register, lane j of either half spread over its half by vpermps
 # (one permute and one 16-lane FMA where there were two 8-lane FMAs; in L1 at d = 16 the
-# permutes now bound the residuals). Tried and slower: spreading whole rows by vpermt2ps
-# from masked loads (2-3x), two broadcasts blended (1.1x).
+# permutes now bound the residuals). Spreading 16 features of two rows by vpermt2ps was
+# as fast with plain loads, 2-3x slower with masked ones (masked loads are slow on AMD);
+# two broadcasts blended were 1.1x slower.
 
 cdef extern from *:
     """
