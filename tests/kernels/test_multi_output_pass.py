@@ -93,9 +93,10 @@ def test_mini_batches_over_a_subset_of_rows_match_the_reference(impl, k, batch_s
     np.testing.assert_allclose(b, b_ref, rtol=1e-12, atol=1e-13)
 
 
+@pytest.mark.parametrize("d, k", [(7, 11), (20, 8)])  # float32 k = 8: the 8-output tiles
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_thread_count_changes_no_bit(impl, dtype):
-    X, Y, W, b = make_problem(50_003, 7, 11, dtype, seed=11)  # several chunks
+def test_the_thread_count_changes_no_bit(impl, dtype, d, k):
+    X, Y, W, b = make_problem(50_003, d, k, dtype, seed=11)  # several chunks
     one = kernel_sums(X, Y, W, b, n_threads=1)
     for n_threads in (2, 3):
         other = kernel_sums(X, Y, W, b, n_threads=n_threads)
