@@ -221,8 +221,9 @@ cdef double _sgd_per_sample_plain_multi(
 ) noexcept nogil:
     """`_sgd_per_sample` for k > 1 outputs with no option on: the residuals and the
     update are loops over a row of W (k contiguous values), without the per-sample calls
-    and option tests of _sample_step_general, whose arithmetic it repeats exactly (at
-    k = 8 the general step cost 1.9x the time per output-weight of one output).
+    and option tests of _sample_step_general, whose arithmetic it repeats but for the
+    order of a residual's sum over features (four runs side by side; at k = 8 the
+    general step cost 1.9x the time per output-weight of one output).
 
     k is at most PLAIN_MULTI_MAX_OUTPUTS: the residuals live in a local array, which
     gcc knows no pointer into W reaches, so the loops over a row of W vectorize (through
@@ -235,7 +236,10 @@ cdef double _sgd_per_sample_plain_multi(
     cdef floating* b = w + d * k
     cdef floating* row
     cdef double r[PLAIN_MULTI_MAX_OUTPUTS]
-    cdef double s, xj, sse = 0.0
+    cdef double r1[PLAIN_MULTI_MAX_OUTPUTS]
+    cdef double r2[PLAIN_MULTI_MAX_OUTPUTS]
+    cdef double r3[PLAIN_MULTI_MAX_OUTPUTS]
+    cdef double s, xj, x0, x1, x2, x3, sse = 0.0
     # A sample's loss is the mean over its k outputs, so its gradient carries 2/k.
     cdef double c = lr * (2.0 / k)
     cdef int64_t count = state.t
@@ -251,13 +255,36 @@ cdef double _sgd_per_sample_plain_multi(
                 state.t = count
                 state.outcome = OUTCOME_INTERRUPTED
                 return NAN
+        # Four runs of features summed side by side, then added: with one running sum per
+        # output, each multiply-add waited for the last (through memory: r is an array).
+        # float64, 5 epochs, 1 thread, ns per output-weight at k = 8 (k = 1 for scale):
+        # d = 4 0.78 -> 0.55 (2.15), d = 32 0.34 -> 0.27 (0.45), d = 64 0.32 -> 0.24 (0.31).
         for o in range(k):
-            r[o] = b[o] - Y[i, o]
-        for j in range(d):
+            r[o] = 0.0
+            r1[o] = 0.0
+            r2[o] = 0.0
+            r3[o] = 0.0
+        j = 0
+        while j + 4 <= d:
+            x0 = x[j]
+            x1 = x[j + 1]
+            x2 = x[j + 2]
+            x3 = x[j + 3]
+            row = w + j * k
+            for o in range(k):
+                r[o] = r[o] + x0 * row[o]
+                r1[o] = r1[o] + x1 * row[k + o]
+                r2[o] = r2[o] + x2 * row[2 * k + o]
+                r3[o] = r3[o] + x3 * row[3 * k + o]
+            j += 4
+        while j < d:
             xj = x[j]
             row = w + j * k
             for o in range(k):
                 r[o] = r[o] + xj * row[o]
+            j += 1
+        for o in range(k):
+            r[o] = (b[o] - Y[i, o]) + ((r[o] + r1[o]) + (r2[o] + r3[o]))
         s = 0.0
         for o in range(k):
             s += r[o] * r[o]

@@ -93,6 +93,19 @@ def test_mini_batches_over_a_subset_of_rows_match_the_reference(impl, k, batch_s
     np.testing.assert_allclose(b, b_ref, rtol=1e-12, atol=1e-13)
 
 
+@pytest.mark.parametrize("d", [1, 3, 4, 37])  # the residuals' four runs of features, and the rest
+@pytest.mark.parametrize("k", [2, 8, 16])
+def test_per_sample_sgd_with_several_outputs_matches_the_reference(impl, d, k):
+    X, Y, W, b = make_problem(150, d, k, np.float64, seed=d + k)
+    order = np.random.default_rng(d * k).permutation(150)
+    W_ref, b_ref = W.copy(), b.copy()
+    loss = kernels.sgd_epoch(X, Y, W, b, 0.02, order=order)
+    expected = reference.sgd_epoch(X, Y, W_ref, b_ref, 0.02, order=order)
+    np.testing.assert_allclose(loss, expected, rtol=1e-12)
+    np.testing.assert_allclose(W, W_ref, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(b, b_ref, rtol=1e-12, atol=1e-13)
+
+
 @pytest.mark.parametrize("d, k", [(7, 11), (20, 8)])  # float32 k = 8: the 8-output tiles
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_thread_count_changes_no_bit(impl, dtype, d, k):
