@@ -16,10 +16,11 @@
 # float32 k = 8, time / that of `X @ W`: d = 4 1.50 -> 1.22-1.26, d = 16 1.72-1.77 -> 1.24-1.30.
 # From 8 features the products of two rows share a register too: 8 features of each
 # row loaded into one register, lane j of either half spread over its half by vpermps
-# (one permute and one 16-lane FMA where there were two 8-lane FMAs; in L1 at d = 16 the
-# permutes now bound the residuals). Spreading 16 features of two rows by vpermt2ps was
-# as fast with plain loads, 2-3x slower with masked ones (masked loads are slow on AMD);
-# two broadcasts blended were 1.1x slower.
+# (one permute and one 16-lane FMA where there were two 8-lane FMAs). Spreading 16
+# features of two rows by vpermt2ps was as fast with plain loads, 2-3x slower with masked
+# ones (masked loads are slow on AMD); two broadcasts blended were 1.1x slower, and so was
+# interleaving the two rows through a scratch and broadcasting 64 bits at a time, with
+# one shuffle a row instead of eight: the permutes are not what bounds this loop.
 
 cdef extern from *:
     """
