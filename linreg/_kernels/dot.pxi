@@ -47,11 +47,14 @@ cdef enum:
     # The pass over rows prefetches the rows it will read a few groups of four rows
     # ahead (see `_ahead_of`): at least this many bytes ahead of the group it reads...
     PREFETCH_DISTANCE_BYTES = 8192
-    # ...for groups of four rows of at least this many bytes (shorter rows make one
-    # sequential stream that the hardware prefetcher follows well) and at most this many
+    # ...for groups of four rows of at least this many bytes, float64 rows of 9 elements
+    # (float64 d = 12, 384 B: 0.84x the time without; rows of 5 to 7, 96 to 224 B, took
+    # 1.2x the time prefetched; the C loops of one_output.pxi and short_rows.pxi, which
+    # take float32 rows of 1 to 32 and float64 rows of 1 to 4 and 8, prefetch their own)
+    # and at most this many
     # (the group is read twice, by `_dot4` then by `_add_rank4`, and should stay in L1
     # between the two; longer rows are long streams the hardware follows).
-    PREFETCH_MIN_GROUP_BYTES = 512
+    PREFETCH_MIN_GROUP_BYTES = 288
     # With several outputs, or sample weights (rows.pxi, `_sums_over_rows`): there the
     # work per group leaves the hardware prefetcher more time (k = 8, float64, d = 16,
     # 512 B: 5% slower prefetching).

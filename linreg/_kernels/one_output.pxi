@@ -16,12 +16,22 @@
 #   written back once per run of rows.
 # The run's rows that do not fill a step are left to the loop of rows.pxi.
 #
-# float32 rows of 9 to 32 elements take the same step with two to four vectors a row, the
-# last loaded whole and its lanes past the row cleared (`linreg_rows_of_n_f32`; with a
-# masked load the pass took 1.03-1.06x the time): rows.pxi's loop for any d spent its
-# time on vector tails there (1 thread, 2^23 elements, time / that of
-# `X @ w`, before -> after: d = 9 1.29 -> 0.82, 12 1.94 -> 1.20, 15 1.54 -> 0.68, 20
-# 1.74 -> 1.22, 23 1.29 -> 0.70, 28 1.73 -> 1.29, 31 1.09 -> 0.75, 32 1.14 -> 1.06).
+# float32 rows of 5 to 32 elements (but 8) take the same step with one to four vectors
+# a row, the last loaded whole and its lanes past the row cleared
+# (`linreg_rows_of_n_f32`; with a masked load the pass took 1.03-1.06x the time):
+# rows.pxi's loop for any d spent its time on vector tails there (1 thread, 2^23
+# elements, time / that of `X @ w`, before -> after: d = 9 1.29 -> 0.82, 12 1.94 ->
+# 1.20, 15 1.54 -> 0.68, 20 1.74 -> 1.22, 23 1.29 -> 0.70, 28 1.73 -> 1.29, 31 1.09 ->
+# 0.75, 32 1.14 -> 1.06).
+# Rows of 5 to 7 came later (rows.pxi's loop compiled for their width, 2^24 elements,
+# 5.2-5.7 ms; here 2.8-3.9 ms, d = 7 0.50x, d = 6 0.63x, d = 5 0.73x the time).
+#
+# Every step asks for the lines of X 8 KB ahead (`linreg_prefetch_ahead`): a step's
+# arithmetic takes about as long as its read from memory, and with the hardware
+# prefetcher alone the pass waited on memory. 1 thread, 2^24 float32 / 2^23 float64
+# elements, time with / without: float32 d = 8 0.86, d = 12 0.86, d = 20 0.93, d = 32
+# 0.81; float64 d = 8 0.72 (a C harness: 8 KB to 32 KB ahead alike, 1 to 4 KB little
+# or nothing).
 #
 # The sums are deterministic and depend on the run of rows only, as elsewhere; their
 # order differs from rows.pxi's loop (lanes of rows instead of one running sum), not
@@ -60,6 +70,19 @@ cdef extern from *:
     }
 
     #define LINREG_INLINE static inline __attribute__((always_inline))
+
+    /* Before a step reads the `bytes` of X at x (rows in order), ask for the lines
+       LINREG_ROWS_AHEAD_BYTES further on, up to `end` (the run's last row). The
+       hardware prefetcher alone leaves these passes waiting on memory: they spend
+       about as many cycles a row on arithmetic as the read takes. */
+    #define LINREG_ROWS_AHEAD_BYTES 8192
+    LINREG_INLINE void linreg_prefetch_ahead(const void* x, Py_ssize_t bytes,
+                                             const void* end)
+    {
+        const char* p = (const char*) x + LINREG_ROWS_AHEAD_BYTES;
+        for (Py_ssize_t l = 0; l < bytes; l += 64)
+            if (p + l < (const char*) end) LINREG_PREFETCH(p + l);
+    }
     #define LINREG_ROWS_OF_V_ARGS                                                        \
         const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,          \
         Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias, \
@@ -156,6 +179,7 @@ cdef extern from *:
         if (rows == NULL && y_step == 1) {
             for (; t + 8 <= stop; t += 8) {
                 const float* x = X + 8 * t;
+                linreg_prefetch_ahead(x, 8 * 8 * sizeof(float), X + 8 * stop);
                 linreg_step_8_f32(x, x + 8, x + 16, x + 24, x + 32, x + 40, x + 48, x + 56,
                                   _mm256_loadu_ps(y + t), wv, bv, &g_lo, &g_hi, &sse, &sum);
             }
@@ -163,6 +187,7 @@ cdef extern from *:
             for (; t + 8 <= stop; t += 8) {
                 const float* x = X + 8 * t;
                 const float* yt = y + t * y_step;
+                linreg_prefetch_ahead(x, 8 * 8 * sizeof(float), X + 8 * stop);
                 __m256 yv = _mm256_setr_ps(yt[0], yt[y_step], yt[2 * y_step], yt[3 * y_step],
                                            yt[4 * y_step], yt[5 * y_step], yt[6 * y_step],
                                            yt[7 * y_step]);
@@ -202,6 +227,7 @@ cdef extern from *:
         if (rows == NULL && y_step == 1) {
             for (; t + 4 <= stop; t += 4) {
                 const double* x = X + 8 * t;
+                linreg_prefetch_ahead(x, 4 * 8 * sizeof(double), X + 8 * stop);
                 linreg_step_4_f64(x, x + 8, x + 16, x + 24, _mm256_loadu_pd(y + t),
                                   w_lo, w_hi, bv, &g_lo, &g_hi, &sse, &sum);
             }
@@ -209,6 +235,7 @@ cdef extern from *:
             for (; t + 4 <= stop; t += 4) {
                 const double* x = X + 8 * t;
                 const double* yt = y + t * y_step;
+                linreg_prefetch_ahead(x, 4 * 8 * sizeof(double), X + 8 * stop);
                 __m256d yv = _mm256_setr_pd(yt[0], yt[y_step], yt[2 * y_step], yt[3 * y_step]);
                 linreg_step_4_f64(x, x + 8, x + 16, x + 24, yv, w_lo, w_hi, bv,
                                   &g_lo, &g_hi, &sse, &sum);
@@ -228,7 +255,7 @@ cdef extern from *:
         *done = t;
         return linreg_lanes_total(sse);
     }
-    /* Rows of d float32, d = 8 (V - 1) + 1 .. 8 V for V = 2..4: a row is V - 1
+    /* Rows of d float32, d = 8 (V - 1) + 1 .. 8 V for V = 1..4: a row is V - 1
        full vectors and one partial one, loaded whole (running into the next row, which
        the caller guarantees is there) and its lanes past the row cleared. A step of 8
        rows as `linreg_step_8_f32`: the
@@ -302,6 +329,8 @@ cdef extern from *:
         if (rows == NULL) {
             for (; t + 8 < stop; t += 8) {
                 for (int i = 0; i < 8; i++) x[i] = X + (t + i) * d;
+                linreg_prefetch_ahead(x[0], 8 * d * (Py_ssize_t) sizeof(float),
+                                      X + stop * d);
                 const float* yt = y + t * y_step;
                 __m256 yv = y_step == 1 ? _mm256_loadu_ps(yt) : _mm256_setr_ps(
                     yt[0], yt[y_step], yt[2 * y_step], yt[3 * y_step], yt[4 * y_step],
@@ -316,9 +345,10 @@ cdef extern from *:
         return linreg_lanes_total(sse);
     }
 
-    /* float32 rows of 9 to 32 elements, their vectors' count a constant in each loop.
-       (Rows of 2 to 7, one masked vector a row, took 1.7-2.7x the time of rows.pxi's
-       loops compiled for their width.) */
+    /* float32 rows of 5 to 32 elements, their vectors' count a constant in each loop.
+       (Rows of 2 to 4 take short_rows.pxi's columns.) */
+    static double linreg_rows_of_1v_f32(LINREG_ROWS_OF_V_ARGS)
+        { return linreg_rows_of_v_f32(1, LINREG_ROWS_OF_V_NAMES); }
     static double linreg_rows_of_2v_f32(LINREG_ROWS_OF_V_ARGS)
         { return linreg_rows_of_v_f32(2, LINREG_ROWS_OF_V_NAMES); }
     static double linreg_rows_of_3v_f32(LINREG_ROWS_OF_V_ARGS)
@@ -328,6 +358,7 @@ cdef extern from *:
     static double linreg_rows_of_n_f32(LINREG_ROWS_OF_V_ARGS)
     {
         switch ((d + 7) / 8) {
+            case 1: return linreg_rows_of_1v_f32(LINREG_ROWS_OF_V_NAMES);
             case 2: return linreg_rows_of_2v_f32(LINREG_ROWS_OF_V_NAMES);
             case 3: return linreg_rows_of_3v_f32(LINREG_ROWS_OF_V_NAMES);
             default: return linreg_rows_of_4v_f32(LINREG_ROWS_OF_V_NAMES);
@@ -398,9 +429,8 @@ cdef inline double _rows_of_8(
 
 cdef inline bint _rows_of_n_wins(Py_ssize_t d) noexcept nogil:
     """Whether a float32 whole pass over rows of d elements takes `linreg_rows_of_n_f32`
-    (one_output.pxi): 9 to 32 elements (8: `_rows_of_8`; 2 to 4: short_rows.pxi; 5 to 7,
-    one masked vector a row, lost)."""
-    return 8 < d <= 32
+    (one_output.pxi): 5 to 32 elements but 8 (8: `_rows_of_8`; 1 to 4: short_rows.pxi)."""
+    return 4 < d <= 32 and d != 8
 
 
 cdef double _rows_of_n_f32(
@@ -413,8 +443,9 @@ cdef double _rows_of_n_f32(
     double* grad_by_output,
     double* grad_bias,
 ) noexcept nogil:
-    """`_sums_one_output` for float32 rows of 9 to 32 elements in whole passes: steps of 8
-    rows in the C loop of one_output.pxi (AVX2 build), the rest in the loop for any d."""
+    """`_sums_one_output` for float32 rows of 5 to 32 elements (not 8) in whole passes:
+    steps of 8 rows in the C loop of one_output.pxi (AVX2 and AVX-512 builds), the rest
+    in the loop for any d."""
     cdef RowWidthAny width
     cdef Py_ssize_t done = start
     cdef Py_ssize_t y_step = Y.strides[0] // <Py_ssize_t> sizeof(float)

@@ -1,5 +1,5 @@
-# Whole passes over rows of 1 to 4 elements for 1 to 4 outputs (not one element and one
-# output), no sample weights, and predictions: each step of rows split into its columns
+# Whole passes over rows of 1 to 4 elements for 1 to 4 outputs, no sample weights, and
+# predictions: each step of rows split into its columns
 # (AVX2 and avx512 builds; the generic build keeps rows.pxi's loops).
 #
 # At these widths a step's rows are a few vectors, and rows.pxi's loops end every row's
@@ -28,6 +28,13 @@
 #   1.12 -> 1.03, 1.35 -> 1.04, 1.73 -> 1.47; float64 d = 2 2.13 -> 0.56, 2.27 -> 0.50,
 #   2.76 -> 0.66; d = 4 1.19 -> 0.57, 1.20 -> 0.53, 1.74 -> 0.74.
 # The sums depend on the run of rows only, as elsewhere.
+#
+# Rows of one element for one output came later: rows.pxi's loop took 1.6 ns a row
+# (float32, 2^24 rows: 26 ms, 7% of the read bandwidth; float64 2^23 rows 8.7 ms), a chain
+# of scalar sums; here 4.0 and 3.5 ms. And the passes ask for X's lines 8 KB ahead of each
+# step (`linreg_prefetch_ahead`, one_output.pxi): 1 thread, 2^24 float32 / 2^23 float64
+# elements, time before -> after: float32 d = 2 0.88x, d = 4 0.85x; float64 d = 2 0.89x,
+# d = 4 0.73x.
 #
 # `predict` takes the same columns for rows of 1 to 4 elements and 1 to 4 outputs, each
 # prediction in double from the bias on, rounded once (time / `X @ W`, before -> after:
@@ -207,6 +214,7 @@ cdef extern from *:
         Py_ssize_t t = start;
         _Pragma("GCC unroll 2")
         for (; t + 8 <= stop; t += 8) {
+            linreg_prefetch_ahead(X + D * t, 8 * D * sizeof(float), X + D * stop);
             linreg_columns_of_8_rows_f32(D, X + D * t, x_lo, x_hi);
             for (int o = 0; o < K; o++) {
                 __m256 yv = linreg_short_targets_f32(D, Y + t * y_row + o * y_col, y_row);
@@ -254,6 +262,7 @@ cdef extern from *:
         Py_ssize_t t = start;
         _Pragma("GCC unroll 2")
         for (; t + 4 <= stop; t += 4) {
+            linreg_prefetch_ahead(X + D * t, 4 * D * sizeof(double), X + D * stop);
             linreg_columns_of_4_rows_f64(D, X + D * t, c);
             for (int o = 0; o < K; o++) {
                 __m256d yv = linreg_short_targets_f64(D, Y + t * y_row + o * y_col, y_row);
@@ -282,28 +291,28 @@ cdef extern from *:
         static __attribute__((noinline)) double linreg_short_##SUF##_##D##_##K(          \\
             LINREG_SHORT_ARGS(T)) { return linreg_short_rows_##SUF(D, K, LINREG_SHORT_NAMES); }
     #define LINREG_SHORT_FNS(SUF, T)                                                     \\
-        LINREG_SHORT_FN(SUF, T, 1, 2) LINREG_SHORT_FN(SUF, T, 1, 3)                      \\
-        LINREG_SHORT_FN(SUF, T, 1, 4) LINREG_SHORT_FN(SUF, T, 2, 1)                      \\
-        LINREG_SHORT_FN(SUF, T, 2, 2) LINREG_SHORT_FN(SUF, T, 2, 3)                      \\
-        LINREG_SHORT_FN(SUF, T, 2, 4) LINREG_SHORT_FN(SUF, T, 3, 1)                      \\
-        LINREG_SHORT_FN(SUF, T, 3, 2) LINREG_SHORT_FN(SUF, T, 3, 3)                      \\
-        LINREG_SHORT_FN(SUF, T, 3, 4) LINREG_SHORT_FN(SUF, T, 4, 1)                      \\
-        LINREG_SHORT_FN(SUF, T, 4, 2) LINREG_SHORT_FN(SUF, T, 4, 3)                      \\
-        LINREG_SHORT_FN(SUF, T, 4, 4)
+        LINREG_SHORT_FN(SUF, T, 1, 1) LINREG_SHORT_FN(SUF, T, 1, 2)                      \\
+        LINREG_SHORT_FN(SUF, T, 1, 3) LINREG_SHORT_FN(SUF, T, 1, 4)                      \\
+        LINREG_SHORT_FN(SUF, T, 2, 1) LINREG_SHORT_FN(SUF, T, 2, 2)                      \\
+        LINREG_SHORT_FN(SUF, T, 2, 3) LINREG_SHORT_FN(SUF, T, 2, 4)                      \\
+        LINREG_SHORT_FN(SUF, T, 3, 1) LINREG_SHORT_FN(SUF, T, 3, 2)                      \\
+        LINREG_SHORT_FN(SUF, T, 3, 3) LINREG_SHORT_FN(SUF, T, 3, 4)                      \\
+        LINREG_SHORT_FN(SUF, T, 4, 1) LINREG_SHORT_FN(SUF, T, 4, 2)                      \\
+        LINREG_SHORT_FN(SUF, T, 4, 3) LINREG_SHORT_FN(SUF, T, 4, 4)
     LINREG_SHORT_FNS(f32, float)
     LINREG_SHORT_FNS(f64, double)
-    #define LINREG_SHORT_CASE(SUF, D, K) \\
+    #define LINREG_SHORT_CASE(SUF, D, K)                                                 \\
         case 8 * (D) + (K): return linreg_short_##SUF##_##D##_##K(LINREG_SHORT_NAMES);
     #define LINREG_SHORT_SWITCH(SUF)                                                     \\
         switch (8 * d + k) {                                                             \\
-            LINREG_SHORT_CASE(SUF, 1, 2) LINREG_SHORT_CASE(SUF, 1, 3)                    \\
-            LINREG_SHORT_CASE(SUF, 1, 4) LINREG_SHORT_CASE(SUF, 2, 1)                    \\
-            LINREG_SHORT_CASE(SUF, 2, 2) LINREG_SHORT_CASE(SUF, 2, 3)                    \\
-            LINREG_SHORT_CASE(SUF, 2, 4) LINREG_SHORT_CASE(SUF, 3, 1)                    \\
-            LINREG_SHORT_CASE(SUF, 3, 2) LINREG_SHORT_CASE(SUF, 3, 3)                    \\
-            LINREG_SHORT_CASE(SUF, 3, 4) LINREG_SHORT_CASE(SUF, 4, 1)                    \\
-            LINREG_SHORT_CASE(SUF, 4, 2) LINREG_SHORT_CASE(SUF, 4, 3)                    \\
-            LINREG_SHORT_CASE(SUF, 4, 4)                                                 \\
+            LINREG_SHORT_CASE(SUF, 1, 1) LINREG_SHORT_CASE(SUF, 1, 2)                    \\
+            LINREG_SHORT_CASE(SUF, 1, 3) LINREG_SHORT_CASE(SUF, 1, 4)                    \\
+            LINREG_SHORT_CASE(SUF, 2, 1) LINREG_SHORT_CASE(SUF, 2, 2)                    \\
+            LINREG_SHORT_CASE(SUF, 2, 3) LINREG_SHORT_CASE(SUF, 2, 4)                    \\
+            LINREG_SHORT_CASE(SUF, 3, 1) LINREG_SHORT_CASE(SUF, 3, 2)                    \\
+            LINREG_SHORT_CASE(SUF, 3, 3) LINREG_SHORT_CASE(SUF, 3, 4)                    \\
+            LINREG_SHORT_CASE(SUF, 4, 1) LINREG_SHORT_CASE(SUF, 4, 2)                    \\
+            LINREG_SHORT_CASE(SUF, 4, 3) LINREG_SHORT_CASE(SUF, 4, 4)                    \\
         }                                                                                \\
         return 0.0;
     static double linreg_short_rows_f32_any(Py_ssize_t d, Py_ssize_t k, LINREG_SHORT_ARGS(float))
@@ -541,9 +550,8 @@ cdef extern from *:
 
 cdef inline bint _short_rows_take(Py_ssize_t d, Py_ssize_t k) noexcept nogil:
     """Whether a whole pass without sample weights takes `_short_rows`: rows of 1 to 4
-    elements and 1 to 4 outputs (one output of one element: rows.pxi's loop, already
-    vertical)."""
-    return LINREG_SHORT_ROWS and 1 <= d <= 4 and 1 <= k <= 4 and d * k > 1
+    elements and 1 to 4 outputs."""
+    return LINREG_SHORT_ROWS and 1 <= d <= 4 and 1 <= k <= 4
 
 
 cdef double _short_rows(

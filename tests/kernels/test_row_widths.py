@@ -2,8 +2,9 @@
 
 `rows.pxi` runs one output through `_sums_one_output`, compiled with d a constant for
 d = 2..8 (float32; float64: 2, 3) and once for any d, and whole passes over rows of 8
-elements, and of 9 to 32 float32, through the C loops of one_output.pxi (AVX2 build); rows of 512 B to 32 KB per group
-of four are prefetched ahead (`_prefetch_distance`). These tests run each width on
+elements, and of 5 to 32 float32, through the C loops of one_output.pxi (AVX2 and
+AVX-512 builds), rows of 1 to 4 through short_rows.pxi's; rows of 288 B to 32 KB per
+group of four are prefetched ahead (`_prefetch_distance`). These tests run each width on
 enough rows for several chunks (n > 2 * 8192, not a multiple of 4: a tail of single
 rows in the last chunk), against a float64 NumPy oracle, and check that the thread
 count changes no bit. Y is also given as a column of a wider array (a row stride other

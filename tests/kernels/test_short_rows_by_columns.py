@@ -1,4 +1,4 @@
-"""Whole passes over rows of 2 to 4 elements, one output: the C loops that split each
+"""Whole passes over rows of 1 to 4 elements, 1 to 4 outputs: the C loops that split each
 step of rows into columns (`linreg_short_rows_f32` / `_f64`, one_output.pxi; AVX2 and
 avx512 builds, the generic build keeps rows.pxi's loop).
 
@@ -71,8 +71,7 @@ def test_short_rows_match_oracle(impl, dtype, d, k, n):
     np.testing.assert_allclose(grad_b, want_b, rtol=tol, atol=tol * scale)
 
 
-@pytest.mark.parametrize(("d", "k"), [(d, k) for d in (1, 2, 3, 4) for k in OUTPUTS
-                                      if d * k > 1])  # d = k = 1: rows.pxi's loop
+@pytest.mark.parametrize(("d", "k"), [(d, k) for d in (1, 2, 3, 4) for k in OUTPUTS])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_short_rows_same_bits_for_any_y_layout_and_thread_count(impl, dtype, d, k):
     """Y read through its strides (rows 2 k + 1 apart: gathered in the columns' order of
@@ -110,6 +109,27 @@ def test_float32_short_rows_are_summed_in_double(d, k, build, monkeypatch):
     loss, _, _ = _run(X, Y, W, b)
     want_loss, _, _ = _oracle(X, Y, W, b)
     assert loss == pytest.approx(want_loss, rel=1e-12)
+
+
+@pytest.mark.parametrize("build", [name for name in IMPLS if name != "generic"])
+def test_float32_one_element_rows_are_multiplied_in_double(build, monkeypatch):
+    """Rows of one element and one output take the same columns (rows.pxi's loop
+    rounded each product x w to float32): with targets that are those products rounded
+    to float32, the residuals are the rounding errors alone, about 1e-5 each, which a
+    float32 product would make 0. The loss agrees with the float64 oracle to 1e-12."""
+    module = importlib.import_module(f"linreg._kernels_{build}")
+    monkeypatch.setattr(linreg._compiled, "build", module)
+    rng = np.random.default_rng(7)
+    n = 2 * 8192 + 5
+    X = (1000.0 + rng.standard_normal((n, 1))).astype(np.float32)
+    W = np.array([[0.7]], np.float32)
+    Y = (X * W[0, 0]).astype(np.float32)  # float32 products: rounded
+    b = np.zeros(1, np.float32)
+    want_loss, _, _ = _oracle(X, Y, W, b)
+    assert want_loss > 1e-12
+    for n_threads in (1, 2):
+        loss, _, _ = _run(X, Y, W, b, n_threads=n_threads)
+        assert loss == pytest.approx(want_loss, rel=1e-12)
 
 
 def _out_in_layout(n, k, dtype, layout):
