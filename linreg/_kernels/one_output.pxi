@@ -24,7 +24,11 @@
 # 1.20, 15 1.54 -> 0.68, 20 1.74 -> 1.22, 23 1.29 -> 0.70, 28 1.73 -> 1.29, 31 1.09 ->
 # 0.75, 32 1.14 -> 1.06).
 # Rows of 5 to 7 came later (rows.pxi's loop compiled for their width, 2^24 elements,
-# 5.2-5.7 ms; here 2.8-3.9 ms, d = 7 0.50x, d = 6 0.63x, d = 5 0.73x the time).
+# 5.2-5.7 ms; here 2.8-3.9 ms, d = 7 0.50x, d = 6 0.63x, d = 5 0.73x the time), and
+# float64 rows of 5 to 16 (but 8) likewise, 4 rows a step, one to four vectors a row
+# (`linreg_rows_of_n_f64`; 2^23 elements, time / rows.pxi's loop: d = 5, 6, 7 0.55-0.57,
+# 9, 10 0.60, 12, 13 0.72-0.74, 15 0.69, 16 0.80; rows of 20 stay with rows.pxi, whose
+# prefetched groups of four rows take about the time of the read).
 #
 # Every step asks for the lines of X 8 KB ahead (`linreg_prefetch_ahead`): a step's
 # arithmetic takes about as long as its read from memory, and with the hardware
@@ -364,6 +368,94 @@ cdef extern from *:
             default: return linreg_rows_of_4v_f32(LINREG_ROWS_OF_V_NAMES);
         }
     }
+
+    /* float64 rows of d = 4 (V - 1) + 1 .. 4 V elements, V = 2..4, as
+       `linreg_step_v_f32`: a step of 4 rows, V vectors a row, the last loaded whole and
+       its lanes past the row cleared; the rows' dot products reduced together (as
+       `linreg_step_4_f64`), the gradient terms of the 4 rows summed in registers. */
+    LINREG_INLINE void linreg_step_v_f64(
+        const int V, const double* const* x, __m256i mask, __m256d yv, const __m256d* w,
+        __m256d bv, __m256d* g, __m256d* sse, __m256d* sum)
+    {
+        __m256d a[4][4], p[4];
+        for (int i = 0; i < 4; i++) {
+            for (int v = 0; v < V - 1; v++) a[i][v] = _mm256_loadu_pd(x[i] + 4 * v);
+            a[i][V - 1] = _mm256_and_pd(_mm256_loadu_pd(x[i] + 4 * (V - 1)),
+                                        _mm256_castsi256_pd(mask));
+            p[i] = _mm256_mul_pd(a[i][0], w[0]);
+            for (int v = 1; v < V; v++) p[i] = _mm256_fmadd_pd(a[i][v], w[v], p[i]);
+        }
+        __m256d s = linreg_lane_sums_4x4(p[0], p[1], p[2], p[3]);
+        __m256d r = _mm256_sub_pd(_mm256_add_pd(s, bv), yv);
+        *sse = _mm256_fmadd_pd(r, r, *sse);
+        *sum = _mm256_add_pd(*sum, r);
+        __m256d r01 = _mm256_permute2f128_pd(r, r, 0x00), r23 = _mm256_permute2f128_pd(r, r, 0x11);
+        __m256d q0 = _mm256_permute_pd(r01, 0x0), q1 = _mm256_permute_pd(r01, 0xF);
+        __m256d q2 = _mm256_permute_pd(r23, 0x0), q3 = _mm256_permute_pd(r23, 0xF);
+        for (int v = 0; v < V; v++)
+            g[v] = _mm256_add_pd(g[v], _mm256_add_pd(
+                _mm256_fmadd_pd(q1, a[1][v], _mm256_mul_pd(q0, a[0][v])),
+                _mm256_fmadd_pd(q3, a[3][v], _mm256_mul_pd(q2, a[2][v]))));
+    }
+
+    /* Rows start..stop-1 of X (rows of d doubles, V vectors), 4 at a time, as
+       `linreg_rows_of_v_f32`: whole passes only (rows == NULL), the last step leaving a
+       row after it. */
+    LINREG_INLINE double linreg_rows_of_v_f64(
+        const int V, const double* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
+        Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w, double bias,
+        double* grad, double* bias_sum, Py_ssize_t* done)
+    {
+        const __m256i mask = _mm256_cmpgt_epi64(
+            _mm256_set1_epi64x((long long) (d - 4 * (V - 1))), _mm256_setr_epi64x(0, 1, 2, 3));
+        __m256d wv[4];
+        for (int v = 0; v < V - 1; v++) wv[v] = _mm256_loadu_pd(w + 4 * v);
+        wv[V - 1] = _mm256_maskload_pd(w + 4 * (V - 1), mask);
+        const __m256d bv = _mm256_set1_pd(bias);
+        double held[16];  /* the gradient, padded to whole vectors */
+        for (Py_ssize_t j = 0; j < 4 * V; j++) held[j] = j < d ? grad[j] : 0.0;
+        __m256d g[4];
+        for (int v = 0; v < V; v++) g[v] = _mm256_loadu_pd(held + 4 * v);
+        __m256d sse = _mm256_setzero_pd(), sum = _mm256_setzero_pd();
+        const double* x[4];
+        Py_ssize_t t = start;
+        if (rows == NULL) {
+            for (; t + 4 < stop; t += 4) {
+                for (int i = 0; i < 4; i++) x[i] = X + (t + i) * d;
+                linreg_prefetch_ahead(x[0], 4 * d * (Py_ssize_t) sizeof(double),
+                                      X + stop * d);
+                const double* yt = y + t * y_step;
+                __m256d yv = y_step == 1 ? _mm256_loadu_pd(yt) : _mm256_setr_pd(
+                    yt[0], yt[y_step], yt[2 * y_step], yt[3 * y_step]);
+                linreg_step_v_f64(V, x, mask, yv, wv, bv, g, &sse, &sum);
+            }
+        }
+        for (int v = 0; v < V; v++) _mm256_storeu_pd(held + 4 * v, g[v]);
+        for (Py_ssize_t j = 0; j < d; j++) grad[j] = held[j];
+        *bias_sum += linreg_lanes_total(sum);
+        *done = t;
+        return linreg_lanes_total(sse);
+    }
+
+    #define LINREG_ROWS_OF_V_F64_ARGS                                                    \
+        const double* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,         \
+        Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w,            \
+        double bias, double* grad, double* bias_sum, Py_ssize_t* done
+    static double linreg_rows_of_2v_f64(LINREG_ROWS_OF_V_F64_ARGS)
+        { return linreg_rows_of_v_f64(2, LINREG_ROWS_OF_V_NAMES); }
+    static double linreg_rows_of_3v_f64(LINREG_ROWS_OF_V_F64_ARGS)
+        { return linreg_rows_of_v_f64(3, LINREG_ROWS_OF_V_NAMES); }
+    static double linreg_rows_of_4v_f64(LINREG_ROWS_OF_V_F64_ARGS)
+        { return linreg_rows_of_v_f64(4, LINREG_ROWS_OF_V_NAMES); }
+    /* float64 rows of 5 to 16 elements (8: `linreg_rows_of_8_f64`). */
+    static double linreg_rows_of_n_f64(LINREG_ROWS_OF_V_F64_ARGS)
+    {
+        switch ((d + 3) / 4) {
+            case 2: return linreg_rows_of_2v_f64(LINREG_ROWS_OF_V_NAMES);
+            case 3: return linreg_rows_of_3v_f64(LINREG_ROWS_OF_V_NAMES);
+            default: return linreg_rows_of_4v_f64(LINREG_ROWS_OF_V_NAMES);
+        }
+    }
     #else
     #define LINREG_ROWS_OF_8 0
     static double linreg_rows_of_8_f32(
@@ -377,6 +469,10 @@ cdef extern from *:
     static double linreg_rows_of_n_f32(
         const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
+        double* grad, double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
+    static double linreg_rows_of_n_f64(
+        const double* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
+        Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w, double bias,
         double* grad, double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
     #endif
     """
@@ -392,6 +488,10 @@ cdef extern from *:
     double linreg_rows_of_n_f32(
         const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
         Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
+        double* grad, double* bias_sum, Py_ssize_t* done) noexcept nogil
+    double linreg_rows_of_n_f64(
+        const double* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
+        Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w, double bias,
         double* grad, double* bias_sum, Py_ssize_t* done) noexcept nogil
 
 
@@ -427,15 +527,18 @@ cdef inline double _rows_of_8(
                                   width)
 
 
-cdef inline bint _rows_of_n_wins(Py_ssize_t d) noexcept nogil:
-    """Whether a float32 whole pass over rows of d elements takes `linreg_rows_of_n_f32`
-    (one_output.pxi): 5 to 32 elements but 8 (8: `_rows_of_8`; 1 to 4: short_rows.pxi)."""
-    return 4 < d <= 32 and d != 8
+cdef inline bint _rows_of_n_wins(Py_ssize_t d, Py_ssize_t itemsize) noexcept nogil:
+    """Whether a whole pass over rows of d elements takes `linreg_rows_of_n_f32` /
+    `_f64` (one_output.pxi): float32 rows of 5 to 32 elements, float64 rows of 5 to 16,
+    but 8 (`_rows_of_8`; 1 to 4: short_rows.pxi)."""
+    if d == 8:
+        return False
+    return 4 < d <= 32 if itemsize == 4 else 4 < d <= 16
 
 
-cdef double _rows_of_n_f32(
-    const float[:, ::1] X,
-    const float[:, :] Y,
+cdef double _rows_of_n(
+    const floating[:, ::1] X,
+    const floating[:, :] Y,
     const Py_ssize_t* rows,
     Py_ssize_t start,
     Py_ssize_t stop,
@@ -443,15 +546,21 @@ cdef double _rows_of_n_f32(
     double* grad_by_output,
     double* grad_bias,
 ) noexcept nogil:
-    """`_sums_one_output` for float32 rows of 5 to 32 elements (not 8) in whole passes:
-    steps of 8 rows in the C loop of one_output.pxi (AVX2 and AVX-512 builds), the rest
-    in the loop for any d."""
+    """`_sums_one_output` for rows `_rows_of_n_wins` takes, in whole passes: steps of 8
+    float32 or 4 float64 rows in the C loops of one_output.pxi (AVX2 and AVX-512
+    builds), the rest in the loop for any d."""
     cdef RowWidthAny width
     cdef Py_ssize_t done = start
-    cdef Py_ssize_t y_step = Y.strides[0] // <Py_ssize_t> sizeof(float)
-    cdef double sse = linreg_rows_of_n_f32(&X[0, 0], X.shape[1], rows, start, stop, &Y[0, 0],
-                                            y_step, work.w_by_output_f32, work.bias[0],
-                                            grad_by_output, grad_bias, &done)
+    cdef Py_ssize_t y_step = Y.strides[0] // <Py_ssize_t> sizeof(floating)
+    cdef double sse
+    if floating is float:
+        sse = linreg_rows_of_n_f32(&X[0, 0], X.shape[1], rows, start, stop, &Y[0, 0],
+                                   y_step, work.w_by_output_f32, work.bias[0],
+                                   grad_by_output, grad_bias, &done)
+    else:
+        sse = linreg_rows_of_n_f64(&X[0, 0], X.shape[1], rows, start, stop, &Y[0, 0],
+                                   y_step, work.w_by_output, work.bias[0],
+                                   grad_by_output, grad_bias, &done)
     if done == stop:
         return sse
     return sse + _sums_one_output(X, Y, rows, done, stop, work, grad_by_output, grad_bias,

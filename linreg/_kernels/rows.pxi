@@ -13,7 +13,9 @@
 # width with d a constant (`_one_output_by_d`). Rows of 8 elements (AVX2 build) take
 # the C loops of one_output.pxi, 8 float32 or 4 float64 rows a step with their dot
 # products reduced together (1 thread, X of 2^24 elements, ratios to `X @ w` in the same
-# run: float32 1.19x -> 0.85x, about 24 GB/s; float64 0.97x -> 0.82x, about 28 GB/s).
+# run: float32 1.19x -> 0.85x, about 24 GB/s; float64 0.97x -> 0.82x, about 28 GB/s),
+# and so do whole passes over float32 rows of 5 to 32 and float64 rows of 5 to 16
+# (`_rows_of_n`), one to four vectors a row.
 # Rows of 1 to 4 elements for 1 to 4 outputs, in whole passes and predictions, are split
 # into columns a step at a time (short_rows.pxi); 2 to 4 float32 outputs on longer rows
 # take few_outputs.pxi's steps, and five outputs or more the tiles of outputs.pxi.
@@ -66,8 +68,9 @@ cdef double _accumulate_rows(
         if whole_pass and _short_rows_take(X.shape[1], Y.shape[1]):
             return _short_rows(X, Y, start, stop, work, grad_by_output, grad_bias)
         if Y.shape[1] == 1:
-            if floating is float and whole_pass and LINREG_ROWS_OF_8 and _rows_of_n_wins(X.shape[1]):
-                return _rows_of_n_f32(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
+            if (whole_pass and LINREG_ROWS_OF_8
+                    and _rows_of_n_wins(X.shape[1], sizeof(floating))):
+                return _rows_of_n(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
             if whole_pass or X.shape[1] != 8:
                 return _one_output_by_d(X, Y, rows, start, stop, work, grad_by_output, grad_bias)
             if floating is float:

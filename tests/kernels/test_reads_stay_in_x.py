@@ -1,9 +1,9 @@
 """The passes that load a row's last vector whole read nothing past X's or Y's last row.
 
-one_output.pxi (float32 rows of 5 to 31 elements but 8, one output) and few_outputs.pxi (rows
-of 5 to 31, 2 to 4 outputs) load a row's last partial vector whole, running into the
-next row, and clear the lanes past the row; the last step of a run must leave a row
-after it. outputs.pxi reads a partial tile of targets (k not a multiple of the tile's
+one_output.pxi (one output: float32 rows of 5 to 31 elements and float64 rows of 5 to
+15, but 8) and few_outputs.pxi (rows of 5 to 31, 2 to 4 outputs) load a row's last
+partial vector whole, running into the next row, and clear the lanes past the row; the
+last step of a run must leave a row after it. outputs.pxi reads a partial tile of targets (k not a multiple of the tile's
 8 or 16 outputs) whole from Y's rows but the last, which it copies. The lanes past the
 row count for nothing, so values read past the end would not show: only a read of memory
 that is not there does. Here X or Y ends exactly where a page that may not be read
@@ -51,6 +51,8 @@ def _loss_and_grad(X, Y, W, b):
 @pytest.mark.parametrize("n", [64, 67, 72 + 7], ids=lambda n: f"n{n}")
 @pytest.mark.parametrize(("dtype", "d", "k"), [
     (np.float32, 5, 1), (np.float32, 6, 1), (np.float32, 7, 1),
+    (np.float64, 5, 1), (np.float64, 7, 1), (np.float64, 9, 1), (np.float64, 13, 1),
+    (np.float64, 15, 1),
     (np.float32, 9, 1), (np.float32, 12, 1), (np.float32, 20, 1), (np.float32, 31, 1),
     (np.float32, 5, 2), (np.float32, 7, 3), (np.float32, 12, 4), (np.float32, 31, 2),
     (np.float32, 2, 1), (np.float32, 3, 1), (np.float64, 3, 1), (np.float32, 4, 2),

@@ -2,8 +2,8 @@
 
 `rows.pxi` runs one output through `_sums_one_output`, compiled with d a constant for
 d = 2..8 (float32; float64: 2, 3) and once for any d, and whole passes over rows of 8
-elements, and of 5 to 32 float32, through the C loops of one_output.pxi (AVX2 and
-AVX-512 builds), rows of 1 to 4 through short_rows.pxi's; rows of 288 B to 32 KB per
+elements, and of 5 to 32 float32 and 5 to 16 float64, through the C loops of
+one_output.pxi (AVX2 and AVX-512 builds), rows of 1 to 4 through short_rows.pxi's; rows of 288 B to 32 KB per
 group of four are prefetched ahead (`_prefetch_distance`). These tests run each width on
 enough rows for several chunks (n > 2 * 8192, not a multiple of 4: a tail of single
 rows in the last chunk), against a float64 NumPy oracle, and check that the thread
@@ -59,7 +59,7 @@ def test_one_output_matches_oracle_at_every_width(d, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("d", [2, 4, 7, 9, 64, 256], ids=lambda d: f"d{d}")
+@pytest.mark.parametrize("d", [1, 2, 4, 6, 7, 9, 13, 20, 64, 256], ids=lambda d: f"d{d}")
 def test_one_output_same_bits_for_any_thread_count(d, dtype):
     X, Y, W, b = _problem(d, dtype, seed=100 + d)
     one = _run(X, Y, W, b, n_threads=1)
