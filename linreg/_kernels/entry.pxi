@@ -25,22 +25,31 @@ def cpu_has_avx512():
     return bool(linreg_cpu_has_avx512())
 
 
+cdef enum:
+    # `all_finite` reads its array as one run, in blocks of this many elements, and stops
+    # after the first block holding a NaN or infinity. (Row by row, a column of 4M
+    # float32 took 4.0 ms, 1 ns an element: a test per row of one element.)
+    FINITE_BLOCK = 4096
+
+
 def all_finite(const floating[:, ::1] A):
     """True when no entry of the C-contiguous 2-D array A is NaN or infinite."""
-    cdef Py_ssize_t n = A.shape[0], d = A.shape[1], i, j
+    cdef Py_ssize_t size = A.shape[0] * A.shape[1], start = 0, stop, j
     cdef const floating* a
     cdef floating largest = FLT_MAX if floating is float else DBL_MAX
     cdef int bad = 0
+    if size == 0:
+        return True
+    a = &A[0, 0]
     with nogil:
-        for i in range(n):
-            a = &A[i, 0]
+        while start < size and not bad:
+            stop = start + FINITE_BLOCK if start + FINITE_BLOCK < size else size
             # |x| <= largest is false for NaN and +-inf. Unlike x * 0 or x - x, which
             # -fassociative-math lets gcc fold to 0, a comparison cannot be folded away;
-            # or-ing it over a row vectorizes, where an early exit per element would not.
-            for j in range(d):
+            # or-ing it over a block vectorizes, where an early exit per element would not.
+            for j in range(start, stop):
                 bad |= not (fabs(a[j]) <= largest)
-            if bad:
-                break
+            start = stop
     return not bad
 
 

@@ -531,7 +531,8 @@ cdef void _predict_rows(
     cdef double s[4]
     cdef const floating* w
     cdef floating* po
-    cdef Py_ssize_t step
+    cdef Py_ssize_t step, group_bytes, distance
+    cdef const char* prefetch_end
     cdef double bias
     if _short_predict_takes(d, k):
         _short_predict(X, out, work, start, stop)
@@ -555,13 +556,20 @@ cdef void _predict_rows(
         return
     if k == 1:
         # One output: the weights, the bias and the output's address hoisted (the
-        # general loop below took 1.45x the time of a loss-and-gradient pass).
+        # general loop below took 1.45x the time of a loss-and-gradient pass), and the
+        # rows prefetched ahead as the fused pass's are (float32 at d = 256: 2.14 ms
+        # without against 0.84 for the fused pass over the same X).
         w = _weights(<const floating*> NULL, work, 0, d)  # NULL: only its type counts
         bias = work.bias[0]
         po = &out[0, 0]
         step = out.strides[0] // sizeof(floating)
+        group_bytes = 4 * d * <Py_ssize_t> sizeof(floating)
+        distance = _prefetch_distance(group_bytes)
+        prefetch_end = <const char*> &X[0, 0] + stop * d * <Py_ssize_t> sizeof(floating)
         while i + 4 <= stop:
             x0 = &X[i, 0]
+            if distance != 0 and <const char*> x0 + distance + group_bytes <= prefetch_end:
+                _prefetch_span(<const char*> x0 + distance, 0, group_bytes)
             _dot4(x0, x0 + d, x0 + 2 * d, x0 + 3 * d, w, d, s, NULL)
             po[i * step] = <floating> (s[0] + bias)
             po[(i + 1) * step] = <floating> (s[1] + bias)

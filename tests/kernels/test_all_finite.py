@@ -1,9 +1,9 @@
 """`linreg._validation.all_finite`: the NaN/infinity check behind every input check.
 
-For C-contiguous float32/float64 arrays it runs the compiled all_finite on the array seen
-as rows (array.reshape(n, -1)); other arrays go through np.isfinite. A single NaN, +inf or
--inf must be found wherever it is: first, middle, last, and in rows shorter than a SIMD
-vector (which only a scalar loop sees). The tests of the compiled path run on every build
+For C-contiguous float32/float64 arrays it runs the compiled all_finite, which reads the
+array as one run in blocks of 4096 entries; other arrays go through np.isfinite. A single
+NaN, +inf or -inf must be found wherever it is: first, middle, last, either side of a
+block's end, and in runs shorter than a SIMD vector (which only a scalar loop sees). The tests of the compiled path run on every build
 (`impl`): each has its own SIMD loops.
 """
 import itertools
@@ -22,12 +22,14 @@ SHAPES = [
     (2, 4), (5, 8), (3, 9),     # whole vectors, and whole vectors plus a tail
     (2, 33), (1, 70),           # long rows
     (2, 3, 4),                  # 3-D: rows of 12
+    (4097,), (3, 2731),         # one block of 4096 entries and a little more
 ]
 VALUES = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}
 
 
 def _positions(size):
-    return {"first": 0, "middle": size // 2, "last": size - 1}
+    return {"first": 0, "middle": size // 2, "last": size - 1,
+            "block end": min(4095, size - 1), "block start": min(4096, size - 1)}
 
 
 def cases():
