@@ -49,8 +49,9 @@ cdef enum:
     PREFETCH_DISTANCE_BYTES = 8192
     # ...for groups of four rows of at least this many bytes, float64 rows of 9 elements
     # (float64 d = 12, 384 B: 0.84x the time without; rows of 5 to 7, 96 to 224 B, took
-    # 1.2x the time prefetched; the C loops of one_output.pxi and short_rows.pxi, which
-    # take float32 rows of 1 to 32 and float64 rows of 1 to 4 and 8, prefetch their own)
+    # 1.2x the time prefetched; the C loops of one_output.pxi, row_vectors.pxi and
+    # short_rows.pxi, which take float32 rows of 1 to 32 and float64 rows of 1 to 16,
+    # prefetch their own)
     # and at most this many
     # (the group is read twice, by `_dot4` then by `_add_rank4`, and should stay in L1
     # between the two; longer rows are long streams the hardware follows).

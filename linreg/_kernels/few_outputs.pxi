@@ -5,11 +5,11 @@
 # rows.pxi's general loop (`_sums_over_rows`) takes each output in turn over a group of
 # four rows: per row and output a dot product ending in a sum across lanes, then a
 # rank-4 update of that output's gradient through memory. Here a step loads its 8 rows
-# ONCE and does, for each of the K outputs from those registers, the work of
-# one_output.pxi's step (`linreg_step_8_f32`, `linreg_step_v_f32`): one hadd tree giving
-# the 8 row sums, the residuals in double (y read through Y's strides), the residuals
-# rounded to float32 and broadcast, and the gradient terms of the 8 rows summed in
-# float32, then added to double accumulators held for the whole run of rows. K and the
+# ONCE and does, for each of the K outputs from those registers, the work of the
+# one-output step (`linreg_step_8_f32`, one_output.pxi; `linreg_step_v_f32`,
+# row_vectors.pxi): one hadd tree giving the 8 row sums, the residuals in double (y
+# read through Y's strides), the residuals rounded to float32 and broadcast, and the
+# gradient terms of the 8 rows summed in float32, then added to double accumulators held for the whole run of rows. K and the
 # number of vectors a row takes are constants in each compiled loop.
 # - Rows of 5 to 32 elements: V = ceil(d / 8) vectors a row; when d is not a multiple
 #   of 8 the last one is loaded whole (running into the next row) and its lanes past

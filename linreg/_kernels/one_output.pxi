@@ -1,5 +1,6 @@
 # The fused pass for one output over rows of 8 elements, in C with AVX2+FMA intrinsics
-# (rows.pxi's `_one_output_by_d` calls it; the generic build keeps the loop of rows.pxi).
+# (rows.pxi's `_one_output_by_d` calls it; the generic build keeps the loop of rows.pxi),
+# and the helpers its steps share with row_vectors.pxi's (other widths, sample weights).
 #
 # At d = 8 the loop of rows.pxi spends about 8 cycles a row: each row's dot product ends
 # in a sum across the lanes of a vector, and each group of four rows converts and adds 8
@@ -15,20 +16,6 @@
 #   `_add_rank4`, then promoted) and added to the gradient held in double registers,
 #   written back once per run of rows.
 # The run's rows that do not fill a step are left to the loop of rows.pxi.
-#
-# float32 rows of 5 to 32 elements (but 8) take the same step with one to four vectors
-# a row, the last loaded whole and its lanes past the row cleared
-# (`linreg_rows_of_n_f32`; with a masked load the pass took 1.03-1.06x the time):
-# rows.pxi's loop for any d spent its time on vector tails there (1 thread, 2^23
-# elements, time / that of `X @ w`, before -> after: d = 9 1.29 -> 0.82, 12 1.94 ->
-# 1.20, 15 1.54 -> 0.68, 20 1.74 -> 1.22, 23 1.29 -> 0.70, 28 1.73 -> 1.29, 31 1.09 ->
-# 0.75, 32 1.14 -> 1.06).
-# Rows of 5 to 7 came later (rows.pxi's loop compiled for their width, 2^24 elements,
-# 5.2-5.7 ms; here 2.8-3.9 ms, d = 7 0.50x, d = 6 0.63x, d = 5 0.73x the time), and
-# float64 rows of 5 to 16 (but 8) likewise, 4 rows a step, one to four vectors a row
-# (`linreg_rows_of_n_f64`; 2^23 elements, time / rows.pxi's loop: d = 5, 6, 7 0.55-0.57,
-# 9, 10 0.60, 12, 13 0.72-0.74, 15 0.69, 16 0.80; rows of 20 stay with rows.pxi, whose
-# prefetched groups of four rows take about the time of the read).
 #
 # Every step asks for the lines of X 8 KB ahead (`linreg_prefetch_ahead`): a step's
 # arithmetic takes about as long as its read from memory, and with the hardware
@@ -94,11 +81,14 @@ cdef extern from *:
     #define LINREG_ROWS_OF_V_NAMES X, d, rows, start, stop, y, y_step, w, bias, grad,    \
         bias_sum, done
 
-    /* One step of 8 float32 rows x0..x7 (their targets yv): residuals, loss, gradient. */
+    /* One step of 8 float32 rows x0..x7 (their targets yv): residuals, loss, gradient.
+       WEIGHTED: each row's residual r_i counts as q_i = s_i r_i in the bias and gradient
+       sums and q_i r_i in the loss (s_lo, s_hi: the rows' sample weights). */
     LINREG_INLINE void linreg_step_8_f32(
         const float* x0, const float* x1, const float* x2, const float* x3,
         const float* x4, const float* x5, const float* x6, const float* x7, __m256 yv,
-        __m256 wv, __m256d bv, __m256d* g_lo, __m256d* g_hi, __m256d* sse, __m256d* sum)
+        __m256 wv, __m256d bv, const int WEIGHTED, __m256d s_lo, __m256d s_hi,
+        __m256d* g_lo, __m256d* g_hi, __m256d* sse, __m256d* sum)
     {
         __m256 a0 = _mm256_loadu_ps(x0), a1 = _mm256_loadu_ps(x1);
         __m256 a2 = _mm256_loadu_ps(x2), a3 = _mm256_loadu_ps(x3);
@@ -114,12 +104,14 @@ cdef extern from *:
         __m256d r_hi = _mm256_sub_pd(
             _mm256_add_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)), bv),
             _mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)));
-        *sse = _mm256_add_pd(*sse, _mm256_fmadd_pd(r_hi, r_hi, _mm256_mul_pd(r_lo, r_lo)));
-        *sum = _mm256_add_pd(*sum, _mm256_add_pd(r_lo, r_hi));
+        __m256d q_lo = WEIGHTED ? _mm256_mul_pd(s_lo, r_lo) : r_lo;
+        __m256d q_hi = WEIGHTED ? _mm256_mul_pd(s_hi, r_hi) : r_hi;
+        *sse = _mm256_add_pd(*sse, _mm256_fmadd_pd(q_hi, r_hi, _mm256_mul_pd(q_lo, r_lo)));
+        *sum = _mm256_add_pd(*sum, _mm256_add_pd(q_lo, q_hi));
         /* The residuals rounded to float32, each broadcast from memory (a load, where a
            shuffle would take the vector pipes the hadd tree and conversions need). */
         float rf[8];
-        _mm256_storeu_ps(rf, _mm256_set_m128(_mm256_cvtpd_ps(r_hi), _mm256_cvtpd_ps(r_lo)));
+        _mm256_storeu_ps(rf, _mm256_set_m128(_mm256_cvtpd_ps(q_hi), _mm256_cvtpd_ps(q_lo)));
         /* ((f0 x0 + f1 x1) + (f2 x2 + f3 x3)) + ((f4 x4 + ...)) in float32, then double */
         __m256 q = _mm256_add_ps(
             _mm256_add_ps(
@@ -139,8 +131,8 @@ cdef extern from *:
     /* One step of 4 float64 rows x0..x3 (their targets yv). */
     LINREG_INLINE void linreg_step_4_f64(
         const double* x0, const double* x1, const double* x2, const double* x3, __m256d yv,
-        __m256d w_lo, __m256d w_hi, __m256d bv, __m256d* g_lo, __m256d* g_hi,
-        __m256d* sse, __m256d* sum)
+        __m256d w_lo, __m256d w_hi, __m256d bv, const int WEIGHTED, __m256d sv,
+        __m256d* g_lo, __m256d* g_hi, __m256d* sse, __m256d* sum)
     {
         __m256d a0l = _mm256_loadu_pd(x0), a0h = _mm256_loadu_pd(x0 + 4);
         __m256d a1l = _mm256_loadu_pd(x1), a1h = _mm256_loadu_pd(x1 + 4);
@@ -152,9 +144,10 @@ cdef extern from *:
             _mm256_fmadd_pd(a2h, w_hi, _mm256_mul_pd(a2l, w_lo)),
             _mm256_fmadd_pd(a3h, w_hi, _mm256_mul_pd(a3l, w_lo)));
         __m256d r = _mm256_sub_pd(_mm256_add_pd(s, bv), yv);
-        *sse = _mm256_fmadd_pd(r, r, *sse);
-        *sum = _mm256_add_pd(*sum, r);
-        __m256d r01 = _mm256_permute2f128_pd(r, r, 0x00), r23 = _mm256_permute2f128_pd(r, r, 0x11);
+        __m256d q = WEIGHTED ? _mm256_mul_pd(sv, r) : r;
+        *sse = _mm256_fmadd_pd(q, r, *sse);
+        *sum = _mm256_add_pd(*sum, q);
+        __m256d r01 = _mm256_permute2f128_pd(q, q, 0x00), r23 = _mm256_permute2f128_pd(q, q, 0x11);
         __m256d q0 = _mm256_permute_pd(r01, 0x0), q1 = _mm256_permute_pd(r01, 0xF);
         __m256d q2 = _mm256_permute_pd(r23, 0x0), q3 = _mm256_permute_pd(r23, 0xF);
         *g_lo = _mm256_add_pd(*g_lo, _mm256_add_pd(
@@ -176,7 +169,7 @@ cdef extern from *:
         double* bias_sum, Py_ssize_t* done)
     {
         const __m256 wv = _mm256_loadu_ps(w);
-        const __m256d bv = _mm256_set1_pd(bias);
+        const __m256d bv = _mm256_set1_pd(bias), zero = _mm256_setzero_pd();
         __m256d g_lo = _mm256_loadu_pd(grad), g_hi = _mm256_loadu_pd(grad + 4);
         __m256d sse = _mm256_setzero_pd(), sum = _mm256_setzero_pd();
         Py_ssize_t t = start;
@@ -185,7 +178,8 @@ cdef extern from *:
                 const float* x = X + 8 * t;
                 linreg_prefetch_ahead(x, 8 * 8 * sizeof(float), X + 8 * stop);
                 linreg_step_8_f32(x, x + 8, x + 16, x + 24, x + 32, x + 40, x + 48, x + 56,
-                                  _mm256_loadu_ps(y + t), wv, bv, &g_lo, &g_hi, &sse, &sum);
+                                  _mm256_loadu_ps(y + t), wv, bv, 0, zero, zero, &g_lo, &g_hi,
+                                  &sse, &sum);
             }
         } else if (rows == NULL) {
             for (; t + 8 <= stop; t += 8) {
@@ -196,7 +190,7 @@ cdef extern from *:
                                            yt[4 * y_step], yt[5 * y_step], yt[6 * y_step],
                                            yt[7 * y_step]);
                 linreg_step_8_f32(x, x + 8, x + 16, x + 24, x + 32, x + 40, x + 48, x + 56,
-                                  yv, wv, bv, &g_lo, &g_hi, &sse, &sum);
+                                  yv, wv, bv, 0, zero, zero, &g_lo, &g_hi, &sse, &sum);
             }
         } else {
             for (; t + 8 <= stop; t += 8) {
@@ -207,7 +201,7 @@ cdef extern from *:
                                            y[i[6] * y_step], y[i[7] * y_step]);
                 linreg_step_8_f32(X + 8 * i[0], X + 8 * i[1], X + 8 * i[2], X + 8 * i[3],
                                   X + 8 * i[4], X + 8 * i[5], X + 8 * i[6], X + 8 * i[7],
-                                  yv, wv, bv, &g_lo, &g_hi, &sse, &sum);
+                                  yv, wv, bv, 0, zero, zero, &g_lo, &g_hi, &sse, &sum);
             }
         }
         _mm256_storeu_pd(grad, g_lo);
@@ -233,7 +227,7 @@ cdef extern from *:
                 const double* x = X + 8 * t;
                 linreg_prefetch_ahead(x, 4 * 8 * sizeof(double), X + 8 * stop);
                 linreg_step_4_f64(x, x + 8, x + 16, x + 24, _mm256_loadu_pd(y + t),
-                                  w_lo, w_hi, bv, &g_lo, &g_hi, &sse, &sum);
+                                  w_lo, w_hi, bv, 0, bv, &g_lo, &g_hi, &sse, &sum);
             }
         } else if (rows == NULL) {
             for (; t + 4 <= stop; t += 4) {
@@ -241,7 +235,7 @@ cdef extern from *:
                 const double* yt = y + t * y_step;
                 linreg_prefetch_ahead(x, 4 * 8 * sizeof(double), X + 8 * stop);
                 __m256d yv = _mm256_setr_pd(yt[0], yt[y_step], yt[2 * y_step], yt[3 * y_step]);
-                linreg_step_4_f64(x, x + 8, x + 16, x + 24, yv, w_lo, w_hi, bv,
+                linreg_step_4_f64(x, x + 8, x + 16, x + 24, yv, w_lo, w_hi, bv, 0, bv,
                                   &g_lo, &g_hi, &sse, &sum);
             }
         } else {
@@ -250,7 +244,7 @@ cdef extern from *:
                 __m256d yv = _mm256_setr_pd(y[i[0] * y_step], y[i[1] * y_step],
                                             y[i[2] * y_step], y[i[3] * y_step]);
                 linreg_step_4_f64(X + 8 * i[0], X + 8 * i[1], X + 8 * i[2], X + 8 * i[3],
-                                  yv, w_lo, w_hi, bv, &g_lo, &g_hi, &sse, &sum);
+                                  yv, w_lo, w_hi, bv, 0, bv, &g_lo, &g_hi, &sse, &sum);
             }
         }
         _mm256_storeu_pd(grad, g_lo);
@@ -258,203 +252,6 @@ cdef extern from *:
         *bias_sum += linreg_lanes_total(sum);
         *done = t;
         return linreg_lanes_total(sse);
-    }
-    /* Rows of d float32, d = 8 (V - 1) + 1 .. 8 V for V = 1..4: a row is V - 1
-       full vectors and one partial one, loaded whole (running into the next row, which
-       the caller guarantees is there) and its lanes past the row cleared. A step of 8
-       rows as `linreg_step_8_f32`: the
-       products of a row summed across its lanes in float32 (a run of at most 32, as
-       `_dot`'s F32_CHUNK), the gradient terms of the 8 rows in float32, then promoted. */
-    LINREG_INLINE void linreg_step_v_f32(
-        const int V, const float* const* x, __m256i mask, __m256 yv, const __m256* w,
-        __m256d bv, __m256d* g, __m256d* sse, __m256d* sum)
-    {
-        __m256 a[8][4], p[8];
-        for (int i = 0; i < 8; i++) {
-            for (int v = 0; v < V - 1; v++) a[i][v] = _mm256_loadu_ps(x[i] + 8 * v);
-            a[i][V - 1] = _mm256_and_ps(_mm256_loadu_ps(x[i] + 8 * (V - 1)),
-                                        _mm256_castsi256_ps(mask));
-            p[i] = _mm256_mul_ps(a[i][0], w[0]);
-            for (int v = 1; v < V; v++) p[i] = _mm256_fmadd_ps(a[i][v], w[v], p[i]);
-        }
-        __m256 s = linreg_lane_sums_8x8(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
-        __m256d r_lo = _mm256_sub_pd(
-            _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(s)), bv),
-            _mm256_cvtps_pd(_mm256_castps256_ps128(yv)));
-        __m256d r_hi = _mm256_sub_pd(
-            _mm256_add_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)), bv),
-            _mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)));
-        *sse = _mm256_add_pd(*sse, _mm256_fmadd_pd(r_hi, r_hi, _mm256_mul_pd(r_lo, r_lo)));
-        *sum = _mm256_add_pd(*sum, _mm256_add_pd(r_lo, r_hi));
-        float rf[8];
-        _mm256_storeu_ps(rf, _mm256_set_m128(_mm256_cvtpd_ps(r_hi), _mm256_cvtpd_ps(r_lo)));
-        __m256 b[8];
-        for (int i = 0; i < 8; i++) b[i] = _mm256_broadcast_ss(rf + i);
-        for (int v = 0; v < V; v++) {
-            /* ((f0 x0 + f1 x1) + (f2 x2 + f3 x3)) + (...) in float32, as the d = 8 step */
-            __m256 q = _mm256_add_ps(
-                _mm256_add_ps(_mm256_fmadd_ps(b[1], a[1][v], _mm256_mul_ps(b[0], a[0][v])),
-                              _mm256_fmadd_ps(b[3], a[3][v], _mm256_mul_ps(b[2], a[2][v]))),
-                _mm256_add_ps(_mm256_fmadd_ps(b[5], a[5][v], _mm256_mul_ps(b[4], a[4][v])),
-                              _mm256_fmadd_ps(b[7], a[7][v], _mm256_mul_ps(b[6], a[6][v]))));
-            g[2 * v] = _mm256_add_pd(g[2 * v], _mm256_cvtps_pd(_mm256_castps256_ps128(q)));
-            g[2 * v + 1] = _mm256_add_pd(g[2 * v + 1],
-                                         _mm256_cvtps_pd(_mm256_extractf128_ps(q, 1)));
-        }
-    }
-
-    /* Rows start..stop-1 of X (rows of d floats, V vectors), 8 at a time, as
-       `linreg_rows_of_8_f32`; with `rows` (a subset, which whole passes never give)
-       nothing, *done = start, and the caller's loop sums them. */
-    LINREG_INLINE double linreg_rows_of_v_f32(
-        const int V, const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
-        Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
-        double* grad, double* bias_sum, Py_ssize_t* done)
-    {
-        const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        const __m256i mask = _mm256_cmpgt_epi32(
-            _mm256_set1_epi32((int) (d - 8 * (V - 1))), lanes);
-        __m256 wv[4];
-        for (int v = 0; v < V - 1; v++) wv[v] = _mm256_loadu_ps(w + 8 * v);
-        wv[V - 1] = _mm256_maskload_ps(w + 8 * (V - 1), mask);
-        const __m256d bv = _mm256_set1_pd(bias);
-        double held[32];  /* the gradient, padded to whole vectors */
-        for (Py_ssize_t j = 0; j < 8 * V; j++) held[j] = j < d ? grad[j] : 0.0;
-        __m256d g[8];
-        for (int v = 0; v < 2 * V; v++) g[v] = _mm256_loadu_pd(held + 4 * v);
-        __m256d sse = _mm256_setzero_pd(), sum = _mm256_setzero_pd();
-        const float* x[8];
-        Py_ssize_t t = start;
-        /* Only whole passes, which read X in order (rows == NULL): a step's last vectors
-           are read whole, running into the next row, and their lanes past the row
-           cleared (with a masked load, vmaskmovps, the pass took 1.03-1.06x the time at
-           d = 9..31, 1 thread, 2^24 elements). The last step leaves a row after it, so no
-           read leaves the run. */
-        if (rows == NULL) {
-            for (; t + 8 < stop; t += 8) {
-                for (int i = 0; i < 8; i++) x[i] = X + (t + i) * d;
-                linreg_prefetch_ahead(x[0], 8 * d * (Py_ssize_t) sizeof(float),
-                                      X + stop * d);
-                const float* yt = y + t * y_step;
-                __m256 yv = y_step == 1 ? _mm256_loadu_ps(yt) : _mm256_setr_ps(
-                    yt[0], yt[y_step], yt[2 * y_step], yt[3 * y_step], yt[4 * y_step],
-                    yt[5 * y_step], yt[6 * y_step], yt[7 * y_step]);
-                linreg_step_v_f32(V, x, mask, yv, wv, bv, g, &sse, &sum);
-            }
-        }
-        for (int v = 0; v < 2 * V; v++) _mm256_storeu_pd(held + 4 * v, g[v]);
-        for (Py_ssize_t j = 0; j < d; j++) grad[j] = held[j];
-        *bias_sum += linreg_lanes_total(sum);
-        *done = t;
-        return linreg_lanes_total(sse);
-    }
-
-    /* float32 rows of 5 to 32 elements, their vectors' count a constant in each loop.
-       (Rows of 2 to 4 take short_rows.pxi's columns.) */
-    static double linreg_rows_of_1v_f32(LINREG_ROWS_OF_V_ARGS)
-        { return linreg_rows_of_v_f32(1, LINREG_ROWS_OF_V_NAMES); }
-    static double linreg_rows_of_2v_f32(LINREG_ROWS_OF_V_ARGS)
-        { return linreg_rows_of_v_f32(2, LINREG_ROWS_OF_V_NAMES); }
-    static double linreg_rows_of_3v_f32(LINREG_ROWS_OF_V_ARGS)
-        { return linreg_rows_of_v_f32(3, LINREG_ROWS_OF_V_NAMES); }
-    static double linreg_rows_of_4v_f32(LINREG_ROWS_OF_V_ARGS)
-        { return linreg_rows_of_v_f32(4, LINREG_ROWS_OF_V_NAMES); }
-    static double linreg_rows_of_n_f32(LINREG_ROWS_OF_V_ARGS)
-    {
-        switch ((d + 7) / 8) {
-            case 1: return linreg_rows_of_1v_f32(LINREG_ROWS_OF_V_NAMES);
-            case 2: return linreg_rows_of_2v_f32(LINREG_ROWS_OF_V_NAMES);
-            case 3: return linreg_rows_of_3v_f32(LINREG_ROWS_OF_V_NAMES);
-            default: return linreg_rows_of_4v_f32(LINREG_ROWS_OF_V_NAMES);
-        }
-    }
-
-    /* float64 rows of d = 4 (V - 1) + 1 .. 4 V elements, V = 2..4, as
-       `linreg_step_v_f32`: a step of 4 rows, V vectors a row, the last loaded whole and
-       its lanes past the row cleared; the rows' dot products reduced together (as
-       `linreg_step_4_f64`), the gradient terms of the 4 rows summed in registers. */
-    LINREG_INLINE void linreg_step_v_f64(
-        const int V, const double* const* x, __m256i mask, __m256d yv, const __m256d* w,
-        __m256d bv, __m256d* g, __m256d* sse, __m256d* sum)
-    {
-        __m256d a[4][4], p[4];
-        for (int i = 0; i < 4; i++) {
-            for (int v = 0; v < V - 1; v++) a[i][v] = _mm256_loadu_pd(x[i] + 4 * v);
-            a[i][V - 1] = _mm256_and_pd(_mm256_loadu_pd(x[i] + 4 * (V - 1)),
-                                        _mm256_castsi256_pd(mask));
-            p[i] = _mm256_mul_pd(a[i][0], w[0]);
-            for (int v = 1; v < V; v++) p[i] = _mm256_fmadd_pd(a[i][v], w[v], p[i]);
-        }
-        __m256d s = linreg_lane_sums_4x4(p[0], p[1], p[2], p[3]);
-        __m256d r = _mm256_sub_pd(_mm256_add_pd(s, bv), yv);
-        *sse = _mm256_fmadd_pd(r, r, *sse);
-        *sum = _mm256_add_pd(*sum, r);
-        __m256d r01 = _mm256_permute2f128_pd(r, r, 0x00), r23 = _mm256_permute2f128_pd(r, r, 0x11);
-        __m256d q0 = _mm256_permute_pd(r01, 0x0), q1 = _mm256_permute_pd(r01, 0xF);
-        __m256d q2 = _mm256_permute_pd(r23, 0x0), q3 = _mm256_permute_pd(r23, 0xF);
-        for (int v = 0; v < V; v++)
-            g[v] = _mm256_add_pd(g[v], _mm256_add_pd(
-                _mm256_fmadd_pd(q1, a[1][v], _mm256_mul_pd(q0, a[0][v])),
-                _mm256_fmadd_pd(q3, a[3][v], _mm256_mul_pd(q2, a[2][v]))));
-    }
-
-    /* Rows start..stop-1 of X (rows of d doubles, V vectors), 4 at a time, as
-       `linreg_rows_of_v_f32`: whole passes only (rows == NULL), the last step leaving a
-       row after it. */
-    LINREG_INLINE double linreg_rows_of_v_f64(
-        const int V, const double* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
-        Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w, double bias,
-        double* grad, double* bias_sum, Py_ssize_t* done)
-    {
-        const __m256i mask = _mm256_cmpgt_epi64(
-            _mm256_set1_epi64x((long long) (d - 4 * (V - 1))), _mm256_setr_epi64x(0, 1, 2, 3));
-        __m256d wv[4];
-        for (int v = 0; v < V - 1; v++) wv[v] = _mm256_loadu_pd(w + 4 * v);
-        wv[V - 1] = _mm256_maskload_pd(w + 4 * (V - 1), mask);
-        const __m256d bv = _mm256_set1_pd(bias);
-        double held[16];  /* the gradient, padded to whole vectors */
-        for (Py_ssize_t j = 0; j < 4 * V; j++) held[j] = j < d ? grad[j] : 0.0;
-        __m256d g[4];
-        for (int v = 0; v < V; v++) g[v] = _mm256_loadu_pd(held + 4 * v);
-        __m256d sse = _mm256_setzero_pd(), sum = _mm256_setzero_pd();
-        const double* x[4];
-        Py_ssize_t t = start;
-        if (rows == NULL) {
-            for (; t + 4 < stop; t += 4) {
-                for (int i = 0; i < 4; i++) x[i] = X + (t + i) * d;
-                linreg_prefetch_ahead(x[0], 4 * d * (Py_ssize_t) sizeof(double),
-                                      X + stop * d);
-                const double* yt = y + t * y_step;
-                __m256d yv = y_step == 1 ? _mm256_loadu_pd(yt) : _mm256_setr_pd(
-                    yt[0], yt[y_step], yt[2 * y_step], yt[3 * y_step]);
-                linreg_step_v_f64(V, x, mask, yv, wv, bv, g, &sse, &sum);
-            }
-        }
-        for (int v = 0; v < V; v++) _mm256_storeu_pd(held + 4 * v, g[v]);
-        for (Py_ssize_t j = 0; j < d; j++) grad[j] = held[j];
-        *bias_sum += linreg_lanes_total(sum);
-        *done = t;
-        return linreg_lanes_total(sse);
-    }
-
-    #define LINREG_ROWS_OF_V_F64_ARGS                                                    \
-        const double* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,         \
-        Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w,            \
-        double bias, double* grad, double* bias_sum, Py_ssize_t* done
-    static double linreg_rows_of_2v_f64(LINREG_ROWS_OF_V_F64_ARGS)
-        { return linreg_rows_of_v_f64(2, LINREG_ROWS_OF_V_NAMES); }
-    static double linreg_rows_of_3v_f64(LINREG_ROWS_OF_V_F64_ARGS)
-        { return linreg_rows_of_v_f64(3, LINREG_ROWS_OF_V_NAMES); }
-    static double linreg_rows_of_4v_f64(LINREG_ROWS_OF_V_F64_ARGS)
-        { return linreg_rows_of_v_f64(4, LINREG_ROWS_OF_V_NAMES); }
-    /* float64 rows of 5 to 16 elements (8: `linreg_rows_of_8_f64`). */
-    static double linreg_rows_of_n_f64(LINREG_ROWS_OF_V_F64_ARGS)
-    {
-        switch ((d + 3) / 4) {
-            case 2: return linreg_rows_of_2v_f64(LINREG_ROWS_OF_V_NAMES);
-            case 3: return linreg_rows_of_3v_f64(LINREG_ROWS_OF_V_NAMES);
-            default: return linreg_rows_of_4v_f64(LINREG_ROWS_OF_V_NAMES);
-        }
     }
     #else
     #define LINREG_ROWS_OF_8 0
@@ -466,14 +263,6 @@ cdef extern from *:
         const double* X, const Py_ssize_t* rows, Py_ssize_t start, Py_ssize_t stop,
         const double* y, Py_ssize_t y_step, const double* w, double bias, double* grad,
         double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
-    static double linreg_rows_of_n_f32(
-        const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
-        Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
-        double* grad, double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
-    static double linreg_rows_of_n_f64(
-        const double* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
-        Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w, double bias,
-        double* grad, double* bias_sum, Py_ssize_t* done) { *done = start; return 0.0; }
     #endif
     """
     int LINREG_ROWS_OF_8
@@ -485,14 +274,6 @@ cdef extern from *:
         const double* X, const Py_ssize_t* rows, Py_ssize_t start, Py_ssize_t stop,
         const double* y, Py_ssize_t y_step, const double* w, double bias, double* grad,
         double* bias_sum, Py_ssize_t* done) noexcept nogil
-    double linreg_rows_of_n_f32(
-        const float* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
-        Py_ssize_t stop, const float* y, Py_ssize_t y_step, const float* w, double bias,
-        double* grad, double* bias_sum, Py_ssize_t* done) noexcept nogil
-    double linreg_rows_of_n_f64(
-        const double* X, Py_ssize_t d, const Py_ssize_t* rows, Py_ssize_t start,
-        Py_ssize_t stop, const double* y, Py_ssize_t y_step, const double* w, double bias,
-        double* grad, double* bias_sum, Py_ssize_t* done) noexcept nogil
 
 
 cdef inline double _rows_of_8(
@@ -523,45 +304,5 @@ cdef inline double _rows_of_8(
                                        grad_bias, &done)
         if done == stop:
             return sse
-    return sse + _sums_one_output(X, Y, rows, done, stop, work, grad_by_output, grad_bias,
-                                  width)
-
-
-cdef inline bint _rows_of_n_wins(Py_ssize_t d, Py_ssize_t itemsize) noexcept nogil:
-    """Whether a whole pass over rows of d elements takes `linreg_rows_of_n_f32` /
-    `_f64` (one_output.pxi): float32 rows of 5 to 32 elements, float64 rows of 5 to 16,
-    but 8 (`_rows_of_8`; 1 to 4: short_rows.pxi)."""
-    if d == 8:
-        return False
-    return 4 < d <= 32 if itemsize == 4 else 4 < d <= 16
-
-
-cdef double _rows_of_n(
-    const floating[:, ::1] X,
-    const floating[:, :] Y,
-    const Py_ssize_t* rows,
-    Py_ssize_t start,
-    Py_ssize_t stop,
-    const WorkBuffers* work,
-    double* grad_by_output,
-    double* grad_bias,
-) noexcept nogil:
-    """`_sums_one_output` for rows `_rows_of_n_wins` takes, in whole passes: steps of 8
-    float32 or 4 float64 rows in the C loops of one_output.pxi (AVX2 and AVX-512
-    builds), the rest in the loop for any d."""
-    cdef RowWidthAny width
-    cdef Py_ssize_t done = start
-    cdef Py_ssize_t y_step = Y.strides[0] // <Py_ssize_t> sizeof(floating)
-    cdef double sse
-    if floating is float:
-        sse = linreg_rows_of_n_f32(&X[0, 0], X.shape[1], rows, start, stop, &Y[0, 0],
-                                   y_step, work.w_by_output_f32, work.bias[0],
-                                   grad_by_output, grad_bias, &done)
-    else:
-        sse = linreg_rows_of_n_f64(&X[0, 0], X.shape[1], rows, start, stop, &Y[0, 0],
-                                   y_step, work.w_by_output, work.bias[0],
-                                   grad_by_output, grad_bias, &done)
-    if done == stop:
-        return sse
     return sse + _sums_one_output(X, Y, rows, done, stop, work, grad_by_output, grad_bias,
                                   width)

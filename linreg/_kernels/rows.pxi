@@ -15,7 +15,7 @@
 # products reduced together (1 thread, X of 2^24 elements, ratios to `X @ w` in the same
 # run: float32 1.19x -> 0.85x, about 24 GB/s; float64 0.97x -> 0.82x, about 28 GB/s),
 # and so do whole passes over float32 rows of 5 to 32 and float64 rows of 5 to 16
-# (`_rows_of_n`), one to four vectors a row.
+# (`_rows_of_n`), one to four vectors a row, with sample weights too (`_weighted_rows`).
 # Rows of 1 to 4 elements for 1 to 4 outputs, in whole passes and predictions, are split
 # into columns a step at a time (short_rows.pxi); 2 to 4 float32 outputs on longer rows
 # take few_outputs.pxi's steps, and five outputs or more the tiles of outputs.pxi.
@@ -80,6 +80,9 @@ cdef double _accumulate_rows(
             return _few_outputs_f32(X, Y, start, stop, work, grad_by_output, grad_bias)
         return _sums_over_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias, NULL,
                                NULL)
+    if whole_pass and rows == NULL and _weighted_rows_take(X.shape[1], Y.shape[1],
+                                                           sizeof(floating)):
+        return _weighted_rows(X, Y, start, stop, work, grad_by_output, grad_bias)
     return _sums_over_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias,
                            work.sample_weight, NULL)
 

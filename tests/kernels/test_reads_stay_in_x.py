@@ -1,6 +1,6 @@
 """The passes that load a row's last vector whole read nothing past X's or Y's last row.
 
-one_output.pxi (one output: float32 rows of 5 to 31 elements and float64 rows of 5 to
+row_vectors.pxi (one output: float32 rows of 5 to 31 elements and float64 rows of 5 to
 15, but 8) and few_outputs.pxi (rows of 5 to 31, 2 to 4 outputs) load a row's last
 partial vector whole, running into the next row, and clear the lanes past the row; the
 last step of a run must leave a row after it. outputs.pxi reads a partial tile of targets (k not a multiple of the tile's
@@ -68,6 +68,29 @@ def test_pass_reads_nothing_past_x(impl, dtype, d, k, n):
     b = np.full(k, 0.25, dtype)
     got = _loss_and_grad(X, Y, W, b)
     want = _loss_and_grad(values.copy(), Y, W, b)
+    assert got[0] == want[0]
+    assert np.array_equal(got[1], want[1]) and np.array_equal(got[2], want[2])
+
+
+@pytest.mark.parametrize("n", [64, 67, 72 + 7], ids=lambda n: f"n{n}")
+@pytest.mark.parametrize(("dtype", "d"), [
+    (np.float32, 5), (np.float32, 12), (np.float32, 31), (np.float64, 7), (np.float64, 13),
+], ids=lambda v: np.dtype(v).name if isinstance(v, type) else str(v))
+def test_weighted_pass_reads_nothing_past_x(impl, dtype, d, n):
+    """The weighted steps (one output) load rows whole as the unweighted ones do."""
+    rng = np.random.default_rng(d * 10 + n)
+    values = (rng.standard_normal((n, d)) + 0.5).astype(dtype)
+    guarded = _GuardedArray(values)
+    Y = rng.standard_normal((n, 1)).astype(dtype)
+    W = (rng.standard_normal((d, 1)) / np.sqrt(d)).astype(dtype)
+    b = np.full(1, 0.25, dtype)
+    weights = rng.uniform(0.0, 2.0, n)
+    got, want = [], []
+    for X, out in ((guarded.array, got), (values.copy(), want)):
+        grad_W, grad_b = np.empty_like(W), np.empty_like(b)
+        out.append(kernels.loss_and_grad(X, Y, W, b, grad_W, grad_b, sample_weight=weights,
+                                         n_threads=1))
+        out.extend([grad_W, grad_b])
     assert got[0] == want[0]
     assert np.array_equal(got[1], want[1]) and np.array_equal(got[2], want[2])
 

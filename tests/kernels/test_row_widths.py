@@ -2,8 +2,8 @@
 
 `rows.pxi` runs one output through `_sums_one_output`, compiled with d a constant for
 d = 2..8 (float32; float64: 2, 3) and once for any d, and whole passes over rows of 8
-elements, and of 5 to 32 float32 and 5 to 16 float64, through the C loops of
-one_output.pxi (AVX2 and AVX-512 builds), rows of 1 to 4 through short_rows.pxi's; rows of 288 B to 32 KB per
+elements (one_output.pxi), and of 5 to 32 float32 and 5 to 16 float64 (row_vectors.pxi),
+through C loops (AVX2 and AVX-512 builds), rows of 1 to 4 through short_rows.pxi's; rows of 288 B to 32 KB per
 group of four are prefetched ahead (`_prefetch_distance`). These tests run each width on
 enough rows for several chunks (n > 2 * 8192, not a multiple of 4: a tail of single
 rows in the last chunk), against a float64 NumPy oracle, and check that the thread
@@ -132,3 +132,47 @@ def test_long_rows_match_oracle(dtype, d):
     atol = rtol * max(np.abs(want_W).max(), np.abs(want_b).max())
     np.testing.assert_allclose(grad_W, want_W, rtol=rtol, atol=atol)
     np.testing.assert_allclose(grad_b, want_b, rtol=rtol, atol=atol)
+
+
+def _weighted_oracle(X, Y, W, b, weights):
+    X64 = X.astype(np.float64)
+    R = X64 @ W.astype(np.float64) + b.astype(np.float64) - Y.astype(np.float64)
+    total = weights.sum()
+    Q = weights[:, None] * R
+    return float((Q * R).sum() / total), 2.0 / total * (X64.T @ Q), 2.0 / total * Q.sum(axis=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("d", list(range(1, 34)) + [64], ids=lambda d: f"d{d}")
+def test_weighted_one_output_matches_oracle_at_every_width(d, dtype):
+    """Sample weights at every width: float32 rows of 5 to 32 and float64 rows of 5 to 16
+    take row_vectors.pxi's weighted steps (AVX2 and AVX-512 builds), the others rows.pxi's
+    weighted loop."""
+    X, Y, W, b = _problem(d, dtype, seed=300 + d)
+    weights = np.random.default_rng(d).uniform(0.0, 2.0, N_ROWS)
+    grad_W = np.full_like(W, np.nan)
+    grad_b = np.full_like(b, np.nan)
+    loss = kernels.loss_and_grad(X, Y, W, b, grad_W, grad_b, sample_weight=weights,
+                                 n_threads=1)
+    want_loss, want_W, want_b = _weighted_oracle(X, Y, W, b, weights)
+    rtol = RTOL[dtype]
+    assert loss == pytest.approx(want_loss, rel=rtol)
+    scale = max(np.abs(want_W).max(), np.abs(want_b).max())
+    np.testing.assert_allclose(grad_W, want_W, rtol=rtol, atol=rtol * scale)
+    np.testing.assert_allclose(grad_b, want_b, rtol=rtol, atol=rtol * scale)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("d", [5, 8, 12, 13, 31], ids=lambda d: f"d{d}")
+def test_weighted_one_output_same_bits_for_any_thread_count_and_y_layout(d, dtype):
+    X, Y, W, b = _problem(d, dtype, seed=400 + d)
+    weights = np.random.default_rng(d).uniform(0.0, 2.0, N_ROWS)
+    runs = []
+    for Yk, n_threads in ((Y, 1), (Y, 2), (np.ascontiguousarray(Y), 1)):
+        grad_W, grad_b = np.empty_like(W), np.empty_like(b)
+        loss = kernels.loss_and_grad(X, Yk, W, b, grad_W, grad_b, sample_weight=weights,
+                                     n_threads=n_threads)
+        runs.append((loss, grad_W, grad_b))
+    for other in runs[1:]:
+        assert other[0] == runs[0][0]
+        assert np.array_equal(other[1], runs[0][1]) and np.array_equal(other[2], runs[0][2])
