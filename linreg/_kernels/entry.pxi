@@ -53,6 +53,27 @@ def all_finite(const floating[:, ::1] A):
     return not bad
 
 
+def weights_status(const double[::1] weights):
+    """0 when every weight is finite and non-negative and one is positive; otherwise 1
+    (a NaN or infinity), 2 (a negative weight) or 3 (all zero), in that order. One read
+    of the weights, in blocks as `all_finite`."""
+    cdef Py_ssize_t size = weights.shape[0], start = 0, stop, j
+    cdef const double* a
+    cdef int bad = 0, negative = 0, positive = 0
+    if size == 0:
+        return 3
+    a = &weights[0]
+    with nogil:
+        while start < size and not bad:
+            stop = start + FINITE_BLOCK if start + FINITE_BLOCK < size else size
+            for j in range(start, stop):
+                bad |= not (fabs(a[j]) <= DBL_MAX)
+                negative |= a[j] < 0.0
+                positive |= a[j] > 0.0
+            start = stop
+    return 1 if bad else (2 if negative else (0 if positive else 3))
+
+
 def shuffle(Py_ssize_t[::1] order, uint64_t[::1] rng_state):
     """Shuffle `order` in place as `sgd_epochs` does at the start of an epoch."""
     cdef int interrupted

@@ -80,6 +80,8 @@ cdef double _accumulate_rows(
             return _few_outputs_f32(X, Y, start, stop, work, grad_by_output, grad_bias)
         return _sums_over_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias, NULL,
                                NULL)
+    if whole_pass and rows == NULL and _short_rows_take(X.shape[1], Y.shape[1]):
+        return _short_rows(X, Y, start, stop, work, grad_by_output, grad_bias)
     if whole_pass and rows == NULL and _weighted_rows_take(X.shape[1], Y.shape[1],
                                                            sizeof(floating)):
         return _weighted_rows(X, Y, start, stop, work, grad_by_output, grad_bias)

@@ -1,6 +1,6 @@
-# Whole passes over rows of 1 to 4 elements for 1 to 4 outputs, no sample weights (their
-# predictions: short_predict.pxi): each step of rows split into its columns (AVX2 and
-# avx512 builds; the generic build keeps rows.pxi's loops).
+# Whole passes over rows of 1 to 4 elements for 1 to 4 outputs, with or without sample
+# weights (their predictions: short_predict.pxi): each step of rows split into its
+# columns (AVX2 and avx512 builds; the generic build keeps rows.pxi's loops).
 #
 # At these widths a step's rows are a few vectors, and rows.pxi's loops end every row's
 # dot product, for every output, in a sum across the lanes of a vector: about 5 cycles a
@@ -34,7 +34,9 @@
 # of scalar sums; here 4.0 and 3.5 ms. And the passes ask for X's lines 8 KB ahead of each
 # step (`linreg_prefetch_ahead`, one_output.pxi): 1 thread, 2^24 float32 / 2^23 float64
 # elements, time before -> after: float32 d = 2 0.88x, d = 4 0.85x; float64 d = 2 0.89x,
-# d = 4 0.73x.
+# d = 4 0.73x. Sample weights came last (`linreg_wshort_*`; rows.pxi's weighted loop, a
+# lane sum per row, took 3.5-10x an unweighted pass; now 0.39-0.64x its time, float32
+# d = 2: 12.6 -> 6.2 ms, the weights' own read 8 bytes a row).
 #
 
 cdef extern from *:
@@ -161,13 +163,37 @@ cdef extern from *:
         return _mm256_setr_pd(yt[0], yt[s], yt[2 * s], yt[3 * s]);
     }
 
+    /* The sample weights of a step's rows (sw: the first row's), in its columns' order of
+       rows, as the targets: float32 steps of 8 rows in two halves, float64 steps of 4. */
+    LINREG_INLINE void linreg_short_weights_f32(const int D, const double* sw, __m256d* lo,
+                                                __m256d* hi)
+    {
+        __m256d a = _mm256_loadu_pd(sw), b = _mm256_loadu_pd(sw + 4);
+        if (D == 2) {  /* 0 1 4 5 | 2 3 6 7 */
+            *lo = _mm256_permute2f128_pd(a, b, 0x20);
+            *hi = _mm256_permute2f128_pd(a, b, 0x31);
+        } else if (D == 4) {  /* 0 2 4 6 | 1 3 5 7 */
+            *lo = _mm256_permute4x64_pd(_mm256_unpacklo_pd(a, b), 0xD8);
+            *hi = _mm256_permute4x64_pd(_mm256_unpackhi_pd(a, b), 0xD8);
+        } else {
+            *lo = a;
+            *hi = b;
+        }
+    }
+    LINREG_INLINE __m256d linreg_short_weights_f64(const int D, const double* sw)
+    {
+        __m256d v = _mm256_loadu_pd(sw);
+        return D == 2 ? _mm256_permute4x64_pd(v, 0xD8) : v;
+    }
+
     /* The rows after the last step, one at a time, in double alike (T: float or double):
-       for each of the K outputs, r = x . w_o + b_o - y_o; loss, bias and gradient sums.
+       for each of the K outputs, r = x . w_o + b_o - y_o; loss, bias and gradient sums
+       (WEIGHTED: of q = sw_t r, the loss of q r).
        Every product is an explicit fma, here and in the steps, and none is added
        separately: gcc contracts a multiply and an add into an fma where it sees fit
        (-ffp-contract=fast), and did so differently in the loops it compiles for
        different strides of Y, which then gave different bits (float64, d = 1, k = 4). */
-    #define LINREG_SHORT_TAIL(T, D, K) do {                                                \\
+    #define LINREG_SHORT_TAIL(T, D, K, WEIGHTED) do {                                      \\
             for (; t < stop; t++) {                                                    \\
                 const T* x_ = X + (D) * t;                                             \\
                 for (int o_ = 0; o_ < (K); o_++) {                                     \\
@@ -175,10 +201,11 @@ cdef extern from *:
                     for (int j_ = 0; j_ < (D); j_++)                                   \\
                         s_ = fma((double) x_[j_], (double) W[o_ * (D) + j_], s_);      \\
                     double r_ = s_ - (double) Y[t * y_row + o_ * y_col];               \\
-                    total = fma(r_, r_, total);                                        \\
-                    r_sum[o_] += r_;                                                   \\
+                    double q_ = (WEIGHTED) ? sw[t] * r_ : r_;                          \\
+                    total = fma(q_, r_, total);                                        \\
+                    r_sum[o_] += q_;                                                   \\
                     for (int j_ = 0; j_ < (D); j_++)                                   \\
-                        grad[o_ * (D) + j_] = fma((double) x_[j_], r_,                 \\
+                        grad[o_ * (D) + j_] = fma((double) x_[j_], q_,                 \\
                                                   grad[o_ * (D) + j_]);                \\
                 }                                                                      \\
             }                                                                          \\
@@ -186,14 +213,17 @@ cdef extern from *:
 
     #define LINREG_SHORT_ARGS(T)                                                         \\
         const T* X, Py_ssize_t start, Py_ssize_t stop, const T* Y, Py_ssize_t y_row,     \\
-        Py_ssize_t y_col, const T* W, const double* bias, double* grad, double* bias_sum
-    #define LINREG_SHORT_NAMES X, start, stop, Y, y_row, y_col, W, bias, grad, bias_sum
+        Py_ssize_t y_col, const T* W, const double* bias, double* grad, double* bias_sum,  \\
+        const double* sw
+    #define LINREG_SHORT_NAMES X, start, stop, Y, y_row, y_col, W, bias, grad, bias_sum, sw
 
     /* Rows start..stop-1 of X (rows of D float32), K outputs (W: (K, D), output o's
        weights at W + o D; Y[t, o] at Y + t y_row + o y_col): grad (K, D) += sum_t r_to
-       x_t, bias_sum[o] += sum_t r_to; returns sum_to r_to^2. Steps of 8 rows; the loop
-       is unrolled twice for one output (0.97x -> 0.92x the time of `X @ w` at D = 2). */
-    LINREG_INLINE double linreg_short_rows_f32(const int D, const int K, LINREG_SHORT_ARGS(float))
+       x_t, bias_sum[o] += sum_t r_to; returns sum_to r_to^2 (WEIGHTED: q_to = sw[t] r_to
+       in the sums, q_to r_to in the loss). Steps of 8 rows; the loop is unrolled twice for
+       one output (0.97x -> 0.92x the time of `X @ w` at D = 2). */
+    LINREG_INLINE double linreg_short_rows_f32(const int D, const int K, const int WEIGHTED,
+                                               LINREG_SHORT_ARGS(float))
     {
         __m256d wv[4][4], bv[4], g_lo[4][4], g_hi[4][4], sum_lo[4], sum_hi[4];
         __m256d x_lo[4], x_hi[4];
@@ -211,6 +241,8 @@ cdef extern from *:
         for (; t + 8 <= stop; t += 8) {
             linreg_prefetch_ahead(X + D * t, 8 * D * sizeof(float), X + D * stop);
             linreg_columns_of_8_rows_f32(D, X + D * t, x_lo, x_hi);
+            __m256d sw_lo = bv[0], sw_hi = bv[0];
+            if (WEIGHTED) linreg_short_weights_f32(D, sw + t, &sw_lo, &sw_hi);
             for (int o = 0; o < K; o++) {
                 __m256 yv = linreg_short_targets_f32(D, Y + t * y_row + o * y_col, y_row);
                 __m256d s_lo = bv[o], s_hi = bv[o];
@@ -220,13 +252,15 @@ cdef extern from *:
                 }
                 __m256d r_lo = _mm256_sub_pd(s_lo, _mm256_cvtps_pd(_mm256_castps256_ps128(yv)));
                 __m256d r_hi = _mm256_sub_pd(s_hi, _mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)));
-                sse_lo = _mm256_fmadd_pd(r_lo, r_lo, sse_lo);
-                sse_hi = _mm256_fmadd_pd(r_hi, r_hi, sse_hi);
-                sum_lo[o] = _mm256_add_pd(sum_lo[o], r_lo);
-                sum_hi[o] = _mm256_add_pd(sum_hi[o], r_hi);
+                __m256d q_lo = WEIGHTED ? _mm256_mul_pd(sw_lo, r_lo) : r_lo;
+                __m256d q_hi = WEIGHTED ? _mm256_mul_pd(sw_hi, r_hi) : r_hi;
+                sse_lo = _mm256_fmadd_pd(q_lo, r_lo, sse_lo);
+                sse_hi = _mm256_fmadd_pd(q_hi, r_hi, sse_hi);
+                sum_lo[o] = _mm256_add_pd(sum_lo[o], q_lo);
+                sum_hi[o] = _mm256_add_pd(sum_hi[o], q_hi);
                 for (int j = 0; j < D; j++) {
-                    g_lo[o][j] = _mm256_fmadd_pd(x_lo[j], r_lo, g_lo[o][j]);
-                    g_hi[o][j] = _mm256_fmadd_pd(x_hi[j], r_hi, g_hi[o][j]);
+                    g_lo[o][j] = _mm256_fmadd_pd(x_lo[j], q_lo, g_lo[o][j]);
+                    g_hi[o][j] = _mm256_fmadd_pd(x_hi[j], q_hi, g_hi[o][j]);
                 }
             }
         }
@@ -236,13 +270,14 @@ cdef extern from *:
             for (int j = 0; j < D; j++)
                 grad[o * D + j] += linreg_lanes_total(_mm256_add_pd(g_lo[o][j], g_hi[o][j]));
         }
-        LINREG_SHORT_TAIL(float, D, K);
+        LINREG_SHORT_TAIL(float, D, K, WEIGHTED);
         for (int o = 0; o < K; o++) bias_sum[o] += r_sum[o];
         return total;
     }
 
     /* `linreg_short_rows_f32` for float64 rows, steps of 4. */
-    LINREG_INLINE double linreg_short_rows_f64(const int D, const int K, LINREG_SHORT_ARGS(double))
+    LINREG_INLINE double linreg_short_rows_f64(const int D, const int K, const int WEIGHTED,
+                                               LINREG_SHORT_ARGS(double))
     {
         __m256d wv[4][4], bv[4], g[4][4], sum[4], c[4];
         for (int o = 0; o < K; o++) {
@@ -259,14 +294,16 @@ cdef extern from *:
         for (; t + 4 <= stop; t += 4) {
             linreg_prefetch_ahead(X + D * t, 4 * D * sizeof(double), X + D * stop);
             linreg_columns_of_4_rows_f64(D, X + D * t, c);
+            __m256d wt = WEIGHTED ? linreg_short_weights_f64(D, sw + t) : bv[0];
             for (int o = 0; o < K; o++) {
                 __m256d yv = linreg_short_targets_f64(D, Y + t * y_row + o * y_col, y_row);
                 __m256d s = bv[o];
                 for (int j = 0; j < D; j++) s = _mm256_fmadd_pd(c[j], wv[o][j], s);
                 __m256d r = _mm256_sub_pd(s, yv);
-                sse = _mm256_fmadd_pd(r, r, sse);
-                sum[o] = _mm256_add_pd(sum[o], r);
-                for (int j = 0; j < D; j++) g[o][j] = _mm256_fmadd_pd(c[j], r, g[o][j]);
+                __m256d q = WEIGHTED ? _mm256_mul_pd(wt, r) : r;
+                sse = _mm256_fmadd_pd(q, r, sse);
+                sum[o] = _mm256_add_pd(sum[o], q);
+                for (int j = 0; j < D; j++) g[o][j] = _mm256_fmadd_pd(c[j], q, g[o][j]);
             }
         }
         double total = linreg_lanes_total(sse), r_sum[4];
@@ -274,7 +311,7 @@ cdef extern from *:
             r_sum[o] = linreg_lanes_total(sum[o]);
             for (int j = 0; j < D; j++) grad[o * D + j] += linreg_lanes_total(g[o][j]);
         }
-        LINREG_SHORT_TAIL(double, D, K);
+        LINREG_SHORT_TAIL(double, D, K, WEIGHTED);
         for (int o = 0; o < K; o++) bias_sum[o] += r_sum[o];
         return total;
     }
@@ -284,7 +321,9 @@ cdef extern from *:
        `_one_output_by_d`). */
     #define LINREG_SHORT_FN(SUF, T, D, K)                                                \\
         static __attribute__((noinline)) double linreg_short_##SUF##_##D##_##K(          \\
-            LINREG_SHORT_ARGS(T)) { return linreg_short_rows_##SUF(D, K, LINREG_SHORT_NAMES); }
+            LINREG_SHORT_ARGS(T)) { return linreg_short_rows_##SUF(D, K, 0, LINREG_SHORT_NAMES); } \\
+        static __attribute__((noinline)) double linreg_wshort_##SUF##_##D##_##K(         \\
+            LINREG_SHORT_ARGS(T)) { return linreg_short_rows_##SUF(D, K, 1, LINREG_SHORT_NAMES); }
     #define LINREG_SHORT_FNS(SUF, T)                                                     \\
         LINREG_SHORT_FN(SUF, T, 1, 1) LINREG_SHORT_FN(SUF, T, 1, 2)                      \\
         LINREG_SHORT_FN(SUF, T, 1, 3) LINREG_SHORT_FN(SUF, T, 1, 4)                      \\
@@ -297,7 +336,8 @@ cdef extern from *:
     LINREG_SHORT_FNS(f32, float)
     LINREG_SHORT_FNS(f64, double)
     #define LINREG_SHORT_CASE(SUF, D, K)                                                 \\
-        case 8 * (D) + (K): return linreg_short_##SUF##_##D##_##K(LINREG_SHORT_NAMES);
+        case 8 * (D) + (K): return sw ? linreg_wshort_##SUF##_##D##_##K(LINREG_SHORT_NAMES) \\
+                                      : linreg_short_##SUF##_##D##_##K(LINREG_SHORT_NAMES);
     #define LINREG_SHORT_SWITCH(SUF)                                                     \\
         switch (8 * d + k) {                                                             \\
             LINREG_SHORT_CASE(SUF, 1, 1) LINREG_SHORT_CASE(SUF, 1, 2)                    \\
@@ -319,7 +359,8 @@ cdef extern from *:
     #define LINREG_SHORT_ROWS 0
     #define LINREG_SHORT_ARGS(T)                                                         \\
         const T* X, Py_ssize_t start, Py_ssize_t stop, const T* Y, Py_ssize_t y_row,     \\
-        Py_ssize_t y_col, const T* W, const double* bias, double* grad, double* bias_sum
+        Py_ssize_t y_col, const T* W, const double* bias, double* grad, double* bias_sum,  \\
+        const double* sw
     static double linreg_short_rows_f32_any(Py_ssize_t d, Py_ssize_t k, LINREG_SHORT_ARGS(float))
         { return 0.0; }
     static double linreg_short_rows_f64_any(Py_ssize_t d, Py_ssize_t k, LINREG_SHORT_ARGS(double))
@@ -330,16 +371,16 @@ cdef extern from *:
     double linreg_short_rows_f32_any(
         Py_ssize_t d, Py_ssize_t k, const float* X, Py_ssize_t start, Py_ssize_t stop,
         const float* Y, Py_ssize_t y_row, Py_ssize_t y_col, const float* W, const double* bias,
-        double* grad, double* bias_sum) noexcept nogil
+        double* grad, double* bias_sum, const double* sw) noexcept nogil
     double linreg_short_rows_f64_any(
         Py_ssize_t d, Py_ssize_t k, const double* X, Py_ssize_t start, Py_ssize_t stop,
         const double* Y, Py_ssize_t y_row, Py_ssize_t y_col, const double* W,
-        const double* bias, double* grad, double* bias_sum) noexcept nogil
+        const double* bias, double* grad, double* bias_sum, const double* sw) noexcept nogil
 
 
 cdef inline bint _short_rows_take(Py_ssize_t d, Py_ssize_t k) noexcept nogil:
-    """Whether a whole pass without sample weights takes `_short_rows`: rows of 1 to 4
-    elements and 1 to 4 outputs."""
+    """Whether a whole pass takes `_short_rows`: rows of 1 to 4 elements and 1 to 4
+    outputs, with or without sample weights."""
     return LINREG_SHORT_ROWS and 1 <= d <= 4 and 1 <= k <= 4
 
 
@@ -352,15 +393,15 @@ cdef double _short_rows(
     double* grad_by_output,
     double* grad_bias,
 ) noexcept nogil:
-    """`_accumulate_rows` for a whole pass over rows start..stop-1 (no sample weights;
-    `_short_rows_take`), in the C loops above."""
+    """`_accumulate_rows` for a whole pass over rows start..stop-1 (`_short_rows_take`;
+    work.sample_weight, when not NULL, weighs each row), in the C loops above."""
     cdef Py_ssize_t itemsize = sizeof(floating)
     cdef Py_ssize_t y_row = Y.strides[0] // itemsize, y_col = Y.strides[1] // itemsize
     if floating is float:
         return linreg_short_rows_f32_any(
             X.shape[1], Y.shape[1], &X[0, 0], start, stop, &Y[0, 0], y_row, y_col,
-            work.w_by_output_f32, work.bias, grad_by_output, grad_bias)
+            work.w_by_output_f32, work.bias, grad_by_output, grad_bias, work.sample_weight)
     else:
         return linreg_short_rows_f64_any(
             X.shape[1], Y.shape[1], &X[0, 0], start, stop, &Y[0, 0], y_row, y_col,
-            work.w_by_output, work.bias, grad_by_output, grad_bias)
+            work.w_by_output, work.bias, grad_by_output, grad_bias, work.sample_weight)

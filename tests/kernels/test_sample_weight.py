@@ -82,7 +82,7 @@ def test_zero_weights_drop_rows(impl):
 
 @pytest.mark.parametrize(("weights", "message"), [
     (np.full(10, -1.0), "must be non-negative"),
-    (np.full(10, np.nan), "NaN or infinity"),
+    (np.full(10, np.nan), "contains NaN or infinity"),
     (np.ones(9), r"must have shape \(10,\)"),
     (np.ones((10, 1)), r"must have shape \(10,\)"),
     (np.zeros(10), "all zero"),
@@ -93,6 +93,30 @@ def test_bad_weights_are_refused_by_name(weights, message):
         kernels.loss_and_grad(X, Y, W, b, np.empty(2), np.empty(1), sample_weight=weights)
     with pytest.raises(ValueError, match="sample_weight"):
         kernels.gram_statistics(X, Y, sample_weight=weights)
+
+
+def _one_bad_weight(n, at, value):
+    weights = np.ones(n)
+    weights[at] = value
+    return weights
+
+
+@pytest.mark.parametrize(("weights", "message"), [
+    (_one_bad_weight(5000, 0, -1e-300), "must be non-negative, got a minimum of -1e-300"),
+    (_one_bad_weight(5000, 4095, -2.0), "must be non-negative, got a minimum of -2"),
+    (_one_bad_weight(5000, 4096, -2.0), "must be non-negative"),
+    (_one_bad_weight(5000, 4999, np.inf), "contains NaN or infinity"),
+    (_one_bad_weight(5000, 4100, np.nan), "contains NaN or infinity"),
+    (_one_bad_weight(5000, 7, -np.inf), "contains NaN or infinity"),  # non-finite is named first
+    (np.full(5000, -0.0), "is all zero"),
+], ids=["tiny-negative-first", "negative-block-end", "negative-second-block",
+        "inf-last", "nan-second-block", "minus-inf", "negative-zeros"])
+def test_one_bad_weight_anywhere_is_found(weights, message):
+    """The weights are checked in one compiled read, block by block (`weights_status`):
+    a single bad weight is found wherever it is, before or after a block's end."""
+    X, Y, W, b = make_problem(weights.shape[0], 2, None, np.float64, seed=10)
+    with pytest.raises(ValueError, match=f"sample_weight {message}"):
+        kernels.loss_and_grad(X, Y, W, b, np.empty(2), np.empty(1), sample_weight=weights)
 
 
 def test_weights_are_not_modified_nor_copied_when_float64():

@@ -170,3 +170,32 @@ def test_short_rows_predict(impl, dtype, d, k, n, layout):
         np.testing.assert_allclose(out, want, rtol=1e-14, atol=1e-14)
     two = kernels.predict(X, W, b, _out_in_layout(n, k, dtype, layout), n_threads=2)
     assert np.array_equal(two, out)
+
+
+@pytest.mark.parametrize("n", [2 * 8192 + 8 + 5, 9])
+@pytest.mark.parametrize("k", OUTPUTS)
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_weighted_short_rows_match_oracle(impl, dtype, d, k, n):
+    """Sample weights go through the same columns, each step's weights permuted into the
+    columns' order of rows (float32 d = 2 and 4, float64 d = 2), the rows after the last
+    step weighted alike; 2 threads give 1 thread's bits."""
+    X, Y, W, b = _problem(n, d, dtype, seed=2000 * d + 10 * k + n, k=k)
+    weights = np.random.default_rng(d + k).uniform(0.0, 2.0, n)
+    grad_W, grad_b = np.full_like(W, np.nan), np.full_like(b, np.nan)
+    loss = kernels.loss_and_grad(X, Y, W, b, grad_W, grad_b, sample_weight=weights,
+                                 n_threads=1)
+    X64 = X.astype(np.float64)
+    R = X64 @ W.astype(np.float64) + b.astype(np.float64) - Y.astype(np.float64)
+    Q = weights[:, None] * R
+    total = weights.sum() * k
+    want_W, want_b = 2.0 / total * (X64.T @ Q), 2.0 / total * Q.sum(axis=0)
+    rtol = RTOL[dtype]
+    assert loss == pytest.approx(float((Q * R).sum() / total), rel=rtol)
+    scale = max(np.abs(want_W).max(), np.abs(want_b).max())
+    tol = max(rtol, np.finfo(dtype).eps)
+    np.testing.assert_allclose(grad_W, want_W, rtol=tol, atol=tol * scale)
+    np.testing.assert_allclose(grad_b, want_b, rtol=tol, atol=tol * scale)
+    two = [np.empty_like(W), np.empty_like(b)]
+    assert kernels.loss_and_grad(X, Y, W, b, *two, sample_weight=weights, n_threads=2) == loss
+    assert np.array_equal(two[0], grad_W) and np.array_equal(two[1], grad_b)
