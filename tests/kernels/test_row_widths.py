@@ -30,18 +30,36 @@ def _problem(d, dtype, seed):
     return X, wide[:, 1:2], W, b
 
 
-def _oracle(X, Y, W, b):
+def _oracle(X, Y, W, b, weights=None):
+    """The float64 loss and gradients (means over the n k residuals), each row's residual
+    weighted when `weights`."""
     X64 = X.astype(np.float64)
     R = X64 @ W.astype(np.float64) + b.astype(np.float64) - Y.astype(np.float64)
-    n = X.shape[0]
-    return float(np.mean(R * R)), 2.0 / n * (X64.T @ R), 2.0 / n * R.sum(axis=0)
+    weights = np.ones(X.shape[0]) if weights is None else weights
+    total = weights.sum() * R.shape[1]
+    Q = weights[:, None] * R
+    return float((Q * R).sum() / total), 2.0 / total * (X64.T @ Q), 2.0 / total * Q.sum(axis=0)
 
 
-def _run(X, Y, W, b, n_threads):
+def _run(X, Y, W, b, n_threads, weights=None):
     grad_W = np.full_like(W, np.nan)
     grad_b = np.full_like(b, np.nan)
-    loss = kernels.loss_and_grad(X, Y, W, b, grad_W, grad_b, n_threads=n_threads)
+    loss = kernels.loss_and_grad(X, Y, W, b, grad_W, grad_b, sample_weight=weights,
+                                 n_threads=n_threads)
     return loss, grad_W, grad_b
+
+
+def _assert_close_to_oracle(got, want, dtype):
+    rtol = RTOL[dtype]
+    assert got[0] == pytest.approx(want[0], rel=rtol)
+    scale = max(np.abs(want[1]).max(), np.abs(want[2]).max())
+    np.testing.assert_allclose(got[1], want[1], rtol=rtol, atol=rtol * scale)
+    np.testing.assert_allclose(got[2], want[2], rtol=rtol, atol=rtol * scale)
+
+
+def _assert_same_bits(one, other):
+    assert one[0] == other[0]
+    assert np.array_equal(one[1], other[1]) and np.array_equal(one[2], other[2])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
@@ -49,23 +67,14 @@ def _run(X, Y, W, b, n_threads):
 def test_one_output_matches_oracle_at_every_width(d, dtype):
     X, Y, W, b = _problem(d, dtype, seed=d)
     assert Y.strides[0] == 3 * Y.itemsize
-    loss, grad_W, grad_b = _run(X, Y, W, b, n_threads=1)
-    want_loss, want_W, want_b = _oracle(X, Y, W, b)
-    rtol = RTOL[dtype]
-    assert loss == pytest.approx(want_loss, rel=rtol)
-    scale = max(np.abs(want_W).max(), np.abs(want_b).max())
-    np.testing.assert_allclose(grad_W, want_W, rtol=rtol, atol=rtol * scale)
-    np.testing.assert_allclose(grad_b, want_b, rtol=rtol, atol=rtol * scale)
+    _assert_close_to_oracle(_run(X, Y, W, b, n_threads=1), _oracle(X, Y, W, b), dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("d", [1, 2, 4, 6, 7, 9, 13, 20, 64, 256], ids=lambda d: f"d{d}")
 def test_one_output_same_bits_for_any_thread_count(d, dtype):
     X, Y, W, b = _problem(d, dtype, seed=100 + d)
-    one = _run(X, Y, W, b, n_threads=1)
-    two = _run(X, Y, W, b, n_threads=2)
-    assert one[0] == two[0]
-    assert np.array_equal(one[1], two[1]) and np.array_equal(one[2], two[2])
+    _assert_same_bits(_run(X, Y, W, b, n_threads=1), _run(X, Y, W, b, n_threads=2))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
@@ -73,11 +82,8 @@ def test_one_output_same_bits_for_any_thread_count(d, dtype):
 def test_one_output_same_bits_for_contiguous_and_strided_y(d, dtype):
     """Y read through its stride gives what a contiguous copy gives."""
     X, Y, W, b = _problem(d, dtype, seed=200 + d)
-    strided = _run(X, Y, W, b, n_threads=1)
-    contiguous = _run(X, np.ascontiguousarray(Y), W, b, n_threads=1)
-    assert strided[0] == contiguous[0]
-    assert np.array_equal(strided[1], contiguous[1])
-    assert np.array_equal(strided[2], contiguous[2])
+    _assert_same_bits(_run(X, Y, W, b, n_threads=1),
+                      _run(X, np.ascontiguousarray(Y), W, b, n_threads=1))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
@@ -93,26 +99,9 @@ def test_general_loop_matches_oracle(d, dtype, k, weighted):
     b = np.linspace(-0.5, 0.5, k).astype(dtype)
     Y = rng.standard_normal((N_ROWS, k)).astype(dtype)
     weights = rng.uniform(0.5, 2.0, N_ROWS) if weighted else None
-    outputs = []
-    for n_threads in (1, 2):
-        grad_W, grad_b = np.full_like(W, np.nan), np.full_like(b, np.nan)
-        loss = kernels.loss_and_grad(X, Y, W, b, grad_W, grad_b, sample_weight=weights,
-                                     n_threads=n_threads)
-        outputs.append((loss, grad_W, grad_b))
-    X64 = X.astype(np.float64)
-    R = X64 @ W.astype(np.float64) + b.astype(np.float64) - Y.astype(np.float64)
-    w = np.ones(N_ROWS) if weights is None else weights
-    scale = 2.0 / (w.sum() * k)
-    want_loss = float((w[:, None] * R * R).sum() / (w.sum() * k))
-    want_W, want_b = scale * (X64.T @ (w[:, None] * R)), scale * (w @ R)
-    loss, grad_W, grad_b = outputs[0]
-    rtol = RTOL[dtype]
-    assert loss == pytest.approx(want_loss, rel=rtol)
-    atol = rtol * max(np.abs(want_W).max(), np.abs(want_b).max())
-    np.testing.assert_allclose(grad_W, want_W, rtol=rtol, atol=atol)
-    np.testing.assert_allclose(grad_b, want_b, rtol=rtol, atol=atol)
-    assert outputs[1][0] == loss
-    assert np.array_equal(outputs[1][1], grad_W) and np.array_equal(outputs[1][2], grad_b)
+    one = _run(X, Y, W, b, 1, weights)
+    _assert_close_to_oracle(one, _oracle(X, Y, W, b, weights), dtype)
+    _assert_same_bits(one, _run(X, Y, W, b, 2, weights))
 
 
 @pytest.mark.parametrize(("dtype", "d"), [(np.float32, 8200), (np.float64, 4100)],
@@ -125,54 +114,26 @@ def test_long_rows_match_oracle(dtype, d):
     W = (rng.standard_normal((d, 1)) / np.sqrt(d)).astype(dtype)
     b = np.array([0.25], dtype)
     Y = rng.standard_normal((203, 1)).astype(dtype)
-    loss, grad_W, grad_b = _run(X, Y, W, b, n_threads=1)
-    want_loss, want_W, want_b = _oracle(X, Y, W, b)
-    rtol = RTOL[dtype]
-    assert loss == pytest.approx(want_loss, rel=rtol)
-    atol = rtol * max(np.abs(want_W).max(), np.abs(want_b).max())
-    np.testing.assert_allclose(grad_W, want_W, rtol=rtol, atol=atol)
-    np.testing.assert_allclose(grad_b, want_b, rtol=rtol, atol=atol)
-
-
-def _weighted_oracle(X, Y, W, b, weights):
-    X64 = X.astype(np.float64)
-    R = X64 @ W.astype(np.float64) + b.astype(np.float64) - Y.astype(np.float64)
-    total = weights.sum()
-    Q = weights[:, None] * R
-    return float((Q * R).sum() / total), 2.0 / total * (X64.T @ Q), 2.0 / total * Q.sum(axis=0)
+    _assert_close_to_oracle(_run(X, Y, W, b, n_threads=1), _oracle(X, Y, W, b), dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("d", list(range(1, 34)) + [64], ids=lambda d: f"d{d}")
 def test_weighted_one_output_matches_oracle_at_every_width(d, dtype):
-    """Sample weights at every width: float32 rows of 5 to 32 and float64 rows of 5 to 16
-    take row_vectors.pxi's weighted steps (AVX2 and AVX-512 builds), the others rows.pxi's
-    weighted loop."""
+    """Sample weights at every width: float32 rows of 1 to 32 and float64 rows of 1 to 16
+    take the weighted steps of short_rows.pxi and row_vectors.pxi (AVX2 and AVX-512
+    builds), the others rows.pxi's weighted loop."""
     X, Y, W, b = _problem(d, dtype, seed=300 + d)
     weights = np.random.default_rng(d).uniform(0.0, 2.0, N_ROWS)
-    grad_W = np.full_like(W, np.nan)
-    grad_b = np.full_like(b, np.nan)
-    loss = kernels.loss_and_grad(X, Y, W, b, grad_W, grad_b, sample_weight=weights,
-                                 n_threads=1)
-    want_loss, want_W, want_b = _weighted_oracle(X, Y, W, b, weights)
-    rtol = RTOL[dtype]
-    assert loss == pytest.approx(want_loss, rel=rtol)
-    scale = max(np.abs(want_W).max(), np.abs(want_b).max())
-    np.testing.assert_allclose(grad_W, want_W, rtol=rtol, atol=rtol * scale)
-    np.testing.assert_allclose(grad_b, want_b, rtol=rtol, atol=rtol * scale)
+    _assert_close_to_oracle(_run(X, Y, W, b, 1, weights), _oracle(X, Y, W, b, weights),
+                            dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("d", [5, 8, 12, 13, 31], ids=lambda d: f"d{d}")
+@pytest.mark.parametrize("d", [2, 5, 8, 12, 13, 31], ids=lambda d: f"d{d}")
 def test_weighted_one_output_same_bits_for_any_thread_count_and_y_layout(d, dtype):
     X, Y, W, b = _problem(d, dtype, seed=400 + d)
     weights = np.random.default_rng(d).uniform(0.0, 2.0, N_ROWS)
-    runs = []
-    for Yk, n_threads in ((Y, 1), (Y, 2), (np.ascontiguousarray(Y), 1)):
-        grad_W, grad_b = np.empty_like(W), np.empty_like(b)
-        loss = kernels.loss_and_grad(X, Yk, W, b, grad_W, grad_b, sample_weight=weights,
-                                     n_threads=n_threads)
-        runs.append((loss, grad_W, grad_b))
-    for other in runs[1:]:
-        assert other[0] == runs[0][0]
-        assert np.array_equal(other[1], runs[0][1]) and np.array_equal(other[2], runs[0][2])
+    one = _run(X, Y, W, b, 1, weights)
+    _assert_same_bits(one, _run(X, Y, W, b, 2, weights))
+    _assert_same_bits(one, _run(X, np.ascontiguousarray(Y), W, b, 1, weights))
