@@ -174,7 +174,7 @@ def gram_statistics(
     # Per chunk, on whole cache lines (see _alloc_lines): sums of X's and Y's columns;
     # G (d*d), C (d*k) and yy; scratch for four centred rows.
     cdef Py_ssize_t stride_means = _whole_lines(d + k), at_yy = d * d + d * k
-    cdef Py_ssize_t stride = _whole_lines(at_yy + 1), stride_scratch = _whole_lines(8 * d + 4 * k)
+    cdef Py_ssize_t stride = _whole_lines(at_yy + 1), stride_scratch = _whole_lines(4 * d + 4 * k)
     cdef const double* sw = NULL if sample_weight is None else &sample_weight[0]
     cdef double total = _weight_total(sample_weight, n)
     cdef Py_ssize_t n_chunks = _n_chunks(n, d, stride)

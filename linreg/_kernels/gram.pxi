@@ -93,8 +93,8 @@ cdef extern from *:
     }
     #if defined(LINREG_AVX512_KERNELS)
     /* avx512 build: the same with 8-double vectors, then one of 4, compiled for AVX-512,
-       with the loops that inline it ("wide": the weighted rows, 8 and 16 features, and
-       any other width above 16 or with several outputs). The loops for 1 to 7 and 9 to
+       with the loops that inline it ("wide": 8 and 16 features, and any other width
+       above 16 or with several outputs, weighted or not). The loops for 1 to 7 and 9 to
        15 features keep the AVX2 code: compiled for AVX-512 they took 1.1-1.3x its time
        (float64, 2e5 rows, one thread: 2.4 against 2.1 ns a row at d = 2, 7.0 against
        5.7 at d = 7, 10.0 against 9.0 at d = 12; at d = 8 5.2 against 5.7, at d = 16
@@ -149,31 +149,28 @@ cdef extern from *:
     #define LINREG_GRAM_WIDE_ROW linreg_gram_row
     #define LINREG_GRAM_NARROW_ROW linreg_gram_row4
 
-    /* G += the four rows' terms (xc: the four centred rows, d apart; wxc: the same
-       times their weights), row by row of G. */
-    LINREG_GRAM_WIDE_FN inline void linreg_gram_rank4(double* G, const double* xc, const double* wxc,
-                                                 Py_ssize_t d) {
-        for (Py_ssize_t j = 0; j < d; j++)
-            linreg_gram_row(G + j * d, xc, xc + d, xc + 2 * d, xc + 3 * d, wxc[j],
-                            wxc[d + j], wxc[2 * d + j], wxc[3 * d + j], j, d);
-    }
-
-    /* Rows 0..4 groups - 1 (unweighted) of X (rows x_step elements apart) and Y (y_row,
-       y_col): centred into xc (4 d doubles) and yc (4 k), added into G, C (d, k); returns
-       yy plus their |Yc|^2. The arithmetic of `_gram_rows`, in C, compiled once per
+    /* Rows 0..4 groups - 1 of X (rows x_step elements apart) and Y (y_row, y_col):
+       centred into xc (4 d doubles) and yc (4 k), added into G, C (d, k); returns yy plus
+       their |Yc|^2; WEIGHTED: each row's terms times its weight sw[i] (the left factor
+       a_r of G's and C's terms, and the row's |yc|^2). The arithmetic of `_gram_rows`, in C, compiled once per
        width up to 16 with one output (D, K constants; D = 0 and K = 0 take d and k as
        given), so that the loops over a row unroll: at d = 8 the loop Cython wrote spent
        more on its counters and tails than on the multiply-adds. */
-    #define LINREG_GRAM_GROUPS(NAME, T, D, K, KIND)                                      \
+    #define LINREG_GRAM_GROUPS(NAME, T, D, K, KIND, WEIGHTED)                            \
     LINREG_GRAM_##KIND##_FN double NAME(const T* restrict X, Py_ssize_t x_step, const T* restrict Y,      \
                        Py_ssize_t y_row, Py_ssize_t y_col, Py_ssize_t groups,            \
                        Py_ssize_t d_given, Py_ssize_t k_given, const double* restrict mu, \
                        const double* restrict ybar, double* restrict G,                  \
-                       double* restrict C, double* restrict xc, double yy) {             \
+                       double* restrict C, double* restrict xc, double yy,               \
+                       const double* restrict sw) {                                      \
         const Py_ssize_t d = D ? D : d_given, k = K ? K : k_given;                       \
         double* restrict yc = xc + 4 * d;                                                \
+        (void) sw;                                                                       \
         for (Py_ssize_t m = 0; m < groups; m++) {                                        \
             double row_yy[4];  /* each row's |yc|^2, then the group's: 4 short chains */ \
+            double wr[4] = {1.0, 1.0, 1.0, 1.0};                                         \
+            if (WEIGHTED)                                                                \
+                for (Py_ssize_t r = 0; r < 4; r++) wr[r] = sw[4 * m + r];                \
             for (Py_ssize_t r = 0; r < 4; r++) {                                         \
                 const T* restrict x = X + (4 * m + r) * x_step;                          \
                 const T* restrict y = Y + (4 * m + r) * y_row;                           \
@@ -185,12 +182,14 @@ cdef extern from *:
                     yc[r * k + o] = v;                                                   \
                     LINREG_GRAM_##KIND##_ADD_SQUARE(s, v);                               \
                 }                                                                        \
-                row_yy[r] = s;                                                           \
+                row_yy[r] = WEIGHTED ? wr[r] * s : s;                                    \
             }                                                                            \
             yy += (row_yy[0] + row_yy[1]) + (row_yy[2] + row_yy[3]);                     \
             for (Py_ssize_t j = 0; j < d; j++) {                                         \
-                const double a0 = xc[j], a1 = xc[d + j], a2 = xc[2 * d + j],             \
-                             a3 = xc[3 * d + j];                                         \
+                const double a0 = WEIGHTED ? wr[0] * xc[j] : xc[j];                      \
+                const double a1 = WEIGHTED ? wr[1] * xc[d + j] : xc[d + j];              \
+                const double a2 = WEIGHTED ? wr[2] * xc[2 * d + j] : xc[2 * d + j];      \
+                const double a3 = WEIGHTED ? wr[3] * xc[3 * d + j] : xc[3 * d + j];      \
                 LINREG_GRAM_##KIND##_ROW(G + j * d, xc, xc + d, xc + 2 * d, xc + 3 * d,  \
                                 a0, a1, a2, a3, j, d);                                   \
                 for (Py_ssize_t o = 0; o < k; o++)                                       \
@@ -200,33 +199,33 @@ cdef extern from *:
         }                                                                                \
         return yy;                                                                       \
     }
-    #define LINREG_GRAM_WIDTHS(T, S)                                                     \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_any, T, 0, 0, WIDE)                  \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_1, T, 1, 1, NARROW)                  \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_2, T, 2, 1, NARROW)                  \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_3, T, 3, 1, NARROW)                  \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_4, T, 4, 1, NARROW)                  \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_5, T, 5, 1, NARROW)                  \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_6, T, 6, 1, NARROW)                  \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_7, T, 7, 1, NARROW)                  \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_8, T, 8, 1, WIDE)                    \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_9, T, 9, 1, NARROW)                  \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_10, T, 10, 1, NARROW)                \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_11, T, 11, 1, NARROW)                \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_12, T, 12, 1, NARROW)                \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_13, T, 13, 1, NARROW)                \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_14, T, 14, 1, NARROW)                \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_15, T, 15, 1, NARROW)                \
-        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_16, T, 16, 1, WIDE)                  \
+    #define LINREG_GRAM_WIDTHS(T, S, W)                                                     \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_any, T, 0, 0, WIDE, W)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_1, T, 1, 1, NARROW, W)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_2, T, 2, 1, NARROW, W)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_3, T, 3, 1, NARROW, W)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_4, T, 4, 1, NARROW, W)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_5, T, 5, 1, NARROW, W)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_6, T, 6, 1, NARROW, W)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_7, T, 7, 1, NARROW, W)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_8, T, 8, 1, WIDE, W)                    \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_9, T, 9, 1, NARROW, W)                  \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_10, T, 10, 1, NARROW, W)                \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_11, T, 11, 1, NARROW, W)                \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_12, T, 12, 1, NARROW, W)                \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_13, T, 13, 1, NARROW, W)                \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_14, T, 14, 1, NARROW, W)                \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_15, T, 15, 1, NARROW, W)                \
+        LINREG_GRAM_GROUPS(linreg_gram_groups_##S##_16, T, 16, 1, WIDE, W)                  \
         typedef double (*linreg_gram_groups_##S##_fn)(                                   \
             const T*, Py_ssize_t, const T*, Py_ssize_t, Py_ssize_t, Py_ssize_t,           \
             Py_ssize_t, Py_ssize_t, const double*, const double*, double*, double*,      \
-            double*, double);                                                            \
+            double*, double, const double*);                                                            \
         static double linreg_gram_groups_##S(                                            \
                 const T* X, Py_ssize_t x_step, const T* Y, Py_ssize_t y_row,              \
                 Py_ssize_t y_col, Py_ssize_t groups, Py_ssize_t d, Py_ssize_t k,          \
                 const double* mu, const double* ybar, double* G, double* C, double* xc,  \
-                double yy) {                                                             \
+                double yy, const double* sw) {                                                             \
             /* A table, not a switch: gcc would inline every width into one function. */ \
             static const linreg_gram_groups_##S##_fn by_width[17] = {                    \
                 0, linreg_gram_groups_##S##_1, linreg_gram_groups_##S##_2,               \
@@ -237,22 +236,33 @@ cdef extern from *:
                 linreg_gram_groups_##S##_15, linreg_gram_groups_##S##_16};               \
             linreg_gram_groups_##S##_fn f = (k == 1 && d <= 16) ? by_width[d]           \
                                                                 : linreg_gram_groups_##S##_any; \
-            return f(X, x_step, Y, y_row, y_col, groups, d, k, mu, ybar, G, C, xc, yy);  \
+            return f(X, x_step, Y, y_row, y_col, groups, d, k, mu, ybar, G, C, xc, yy, sw);  \
         }
-    LINREG_GRAM_WIDTHS(double, f64)
-    LINREG_GRAM_WIDTHS(float, f32)
+    LINREG_GRAM_WIDTHS(double, f64, 0)
+    LINREG_GRAM_WIDTHS(float, f32, 0)
+    /* With sample weights: linreg_gram_groups_wf64 and _wf32. */
+    LINREG_GRAM_WIDTHS(double, wf64, 1)
+    LINREG_GRAM_WIDTHS(float, wf32, 1)
     """
-    void linreg_gram_rank4(double* G, const double* xc, const double* wxc,
-                           Py_ssize_t d) noexcept nogil
     double linreg_gram_groups_f64(
         const double* X, Py_ssize_t x_step, const double* Y, Py_ssize_t y_row,
         Py_ssize_t y_col, Py_ssize_t groups, Py_ssize_t d, Py_ssize_t k, const double* mu,
-        const double* ybar, double* G, double* C, double* xc, double yy,
+        const double* ybar, double* G, double* C, double* xc, double yy, const double* sw,
     ) noexcept nogil
     double linreg_gram_groups_f32(
         const float* X, Py_ssize_t x_step, const float* Y, Py_ssize_t y_row,
         Py_ssize_t y_col, Py_ssize_t groups, Py_ssize_t d, Py_ssize_t k, const double* mu,
-        const double* ybar, double* G, double* C, double* xc, double yy,
+        const double* ybar, double* G, double* C, double* xc, double yy, const double* sw,
+    ) noexcept nogil
+    double linreg_gram_groups_wf64(
+        const double* X, Py_ssize_t x_step, const double* Y, Py_ssize_t y_row,
+        Py_ssize_t y_col, Py_ssize_t groups, Py_ssize_t d, Py_ssize_t k, const double* mu,
+        const double* ybar, double* G, double* C, double* xc, double yy, const double* sw,
+    ) noexcept nogil
+    double linreg_gram_groups_wf32(
+        const float* X, Py_ssize_t x_step, const float* Y, Py_ssize_t y_row,
+        Py_ssize_t y_col, Py_ssize_t groups, Py_ssize_t d, Py_ssize_t k, const double* mu,
+        const double* ybar, double* G, double* C, double* xc, double yy, const double* sw,
     ) noexcept nogil
 
 
@@ -264,55 +274,54 @@ cdef inline void _gram_rows(
     """Add the centred rows start..stop-1, each times its weight (1 when sample_weight is
     NULL), into G's lower triangle, C and yy.
 
-    `xc` is scratch for 4 centred rows (4 d doubles), 4 centred targets (4 k) and the
-    same 4 rows times their weights (4 d). Unweighted, the groups of four rows go to the
-    C loops above (`linreg_gram_groups_*`); weighted rows and the last rows stay here.
+    `xc` is scratch for 4 centred rows (4 d doubles) and 4 centred targets (4 k). The
+    groups of four rows go to the C loops above (`linreg_gram_groups_*`, weighted or
+    not); the last rows, fewer than four, stay here.
     """
-    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], i = start, j, l, o, r, n_r
+    cdef Py_ssize_t d = X.shape[1], k = Y.shape[1], i = start, j, l, o
     cdef double* yc = xc + 4 * d
-    # Without weights the weighted rows are the rows (inlined with NULL, no copy is made).
-    cdef double* wxc = xc if sample_weight == NULL else xc + 4 * d + 4 * k
-    cdef double a0, a1, a2, a3, w
+    cdef double a0, w
     cdef double* g
     # |Yc|^2 in a register: summed through yy, every row waited on a store and a load.
     cdef double yc_squares = yy[0]
     cdef Py_ssize_t groups = (stop - start) // 4
     cdef Py_ssize_t y_row = Y.strides[0] // <Py_ssize_t> sizeof(floating)
     cdef Py_ssize_t y_col = Y.strides[1] // <Py_ssize_t> sizeof(floating)
-    if sample_weight == NULL and groups > 0:
+    if groups > 0 and sample_weight == NULL:
         if floating is double:
             yc_squares = linreg_gram_groups_f64(&X[start, 0], d, &Y[start, 0], y_row, y_col,
-                                                groups, d, k, mu, ybar, G, C, xc, yc_squares)
+                                                groups, d, k, mu, ybar, G, C, xc, yc_squares,
+                                                NULL)
         else:
             yc_squares = linreg_gram_groups_f32(&X[start, 0], d, &Y[start, 0], y_row, y_col,
-                                                groups, d, k, mu, ybar, G, C, xc, yc_squares)
+                                                groups, d, k, mu, ybar, G, C, xc, yc_squares,
+                                                NULL)
         i = start + 4 * groups
-    while i < stop:
-        n_r = 4 if i + 4 <= stop else 1
-        for r in range(n_r):
-            w = 1.0 if sample_weight == NULL else sample_weight[i + r]
-            for j in range(d):
-                xc[r * d + j] = X[i + r, j] - mu[j]
-                if sample_weight != NULL:
-                    wxc[r * d + j] = w * xc[r * d + j]
-            for o in range(k):
-                yc[r * k + o] = Y[i + r, o] - ybar[o]
-                yc_squares += w * yc[r * k + o] * yc[r * k + o]
-        if n_r == 4:
-            linreg_gram_rank4(G, xc, wxc, d)
-            for j in range(d):
-                a0 = wxc[j]; a1 = wxc[d + j]; a2 = wxc[2 * d + j]; a3 = wxc[3 * d + j]
-                for o in range(k):
-                    C[j * k + o] += (a0 * yc[o] + a1 * yc[k + o]) + (a2 * yc[2 * k + o] + a3 * yc[3 * k + o])
+    elif groups > 0:
+        if floating is double:
+            yc_squares = linreg_gram_groups_wf64(&X[start, 0], d, &Y[start, 0], y_row, y_col,
+                                                 groups, d, k, mu, ybar, G, C, xc, yc_squares,
+                                                 sample_weight + start)
         else:
-            for j in range(d):
-                a0 = wxc[j]
-                g = G + j * d
-                for l in range(j + 1):
-                    g[l] = g[l] + a0 * xc[l]
-                for o in range(k):
-                    C[j * k + o] += a0 * yc[o]
-        i += n_r
+            yc_squares = linreg_gram_groups_wf32(&X[start, 0], d, &Y[start, 0], y_row, y_col,
+                                                 groups, d, k, mu, ybar, G, C, xc, yc_squares,
+                                                 sample_weight + start)
+        i = start + 4 * groups
+    while i < stop:  # w x a product exact for w = 1: the unweighted bits are unchanged
+        w = 1.0 if sample_weight == NULL else sample_weight[i]
+        for j in range(d):
+            xc[j] = X[i, j] - mu[j]
+        for o in range(k):
+            yc[o] = Y[i, o] - ybar[o]
+            yc_squares += w * yc[o] * yc[o]
+        for j in range(d):
+            a0 = w * xc[j]
+            g = G + j * d
+            for l in range(j + 1):
+                g[l] = g[l] + a0 * xc[l]
+            for o in range(k):
+                C[j * k + o] += a0 * yc[o]
+        i += 1
     yy[0] = yc_squares
 
 

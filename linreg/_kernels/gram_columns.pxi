@@ -41,11 +41,13 @@ cdef void _gram_chunk_by_columns(
             if floating is double:
                 linreg_transpose_f64(&Xt[0, at], n, d, 4 * groups, rows)
                 yc_squares = linreg_gram_groups_f64(rows, d, &Y[at, 0], y_row, y_col, groups,
-                                                    d, k, mu, ybar, G, C, xc, yc_squares)
+                                                    d, k, mu, ybar, G, C, xc, yc_squares,
+                                                    NULL)
             else:
                 linreg_transpose_f32(&Xt[0, at], n, d, 4 * groups, rows)
                 yc_squares = linreg_gram_groups_f32(rows, d, &Y[at, 0], y_row, y_col, groups,
-                                                    d, k, mu, ybar, G, C, xc, yc_squares)
+                                                    d, k, mu, ybar, G, C, xc, yc_squares,
+                                                    NULL)
         for i in range(at + 4 * groups, at + m):  # the chunk's last rows
             for j in range(d):
                 xc[j] = Xt[j, i] - mu[j]

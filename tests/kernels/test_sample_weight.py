@@ -43,10 +43,14 @@ def test_real_weights_match_the_numpy_twin(impl, k):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("k", [None, 3], ids=["y1d", "k3"])
-def test_weighted_gram_statistics_are_those_of_the_repeated_rows(impl, dtype, k):
-    X, Y, _, _ = make_problem(400, 5, k, dtype, seed=5)
-    counts = np.random.default_rng(5).integers(0, 3, 400)
+@pytest.mark.parametrize(("n", "d", "k"), [(400, 5, None), (400, 5, 3)]
+                         + [(2 * 8192 + 7, d, None) for d in (1, 2, 4, 8, 13, 16, 17)],
+                         ids=lambda v: "y1d" if v is None else str(v))
+def test_weighted_gram_statistics_are_those_of_the_repeated_rows(impl, dtype, n, d, k):
+    """Weighted groups of four rows take the compiled loops of their width (1 to 16
+    features, one output; others the loop for any width), the last rows Cython's."""
+    X, Y, _, _ = make_problem(n, d, k, dtype, seed=5)
+    counts = np.random.default_rng(5).integers(0, 3, n)
     weighted = kernels.gram_statistics(X, Y, sample_weight=counts)
     plain = kernels.gram_statistics(*repeated(X, Y, counts))
     assert weighted.weight_total == plain.n_samples == counts.sum()
