@@ -62,9 +62,9 @@ def block_arrays(X, Y, w, dtype):
         w = np.ascontiguousarray(np.asarray(w, dtype=np.float64).reshape(-1))
         if w.shape[0] != X.shape[0]:
             raise ValueError(f"sample_weight has {w.shape[0]} entries for {X.shape[0]} rows")
-        if not np.isfinite(w).all():
+        if not all_finite(w):  # compiled, no temporary arrays (as check_sample_weight)
             raise ValueError("sample_weight contains NaN or infinity")
-        if (w < 0).any():
+        if w.size and w.min() < 0:
             raise ValueError("sample_weight must be non-negative")
     return X, Y, w
 
