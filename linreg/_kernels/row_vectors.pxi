@@ -20,8 +20,8 @@
 #
 # Whole passes with sample weights take the same steps (`linreg_weighted_rows_of_n_*`,
 # `_weighted_rows`): each residual r_i counts as w_i r_i in the bias and gradient sums
-# and w_i r_i^2 in the loss, as in rows.pxi's weighted loop, which took 2-4x the time of
-# an unweighted pass at these widths (2^23 elements, 1 thread, time / before: float32
+# and w_i r_i^2 in the loss, as in rows.pxi's weighted loop, which took 1.4-2.9x the time
+# of an unweighted pass at these widths (2^23 elements, 1 thread, time / before: float32
 # d = 5, 8, 12, 16, 32 0.55, 0.50, 0.53, 0.55, 0.66; float64 d = 5, 8, 12, 16 0.53-0.58);
 # rows of 8 included, through one_output.pxi's steps of 8 elements.
 

@@ -35,7 +35,7 @@
 # step (`linreg_prefetch_ahead`, one_output.pxi): 1 thread, 2^24 float32 / 2^23 float64
 # elements, time before -> after: float32 d = 2 0.88x, d = 4 0.85x; float64 d = 2 0.89x,
 # d = 4 0.73x. Sample weights came last (`linreg_wshort_*`; rows.pxi's weighted loop, a
-# lane sum per row, took 3.5-10x an unweighted pass; now 0.39-0.64x its time, float32
+# lane sum per row, took 3.5-11x an unweighted pass; now 0.39-0.64x its time, float32
 # d = 2: 12.6 -> 6.2 ms, the weights' own read 8 bytes a row).
 #
 
