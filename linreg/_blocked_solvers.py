@@ -62,9 +62,11 @@ def block_arrays(X, Y, w, dtype):
         w = np.ascontiguousarray(np.asarray(w, dtype=np.float64).reshape(-1))
         if w.shape[0] != X.shape[0]:
             raise ValueError(f"sample_weight has {w.shape[0]} entries for {X.shape[0]} rows")
-        if not all_finite(w):  # compiled, no temporary arrays (as check_sample_weight)
+        # One compiled read, as check_sample_weight (a block's weights may all be zero).
+        status = _compiled.build.weights_status(w)
+        if status == 1:
             raise ValueError("sample_weight contains NaN or infinity")
-        if w.size and w.min() < 0:
+        if status == 2:
             raise ValueError("sample_weight must be non-negative")
     return X, Y, w
 

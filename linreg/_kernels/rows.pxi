@@ -47,8 +47,9 @@ cdef double _accumulate_rows(
     weights are read from `work`, which is not written, so threads may share it.
     Three copies of the loop are compiled: with and without sample weights (a test of
     the weights inside it cost a float64 pass 27%), and one output without them.
-    `whole_pass`: called by `_pass_over_rows` (GD, `loss_and_grad`), whose rows of 8
-    elements take the loops of one_output.pxi; SGD's mini-batches keep the loop that
+    `whole_pass`: called by `_pass_over_rows` (GD, `loss_and_grad`; rows NULL), whose
+    narrow rows take the C loops of one_output.pxi, row_vectors.pxi and short_rows.pxi,
+    weighted or not; SGD's mini-batches keep the loop that
     `_accumulate_copied_rows` shares, so that a Fortran-ordered X trains bit for bit
     as a C-ordered one (row_copies.pxi).
     """
@@ -64,9 +65,10 @@ cdef double _accumulate_rows(
                                       NULL)
         return _sums_over_outputs(X, Y, rows, start, stop, work, grad_by_output, grad_bias,
                                   work.sample_weight)
+    # Whole passes (rows NULL) over rows of 1 to 4 elements, weighted or not.
+    if whole_pass and _short_rows_take(X.shape[1], Y.shape[1]):
+        return _short_rows(X, Y, start, stop, work, grad_by_output, grad_bias)
     if work.sample_weight == NULL:
-        if whole_pass and _short_rows_take(X.shape[1], Y.shape[1]):
-            return _short_rows(X, Y, start, stop, work, grad_by_output, grad_bias)
         if Y.shape[1] == 1:
             if (whole_pass and LINREG_ROWS_OF_8
                     and _rows_of_n_wins(X.shape[1], sizeof(floating))):
@@ -80,10 +82,7 @@ cdef double _accumulate_rows(
             return _few_outputs_f32(X, Y, start, stop, work, grad_by_output, grad_bias)
         return _sums_over_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias, NULL,
                                NULL)
-    if whole_pass and rows == NULL and _short_rows_take(X.shape[1], Y.shape[1]):
-        return _short_rows(X, Y, start, stop, work, grad_by_output, grad_bias)
-    if whole_pass and rows == NULL and _weighted_rows_take(X.shape[1], Y.shape[1],
-                                                           sizeof(floating)):
+    if whole_pass and _weighted_rows_take(X.shape[1], Y.shape[1], sizeof(floating)):
         return _weighted_rows(X, Y, start, stop, work, grad_by_output, grad_bias)
     return _sums_over_rows(X, Y, rows, start, stop, work, grad_by_output, grad_bias,
                            work.sample_weight, NULL)
