@@ -50,3 +50,24 @@ def test_one_shot_iterators_and_bad_chunks_are_refused():
         linreg.GDRegressor().fit([(X[:10], y[:10]), (X[10:20, :4], y[10:20])])
     with pytest.raises(ValueError, match="requires y"):  # rows as lists are not chunks
         linreg.GDRegressor().fit([[1.0, 2.0], [3.0, 4.0]])
+
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    (np.nan, "sample_weight contains NaN or infinity"),
+    (np.inf, "sample_weight contains NaN or infinity"),
+    (-1.0, "sample_weight must be non-negative"),
+], ids=["nan", "inf", "negative"])
+def test_a_chunk_with_one_bad_weight_is_refused_by_name(bad, message):
+    """Each chunk's weights are checked as it is read (`weights_status`); a chunk whose
+    weights are all zero is not an error (the other chunks count)."""
+    X, y = make_data()
+    sizes = (1000, X.shape[0] - 1000)
+    w = np.ones(X.shape[0])
+    w[1500] = bad  # in the second chunk
+    with pytest.raises(ValueError, match=message):
+        linreg.GDRegressor(method="fused", epochs=2).fit(chunked(X, y, sizes, w))
+    w[:] = 1.0
+    w[:1000] = 0.0
+    model = linreg.GDRegressor(method="fused", epochs=2).fit(chunked(X, y, sizes, w))
+    assert np.all(np.isfinite(model.coef_))
