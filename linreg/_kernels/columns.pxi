@@ -300,16 +300,19 @@ cdef void _chunks_over_columns(
     cdef Py_ssize_t at_sse = d * k + k
     cdef double* sums
     cdef double* r
-    for c in prange(n_chunks, num_threads=n_threads, schedule="dynamic", nogil=True):
-        sums = work.chunk_sums + c * stride
-        memset(sums, 0, at_sse * sizeof(double))
-        r = <double*> malloc(scratch * sizeof(double))
-        if r == NULL:
-            sums[at_sse] = NAN
-        else:
-            sums[at_sse] = _column_block_sums(Xt, Y, c * n // n_chunks, (c + 1) * n // n_chunks,
-                                              work, sums, sums + d * k, r)
-            free(r)
+    cdef int caller = linreg_caller_cpu()
+    with parallel(num_threads=n_threads):
+        linreg_keep_off_cpu(caller)  # platform.pxi: the next wake-up elsewhere
+        for c in prange(n_chunks, schedule="dynamic"):
+            sums = work.chunk_sums + c * stride
+            memset(sums, 0, at_sse * sizeof(double))
+            r = <double*> malloc(scratch * sizeof(double))
+            if r == NULL:
+                sums[at_sse] = NAN
+            else:
+                sums[at_sse] = _column_block_sums(
+                    Xt, Y, c * n // n_chunks, (c + 1) * n // n_chunks, work, sums, sums + d * k, r)
+                free(r)
 
 
 cdef void _predict_columns(
@@ -382,13 +385,15 @@ def predict_by_columns(
     cdef Py_ssize_t scratch = _block_rows(d, sizeof(floating))
     cdef WorkBuffers work
     cdef double* r
-    cdef int failed = 0
+    cdef int failed = 0, caller
     _work_alloc(&work, d, k)
     n_chunks = _n_chunks(n, d, 1)
     n_threads = _threads_for(n, d, n_threads)
     with nogil:
         _load_params(W, b, &work)
+        caller = linreg_caller_cpu()
         for c in prange(n_chunks, num_threads=n_threads, schedule="static"):
+            linreg_keep_off_cpu(caller)  # platform.pxi; static: every thread gets chunks
             r = <double*> malloc(scratch * sizeof(double))
             if r == NULL:
                 failed += 1

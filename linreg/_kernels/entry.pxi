@@ -136,6 +136,7 @@ def predict(
 ):
     """out = X W + b, the same sums as the residuals of `loss_and_grad`; see linreg.kernels."""
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], k = W.shape[1], c, n_chunks
+    cdef int caller
     cdef WorkBuffers work
     _work_alloc(&work, d, k)
     n_chunks = _n_chunks(n, d, 1)
@@ -145,7 +146,9 @@ def predict(
         if n_chunks == 1:
             _predict_rows(X, out, &work, 0, n)
         else:
+            caller = linreg_caller_cpu()
             for c in prange(n_chunks, num_threads=n_threads, schedule="static"):
+                linreg_keep_off_cpu(caller)  # platform.pxi; static: every thread gets chunks
                 _predict_rows(X, out, &work, c * n // n_chunks, (c + 1) * n // n_chunks)
             _release_threads(n_chunks, n_threads)
         _work_free(&work)

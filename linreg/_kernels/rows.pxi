@@ -508,15 +508,17 @@ cdef double _pass_over_rows(
         return _accumulate_rows(X, Y, NULL, 0, n, work, work.grad_by_output, work.grad_bias,
                                 True)
     n_threads = _plan_threads(&plan, n, d, n_chunks, n_threads)  # platform.pxi
-    for c in prange(n_chunks, num_threads=n_threads, schedule="dynamic", nogil=True):
-        began = _chunk_begin(&plan)
-        sums = work.chunk_sums + c * stride
-        memset(sums, 0, at_sse * sizeof(double))
-        sums[at_sse] = _accumulate_rows(
-            X, Y, NULL, c * n // n_chunks, (c + 1) * n // n_chunks, work, sums, sums + d * k,
-            True
-        )
-        _chunk_end(&plan, began)
+    with parallel(num_threads=n_threads):
+        linreg_keep_off_cpu(plan.caller_cpu)  # platform.pxi: the next wake-up elsewhere
+        for c in prange(n_chunks, schedule="dynamic"):
+            began = _chunk_begin(&plan)
+            sums = work.chunk_sums + c * stride
+            memset(sums, 0, at_sse * sizeof(double))
+            sums[at_sse] = _accumulate_rows(
+                X, Y, NULL, c * n // n_chunks, (c + 1) * n // n_chunks, work, sums,
+                sums + d * k, True
+            )
+            _chunk_end(&plan, began)
     _end_plan(&plan, n_chunks)
     for c in range(n_chunks):
         sums = work.chunk_sums + c * stride
