@@ -71,14 +71,14 @@ def test_one_output_matches_oracle_at_every_width(d, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("d", [1, 2, 4, 6, 7, 9, 13, 20, 64, 256], ids=lambda d: f"d{d}")
+@pytest.mark.parametrize("d", [1, 2, 4, 6, 7, 8, 9, 13, 20, 64, 256], ids=lambda d: f"d{d}")
 def test_one_output_same_bits_for_any_thread_count(d, dtype):
     X, Y, W, b = _problem(d, dtype, seed=100 + d)
     _assert_same_bits(_run(X, Y, W, b, n_threads=1), _run(X, Y, W, b, n_threads=2))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("d", [3, 5, 64], ids=lambda d: f"d{d}")
+@pytest.mark.parametrize("d", [3, 5, 8, 64], ids=lambda d: f"d{d}")
 def test_one_output_same_bits_for_contiguous_and_strided_y(d, dtype):
     """Y read through its stride gives what a contiguous copy gives."""
     X, Y, W, b = _problem(d, dtype, seed=200 + d)
