@@ -172,6 +172,36 @@ cdef extern from *:
        float32, then in double: the precision of the AVX2 step. C harness, 2^21 rows:
        0.56x its time in cache, 0.71x from memory (2.25 -> 1.59 ms); fused epoch A/B,
        2^21 rows, 1 thread: 0.73 (0.72-0.75), 2.28 -> 1.66 ms. */
+    /* Sixteen rows' sums from four registers of 4 rows x 4 partial sums (q0: rows 0-3,
+       q1: 4-7, ...; each 128-bit block one row): s, in the lane order LINREG_SUM_LANE. */
+    LINREG_AVX512_INLINE __m512 linreg_sums_of_16(__m512 q0, __m512 q1, __m512 q2, __m512 q3)
+    {
+        __m512 v0 = _mm512_add_ps(_mm512_unpacklo_ps(q0, q1), _mm512_unpackhi_ps(q0, q1));
+        __m512 v1 = _mm512_add_ps(_mm512_unpacklo_ps(q2, q3), _mm512_unpackhi_ps(q2, q3));
+        return _mm512_add_ps(_mm512_unpacklo_ps(v0, v1), _mm512_unpackhi_ps(v0, v1));
+    }
+    /* Two registers' 128-bit blocks added in pairs: blocks (lo) + blocks (hi), the block
+       orders of _mm512_shuffle_f32x4. 0x88 / 0xDD: from two registers of [row: j0-3, j4-7,
+       row: j0-3, j4-7] to one of 4 rows x 4 partial sums; 0x44 / 0xEE: from two rows of
+       16 lanes to [row a: 2 blocks | row b: 2 blocks]. */
+    #define LINREG_FOLD_BLOCKS(a, b, lo, hi) \
+        _mm512_add_ps(_mm512_shuffle_f32x4((a), (b), (lo)), _mm512_shuffle_f32x4((a), (b), (hi)))
+    /* The end of a step of 16 rows: r = s + b - y in double (y_lanes: y in s's lane
+       order), the loss and bias sums; returns the residuals in float32, in s's order. */
+    LINREG_AVX512_INLINE __m512 linreg_residuals_16(__m512 s, __m512 y_lanes, __m512d bv,
+                                                     __m512d* sse, __m512d* sum)
+    {
+        __m512d r_lo = _mm512_sub_pd(
+            _mm512_add_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(s)), bv),
+            _mm512_cvtps_pd(_mm512_castps512_ps256(y_lanes)));
+        __m512d r_hi = _mm512_sub_pd(
+            _mm512_add_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(s, 1)), bv),
+            _mm512_cvtps_pd(_mm512_extractf32x8_ps(y_lanes, 1)));
+        *sse = _mm512_add_pd(*sse, _mm512_fmadd_pd(r_hi, r_hi, _mm512_mul_pd(r_lo, r_lo)));
+        *sum = _mm512_add_pd(*sum, _mm512_add_pd(r_lo, r_hi));
+        return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(r_lo)),
+                                  _mm512_cvtpd_ps(r_hi), 1);
+    }
     LINREG_AVX512_INLINE void linreg_step_16_f32(
         __m512 z0, __m512 z1, __m512 z2, __m512 z3, __m512 z4, __m512 z5, __m512 z6,
         __m512 z7, __m512 y_lanes, __m512 ww, __m512d bv, const __m512i* pairs,
@@ -182,24 +212,11 @@ cdef extern from *:
         __m512 p4 = _mm512_mul_ps(z4, ww), p5 = _mm512_mul_ps(z5, ww);
         __m512 p6 = _mm512_mul_ps(z6, ww), p7 = _mm512_mul_ps(z7, ww);
         /* 128-bit blocks [row j0-3 | row j4-7]: add the halves, 4 rows x 4 partials */
-        __m512 q01 = _mm512_add_ps(_mm512_shuffle_f32x4(p0, p1, 0x88), _mm512_shuffle_f32x4(p0, p1, 0xDD));
-        __m512 q23 = _mm512_add_ps(_mm512_shuffle_f32x4(p2, p3, 0x88), _mm512_shuffle_f32x4(p2, p3, 0xDD));
-        __m512 q45 = _mm512_add_ps(_mm512_shuffle_f32x4(p4, p5, 0x88), _mm512_shuffle_f32x4(p4, p5, 0xDD));
-        __m512 q67 = _mm512_add_ps(_mm512_shuffle_f32x4(p6, p7, 0x88), _mm512_shuffle_f32x4(p6, p7, 0xDD));
-        __m512 v0 = _mm512_add_ps(_mm512_unpacklo_ps(q01, q23), _mm512_unpackhi_ps(q01, q23));
-        __m512 v1 = _mm512_add_ps(_mm512_unpacklo_ps(q45, q67), _mm512_unpackhi_ps(q45, q67));
-        __m512 s = _mm512_add_ps(_mm512_unpacklo_ps(v0, v1), _mm512_unpackhi_ps(v0, v1));
-        __m512d r_lo = _mm512_sub_pd(
-            _mm512_add_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(s)), bv),
-            _mm512_cvtps_pd(_mm512_castps512_ps256(y_lanes)));
-        __m512d r_hi = _mm512_sub_pd(
-            _mm512_add_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(s, 1)), bv),
-            _mm512_cvtps_pd(_mm512_extractf32x8_ps(y_lanes, 1)));
-        *sse = _mm512_add_pd(*sse, _mm512_fmadd_pd(r_hi, r_hi, _mm512_mul_pd(r_lo, r_lo)));
-        *sum = _mm512_add_pd(*sum, _mm512_add_pd(r_lo, r_hi));
+        __m512 s = linreg_sums_of_16(
+            LINREG_FOLD_BLOCKS(p0, p1, 0x88, 0xDD), LINREG_FOLD_BLOCKS(p2, p3, 0x88, 0xDD),
+            LINREG_FOLD_BLOCKS(p4, p5, 0x88, 0xDD), LINREG_FOLD_BLOCKS(p6, p7, 0x88, 0xDD));
         /* The residuals in float32; each register's two rows' residuals across its halves */
-        __m512 rf = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(r_lo)),
-                                       _mm512_cvtpd_ps(r_hi), 1);
+        __m512 rf = linreg_residuals_16(s, y_lanes, bv, sse, sum);
         __m512 t = _mm512_add_ps(
             _mm512_add_ps(
                 _mm512_fmadd_ps(_mm512_permutexvar_ps(pairs[1], rf), z1,
@@ -211,12 +228,23 @@ cdef extern from *:
                                 _mm512_mul_ps(_mm512_permutexvar_ps(pairs[4], rf), z4)),
                 _mm512_fmadd_ps(_mm512_permutexvar_ps(pairs[7], rf), z7,
                                 _mm512_mul_ps(_mm512_permutexvar_ps(pairs[6], rf), z6))));
+        /* t: [rows 2k | rows 2k + 1] of 8 features: the halves added in double */
         *g = _mm512_add_pd(*g, _mm512_add_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(t)),
                                              _mm512_cvtps_pd(_mm512_extractf32x8_ps(t, 1))));
     }
     /* The lane of row i's sum in linreg_step_16_f32's s: lane 4 t + u holds row t (u = 0),
        8 + t (1), 4 + t (2), 12 + t (3). */
     #define LINREG_SUM_LANE(i) (4 * ((i) % 4) + ((i) < 4 ? 0 : (i) < 8 ? 2 : (i) < 12 ? 1 : 3))
+    /* y of rows t..t+15 in the lane order of their sums (y_order: lane -> row). */
+    LINREG_AVX512_INLINE __m512 linreg_y_lanes_16(const float* y, Py_ssize_t t,
+                                                  Py_ssize_t y_step, __m512i y_order)
+    {
+        float yb[16];
+        if (y_step == 1)
+            return _mm512_permutexvar_ps(y_order, _mm512_loadu_ps(y + t));
+        for (int l = 0; l < 16; l++) yb[l] = y[(t + l) * y_step];
+        return _mm512_permutexvar_ps(y_order, _mm512_loadu_ps(yb));
+    }
 
     /* `linreg_rows_of_8_f32` in steps of 16 rows (rows NULL only): adds to grad and
        *bias_sum, returns the loss; *done: the position after the last row summed. */
@@ -234,7 +262,6 @@ cdef extern from *:
         __m512d g = _mm512_loadu_pd(grad), sse = _mm512_setzero_pd(), sum = sse;
         int lanes[16], pair[8][16];
         __m512i pairs[8];
-        float yb[16];
         Py_ssize_t t = start, l, k;
         for (l = 0; l < 16; l++) lanes[LINREG_SUM_LANE(l)] = (int) l;  /* lane -> row */
         for (k = 0; k < 8; k++) {
@@ -242,23 +269,14 @@ cdef extern from *:
             pairs[k] = _mm512_loadu_si512(pair[k]);
         }
         const __m512i y_order = _mm512_loadu_si512(lanes);
-        {
-            for (; t + 16 <= stop; t += 16) {
-                const float* x = X + 8 * t;
-                linreg_prefetch_ahead(x, 16 * 8 * sizeof(float), X + 8 * stop);
-                __m512 yv;
-                if (y_step == 1) {
-                    yv = _mm512_loadu_ps(y + t);
-                } else {
-                    for (l = 0; l < 16; l++) yb[l] = y[(t + l) * y_step];
-                    yv = _mm512_loadu_ps(yb);
-                }
-                linreg_step_16_f32(
-                    _mm512_loadu_ps(x), _mm512_loadu_ps(x + 16), _mm512_loadu_ps(x + 32),
-                    _mm512_loadu_ps(x + 48), _mm512_loadu_ps(x + 64), _mm512_loadu_ps(x + 80),
-                    _mm512_loadu_ps(x + 96), _mm512_loadu_ps(x + 112),
-                    _mm512_permutexvar_ps(y_order, yv), ww, bv, pairs, &g, &sse, &sum);
-            }
+        for (; t + 16 <= stop; t += 16) {
+            const float* x = X + 8 * t;
+            linreg_prefetch_ahead(x, 16 * 8 * sizeof(float), X + 8 * stop);
+            linreg_step_16_f32(
+                _mm512_loadu_ps(x), _mm512_loadu_ps(x + 16), _mm512_loadu_ps(x + 32),
+                _mm512_loadu_ps(x + 48), _mm512_loadu_ps(x + 64), _mm512_loadu_ps(x + 80),
+                _mm512_loadu_ps(x + 96), _mm512_loadu_ps(x + 112),
+                linreg_y_lanes_16(y, t, y_step, y_order), ww, bv, pairs, &g, &sse, &sum);
         }
         _mm512_storeu_pd(grad, g);
         *bias_sum += _mm512_reduce_add_pd(sum);

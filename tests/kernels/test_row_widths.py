@@ -78,7 +78,7 @@ def test_one_output_same_bits_for_any_thread_count(d, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("d", [3, 5, 8, 64], ids=lambda d: f"d{d}")
+@pytest.mark.parametrize("d", [3, 5, 8, 13, 64], ids=lambda d: f"d{d}")
 def test_one_output_same_bits_for_contiguous_and_strided_y(d, dtype):
     """Y read through its stride gives what a contiguous copy gives."""
     X, Y, W, b = _problem(d, dtype, seed=200 + d)
