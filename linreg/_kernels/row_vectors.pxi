@@ -129,30 +129,37 @@ cdef extern from *:
     }
 
     #if defined(LINREG_ROWS_OF_16_F32)
-    /* The avx512 build: float32 rows of 9 to 16 elements, 16 rows a step, a row a
-       register (a masked load: no lane past the row is read). The 16 rows' dot products
+    /* The avx512 build: float32 rows of 9 to 32 elements, 16 rows a step, a row R = 1
+       or 2 registers (the last a masked load: no lane past the row is read; with two,
+       a row's products are added lane by lane first, at most 32 summed in float32). The 16 rows' dot products
        are folded pairwise into one_output.pxi's 4 rows x 4 partial sums (16 shuffles and
        8 adds), then reduced as its rows of 8 are (`linreg_sums_of_16`); each row's
        residual is broadcast from its lane to the row's gradient terms, the 16 rows' terms
        summed in float32, then in double. C harness, d = 12, 16: 1.2-1.3 ns a row in
        cache; the AVX2 step of 8 rows, two vectors a row, 1.7 in the pass. Fused epoch,
        2^24 elements, 1 thread, time / the AVX2 step's: d = 9 0.78, 12 0.81 (2.41 -> 1.95
-       ms), 13 0.84, 16 0.86 (3 rounds, per-round 0.76-0.89). */
-    static __attribute__((noinline, target(LINREG_AVX512_TARGET))) double linreg_rows_of_16m_f32(
-        const float* X, Py_ssize_t d, Py_ssize_t start, Py_ssize_t stop, const float* y,
-        Py_ssize_t y_step, const float* w, double bias, double* grad, double* bias_sum,
-        Py_ssize_t* done)
+       ms), 13 0.84, 16 0.86 (3 rounds, per-round 0.76-0.89); two registers a row:
+       d = 17 0.88, 20 0.89, 28 0.85, 32 0.84-0.87, 24 (no partial vector in the AVX2
+       step) 1.00. */
+    LINREG_AVX512_INLINE double linreg_rows_of_16r_f32(
+        const int R, const float* X, Py_ssize_t d, Py_ssize_t start, Py_ssize_t stop,
+        const float* y, Py_ssize_t y_step, const float* w, double bias, double* grad,
+        double* bias_sum, Py_ssize_t* done)
     {
-        const __mmask16 m = (__mmask16) ((1u << d) - 1);
-        const __m512 ww = _mm512_maskz_loadu_ps(m, w);
+        /* R registers a row: R - 1 whole, the last masked */
+        const __mmask16 m = (__mmask16) ((1u << (d - 16 * (R - 1))) - 1);
+        __m512 ww[2];
+        ww[0] = R == 1 ? _mm512_maskz_loadu_ps(m, w) : _mm512_loadu_ps(w);
+        ww[1] = R == 1 ? ww[0] : _mm512_maskz_loadu_ps(m, w + 16);
         const __m512d bv = _mm512_set1_pd(bias);
-        double held[16];  /* the gradient, padded to 16 */
+        double held[32];  /* the gradient, padded to 16 R */
         int lanes[16];
         __m512i lane_of[16];
+        __m512d g[4];
         Py_ssize_t t = start, j;
-        int i, k;
-        for (j = 0; j < 16; j++) held[j] = j < d ? grad[j] : 0.0;
-        __m512d g_lo = _mm512_loadu_pd(held), g_hi = _mm512_loadu_pd(held + 8);
+        int i, k, v;
+        for (j = 0; j < 16 * R; j++) held[j] = j < d ? grad[j] : 0.0;
+        for (v = 0; v < 2 * R; v++) g[v] = _mm512_loadu_pd(held + 8 * v);
         __m512d sse = _mm512_setzero_pd(), sum = sse;
         for (i = 0; i < 16; i++) {
             lanes[LINREG_SUM_LANE(i)] = i;
@@ -161,11 +168,17 @@ cdef extern from *:
         const __m512i y_order = _mm512_loadu_si512(lanes);
         for (; t + 16 <= stop; t += 16) {
             const float* x = X + t * d;
-            __m512 z[16], p[16], c[8], a[8];
+            __m512 z[16][2], p[16], c[8], b[16];
             linreg_prefetch_ahead(x, 16 * d * (Py_ssize_t) sizeof(float), X + stop * d);
             for (i = 0; i < 16; i++) {
-                z[i] = _mm512_maskz_loadu_ps(m, x + i * d);
-                p[i] = _mm512_mul_ps(z[i], ww);
+                if (R == 1) {
+                    z[i][0] = _mm512_maskz_loadu_ps(m, x + i * d);
+                    p[i] = _mm512_mul_ps(z[i][0], ww[0]);
+                } else {
+                    z[i][0] = _mm512_loadu_ps(x + i * d);
+                    z[i][1] = _mm512_maskz_loadu_ps(m, x + i * d + 16);
+                    p[i] = _mm512_fmadd_ps(z[i][1], ww[1], _mm512_mul_ps(z[i][0], ww[0]));
+                }
             }
             for (k = 0; k < 8; k++) c[k] = LINREG_FOLD_BLOCKS(p[2 * k], p[2 * k + 1], 0x44, 0xEE);
             __m512 s = linreg_sums_of_16(
@@ -173,22 +186,42 @@ cdef extern from *:
                 LINREG_FOLD_BLOCKS(c[4], c[5], 0x88, 0xDD), LINREG_FOLD_BLOCKS(c[6], c[7], 0x88, 0xDD));
             __m512 rf = linreg_residuals_16(s, linreg_y_lanes_16(y, t, y_step, y_order), bv,
                                             &sse, &sum);
-            for (k = 0; k < 8; k++)
-                a[k] = _mm512_fmadd_ps(_mm512_permutexvar_ps(lane_of[2 * k + 1], rf), z[2 * k + 1],
-                                       _mm512_mul_ps(_mm512_permutexvar_ps(lane_of[2 * k], rf), z[2 * k]));
-            __m512 terms = _mm512_add_ps(
-                _mm512_add_ps(_mm512_add_ps(a[0], a[1]), _mm512_add_ps(a[2], a[3])),
-                _mm512_add_ps(_mm512_add_ps(a[4], a[5]), _mm512_add_ps(a[6], a[7])));
-            g_lo = _mm512_add_pd(g_lo, _mm512_cvtps_pd(_mm512_castps512_ps256(terms)));
-            g_hi = _mm512_add_pd(g_hi, _mm512_cvtps_pd(_mm512_extractf32x8_ps(terms, 1)));
+            /* Each row's residual across a register: once for both registers of a row
+               (R = 2); with one, as it is used (held for the row, 1.03x the time) */
+            for (i = 0; i < 16 && R == 2; i++) b[i] = _mm512_permutexvar_ps(lane_of[i], rf);
+            for (v = 0; v < R; v++) {
+                __m512 a[8];
+                for (k = 0; k < 8; k++)
+                    a[k] = _mm512_fmadd_ps(
+                        R == 2 ? b[2 * k + 1] : _mm512_permutexvar_ps(lane_of[2 * k + 1], rf),
+                        z[2 * k + 1][v],
+                        _mm512_mul_ps(R == 2 ? b[2 * k] : _mm512_permutexvar_ps(lane_of[2 * k], rf),
+                                      z[2 * k][v]));
+                __m512 terms = _mm512_add_ps(
+                    _mm512_add_ps(_mm512_add_ps(a[0], a[1]), _mm512_add_ps(a[2], a[3])),
+                    _mm512_add_ps(_mm512_add_ps(a[4], a[5]), _mm512_add_ps(a[6], a[7])));
+                g[2 * v] = _mm512_add_pd(g[2 * v], _mm512_cvtps_pd(_mm512_castps512_ps256(terms)));
+                g[2 * v + 1] = _mm512_add_pd(g[2 * v + 1],
+                                             _mm512_cvtps_pd(_mm512_extractf32x8_ps(terms, 1)));
+            }
         }
-        _mm512_storeu_pd(held, g_lo);
-        _mm512_storeu_pd(held + 8, g_hi);
+        for (v = 0; v < 2 * R; v++) _mm512_storeu_pd(held + 8 * v, g[v]);
         for (j = 0; j < d; j++) grad[j] = held[j];
         *bias_sum += _mm512_reduce_add_pd(sum);
         *done = t;
         return _mm512_reduce_add_pd(sse);
     }
+    #define LINREG_ROWS_OF_16R_ARGS                                                      \
+        const float* X, Py_ssize_t d, Py_ssize_t start, Py_ssize_t stop, const float* y,  \
+        Py_ssize_t y_step, const float* w, double bias, double* grad, double* bias_sum,  \
+        Py_ssize_t* done
+    #define LINREG_ROWS_OF_16R_NAMES X, d, start, stop, y, y_step, w, bias, grad, bias_sum, done
+    static __attribute__((noinline, target(LINREG_AVX512_TARGET))) double
+    linreg_rows_of_16m_f32(LINREG_ROWS_OF_16R_ARGS)
+        { return linreg_rows_of_16r_f32(1, LINREG_ROWS_OF_16R_NAMES); }
+    static __attribute__((noinline, target(LINREG_AVX512_TARGET))) double
+    linreg_rows_of_32m_f32(LINREG_ROWS_OF_16R_ARGS)
+        { return linreg_rows_of_16r_f32(2, LINREG_ROWS_OF_16R_NAMES); }
     #endif
 
     /* float32 rows of 5 to 32 elements, their vectors' count a constant in each loop.
@@ -203,19 +236,17 @@ cdef extern from *:
         { return linreg_rows_of_v_f32(4, 0, NULL, LINREG_ROWS_OF_V_NAMES); }
     static double linreg_rows_of_n_f32(LINREG_ROWS_OF_V_ARGS)
     {
+        double sse = 0.0;
+    #if defined(LINREG_ROWS_OF_16_F32)
+        if (rows == NULL && d > 8)  /* whole passes: steps of 16 rows first */
+            sse = (d <= 16 ? linreg_rows_of_16m_f32 : linreg_rows_of_32m_f32)(
+                X, d, start, stop, y, y_step, w, bias, grad, bias_sum, &start);
+    #endif
         switch ((d + 7) / 8) {
             case 1: return linreg_rows_of_1v_f32(LINREG_ROWS_OF_V_NAMES);
-            case 2: {
-                double sse = 0.0;
-    #if defined(LINREG_ROWS_OF_16_F32)
-                if (rows == NULL)  /* whole passes: steps of 16 rows first */
-                    sse = linreg_rows_of_16m_f32(X, d, start, stop, y, y_step, w, bias, grad,
-                                                 bias_sum, &start);
-    #endif
-                return sse + linreg_rows_of_2v_f32(LINREG_ROWS_OF_V_NAMES);
-            }
-            case 3: return linreg_rows_of_3v_f32(LINREG_ROWS_OF_V_NAMES);
-            default: return linreg_rows_of_4v_f32(LINREG_ROWS_OF_V_NAMES);
+            case 2: return sse + linreg_rows_of_2v_f32(LINREG_ROWS_OF_V_NAMES);
+            case 3: return sse + linreg_rows_of_3v_f32(LINREG_ROWS_OF_V_NAMES);
+            default: return sse + linreg_rows_of_4v_f32(LINREG_ROWS_OF_V_NAMES);
         }
     }
 
