@@ -127,9 +127,9 @@ cdef extern from *:
     #endif
     static int linreg_in_forked_child(void) { return linreg_forked; }
     /* Keeping OpenMP's workers off the calling thread's CPU. A worker woken by the caller
-       is placed by Linux near its waker: on this VM it started up to 1.3 ms after the
-       pass began (median; 0.1 ms when kept off), and a 2-thread pass over 2^22 float64
-       elements took 1.6x the time of one thread. Each worker, as it enters a parallel
+       is placed by Linux near its waker: on this VM it started 1.3 ms after the
+       pass began (median, C harness; 0.1 ms when kept off), and a 2-thread pass over 2^22 float64
+       elements took 1.5-1.8x the time of one thread. Each worker, as it enters a parallel
        region (not in a chunk: a worker stuck on the caller's CPU may get none), sets its
        own affinity to the CPUs it was allowed, less the caller's current one; it does so
        again only when the caller moves. Kept off -1: this worker is never moved. */
