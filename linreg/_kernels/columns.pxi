@@ -296,13 +296,12 @@ cdef void _chunks_over_columns(
     Py_ssize_t scratch,
 ) noexcept nogil:
     cdef Py_ssize_t n = Xt.shape[1], d = Xt.shape[0], k = Y.shape[1]
-    cdef Py_ssize_t n_chunks = work.n_chunks, stride = work.chunk_stride, c
-    cdef Py_ssize_t at_sse = d * k + k
+    cdef Py_ssize_t n_chunks = work.n_chunks, stride = work.chunk_stride, c, at_sse = d * k + k
     cdef double* sums
     cdef double* r
-    cdef int caller = linreg_caller_cpu()
+    cdef int caller = linreg_caller_cpu()  # kept off it between passes (platform.pxi)
     with parallel(num_threads=n_threads):
-        linreg_keep_off_cpu(caller)  # platform.pxi: the next wake-up elsewhere
+        linreg_free_cpu()  # while it works, a worker runs anywhere
         for c in prange(n_chunks, schedule="dynamic"):
             sums = work.chunk_sums + c * stride
             memset(sums, 0, at_sse * sizeof(double))
@@ -313,6 +312,7 @@ cdef void _chunks_over_columns(
                 sums[at_sse] = _column_block_sums(
                     Xt, Y, c * n // n_chunks, (c + 1) * n // n_chunks, work, sums, sums + d * k, r)
                 free(r)
+        linreg_keep_off_cpu(caller)  # the next wake-up on another CPU
 
 
 cdef void _predict_columns(

@@ -126,13 +126,14 @@ cdef extern from *:
     static int linreg_watch_forks(void) { return 0; }
     #endif
     static int linreg_in_forked_child(void) { return linreg_forked; }
-    /* Keeping OpenMP's workers off the calling thread's CPU. A worker woken by the caller
-       is placed by Linux near its waker: on this VM it started 1.3 ms after the
-       pass began (median, C harness; 0.1 ms when kept off), and a 2-thread pass over 2^22 float64
-       elements took 1.5-1.8x the time of one thread. Each worker, as it enters a parallel
-       region (not in a chunk: a worker stuck on the caller's CPU may get none), sets its
-       own affinity to the CPUs it was allowed, less the caller's current one; it does so
-       again only when the caller moves. Kept off -1: this worker is never moved. */
+    /* Keeping OpenMP's workers off the calling thread's CPU. A worker woken by the
+       caller is placed by Linux near its waker: on this VM it started 1.3 ms after the
+       pass began (median, C harness; 0.1 ms when kept off), and a 2-thread pass over
+       2^22 float64 elements took 1.5-1.8x the time of one thread. Each worker, as it
+       leaves a parallel region (not in a chunk: a worker stuck on the caller's CPU may
+       get none), sets its own affinity to the CPUs it was allowed, less the caller's
+       current one, for its next wake-up; as it enters the next, it is allowed every CPU
+       again (linreg_free_cpu). Kept off -1: this worker is never moved. */
     #if defined(__linux__) && defined(_OPENMP)
     #include <sched.h>
     #include <pthread.h>
@@ -145,7 +146,7 @@ cdef extern from *:
         cpu_set_t mask;
         if (cpu < 0 || cpu >= CPU_SETSIZE || linreg_kept_off_cpu == cpu
                 || omp_get_thread_num() == 0)
-            return;
+            return;  /* -3 (freed) never equals a CPU: pinned again */
         if (linreg_kept_off_cpu == -2 && pthread_getaffinity_np(
                 pthread_self(), sizeof(cpu_set_t), &linreg_allowed_cpus) != 0) {
             linreg_kept_off_cpu = -1;
@@ -158,9 +159,19 @@ cdef extern from *:
         if (CPU_COUNT(&mask) == 0) mask = linreg_allowed_cpus;  /* only the caller's CPU */
         pthread_setaffinity_np(pthread_self(), sizeof(cpu_set_t), &mask);
     }
+    /* While it works, a kept-off worker may run anywhere it was allowed: pinned, it
+       shared its one CPU with another Python thread's pass and kept the caller waiting
+       (two Python threads fitting at once, 2^22 elements: 1.05-1.08x the 1-thread time,
+       0.99-1.00x unpinned, 1.01-1.03x freed so). Kept off again as it leaves. */
+    static void linreg_free_cpu(void) {
+        if (linreg_kept_off_cpu < 0 || omp_get_thread_num() == 0) return;
+        pthread_setaffinity_np(pthread_self(), sizeof(cpu_set_t), &linreg_allowed_cpus);
+        linreg_kept_off_cpu = -3;  /* allowed everywhere until kept off again */
+    }
     #else
     static int linreg_caller_cpu(void) { return -1; }
     static void linreg_keep_off_cpu(int cpu) { (void) cpu; }
+    static void linreg_free_cpu(void) { }
     #endif
     """
     int linreg_max_threads() noexcept nogil
@@ -184,6 +195,7 @@ cdef extern from *:
     int linreg_in_forked_child() noexcept nogil
     int linreg_caller_cpu() noexcept nogil
     void linreg_keep_off_cpu(int cpu) noexcept nogil
+    void linreg_free_cpu() noexcept nogil
 
 
 linreg_watch_forks()

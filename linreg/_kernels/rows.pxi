@@ -509,7 +509,7 @@ cdef double _pass_over_rows(
                                 True)
     n_threads = _plan_threads(&plan, n, d, n_chunks, n_threads)  # platform.pxi
     with parallel(num_threads=n_threads):
-        linreg_keep_off_cpu(plan.caller_cpu)  # platform.pxi: the next wake-up elsewhere
+        linreg_free_cpu()  # platform.pxi: kept off the caller's CPU between passes only
         for c in prange(n_chunks, schedule="dynamic"):
             began = _chunk_begin(&plan)
             sums = work.chunk_sums + c * stride
@@ -519,6 +519,7 @@ cdef double _pass_over_rows(
                 sums + d * k, True
             )
             _chunk_end(&plan, began)
+        linreg_keep_off_cpu(plan.caller_cpu)  # the next wake-up on another CPU
     _end_plan(&plan, n_chunks)
     for c in range(n_chunks):
         sums = work.chunk_sums + c * stride
