@@ -135,8 +135,8 @@ cdef extern from *:
        are folded pairwise into one_output.pxi's 4 rows x 4 partial sums (16 shuffles and
        8 adds), then reduced as its rows of 8 are (`linreg_sums_of_16`); each row's
        residual is broadcast from its lane to the row's gradient terms, the 16 rows' terms
-       summed in float32, then in double. C harness, d = 12, 16: 1.2-1.3 ns a row in
-       cache; the AVX2 step of 8 rows, two vectors a row, 1.7 in the pass. Fused epoch,
+       summed in float32, then in double. C harness, d = 9, 12, 16: 1.15-1.2 ns a row in
+       cache, 1.2-1.4 from memory; the pass with the AVX2 step, d = 12: 1.7. Fused epoch,
        2^24 elements, 1 thread, time / the AVX2 step's: d = 9 0.78, 12 0.81 (2.41 -> 1.95
        ms), 13 0.84, 16 0.86 (3 rounds, per-round 0.76-0.89); two registers a row:
        d = 17 0.88, 20 0.89, 28 0.85, 32 0.84-0.87, 24 (no partial vector in the AVX2
