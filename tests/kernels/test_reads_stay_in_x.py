@@ -53,7 +53,8 @@ def _loss_and_grad(X, Y, W, b):
     (np.float32, 5, 1), (np.float32, 6, 1), (np.float32, 7, 1),
     (np.float64, 5, 1), (np.float64, 7, 1), (np.float64, 9, 1), (np.float64, 13, 1),
     (np.float64, 15, 1),
-    (np.float32, 9, 1), (np.float32, 12, 1), (np.float32, 20, 1), (np.float32, 31, 1),
+    (np.float32, 8, 1), (np.float32, 9, 1), (np.float32, 12, 1), (np.float32, 16, 1),
+    (np.float32, 17, 1), (np.float32, 20, 1), (np.float32, 31, 1), (np.float32, 32, 1),
     (np.float32, 5, 2), (np.float32, 7, 3), (np.float32, 12, 4), (np.float32, 31, 2),
     (np.float32, 2, 1), (np.float32, 3, 1), (np.float64, 3, 1), (np.float32, 4, 2),
 ], ids=lambda v: np.dtype(v).name if isinstance(v, type) else str(v))
