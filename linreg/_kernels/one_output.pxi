@@ -235,7 +235,14 @@ cdef extern from *:
     /* The lane of row i's sum in linreg_step_16_f32's s: lane 4 t + u holds row t (u = 0),
        8 + t (1), 4 + t (2), 12 + t (3). */
     #define LINREG_SUM_LANE(i) (4 * ((i) % 4) + ((i) < 4 ? 0 : (i) < 8 ? 2 : (i) < 12 ? 1 : 3))
-    /* y of rows t..t+15 in the lane order of their sums (y_order: lane -> row). */
+    /* The lane -> row index of LINREG_SUM_LANE, for linreg_y_lanes_16. */
+    LINREG_AVX512_INLINE __m512i linreg_y_order_16(void)
+    {
+        int lanes[16];
+        for (int l = 0; l < 16; l++) lanes[LINREG_SUM_LANE(l)] = l;
+        return _mm512_loadu_si512(lanes);
+    }
+    /* y of rows t..t+15 in the lane order of their sums (y_order: linreg_y_order_16). */
     LINREG_AVX512_INLINE __m512 linreg_y_lanes_16(const float* y, Py_ssize_t t,
                                                   Py_ssize_t y_step, __m512i y_order)
     {
@@ -260,15 +267,14 @@ cdef extern from *:
         const __m512 ww = _mm512_broadcast_f32x8(_mm256_loadu_ps(w));
         const __m512d bv = _mm512_set1_pd(bias);
         __m512d g = _mm512_loadu_pd(grad), sse = _mm512_setzero_pd(), sum = sse;
-        int lanes[16], pair[8][16];
+        int pair[8][16];
         __m512i pairs[8];
         Py_ssize_t t = start, l, k;
-        for (l = 0; l < 16; l++) lanes[LINREG_SUM_LANE(l)] = (int) l;  /* lane -> row */
         for (k = 0; k < 8; k++) {
             for (l = 0; l < 16; l++) pair[k][l] = LINREG_SUM_LANE(2 * k + (l >= 8));
             pairs[k] = _mm512_loadu_si512(pair[k]);
         }
-        const __m512i y_order = _mm512_loadu_si512(lanes);
+        const __m512i y_order = linreg_y_order_16();
         for (; t + 16 <= stop; t += 16) {
             const float* x = X + 8 * t;
             linreg_prefetch_ahead(x, 16 * 8 * sizeof(float), X + 8 * stop);

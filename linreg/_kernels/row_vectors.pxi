@@ -153,7 +153,6 @@ cdef extern from *:
         ww[1] = R == 1 ? ww[0] : _mm512_maskz_loadu_ps(m, w + 16);
         const __m512d bv = _mm512_set1_pd(bias);
         double held[32];  /* the gradient, padded to 16 R */
-        int lanes[16];
         __m512i lane_of[16];
         __m512d g[4];
         Py_ssize_t t = start, j;
@@ -161,11 +160,8 @@ cdef extern from *:
         for (j = 0; j < 16 * R; j++) held[j] = j < d ? grad[j] : 0.0;
         for (v = 0; v < 2 * R; v++) g[v] = _mm512_loadu_pd(held + 8 * v);
         __m512d sse = _mm512_setzero_pd(), sum = sse;
-        for (i = 0; i < 16; i++) {
-            lanes[LINREG_SUM_LANE(i)] = i;
-            lane_of[i] = _mm512_set1_epi32(LINREG_SUM_LANE(i));
-        }
-        const __m512i y_order = _mm512_loadu_si512(lanes);
+        for (i = 0; i < 16; i++) lane_of[i] = _mm512_set1_epi32(LINREG_SUM_LANE(i));
+        const __m512i y_order = linreg_y_order_16();
         for (; t + 16 <= stop; t += 16) {
             const float* x = X + t * d;
             __m512 z[16][2], p[16], c[8], b[16];
