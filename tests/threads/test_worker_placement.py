@@ -1,6 +1,7 @@
-"""OpenMP's workers keep off the calling thread's CPU (platform.pxi, linreg_keep_off_cpu):
-Linux woke them next to the caller, and a 2-thread pass lost to one thread. Run in a
-fresh process, whose main thread is moved from one CPU to the other between passes."""
+"""Between passes, OpenMP's workers keep off the calling thread's CPU (platform.pxi,
+linreg_keep_off_cpu): Linux woke them next to the caller, and a 2-thread pass lost to
+one thread. Run in a fresh process, whose main thread is moved from one CPU to the other
+between passes."""
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ pytestmark = [
 ]
 
 SCRIPT = textwrap.dedent("""\
-    import os, sys
+    import os
     import numpy as np
     from linreg import _compiled, kernels
 
@@ -40,7 +41,7 @@ SCRIPT = textwrap.dedent("""\
         # has a reason to move it. (Pinned, OpenMP would count one CPU: no threads.)
         os.sched_setaffinity(0, {cpu})
         os.sched_setaffinity(0, allowed_at_start)
-        for attempt in range(200):  # a worker that took no chunk has not looked yet
+        for attempt in range(200):  # a pass the policy ran on one thread moved no worker
             _compiled.build._thread_policy("reset")
             kernels.loss_and_grad(X, y, w, b, gw, gb, n_threads=2)
             allowed = workers_allowed()
