@@ -137,13 +137,14 @@ def gram_products_by_columns(
 
 def rows_of_columns(const floating[:, ::1] Xt, Py_ssize_t start, floating[:, ::1] out):
     """out[i, j] = Xt[j, start + i] for the out.shape[0] rows i: a block of the rows of
-    the Fortran-ordered X = Xt.T copied into C order (4 x 4 transposes in registers,
+    the Fortran-ordered X = Xt.T copied into C order (eight columns at a time through
+    the block, in 8 x 8 or 4 x 4 transposes in registers: `linreg_transpose_block_*`,
     row_copies.pxi), for the Gram pass's one read of a Fortran-ordered X
     (linreg._gram._shifted_products), which then centres it as it centres a C-ordered
     block. The caller checks the shapes (out (m, d), start + m <= X's rows)."""
     cdef Py_ssize_t d = Xt.shape[0], n = Xt.shape[1], m = out.shape[0]
     with nogil:
         if floating is double:
-            linreg_transpose_f64(&Xt[0, start], n, d, m, &out[0, 0])
+            linreg_transpose_block_f64(&Xt[0, start], n, d, m, &out[0, 0])
         else:
-            linreg_transpose_f32(&Xt[0, start], n, d, m, &out[0, 0])
+            linreg_transpose_block_f32(&Xt[0, start], n, d, m, &out[0, 0])

@@ -97,7 +97,107 @@ cdef extern from *:
             for (j = 0; j < d; j++)
                 dst[r * d + j] = src[j * stride + r];
     }
+
+    /* A block of rows of a Fortran-ordered X copied into C order for the Gram pass
+       (`rows_of_columns`): dst[r d + j] = src[j stride + r] for r < m, j < d, as
+       linreg_transpose_*, but eight columns at a time through the whole block, lines of
+       those eight asked for LINREG_BLOCK_AHEAD lines on. linreg_transpose_* goes across
+       all d columns a few rows at a time: when X's rows are a multiple of 1024 (a
+       column 4 KB apart, or a power of two), the d lines at one offset share a cache
+       set, so at d = 32 they evicted one another before each was read whole (float32,
+       2^20 x 32 in blocks of 4096 rows, C harness: 10.5 ms, now 6.5; at d = 128, 130
+       ms, now 40; 2^20 + 37 rows: 9.3 and 6.7). */
+    #define LINREG_BLOCK_AHEAD 8
+    #if defined(__AVX__)
+    static inline void linreg_t8x8_f32(const float* s, Py_ssize_t stride, float* o,
+                                       Py_ssize_t d) {
+        __m256 a0 = _mm256_loadu_ps(s), a1 = _mm256_loadu_ps(s + stride);
+        __m256 a2 = _mm256_loadu_ps(s + 2 * stride), a3 = _mm256_loadu_ps(s + 3 * stride);
+        __m256 a4 = _mm256_loadu_ps(s + 4 * stride), a5 = _mm256_loadu_ps(s + 5 * stride);
+        __m256 a6 = _mm256_loadu_ps(s + 6 * stride), a7 = _mm256_loadu_ps(s + 7 * stride);
+        __m256 t0 = _mm256_unpacklo_ps(a0, a1), t1 = _mm256_unpackhi_ps(a0, a1);
+        __m256 t2 = _mm256_unpacklo_ps(a2, a3), t3 = _mm256_unpackhi_ps(a2, a3);
+        __m256 t4 = _mm256_unpacklo_ps(a4, a5), t5 = _mm256_unpackhi_ps(a4, a5);
+        __m256 t6 = _mm256_unpacklo_ps(a6, a7), t7 = _mm256_unpackhi_ps(a6, a7);
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+        __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        _mm256_storeu_ps(o, _mm256_permute2f128_ps(u0, u4, 0x20));
+        _mm256_storeu_ps(o + d, _mm256_permute2f128_ps(u1, u5, 0x20));
+        _mm256_storeu_ps(o + 2 * d, _mm256_permute2f128_ps(u2, u6, 0x20));
+        _mm256_storeu_ps(o + 3 * d, _mm256_permute2f128_ps(u3, u7, 0x20));
+        _mm256_storeu_ps(o + 4 * d, _mm256_permute2f128_ps(u0, u4, 0x31));
+        _mm256_storeu_ps(o + 5 * d, _mm256_permute2f128_ps(u1, u5, 0x31));
+        _mm256_storeu_ps(o + 6 * d, _mm256_permute2f128_ps(u2, u6, 0x31));
+        _mm256_storeu_ps(o + 7 * d, _mm256_permute2f128_ps(u3, u7, 0x31));
+    }
+    static inline void linreg_t4x4_f64(const double* s, Py_ssize_t stride, double* o,
+                                       Py_ssize_t d) {
+        __m256d a0 = _mm256_loadu_pd(s), a1 = _mm256_loadu_pd(s + stride);
+        __m256d a2 = _mm256_loadu_pd(s + 2 * stride), a3 = _mm256_loadu_pd(s + 3 * stride);
+        __m256d t0 = _mm256_unpacklo_pd(a0, a1), t1 = _mm256_unpackhi_pd(a0, a1);
+        __m256d t2 = _mm256_unpacklo_pd(a2, a3), t3 = _mm256_unpackhi_pd(a2, a3);
+        _mm256_storeu_pd(o, _mm256_permute2f128_pd(t0, t2, 0x20));
+        _mm256_storeu_pd(o + d, _mm256_permute2f128_pd(t1, t3, 0x20));
+        _mm256_storeu_pd(o + 2 * d, _mm256_permute2f128_pd(t0, t2, 0x31));
+        _mm256_storeu_pd(o + 3 * d, _mm256_permute2f128_pd(t1, t3, 0x31));
+    }
+    #endif
+    /* The columns j0..d-1 of rows 0..m-1 (after the groups of eight), one at a time. */
+    #define LINREG_LAST_COLUMNS(src, stride, d, j0, m, dst) do {                       \\
+            Py_ssize_t jj_, rr_;                                                      \\
+            for (jj_ = (j0); jj_ < (d); jj_++)                                        \\
+                for (rr_ = 0; rr_ < (m); rr_++)                                       \\
+                    (dst)[rr_ * (d) + jj_] = (src)[jj_ * (stride) + rr_];             \\
+        } while (0)
+    static void linreg_transpose_block_f32(const float* src, Py_ssize_t stride,
+                                           Py_ssize_t d, Py_ssize_t m, float* dst) {
+    #if defined(__AVX__)
+        Py_ssize_t whole = m & ~(Py_ssize_t) 15, ahead = LINREG_BLOCK_AHEAD * 16, j = 0, r, c;
+        for (; j + 8 <= d; j += 8) {
+            const float* s = src + j * stride;
+            for (r = 0; r < whole; r += 16) {
+                if (r + ahead < m)
+                    for (c = 0; c < 8; c++) LINREG_PREFETCH(s + c * stride + r + ahead);
+                linreg_t8x8_f32(s + r, stride, dst + r * d + j, d);
+                linreg_t8x8_f32(s + r + 8, stride, dst + (r + 8) * d + j, d);
+            }
+        }
+        LINREG_LAST_COLUMNS(src, stride, d, j, whole, dst);
+        if (whole < m)
+            linreg_transpose_f32(src + whole, stride, d, m - whole, dst + whole * d);
+    #else
+        linreg_transpose_f32(src, stride, d, m, dst);
+    #endif
+    }
+    static void linreg_transpose_block_f64(const double* src, Py_ssize_t stride,
+                                           Py_ssize_t d, Py_ssize_t m, double* dst) {
+    #if defined(__AVX__)
+        Py_ssize_t whole = m & ~(Py_ssize_t) 7, ahead = LINREG_BLOCK_AHEAD * 8, j = 0, r, c;
+        for (; j + 8 <= d; j += 8) {
+            const double* s = src + j * stride;
+            for (r = 0; r < whole; r += 8) {
+                if (r + ahead < m)
+                    for (c = 0; c < 8; c++) LINREG_PREFETCH(s + c * stride + r + ahead);
+                linreg_t4x4_f64(s + r, stride, dst + r * d + j, d);
+                linreg_t4x4_f64(s + 4 * stride + r, stride, dst + r * d + j + 4, d);
+                linreg_t4x4_f64(s + r + 4, stride, dst + (r + 4) * d + j, d);
+                linreg_t4x4_f64(s + 4 * stride + r + 4, stride, dst + (r + 4) * d + j + 4, d);
+            }
+        }
+        LINREG_LAST_COLUMNS(src, stride, d, j, whole, dst);
+        if (whole < m)
+            linreg_transpose_f64(src + whole, stride, d, m - whole, dst + whole * d);
+    #else
+        linreg_transpose_f64(src, stride, d, m, dst);
+    #endif
+    }
     """
+    void linreg_transpose_block_f64(const double* src, Py_ssize_t stride, Py_ssize_t d,
+                                    Py_ssize_t m, double* dst) noexcept nogil
+    void linreg_transpose_block_f32(const float* src, Py_ssize_t stride, Py_ssize_t d,
+                                    Py_ssize_t m, float* dst) noexcept nogil
     void linreg_transpose_f64(const double* src, Py_ssize_t stride, Py_ssize_t d,
                               Py_ssize_t m, double* dst) noexcept nogil
     void linreg_transpose_f32(const float* src, Py_ssize_t stride, Py_ssize_t d,

@@ -101,3 +101,20 @@ def test_fortran_statistics_equal_c_order(impl, dtype, weighted):
             assert np.abs(got - want).max() <= rtol * np.abs(want).max(), name
     assert fortran.yy == pytest.approx(c_order.yy, rel=0 if impl.has_gram_products else rtol)
     assert fortran.ref_sse == pytest.approx(c_order.ref_sse, rel=rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("d", [1, 3, 4, 7, 8, 9, 12, 16, 17, 24, 31, 32, 40])
+@pytest.mark.parametrize("n", [4096, 4133])  # columns 16 KB apart (a shared cache set), or not
+def test_rows_of_columns_copies_a_block_exactly(impl, dtype, d, n):
+    # The Gram pass's block copy of a Fortran-ordered X into C order (eight columns at a
+    # time through the block, 8 x 8 or 4 x 4 transposes): every block length against
+    # the lines (8 float64, 16 float32 rows) and the prefetch distance, from a start
+    # that is not on a line, every value in its place.
+    rng = np.random.default_rng(d)
+    X = np.asfortranarray(rng.standard_normal((n, d)).astype(dtype))
+    for start, m in [(0, 1), (3, 15), (5, 16), (17, 33), (1, 129), (40, 255), (0, 4096 - 7),
+                     (n - 300, 300)]:
+        out = np.full((m, d), np.nan, dtype=dtype)
+        impl.rows_of_columns(X.T, start, out)
+        np.testing.assert_array_equal(out, X[start:start + m])
