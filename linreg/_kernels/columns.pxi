@@ -173,26 +173,6 @@ cdef inline void _dot_tail(
         g[j] += total
 
 
-cdef inline void _start_residuals(
-    double* r, const floating* y, Py_ssize_t ys, double bias, Py_ssize_t m,
-) noexcept nogil:
-    """r[i] = bias - y[i * ys] for i < m (column_lines.pxi)."""
-    if floating is double:
-        lcol_start_d(r, y, ys, bias, m)
-    else:
-        lcol_start_f(r, y, ys, bias, m)
-
-
-cdef inline void _store_rows(
-    floating* out, Py_ssize_t os, const double* r, Py_ssize_t m,
-) noexcept nogil:
-    """out[i * os] = r[i] for i < m, in out's dtype (column_lines.pxi)."""
-    if floating is double:
-        lcol_store_d(out, os, r, m)
-    else:
-        lcol_store_f(out, os, r, m)
-
-
 cdef inline void _start_block(
     ColumnBlock* blk, Py_ssize_t n, Py_ssize_t d, Py_ssize_t s, Py_ssize_t stop,
     Py_ssize_t block, Py_ssize_t itemsize,

@@ -1,0 +1,85 @@
+# predict for one output over float32 rows of 8 to 32 elements in the avx512 build: the
+# 16-row steps of the fused pass (one_output.pxi's reduction, row_vectors.pxi's loads)
+# without the residuals and the gradient (rows.pxi's `_predict_rows` calls it first and
+# takes the rows after the last step). Other builds and widths keep rows.pxi's loop.
+#
+# Precision as rows.pxi's loop: a row's products summed in float32 (at most 32), the bias
+# added in double, the sum rounded to float32 once. The order of a row's sum is fixed by
+# d alone, so the bits are the same for any thread count (the chunks are fixed by size).
+# A/B against rows.pxi's loop, 2^24 elements, 1 thread, 4 rounds, min/min (per-round
+# range): d = 8 0.58 (0.56-0.79), 12 0.54 (0.51-0.59), 16 0.59 (0.55-0.63), 20 0.84,
+# 32 0.97, 64 (not taken) 0.99. At 2^25 elements, d = 8: 7.27 -> 4.44 ms, the fused
+# pass 4.11, `X @ w` 6.82.
+
+cdef extern from *:
+    """
+    #if defined(LINREG_ROWS_OF_16_F32)
+    /* float32 rows of 8 to 32 elements, R = 1 or 2 registers a row, 16 rows a step:
+       the 16 rows' sums as linreg_rows_of_16r_f32 (row_vectors.pxi) makes them, put back
+       in row order, plus the bias in double, rounded to float32: out[t * out_step] for rows
+       start..; returns the position after the last step. rows.pxi's loop of four rows
+       (`_dot4`, its sums across lanes a row at a time) took 1.4-1.5x the fused pass's
+       time at d = 8 to 16 and was no faster than `X @ w`. */
+    LINREG_AVX512_INLINE Py_ssize_t linreg_predict_16r_f32(
+        const int R, const float* X, Py_ssize_t d, Py_ssize_t start, Py_ssize_t stop,
+        const float* w, double bias, float* out, Py_ssize_t out_step)
+    {
+        const __mmask16 m = (__mmask16) ((1u << (d - 16 * (R - 1))) - 1);
+        __m512 ww[2];
+        ww[0] = R == 1 ? _mm512_maskz_loadu_ps(m, w) : _mm512_loadu_ps(w);
+        ww[1] = R == 1 ? ww[0] : _mm512_maskz_loadu_ps(m, w + 16);
+        const __m512d bv = _mm512_set1_pd(bias);
+        int order[16];
+        Py_ssize_t t = start;
+        int i, k;
+        for (i = 0; i < 16; i++) order[i] = LINREG_SUM_LANE(i);  /* row i's lane in s */
+        const __m512i row_order = _mm512_loadu_si512(order);
+        for (; t + 16 <= stop; t += 16) {
+            const float* x = X + t * d;
+            __m512 p[16], c[8];
+            linreg_prefetch_ahead(x, 16 * d * (Py_ssize_t) sizeof(float), X + stop * d);
+            for (i = 0; i < 16; i++) {
+                if (R == 1)
+                    p[i] = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i * d), ww[0]);
+                else
+                    p[i] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i * d + 16), ww[1],
+                                           _mm512_mul_ps(_mm512_loadu_ps(x + i * d), ww[0]));
+            }
+            for (k = 0; k < 8; k++) c[k] = LINREG_FOLD_BLOCKS(p[2 * k], p[2 * k + 1], 0x44, 0xEE);
+            __m512 s = _mm512_permutexvar_ps(row_order, linreg_sums_of_16(
+                LINREG_FOLD_BLOCKS(c[0], c[1], 0x88, 0xDD), LINREG_FOLD_BLOCKS(c[2], c[3], 0x88, 0xDD),
+                LINREG_FOLD_BLOCKS(c[4], c[5], 0x88, 0xDD), LINREG_FOLD_BLOCKS(c[6], c[7], 0x88, 0xDD)));
+            __m512 o = _mm512_insertf32x8(
+                _mm512_castps256_ps512(_mm512_cvtpd_ps(_mm512_add_pd(
+                    _mm512_cvtps_pd(_mm512_castps512_ps256(s)), bv))),
+                _mm512_cvtpd_ps(_mm512_add_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(s, 1)), bv)),
+                1);
+            if (out_step == 1) {
+                _mm512_storeu_ps(out + t, o);
+            } else {
+                float held[16];
+                _mm512_storeu_ps(held, o);
+                for (i = 0; i < 16; i++) out[(t + i) * out_step] = held[i];
+            }
+        }
+        return t;
+    }
+    static __attribute__((noinline, target(LINREG_AVX512_TARGET))) Py_ssize_t
+    linreg_predict_rows_f32(const float* X, Py_ssize_t d, Py_ssize_t start, Py_ssize_t stop,
+                            const float* w, double bias, float* out, Py_ssize_t out_step)
+    {
+        if (d < 8 || d > 32) return start;
+        return d <= 16 ? linreg_predict_16r_f32(1, X, d, start, stop, w, bias, out, out_step)
+                       : linreg_predict_16r_f32(2, X, d, start, stop, w, bias, out, out_step);
+    }
+    #else
+    /* Builds without AVX-512: predict keeps rows.pxi's loop. */
+    static Py_ssize_t linreg_predict_rows_f32(const float* X, Py_ssize_t d, Py_ssize_t start,
+                                              Py_ssize_t stop, const float* w, double bias,
+                                              float* out, Py_ssize_t out_step)
+        { return start; }
+    #endif
+    """
+    Py_ssize_t linreg_predict_rows_f32(const float* X, Py_ssize_t d, Py_ssize_t start,
+                                       Py_ssize_t stop, const float* w, double bias,
+                                       float* out, Py_ssize_t out_step) noexcept nogil
