@@ -115,10 +115,11 @@ def test_pass_reads_nothing_past_y(impl, dtype, k, n):
 
 
 @pytest.mark.parametrize("n", [64, 67], ids=lambda n: f"n{n}")
-@pytest.mark.parametrize(("d", "k"), [(9, 1), (12, 1), (5, 2), (7, 3), (12, 4), (31, 2)])
+@pytest.mark.parametrize(("d", "k"), [(8, 1), (9, 1), (12, 1), (16, 1), (17, 1), (32, 1),
+                                    (5, 2), (7, 3), (12, 4), (31, 2)])
 def test_predict_reads_nothing_past_x(impl, d, k, n):
-    """predict on float32 rows loaded a whole vector at a time (2 to 4 outputs:
-    few_outputs.pxi's steps)."""
+    """predict on float32 rows loaded a whole vector at a time (one output: the masked
+    16-row steps of row_predict.pxi; 2 to 4 outputs: few_outputs.pxi's steps)."""
     rng = np.random.default_rng(d * 10 + k + n)
     values = (rng.standard_normal((n, d)) + 0.5).astype(np.float32)
     X = _GuardedArray(values).array

@@ -137,3 +137,23 @@ def test_weighted_one_output_same_bits_for_any_thread_count_and_y_layout(d, dtyp
     one = _run(X, Y, W, b, 1, weights)
     _assert_same_bits(one, _run(X, Y, W, b, 2, weights))
     _assert_same_bits(one, _run(X, np.ascontiguousarray(Y), W, b, 1, weights))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("d", WIDTHS)
+def test_predict_one_output_at_every_width(impl, d, dtype):
+    """predict for one output at every width (float32 rows of 8 to 32: the 16-row steps of
+    row_predict.pxi in the avx512 build, then rows.pxi's loop for the tail): each row
+    within its float32 rounding of the float64 product, the same bits for any thread
+    count and for an output that is a column of a wider array."""
+    X, _, W, b = _problem(d, dtype, seed=d + 7)
+    X = X[:N_ROWS - 2]  # 16 382 rows: the last 14 after the last step of 16
+    want = X.astype(np.float64) @ W.astype(np.float64) + float(b[0])
+    got = kernels.predict(X, W, b, n_threads=1)
+    # A row's products and their sum rounded in its dtype: a few ulps of sum |x_j w_j|.
+    bound = 4 * d * np.finfo(dtype).eps * (np.abs(X).astype(np.float64) @ np.abs(W) + abs(b[0]))
+    assert np.all(np.abs(got - want) <= bound)
+    assert np.array_equal(got, kernels.predict(X, W, b, n_threads=2))
+    wide = np.full((X.shape[0], 3), np.nan, dtype=dtype)
+    kernels.predict(X, W, b, wide[:, 1:2], n_threads=1)
+    assert np.array_equal(wide[:, 1:2], got)
