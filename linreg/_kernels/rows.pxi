@@ -564,7 +564,7 @@ cdef void _predict_rows(
     if k == 1:
         # One output: weights, bias and output hoisted (the loop below: 1.45x a fused
         # pass's time), rows prefetched as the fused pass's (float32, d = 256: 2.14 ms
-        # without, 0.84 fused); float32 rows of 8 to 32 first 16 a step (row_predict.pxi).
+        # without, 0.84 fused); rows of 8 to 32 float32, 5 to 8 float64 (row_predict.pxi).
         w = _weights(<const floating*> NULL, work, 0, d)  # NULL: only its type counts
         bias = work.bias[0]
         po = &out[0, 0]
@@ -572,8 +572,7 @@ cdef void _predict_rows(
         group_bytes = 4 * d * <Py_ssize_t> sizeof(floating)
         distance = _prefetch_distance(group_bytes)
         prefetch_end = <const char*> &X[0, 0] + stop * d * <Py_ssize_t> sizeof(floating)
-        if floating is float:
-            i = linreg_predict_rows_f32(&X[0, 0], d, i, stop, w, bias, po, step)
+        i = _predict_row_steps(&X[0, 0], d, i, stop, w, bias, po, step)
         while i + 4 <= stop:
             x0 = &X[i, 0]
             if distance != 0 and <const char*> x0 + distance + group_bytes <= prefetch_end:

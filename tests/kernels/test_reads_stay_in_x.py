@@ -127,3 +127,17 @@ def test_predict_reads_nothing_past_x(impl, d, k, n):
     b = np.full(k, 0.25, np.float32)
     got = kernels.predict(X, W, b, n_threads=1)
     assert np.array_equal(got, kernels.predict(values.copy(), W, b, n_threads=1))
+
+
+@pytest.mark.parametrize("n", [64, 67], ids=lambda n: f"n{n}")
+@pytest.mark.parametrize("d", [5, 7, 8])
+def test_float64_predict_reads_nothing_past_x(impl, d, n):
+    """predict on float64 rows of 5 to 8, each loaded as one masked register
+    (row_predict.pxi)."""
+    rng = np.random.default_rng(d * 10 + n)
+    values = (rng.standard_normal((n, d)) + 0.5).astype(np.float64)
+    X = _GuardedArray(values).array
+    W = (rng.standard_normal((d, 1)) / np.sqrt(d)).astype(np.float64)
+    b = np.full(1, 0.25, np.float64)
+    got = kernels.predict(X, W, b, n_threads=1)
+    assert np.array_equal(got, kernels.predict(values.copy(), W, b, n_threads=1))
