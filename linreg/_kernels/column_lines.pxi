@@ -14,13 +14,17 @@
 # -> 1.4x).
 #
 # Precision as in the C-order pass: float32 sums the four products of a row in float32
-# and adds them to the residual in double; every sum over rows is in double.
-# The order of the sums over rows depends on the block's size only: the same bits for
-# any number of threads.
+# and adds them to the residual in double; the gradient's terms take the residuals
+# rounded to float32 (AVX: 8 rows' terms a lane summed in float32, then in double; other
+# builds in double); every other sum over rows is in double. The order of the sums over
+# rows depends on the block's size only: the same bits for any number of threads.
 
 cdef extern from *:
     """
     /* LINREG_PREFETCH: platform.pxi */
+    /* float32 gradient: lines (16 rows) a lane sums in float32 before it is promoted to
+       double, 2 rows a line: 8 rows, as the C-order pass sums 8 rows' terms in float32. */
+    #define LCOL_F32_LINES 4
     #define LCOL_PREFETCH4(p, n) do { LINREG_PREFETCH(p); LINREG_PREFETCH((p) + (n));     \\
             LINREG_PREFETCH((p) + 2 * (n)); LINREG_PREFETCH((p) + 3 * (n)); } while (0)
     #if defined(__AVX__)
@@ -30,6 +34,11 @@ cdef extern from *:
         double l[4];
         _mm256_storeu_pd(l, v);
         return (l[0] + l[1]) + (l[2] + l[3]);
+    }
+    /* Eight float32 partial sums promoted and added in pairs: four doubles. */
+    static inline __m256d lcol_promote(__m256 f) {
+        return _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(f)),
+                             _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1)));
     }
     #else
     #define LCOL_AVX 0
@@ -110,7 +119,7 @@ cdef extern from *:
        its residual in double; the gradient's products and sums in double. */
     static inline void lcol_block_f(const float* a, Py_ssize_t m_a, const float* b, Py_ssize_t m_b,
                              Py_ssize_t n, const float* w, double* r, const double* q,
-                             double* g, const float* pf_lo, Py_ssize_t lo_stop,
+                             const float* qf, double* g, const float* pf_lo, Py_ssize_t lo_stop,
                              const float* pf_hi, Py_ssize_t split, Py_ssize_t hi_stop)
     {
         const float* a1 = a + n; const float* a2 = a + 2 * n; const float* a3 = a + 3 * n;
@@ -123,7 +132,7 @@ cdef extern from *:
         const __m256 v0 = _mm256_set1_ps(w0), v1 = _mm256_set1_ps(w1);
         const __m256 v2 = _mm256_set1_ps(w2), v3 = _mm256_set1_ps(w3);
         __m256d g0 = _mm256_setzero_pd(), g1 = g0, g2 = g0, g3 = g0;
-        __m256d h0 = g0, h1 = g0, h2 = g0, h3 = g0;
+        __m256 f0 = _mm256_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
     #endif
         for (i = 0; i < lines; i += 16) {
             if (i < la) {
@@ -148,16 +157,21 @@ cdef extern from *:
             }
             if (i < lb) {
     #if LCOL_AVX
-                for (k = i; k < i + 16; k += 8) {
-                    __m256d q0 = _mm256_loadu_pd(q + k), q1 = _mm256_loadu_pd(q + k + 4);
-                    g0 = _mm256_add_pd(g0, _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(b + k)), q0));
-                    h0 = _mm256_add_pd(h0, _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(b + k + 4)), q1));
-                    g1 = _mm256_add_pd(g1, _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(b1 + k)), q0));
-                    h1 = _mm256_add_pd(h1, _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(b1 + k + 4)), q1));
-                    g2 = _mm256_add_pd(g2, _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(b2 + k)), q0));
-                    h2 = _mm256_add_pd(h2, _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(b2 + k + 4)), q1));
-                    g3 = _mm256_add_pd(g3, _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(b3 + k)), q0));
-                    h3 = _mm256_add_pd(h3, _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(b3 + k + 4)), q1));
+                /* float32 terms with the residuals rounded to float32 (qf), each lane
+                   summing two rows a line, promoted every LCOL_F32_LINES lines */
+                __m256 q0 = _mm256_loadu_ps(qf + i), q1 = _mm256_loadu_ps(qf + i + 8);
+                f0 = _mm256_fmadd_ps(_mm256_loadu_ps(b + i + 8), q1,
+                                     _mm256_fmadd_ps(_mm256_loadu_ps(b + i), q0, f0));
+                f1 = _mm256_fmadd_ps(_mm256_loadu_ps(b1 + i + 8), q1,
+                                     _mm256_fmadd_ps(_mm256_loadu_ps(b1 + i), q0, f1));
+                f2 = _mm256_fmadd_ps(_mm256_loadu_ps(b2 + i + 8), q1,
+                                     _mm256_fmadd_ps(_mm256_loadu_ps(b2 + i), q0, f2));
+                f3 = _mm256_fmadd_ps(_mm256_loadu_ps(b3 + i + 8), q1,
+                                     _mm256_fmadd_ps(_mm256_loadu_ps(b3 + i), q0, f3));
+                if ((i / 16) % LCOL_F32_LINES == LCOL_F32_LINES - 1 || i + 16 >= lb) {
+                    g0 = _mm256_add_pd(g0, lcol_promote(f0)); g1 = _mm256_add_pd(g1, lcol_promote(f1));
+                    g2 = _mm256_add_pd(g2, lcol_promote(f2)); g3 = _mm256_add_pd(g3, lcol_promote(f3));
+                    f0 = _mm256_setzero_ps(); f1 = f0; f2 = f0; f3 = f0;
                 }
     #else
                 for (k = i; k < i + 16; k++) {
@@ -168,8 +182,7 @@ cdef extern from *:
             }
         }
     #if LCOL_AVX
-        s0 = lcol_lanes(_mm256_add_pd(g0, h0)); s1 = lcol_lanes(_mm256_add_pd(g1, h1));
-        s2 = lcol_lanes(_mm256_add_pd(g2, h2)); s3 = lcol_lanes(_mm256_add_pd(g3, h3));
+        s0 = lcol_lanes(g0); s1 = lcol_lanes(g1); s2 = lcol_lanes(g2); s3 = lcol_lanes(g3);
     #endif
         for (i = la; i < m_a; i++)
             r[i] += (double) ((a[i] * w0 + a1[i] * w1) + (a2[i] * w2 + a3[i] * w3));
@@ -217,9 +230,11 @@ cdef extern from *:
         else for (i = 0; i < m; i++) out[i * os] = (float) r[i];
     }
     /* With v_i = sw[i] (1 when sw is NULL), i < m: *sse += sum_i v_i r_i^2 and
-       *total += sum_i v_i r_i; r_i becomes v_i r_i (the gradient's weights). */
+       *total += sum_i v_i r_i; r_i becomes v_i r_i (the gradient's weights), and rf_i
+       (rf not NULL) v_i r_i rounded to float32. */
     static inline void lcol_finish(double* restrict r, const double* restrict sw,
-                                   Py_ssize_t m, double* sse, double* total)
+                                   Py_ssize_t m, double* sse, double* total,
+                                   float* restrict rf)
     {
         double a[LCOL_LANES] = {0.0}, b[LCOL_LANES] = {0.0}, sa = 0.0, sb = 0.0;
         Py_ssize_t whole = m - m % LCOL_LANES, i, l;
@@ -243,6 +258,8 @@ cdef extern from *:
                 sa += v * r[i]; sb += v; r[i] = v;
             }
         }
+        if (rf != NULL)  /* float32 X: the gradient's terms take them in float32 */
+            for (i = 0; i < m; i++) rf[i] = (float) r[i];
         for (l = LCOL_LANES / 2; l >= 1; l /= 2)  /* pairwise: a fixed order */
             for (i = 0; i < l; i++) { a[i] += a[i + l]; b[i] += b[i + l]; }
         *sse += a[0] + sa;
@@ -253,13 +270,15 @@ cdef extern from *:
     void lcol_start_f(double* r, const float* y, Py_ssize_t ys, double c, Py_ssize_t m) noexcept nogil
     void lcol_store_d(double* out, Py_ssize_t os, const double* r, Py_ssize_t m) noexcept nogil
     void lcol_store_f(float* out, Py_ssize_t os, const double* r, Py_ssize_t m) noexcept nogil
-    void lcol_finish(double* r, const double* sw, Py_ssize_t m, double* sse, double* total) noexcept nogil
+    void lcol_finish(double* r, const double* sw, Py_ssize_t m, double* sse, double* total,
+                     float* rf) noexcept nogil
     void lcol_block_d(const double* a, Py_ssize_t m_a, const double* b, Py_ssize_t m_b,
                       Py_ssize_t n, const double* w, double* r, const double* q, double* g,
                       const double* pf_lo, Py_ssize_t lo_stop, const double* pf_hi,
                       Py_ssize_t split, Py_ssize_t hi_stop) noexcept nogil
     void lcol_block_f(const float* a, Py_ssize_t m_a, const float* b, Py_ssize_t m_b,
-                      Py_ssize_t n, const float* w, double* r, const double* q, double* g,
+                      Py_ssize_t n, const float* w, double* r, const double* q,
+                      const float* qf, double* g,
                       const float* pf_lo, Py_ssize_t lo_stop, const float* pf_hi,
                       Py_ssize_t split, Py_ssize_t hi_stop) noexcept nogil
 

@@ -4,43 +4,39 @@
 # X (n, d): column j of X is the contiguous run Xt[j, :]. `linreg._compiled.for_layout`
 # picks these `*_by_columns` entry points for such an X, so no copy of X is ever made.
 #
-# A pass goes through each chunk of rows (the same chunks as a pass over a C-ordered X,
-# so the thread count changes no bit here either) in blocks of rows (1024 at d <= 32):
-# the residuals of a block are built four columns at a time (r += x_j w_j + ... +
-# x_j+3 w_j+3, along contiguous memory), then the gradient sums of four columns are four
-# dot products with them that share each load of the residuals, as in a BLAS gemv.
+# A pass goes through each chunk of rows (a C-order pass's chunks: the thread count
+# changes no bit) in blocks of rows (1024 at d <= 32): a block's residuals are built four
+# columns at a time (r += x_j w_j + ... + x_j+3 w_j+3, along contiguous memory), then
+# the gradient sums of four columns are four dot products with them, as in a BLAS gemv.
 #
 # Two things made that run near the C-order pass's speed (X 2^20 x 32, one thread,
 # Fortran time / C time, bench/test_fortran_order.py; float64, float32):
-# - A pipeline (`_block_step`): the gradient of a block is summed while the next block's
-#   residuals are built, in the same loop over rows (the block is still in cache), so
-#   memory streams during all the arithmetic; summed after the block's own residuals,
-#   it left memory idle for a third of the pass.
+# - A pipeline (`_block_step`): a block's gradient is summed while the next block's
+#   residuals are built, in one loop over rows (the block still in cache), so memory
+#   streams during all the arithmetic (after its own residuals: idle a third of the pass).
 # - Software prefetching: a block's four columns are four short streams (8 KB each in
-#   float64) that the hardware prefetcher picks up late, so the loop asks for the lines
-#   8 KB further on in the order it reads them, one line of each column per line of rows,
-#   crossing into the next four columns and the next block (prefetching only every
-#   fourth line: 1.9x). The inner loop is C (column_lines.pxi), so that the sums stay in
-#   vector registers across the block instead of short Cython loops between prefetches.
-# Measured with bench/test_fortran_order.py, three runs each, medians (old -> new):
-# fused epoch 1.62-1.65 -> 1.35-1.38 (float64), 1.89-1.92 -> 1.20-1.23 (float32);
-# predict (the residual loop alone, prefetching alike) 0.87-0.89 -> 0.78-0.81 (float64),
-# 1.50-1.56 -> 1.11-1.14 (float32). float64 stays above 1.3 because reading 32 columns
-# in blocks is itself slower than one sequential stream: the residual loop alone took
-# about 1.2x the C-order fused pass (more prefetching, or prefetching the previous
-# block's columns for the gradient, or to L2 as well, was slower). Other shapes, fused
-# epoch (old -> new): d = 128: 1.75 -> 1.58 (float64), 2.63 -> 1.83 (float32); 3
-# outputs 1.59 -> 1.45, 1.28 -> 1.05; d = 3 and d = 512 (blocks of 64 rows) about equal
-# (float64 d = 512: 1.85 until the inner loop was inlined, a call per eight lines).
+#   float64) the hardware prefetcher picks up late, so the loop asks for the lines 8 KB
+#   on in its reading order, a line of each column per line of rows, into the next four
+#   columns and block (every fourth line only: 1.9x). The inner loop is C
+#   (column_lines.pxi): the sums stay in vector registers across the block.
+# bench/test_fortran_order.py, three runs, medians (old -> new): fused epoch 1.62-1.65 ->
+# 1.35-1.38 (float64), 1.89-1.92 -> 1.20-1.23 (float32); predict (the residual loop
+# alone) 0.87-0.89 -> 0.78-0.81, 1.50-1.56 -> 1.11-1.14. float64 stays above 1.3: reading
+# 32 columns in blocks is itself slower than one stream (the residual loop alone took
+# about 1.2x the C-order fused pass; more prefetching, the previous block's columns or
+# to L2 as well, was slower). Fused epoch, other shapes: d = 128: 1.75 -> 1.58 (float64),
+# 2.63 -> 1.83 (float32); 3 outputs 1.59 -> 1.45, 1.28 -> 1.05; d = 3 and 512 (blocks of
+# 64 rows) about equal (float64 d = 512: 1.85 until the inner loop was inlined).
 #
 # The results equal those of the C-order passes up to the order of summation: a row's
 # four products are summed in the data's dtype (float32: then added in double, as the
 # C-order pass adds runs of F32_CHUNK float32 products), its prediction is summed in
-# double; the gradient's and loss's sums over rows are in double, block by block.
+# double; the loss's sums over rows are in double, block by block, and so are the
+# gradient's, but for float32 X, where as in the C-order pass the residuals are rounded
+# to float32 and 8 rows' terms summed in float32 first (in cache, 2^16 x 32: 0.76x the
+# time of double terms; from memory the pass is held by its reads: d = 12 0.89, 32 1.00).
 #
-# SGD (`sgd_epochs_by_columns`) reads single rows: it copies the rows a pass is about to
-# visit into a small C-ordered scratch and runs the C-order loops on it (row_copies.pxi),
-# so its results equal the C-order ones exactly.
+# SGD (`sgd_epochs_by_columns`) runs the C-order loops on copies of rows (row_copies.pxi).
 
 
 cdef enum:
@@ -86,13 +82,14 @@ include "column_lines.pxi"
 
 cdef inline void _block4(
     const floating* a, Py_ssize_t m_a, const floating* b, Py_ssize_t m_b, Py_ssize_t n,
-    const floating* w, double* r, const double* q, double* g, const floating* pf_lo,
-    Py_ssize_t lo_stop, const floating* pf_hi, Py_ssize_t split, Py_ssize_t hi_stop,
+    const floating* w, double* r, const double* q, const float* qf, double* g,
+    const floating* pf_lo, Py_ssize_t lo_stop, const floating* pf_hi, Py_ssize_t split,
+    Py_ssize_t hi_stop,
 ) noexcept nogil:
     if floating is double:
         lcol_block_d(a, m_a, b, m_b, n, w, r, q, g, pf_lo, lo_stop, pf_hi, split, hi_stop)
     else:
-        lcol_block_f(a, m_a, b, m_b, n, w, r, q, g, pf_lo, lo_stop, pf_hi, split, hi_stop)
+        lcol_block_f(a, m_a, b, m_b, n, w, r, q, qf, g, pf_lo, lo_stop, pf_hi, split, hi_stop)
 
 
 cdef inline const floating* _group_rows(
@@ -113,11 +110,12 @@ cdef inline const floating* _group_rows(
 
 cdef void _block_step(
     const floating* X0, const ColumnBlock* blk, const floating* w, double* r,
-    Py_ssize_t prev_start, Py_ssize_t prev_rows, const double* q, double* g,
+    Py_ssize_t prev_start, Py_ssize_t prev_rows, const double* q, const float* qf, double* g,
 ) noexcept nogil:
     """One step of the pipeline: r[i] += sum_j X[blk.start + i, j] w[j] (i < blk.rows)
     and g[j] += sum_i X[prev_start + i, j] q[i] (i < prev_rows; j < d - d % 4, the rest
-    is `_dot_tail`'s), four columns at a time,
+    is `_dot_tail`'s; float32 X: q rounded to float32 in qf, see column_lines.pxi), four
+    columns at a time,
     each four in one loop over lines of rows (column_lines.pxi), prefetching blk.ahead
     rows of four columns ahead of the residual loop when blk.ahead is not 0.
 
@@ -146,7 +144,8 @@ cdef void _block_step(
                 lo_stop = split if rows - within > split else rows - within
             pf_hi = _group_rows(X0, blk, j + skip + 4, &rows)
             hi_stop = split + (within if within < rows else rows)
-        _block4(a, m, b, prev_rows, n, w + j, r, q, g + j, pf_lo, lo_stop, pf_hi, split, hi_stop)
+        _block4(a, m, b, prev_rows, n, w + j, r, q, qf, g + j, pf_lo, lo_stop, pf_hi, split,
+                hi_stop)
         j += 4
     while j < d:  # the residual terms of the last d % 4 columns (`_dot_tail`: gradient)
         a = X0 + j * n + s
@@ -199,19 +198,22 @@ cdef double _column_block_sums(
 
     A pipeline over the blocks of rows and, within a block, the outputs: each step builds
     one block's residuals for one output while it sums the gradient of the step before
-    (`_block_step`). `scratch` holds 2 _block_rows(d) doubles: those two residual runs."""
-    cdef Py_ssize_t d = Xt.shape[0], k = Y.shape[1]
-    cdef Py_ssize_t block = _block_rows(d, sizeof(floating)), s = start, m, i, o
+    (`_block_step`). `scratch` holds 3 _block_rows(d) doubles: those two residual runs,
+    then the two runs rounded to float32 (float32 X)."""
+    cdef Py_ssize_t d = Xt.shape[0], k = Y.shape[1], ahead
+    cdef Py_ssize_t block = _block_rows(d, sizeof(floating)), s = start, m, o
     cdef Py_ssize_t prev_start = start, prev_rows = 0, prev_output = 0
     cdef const double* sw = work.sample_weight
     cdef const floating* X0 = &Xt[0, 0]
     cdef const floating* w
     cdef double* r = scratch
     cdef double* q = scratch + block  # the previous step's weighted residuals
+    cdef float* rf = <float*> (scratch + 2 * block)  # r and q in float32 (float32 X)
+    cdef float* qf = rf + block
     cdef double* swap
-    cdef double sse = 0.0, part
+    cdef float* swap_f
+    cdef double sse = 0.0
     cdef ColumnBlock blk
-    cdef Py_ssize_t ahead
     while s < stop:
         _start_block(&blk, Xt.shape[1], d, s, stop, block, sizeof(floating))
         m = blk.rows
@@ -229,18 +231,20 @@ cdef double _column_block_sums(
             # Only the first output's step reads the block from memory; the others find
             # it in cache.
             blk.ahead = ahead if o == 0 else 0
-            _block_step(X0, &blk, w, r, prev_start, prev_rows, q,
+            _block_step(X0, &blk, w, r, prev_start, prev_rows, q, qf,
                         grad_by_output + prev_output * d)
             # The weighted residuals q_i = w_i r_i, in place, after their squares are summed.
-            lcol_finish(r, NULL if sw == NULL else sw + s, m, &sse, &grad_bias[o])
+            lcol_finish(r, NULL if sw == NULL else sw + s, m, &sse, &grad_bias[o],
+                        rf if floating is float else NULL)
             _dot_tail(X0, blk.n, d, s, m, r, grad_by_output + o * d)
             if d >= 4:  # under four columns there is no pipeline: r stays in L1
                 swap = q; q = r; r = swap
+                swap_f = qf; qf = rf; rf = swap_f
                 prev_start = s; prev_rows = m; prev_output = o
         s += m
     blk.rows = 0
     blk.ahead = 0
-    _block_step(X0, &blk, _weights(X0, work, 0, d), r, prev_start, prev_rows, q,
+    _block_step(X0, &blk, _weights(X0, work, 0, d), r, prev_start, prev_rows, q, qf,
                 grad_by_output + prev_output * d)  # the last step's gradient
     return sse
 
@@ -252,7 +256,7 @@ cdef double _pass_over_columns(
     Returns NaN if the scratch cannot be allocated (reported like a non-finite loss)."""
     cdef Py_ssize_t n = Xt.shape[1], d = Xt.shape[0], k = Y.shape[1]
     cdef Py_ssize_t n_chunks = work.n_chunks, stride = work.chunk_stride, c, j
-    cdef Py_ssize_t at_sse = d * k + k, scratch = 2 * _block_rows(d, sizeof(floating))
+    cdef Py_ssize_t at_sse = d * k + k, scratch = 3 * _block_rows(d, sizeof(floating))
     cdef double* sums
     cdef double* r
     cdef double sse = 0.0
@@ -331,7 +335,8 @@ cdef void _predict_columns(
                 r[i] = part
             w = _weights(X0, work, o, d)
             blk.ahead = ahead if o == 0 else 0
-            _block_step(X0, &blk, w, r, s, 0, <const double*> NULL, <double*> NULL)
+            _block_step(X0, &blk, w, r, s, 0, <const double*> NULL, <const float*> NULL,
+                        <double*> NULL)
             if m:
                 _store_rows(&out[s, o], out.strides[0] // sizeof(floating), r, m)
         s += m
