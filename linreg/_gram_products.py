@@ -27,7 +27,7 @@ PRODUCT_ROW_PADDING = 8
 def syrk_work(rows, d):
     """(rows, columns) of the pass over rows with as much work as the syrk of (rows, d)
     rows (rows d^2 / 2 multiply-adds, at about 8 per element of a pass: the thread
-    policy's size threshold, 2^20 elements, is then about a millisecond of either)."""
+    policy's size threshold, 2^21 elements, is then about two milliseconds of either)."""
     return rows, max(1, d * d // 16)
 
 

@@ -231,7 +231,11 @@ cdef enum:
     MIN_CHUNK_ELEMENTS = 1 << 21
     MAX_CHUNKS = 256
     MAX_CHUNK_BUFFER_DOUBLES = 1 << 22  # 32 MB of partial sums at most
-    MIN_PARALLEL_ELEMENTS = 1 << 20  # about a millisecond of work for one thread
+    # Passes under this many elements run on one thread: at 2^20 (0.4 ms for one thread,
+    # float64, d = 32) 2 threads gained nothing back to back (0.99-1.02x the 1-thread
+    # time) and lost 1.09-1.19x after 20 ms idle (the worker's wake-up; three runs); at
+    # 2^21, 0.82x back to back, 1.09x after idle.
+    MIN_PARALLEL_ELEMENTS = 1 << 21
 
 # Work (elements of X touched, or multiply-adds) between two looks for Ctrl-C: about
 # 50 ms. Looking needs the GIL, which another Python thread may hold for up to its
@@ -297,7 +301,7 @@ cdef struct ThreadPlan:
 cdef inline int _size_class(Py_ssize_t n_rows, Py_ssize_t n_cols) noexcept nogil:
     """0 for passes under 2^21 elements, 1 under 2^22, ..., LINREG_SIZE_CLASSES - 1 above."""
     cdef int c = 0
-    cdef Py_ssize_t elements = (n_rows * n_cols) // (2 * <Py_ssize_t> MIN_PARALLEL_ELEMENTS)
+    cdef Py_ssize_t elements = (n_rows * n_cols) // <Py_ssize_t> MIN_PARALLEL_ELEMENTS
     while elements > 0 and c < LINREG_SIZE_CLASSES - 1:
         elements //= 2
         c += 1

@@ -6,9 +6,9 @@ import linreg
 from linreg import _compiled, kernels
 
 # Large enough for several chunks of rows (a chunk is at least 8192 rows) and for the
-# kernels to use threads at all (passes over fewer than 2**20 elements run on one).
-N, D = 160_003, 7
-assert N * D >= 2**20
+# kernels to use threads at all (passes over fewer than 2**21 elements run on one).
+N, D = 320_003, 7
+assert N * D >= 2**21
 
 
 def problem(dtype, k, seed=0):

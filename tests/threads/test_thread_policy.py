@@ -10,13 +10,13 @@ import pytest
 
 from linreg import _compiled, kernels
 
-BIG = 2**23  # elements of a pass well above MIN_PARALLEL_ELEMENTS (2**20)
+BIG = 2**23  # elements of a pass well above MIN_PARALLEL_ELEMENTS (2**21)
 
 
 
 def test_small_passes_run_on_one_thread(policy):
-    assert policy("threads_for", 2**20 - 1, 1, 2) == 1
-    assert policy("threads_for", 2**20, 1, 2) == 2
+    assert policy("threads_for", 2**21 - 1, 1, 2) == 1
+    assert policy("threads_for", 2**21, 1, 2) == 2
     assert policy("threads_for", BIG, 1, 1) == 1
 
 

@@ -17,8 +17,8 @@ import linreg.kernels as kernels
 from linreg._validation import ThreadCountWarning, check_n_threads
 from _helpers import make_problem
 
-# Big enough that the kernels really use threads: n * d >= 2**20 and several row chunks.
-N_BIG, D_BIG = 32768, 32
+# Big enough that the kernels really use threads: n * d >= 2**21 and several row chunks.
+N_BIG, D_BIG = 65536, 32
 
 
 def cpus_available():
