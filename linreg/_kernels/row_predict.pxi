@@ -35,12 +35,12 @@ cdef extern from *:
         const __m512d bv = _mm512_set1_pd(bias);
         int order[16];
         Py_ssize_t t = start;
-        int i, k;
+        int i;
         for (i = 0; i < 16; i++) order[i] = LINREG_SUM_LANE(i);  /* row i's lane in s */
         const __m512i row_order = _mm512_loadu_si512(order);
         for (; t + 16 <= stop; t += 16) {
             const float* x = X + t * d;
-            __m512 p[16], c[8];
+            __m512 p[16];
             linreg_prefetch_ahead(x, 16 * d * (Py_ssize_t) sizeof(float), X + stop * d);
             for (i = 0; i < 16; i++) {
                 if (R == 1)
@@ -49,10 +49,7 @@ cdef extern from *:
                     p[i] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + i * d + 16), ww[1],
                                            _mm512_mul_ps(_mm512_loadu_ps(x + i * d), ww[0]));
             }
-            for (k = 0; k < 8; k++) c[k] = LINREG_FOLD_BLOCKS(p[2 * k], p[2 * k + 1], 0x44, 0xEE);
-            __m512 s = _mm512_permutexvar_ps(row_order, linreg_sums_of_16(
-                LINREG_FOLD_BLOCKS(c[0], c[1], 0x88, 0xDD), LINREG_FOLD_BLOCKS(c[2], c[3], 0x88, 0xDD),
-                LINREG_FOLD_BLOCKS(c[4], c[5], 0x88, 0xDD), LINREG_FOLD_BLOCKS(c[6], c[7], 0x88, 0xDD)));
+            __m512 s = _mm512_permutexvar_ps(row_order, linreg_row_sums_16(p));
             __m512 o = _mm512_insertf32x8(
                 _mm512_castps256_ps512(_mm512_cvtpd_ps(_mm512_add_pd(
                     _mm512_cvtps_pd(_mm512_castps512_ps256(s)), bv))),

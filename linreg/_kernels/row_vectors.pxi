@@ -141,6 +141,17 @@ cdef extern from *:
        ms), 13 0.84, 16 0.86 (3 rounds, per-round 0.76-0.89); two registers a row:
        d = 17 0.88, 20 0.89, 28 0.85, 32 0.84-0.87, 24 (no partial vector in the AVX2
        step) 1.00. */
+    /* The sums of 16 rows from their products p[i] (row i's 16 lanes of partial sums),
+       folded pairwise into 4 rows x 4 partial sums each, then reduced by
+       linreg_sums_of_16: in its lane order LINREG_SUM_LANE (also row_predict.pxi's). */
+    LINREG_AVX512_INLINE __m512 linreg_row_sums_16(const __m512* p)
+    {
+        __m512 c[8];
+        for (int k = 0; k < 8; k++) c[k] = LINREG_FOLD_BLOCKS(p[2 * k], p[2 * k + 1], 0x44, 0xEE);
+        return linreg_sums_of_16(
+            LINREG_FOLD_BLOCKS(c[0], c[1], 0x88, 0xDD), LINREG_FOLD_BLOCKS(c[2], c[3], 0x88, 0xDD),
+            LINREG_FOLD_BLOCKS(c[4], c[5], 0x88, 0xDD), LINREG_FOLD_BLOCKS(c[6], c[7], 0x88, 0xDD));
+    }
     LINREG_AVX512_INLINE double linreg_rows_of_16r_f32(
         const int R, const float* X, Py_ssize_t d, Py_ssize_t start, Py_ssize_t stop,
         const float* y, Py_ssize_t y_step, const float* w, double bias, double* grad,
@@ -164,7 +175,7 @@ cdef extern from *:
         const __m512i y_order = linreg_y_order_16();
         for (; t + 16 <= stop; t += 16) {
             const float* x = X + t * d;
-            __m512 z[16][2], p[16], c[8], b[16];
+            __m512 z[16][2], p[16], b[16];
             linreg_prefetch_ahead(x, 16 * d * (Py_ssize_t) sizeof(float), X + stop * d);
             for (i = 0; i < 16; i++) {
                 if (R == 1) {
@@ -176,11 +187,8 @@ cdef extern from *:
                     p[i] = _mm512_fmadd_ps(z[i][1], ww[1], _mm512_mul_ps(z[i][0], ww[0]));
                 }
             }
-            for (k = 0; k < 8; k++) c[k] = LINREG_FOLD_BLOCKS(p[2 * k], p[2 * k + 1], 0x44, 0xEE);
-            __m512 s = linreg_sums_of_16(
-                LINREG_FOLD_BLOCKS(c[0], c[1], 0x88, 0xDD), LINREG_FOLD_BLOCKS(c[2], c[3], 0x88, 0xDD),
-                LINREG_FOLD_BLOCKS(c[4], c[5], 0x88, 0xDD), LINREG_FOLD_BLOCKS(c[6], c[7], 0x88, 0xDD));
-            __m512 rf = linreg_residuals_16(s, linreg_y_lanes_16(y, t, y_step, y_order), bv,
+            __m512 rf = linreg_residuals_16(linreg_row_sums_16(p),
+                                            linreg_y_lanes_16(y, t, y_step, y_order), bv,
                                             &sse, &sum);
             /* Each row's residual across a register: once for both registers of a row
                (R = 2); with one, as it is used (held for the row, 1.03x the time) */
