@@ -28,6 +28,18 @@ cdef extern from *:
     #endif
     #if defined(__AVX__)
     #include <immintrin.h>
+    /* o[r d + c] = s[c stride + r] for r, c < 4: a 4 x 4 block through registers. */
+    static inline void linreg_t4x4_f64(const double* s, Py_ssize_t stride, double* o,
+                                       Py_ssize_t d) {
+        __m256d a0 = _mm256_loadu_pd(s), a1 = _mm256_loadu_pd(s + stride);
+        __m256d a2 = _mm256_loadu_pd(s + 2 * stride), a3 = _mm256_loadu_pd(s + 3 * stride);
+        __m256d t0 = _mm256_unpacklo_pd(a0, a1), t1 = _mm256_unpackhi_pd(a0, a1);
+        __m256d t2 = _mm256_unpacklo_pd(a2, a3), t3 = _mm256_unpackhi_pd(a2, a3);
+        _mm256_storeu_pd(o, _mm256_permute2f128_pd(t0, t2, 0x20));
+        _mm256_storeu_pd(o + d, _mm256_permute2f128_pd(t1, t3, 0x20));
+        _mm256_storeu_pd(o + 2 * d, _mm256_permute2f128_pd(t0, t2, 0x31));
+        _mm256_storeu_pd(o + 3 * d, _mm256_permute2f128_pd(t1, t3, 0x31));
+    }
     #endif
     /* dst[r d + j] = src[j stride + r] for r < m, j < d: m rows of the columns src,
        src + stride, ... transposed, 4 x 4 (or 2 x 2) blocks through vector registers. */
@@ -36,18 +48,8 @@ cdef extern from *:
         Py_ssize_t r = 0, j;
     #if defined(__AVX__)
         for (; r + 4 <= m; r += 4) {
-            for (j = 0; j + 4 <= d; j += 4) {
-                const double* s = src + j * stride + r;
-                __m256d a0 = _mm256_loadu_pd(s), a1 = _mm256_loadu_pd(s + stride);
-                __m256d a2 = _mm256_loadu_pd(s + 2 * stride), a3 = _mm256_loadu_pd(s + 3 * stride);
-                __m256d t0 = _mm256_unpacklo_pd(a0, a1), t1 = _mm256_unpackhi_pd(a0, a1);
-                __m256d t2 = _mm256_unpacklo_pd(a2, a3), t3 = _mm256_unpackhi_pd(a2, a3);
-                double* o = dst + r * d + j;
-                _mm256_storeu_pd(o, _mm256_permute2f128_pd(t0, t2, 0x20));
-                _mm256_storeu_pd(o + d, _mm256_permute2f128_pd(t1, t3, 0x20));
-                _mm256_storeu_pd(o + 2 * d, _mm256_permute2f128_pd(t0, t2, 0x31));
-                _mm256_storeu_pd(o + 3 * d, _mm256_permute2f128_pd(t1, t3, 0x31));
-            }
+            for (j = 0; j + 4 <= d; j += 4)
+                linreg_t4x4_f64(src + j * stride + r, stride, dst + r * d + j, d);
             for (; j < d; j++) {
                 const double* s = src + j * stride + r;
                 dst[r * d + j] = s[0]; dst[(r + 1) * d + j] = s[1];
@@ -105,8 +107,8 @@ cdef extern from *:
        all d columns a few rows at a time: when X's rows are a multiple of 1024 (a
        column 4 KB apart, or a power of two), the d lines at one offset share a cache
        set, so at d = 32 they evicted one another before each was read whole (float32,
-       2^20 x 32 in blocks of 4096 rows, C harness: 10.5 ms, now 6.5; at d = 128, 130
-       ms, now 40; 2^20 + 37 rows: 9.3 and 6.7). */
+       2^20 x 32 in blocks of 4096 rows, C harness: 10.6 ms, now 6.7; at d = 128, 129
+       ms, now 48; 2^20 + 37 rows: 10.4 and 6.7). */
     #define LINREG_BLOCK_AHEAD 8
     #if defined(__AVX__)
     static inline void linreg_t8x8_f32(const float* s, Py_ssize_t stride, float* o,
@@ -131,17 +133,6 @@ cdef extern from *:
         _mm256_storeu_ps(o + 5 * d, _mm256_permute2f128_ps(u1, u5, 0x31));
         _mm256_storeu_ps(o + 6 * d, _mm256_permute2f128_ps(u2, u6, 0x31));
         _mm256_storeu_ps(o + 7 * d, _mm256_permute2f128_ps(u3, u7, 0x31));
-    }
-    static inline void linreg_t4x4_f64(const double* s, Py_ssize_t stride, double* o,
-                                       Py_ssize_t d) {
-        __m256d a0 = _mm256_loadu_pd(s), a1 = _mm256_loadu_pd(s + stride);
-        __m256d a2 = _mm256_loadu_pd(s + 2 * stride), a3 = _mm256_loadu_pd(s + 3 * stride);
-        __m256d t0 = _mm256_unpacklo_pd(a0, a1), t1 = _mm256_unpackhi_pd(a0, a1);
-        __m256d t2 = _mm256_unpacklo_pd(a2, a3), t3 = _mm256_unpackhi_pd(a2, a3);
-        _mm256_storeu_pd(o, _mm256_permute2f128_pd(t0, t2, 0x20));
-        _mm256_storeu_pd(o + d, _mm256_permute2f128_pd(t1, t3, 0x20));
-        _mm256_storeu_pd(o + 2 * d, _mm256_permute2f128_pd(t0, t2, 0x31));
-        _mm256_storeu_pd(o + 3 * d, _mm256_permute2f128_pd(t1, t3, 0x31));
     }
     #endif
     /* The columns j0..d-1 of rows 0..m-1 (after the groups of eight), one at a time. */
