@@ -19,14 +19,8 @@
 #   on in its reading order, a line of each column per line of rows, into the next four
 #   columns and block (every fourth line only: 1.9x). The inner loop is C
 #   (column_lines.pxi): the sums stay in vector registers across the block.
-# bench/test_fortran_order.py, three runs, medians (old -> new): fused epoch 1.62-1.65 ->
-# 1.35-1.38 (float64), 1.89-1.92 -> 1.20-1.23 (float32); predict (the residual loop
-# alone) 0.87-0.89 -> 0.78-0.81, 1.50-1.56 -> 1.11-1.14. float64 stays above 1.3: reading
-# 32 columns in blocks is itself slower than one stream (the residual loop alone took
-# about 1.2x the C-order fused pass; more prefetching, the previous block's columns or
-# to L2 as well, was slower). Fused epoch, other shapes: d = 128: 1.75 -> 1.58 (float64),
-# 2.63 -> 1.83 (float32); 3 outputs 1.59 -> 1.45, 1.28 -> 1.05; d = 3 and 512 (blocks of
-# 64 rows) about equal (float64 d = 512: 1.85 until the inner loop was inlined).
+# Fused epoch, Fortran / C time: float64 1.62-1.65 -> 1.35-1.38, float32 1.89-1.92 -> 1.20-1.23.
+# One output on 2 to 16 columns, unweighted, takes column_narrow.pxi's loop instead.
 #
 # The results equal those of the C-order passes up to the order of summation: a row's
 # four products are summed in the data's dtype (float32: then added in double, as the
@@ -78,6 +72,7 @@ cdef struct ColumnBlock:
 
 
 include "column_lines.pxi"
+include "column_narrow.pxi"
 
 
 cdef inline void _block4(
@@ -214,6 +209,8 @@ cdef double _column_block_sums(
     cdef float* swap_f
     cdef double sse = 0.0
     cdef ColumnBlock blk
+    if _narrow_columns_take(d, k, sw) and stop > start:  # column_narrow.pxi
+        return _narrow_column_sums(Xt, Y, start, stop, work, grad_by_output, grad_bias)
     while s < stop:
         _start_block(&blk, Xt.shape[1], d, s, stop, block, sizeof(floating))
         m = blk.rows
@@ -325,6 +322,9 @@ cdef void _predict_columns(
     cdef const floating* X0 = &Xt[0, 0]
     cdef const floating* w
     cdef ColumnBlock blk
+    if _narrow_columns_take(d, k, NULL) and stop > start:  # column_narrow.pxi
+        _narrow_column_predict(Xt, out, work, start, stop)
+        return
     while s < stop:
         _start_block(&blk, Xt.shape[1], d, s, stop, block, sizeof(floating))
         m = blk.rows
