@@ -9,8 +9,8 @@ is Fortran time / C time. Target: 1.3 or less for every pass: the fused epoch
 (`kernels.loss_and_grad`), predict (`kernels.predict`), the Gram pass
 (`kernels.gram_statistics`), and SGD (`SGDRegressor.fit`, one per-sample epoch, in
 order and shuffled). X is 2**20 x 32 for the passes (256 MiB in float64), 1e5 x 32 for
-SGD; the Gram pass also on 2**22 x 8 ("gram-pass-d8": few columns take the compiled
-pass); 1 thread.
+SGD; the fused epoch, predict and the Gram pass also on 2**22 x 8 ("-d8": few columns
+take loops of their own); 1 thread.
 
 Memory rows (the "Memory" section): peak bytes traced by tracemalloc and the rise of the
 peak resident set during one call, in a process that does nothing else
@@ -47,13 +47,13 @@ def _data(n, dtype, order, d=D):
 def _pass(name, X, y):
     """(run, result) of one pass over X."""
     dtype = X.dtype
-    w, b = np.linspace(-0.5, 0.5, D).astype(dtype), np.array([0.1], dtype)
-    if name == "fused-epoch":
+    w, b = np.linspace(-0.5, 0.5, X.shape[1]).astype(dtype), np.array([0.1], dtype)
+    if name.startswith("fused-epoch"):
         gw, gb = np.empty_like(w), np.empty_like(b)
 
         def run():
             return kernels.loss_and_grad(X, y, w, b, gw, gb, n_threads=1), gw
-    elif name == "predict":
+    elif name.startswith("predict"):
         out = np.empty_like(y)
 
         def run():
@@ -71,10 +71,12 @@ def _pass(name, X, y):
     return run
 
 
-PASSES = ["fused-epoch", "predict", "gram-pass", "gram-pass-d8", "sgd-epoch-in-order",
-          "sgd-epoch-shuffled"]
+PASSES = ["fused-epoch", "predict", "gram-pass", "fused-epoch-d8", "predict-d8",
+          "gram-pass-d8", "sgd-epoch-in-order", "sgd-epoch-shuffled"]
 #: Passes on X of 8 columns (as many elements: 4 N rows): a DataFrame of few columns, whose
-#: statistics come from the compiled pass on transposed blocks (gram_columns.pxi).
+#: fused epoch and predict take the one-pass loop over 2 to 16 columns side by side
+#: (column_narrow.pxi) and whose statistics come from the compiled pass on transposed
+#: blocks (gram_columns.pxi).
 NARROW_D = 8
 
 
