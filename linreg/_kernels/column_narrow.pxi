@@ -1,4 +1,4 @@
-# Narrow Fortran-ordered X (2 to LNAR_MAX = 16 columns, one output, no sample weights):
+# Narrow Fortran-ordered X (2 to LNAR_MAX = 16 columns, one output, sample weights or not):
 # every column side by side, a cache line of rows at a time, in one pass.
 #
 # The blocked pipeline of columns.pxi reads each column a block of rows at a time and
@@ -18,7 +18,8 @@
 # Precision as in the C-order pass: float32 sums a row's products in float32 and adds
 # them to the bias and -y in double; the loss's sums are in double; the gradient's
 # terms take the residuals rounded to float32, each lane summing 8 rows' terms in
-# float32 before they are promoted to double (float64: all in double). The rows past
+# float32 before they are promoted to double (float64: all in double); with sample
+# weights v, the loss sums v r^2 and v r, the gradient v r x. The rows past
 # the last whole line take the same step, copied into a zero-padded one with their
 # residuals masked to 0 past them (a scalar loop there was compiled twice, for a
 # contiguous y and a strided one, with different roundings). The result depends on
@@ -30,15 +31,15 @@ cdef extern from *:
     #define LNAR_AHEAD_BYTES 1024
     #if LCOL_AVX
     /* float64, one step: 8 rows (a line of each column) at x + j cs. The residuals
-       r = x . w + bias - y, times `valid` (1, or 0 for the padding of a last partial
-       step), go into the loss's sums and the gradient's (acc); predict (!grad) returns
-       x . w + bias in r0, r1. */
+       r = x . w + bias - y and q = v r (v: the rows' sample weights, 0 for the padding
+       of a last partial step; v NULL: 1) go into the loss's sums (q r and q) and the
+       gradient's (q x, into acc); predict (!grad) returns x . w + bias in r0, r1. */
     static inline __attribute__((always_inline)) void lnar_step_d(
         const double* x, Py_ssize_t cs, const int d, const __m256d* wv, __m256d vb,
-        const double* y, Py_ssize_t ys, const double* valid, const int grad,
+        const double* y, Py_ssize_t ys, const double* v, const int grad,
         __m256d* acc, __m256d* e, __m256d* t, __m256d* r0, __m256d* r1)
     {
-        __m256d a0 = _mm256_setzero_pd(), a1 = a0, b0 = a0, b1 = a0;
+        __m256d a0 = _mm256_setzero_pd(), a1 = a0, b0 = a0, b1 = a0, q0, q1;
         int j;
         for (j = 0; j < d; j++) {
             const double* c = x + j * cs;
@@ -61,16 +62,17 @@ cdef extern from *:
             *r0 = _mm256_sub_pd(*r0, _mm256_set_pd(y[3 * ys], y[2 * ys], y[ys], y[0]));
             *r1 = _mm256_sub_pd(*r1, _mm256_set_pd(y[7 * ys], y[6 * ys], y[5 * ys], y[4 * ys]));
         }
-        if (valid != NULL) {
-            *r0 = _mm256_mul_pd(*r0, _mm256_loadu_pd(valid));
-            *r1 = _mm256_mul_pd(*r1, _mm256_loadu_pd(valid + 4));
+        q0 = *r0; q1 = *r1;
+        if (v != NULL) {
+            q0 = _mm256_mul_pd(q0, _mm256_loadu_pd(v));
+            q1 = _mm256_mul_pd(q1, _mm256_loadu_pd(v + 4));
         }
-        e[0] = _mm256_fmadd_pd(*r0, *r0, e[0]); e[1] = _mm256_fmadd_pd(*r1, *r1, e[1]);
-        t[0] = _mm256_add_pd(t[0], *r0); t[1] = _mm256_add_pd(t[1], *r1);
+        e[0] = _mm256_fmadd_pd(q0, *r0, e[0]); e[1] = _mm256_fmadd_pd(q1, *r1, e[1]);
+        t[0] = _mm256_add_pd(t[0], q0); t[1] = _mm256_add_pd(t[1], q1);
         for (j = 0; j < d; j++) {
             const double* c = x + j * cs;
-            acc[j] = _mm256_fmadd_pd(_mm256_loadu_pd(c + 4), *r1,
-                                     _mm256_fmadd_pd(_mm256_loadu_pd(c), *r0, acc[j]));
+            acc[j] = _mm256_fmadd_pd(_mm256_loadu_pd(c + 4), q1,
+                                     _mm256_fmadd_pd(_mm256_loadu_pd(c), q0, acc[j]));
         }
     }
 
@@ -78,10 +80,11 @@ cdef extern from *:
        lanes promoted by the caller), the residuals and the loss's sums in double. */
     static inline __attribute__((always_inline)) void lnar_step_f(
         const float* x, Py_ssize_t cs, const int d, const __m256* wv, __m256d vb,
-        const float* y, Py_ssize_t ys, const double* valid, const int grad,
+        const float* y, Py_ssize_t ys, const double* v, const int grad,
         __m256* acc, __m256d* e, __m256d* t, __m256d* r)
     {
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, b0 = a0, b1 = a0, s0, s1, q0, q1;
+        __m256d q[4];
         int j;
         for (j = 0; j < d; j++) {
             const float* c = x + j * cs;
@@ -111,14 +114,14 @@ cdef extern from *:
             for (j = 0; j < 16; j++) v[j] = (double) y[j * ys];
             for (j = 0; j < 4; j++) r[j] = _mm256_sub_pd(r[j], _mm256_loadu_pd(v + 4 * j));
         }
-        if (valid != NULL)
-            for (j = 0; j < 4; j++) r[j] = _mm256_mul_pd(r[j], _mm256_loadu_pd(valid + 4 * j));
-        e[0] = _mm256_fmadd_pd(r[0], r[0], _mm256_fmadd_pd(r[1], r[1], e[0]));
-        e[1] = _mm256_fmadd_pd(r[2], r[2], _mm256_fmadd_pd(r[3], r[3], e[1]));
-        t[0] = _mm256_add_pd(t[0], _mm256_add_pd(r[0], r[1]));
-        t[1] = _mm256_add_pd(t[1], _mm256_add_pd(r[2], r[3]));
-        q0 = _mm256_set_m128(_mm256_cvtpd_ps(r[1]), _mm256_cvtpd_ps(r[0]));
-        q1 = _mm256_set_m128(_mm256_cvtpd_ps(r[3]), _mm256_cvtpd_ps(r[2]));
+        for (j = 0; j < 4; j++)
+            q[j] = v == NULL ? r[j] : _mm256_mul_pd(r[j], _mm256_loadu_pd(v + 4 * j));
+        e[0] = _mm256_fmadd_pd(q[0], r[0], _mm256_fmadd_pd(q[1], r[1], e[0]));
+        e[1] = _mm256_fmadd_pd(q[2], r[2], _mm256_fmadd_pd(q[3], r[3], e[1]));
+        t[0] = _mm256_add_pd(t[0], _mm256_add_pd(q[0], q[1]));
+        t[1] = _mm256_add_pd(t[1], _mm256_add_pd(q[2], q[3]));
+        q0 = _mm256_set_m128(_mm256_cvtpd_ps(q[1]), _mm256_cvtpd_ps(q[0]));
+        q1 = _mm256_set_m128(_mm256_cvtpd_ps(q[3]), _mm256_cvtpd_ps(q[2]));
         for (j = 0; j < d; j++) {
             const float* c = x + j * cs;
             acc[j] = _mm256_fmadd_ps(_mm256_loadu_ps(c + 8), q1,
@@ -132,8 +135,8 @@ cdef extern from *:
        residuals masked to 0 past the rows, so that every row takes the same arithmetic. */
     static inline __attribute__((always_inline)) void lnar_d(
         const double* x, Py_ssize_t cs, const int d, Py_ssize_t m, const double* w,
-        double bias, const double* y, Py_ssize_t ys, double* g, double* sse,
-        double* total, const int grad, double* out, Py_ssize_t os)
+        double bias, const double* y, Py_ssize_t ys, const double* sw, double* g,
+        double* sse, double* total, const int grad, double* out, Py_ssize_t os)
     {
         __m256d acc[LNAR_MAX], wv[LNAR_MAX], e[2], t[2], r0, r1;
         const __m256d vb = _mm256_set1_pd(bias);
@@ -143,8 +146,8 @@ cdef extern from *:
         e[0] = e[1] = t[0] = t[1] = _mm256_setzero_pd();
         for (j = 0; j < d; j++) { acc[j] = e[0]; wv[j] = _mm256_set1_pd(w[j]); }
         for (i = 0; i < whole; i += 8) {
-            lnar_step_d(x + i, cs, d, wv, vb, grad ? y + i * ys : NULL, ys, NULL, grad,
-                        acc, e, t, &r0, &r1);
+            lnar_step_d(x + i, cs, d, wv, vb, grad ? y + i * ys : NULL, ys,
+                        sw == NULL ? NULL : sw + i, grad, acc, e, t, &r0, &r1);
             if (grad) continue;
             if (os == 1) {
                 _mm256_storeu_pd(out + i, r0); _mm256_storeu_pd(out + i + 4, r1);
@@ -155,7 +158,7 @@ cdef extern from *:
         }
         if (rest) {
             for (i = 0; i < 8; i++) {
-                valid[i] = i < rest ? 1.0 : 0.0;
+                valid[i] = i >= rest ? 0.0 : (sw == NULL ? 1.0 : sw[whole + i]);
                 py[i] = i < rest && grad ? y[(whole + i) * ys] : 0.0;
                 for (j = 0; j < d; j++) px[j * 8 + i] = i < rest ? x[j * cs + whole + i] : 0.0;
             }
@@ -173,8 +176,8 @@ cdef extern from *:
 
     static inline __attribute__((always_inline)) void lnar_f(
         const float* x, Py_ssize_t cs, const int d, Py_ssize_t m, const float* w,
-        double bias, const float* y, Py_ssize_t ys, double* g, double* sse,
-        double* total, const int grad, float* out, Py_ssize_t os)
+        double bias, const float* y, Py_ssize_t ys, const double* sw, double* g,
+        double* sse, double* total, const int grad, float* out, Py_ssize_t os)
     {
         __m256 acc[LNAR_MAX], wv[LNAR_MAX];
         __m256d dacc[LNAR_MAX], e[2], t[2], r[4];
@@ -188,8 +191,8 @@ cdef extern from *:
             acc[j] = _mm256_setzero_ps(); dacc[j] = e[0]; wv[j] = _mm256_set1_ps(w[j]);
         }
         for (i = 0; i < whole; i += 16) {
-            lnar_step_f(x + i, cs, d, wv, vb, grad ? y + i * ys : NULL, ys, NULL, grad,
-                        acc, e, t, r);
+            lnar_step_f(x + i, cs, d, wv, vb, grad ? y + i * ys : NULL, ys,
+                        sw == NULL ? NULL : sw + i, grad, acc, e, t, r);
             if (!grad) {
                 __m256 f0 = _mm256_set_m128(_mm256_cvtpd_ps(r[1]), _mm256_cvtpd_ps(r[0]));
                 __m256 f1 = _mm256_set_m128(_mm256_cvtpd_ps(r[3]), _mm256_cvtpd_ps(r[2]));
@@ -208,7 +211,7 @@ cdef extern from *:
         }
         if (rest) {
             for (i = 0; i < 16; i++) {
-                valid[i] = i < rest ? 1.0 : 0.0;
+                valid[i] = i >= rest ? 0.0 : (sw == NULL ? 1.0 : sw[whole + i]);
                 py[i] = i < rest && grad ? y[(whole + i) * ys] : 0.0f;
                 for (j = 0; j < d; j++) px[j * 16 + i] = i < rest ? x[j * cs + whole + i] : 0.0f;
             }
@@ -235,22 +238,22 @@ cdef extern from *:
         case 12: F(__VA_ARGS__, 12); break; case 13: F(__VA_ARGS__, 13); break;    \\
         case 14: F(__VA_ARGS__, 14); break; case 15: F(__VA_ARGS__, 15); break;    \\
         default: F(__VA_ARGS__, 16); break; }
-    #define LNAR_SUMS_D(x, cs, m, w, bias, y, ys, g, sse, total, D) \\
-        lnar_d(x, cs, D, m, w, bias, y, ys, g, sse, total, 1, NULL, 0)
-    #define LNAR_SUMS_F(x, cs, m, w, bias, y, ys, g, sse, total, D) \\
-        lnar_f(x, cs, D, m, w, bias, y, ys, g, sse, total, 1, NULL, 0)
+    #define LNAR_SUMS_D(x, cs, m, w, bias, y, ys, sw, g, sse, total, D) \\
+        lnar_d(x, cs, D, m, w, bias, y, ys, sw, g, sse, total, 1, NULL, 0)
+    #define LNAR_SUMS_F(x, cs, m, w, bias, y, ys, sw, g, sse, total, D) \\
+        lnar_f(x, cs, D, m, w, bias, y, ys, sw, g, sse, total, 1, NULL, 0)
     #define LNAR_PRED_D(x, cs, m, w, bias, out, os, D) \\
-        lnar_d(x, cs, D, m, w, bias, NULL, 0, NULL, NULL, NULL, 0, out, os)
+        lnar_d(x, cs, D, m, w, bias, NULL, 0, NULL, NULL, NULL, NULL, 0, out, os)
     #define LNAR_PRED_F(x, cs, m, w, bias, out, os, D) \\
-        lnar_f(x, cs, D, m, w, bias, NULL, 0, NULL, NULL, NULL, 0, out, os)
+        lnar_f(x, cs, D, m, w, bias, NULL, 0, NULL, NULL, NULL, NULL, 0, out, os)
     static void lnar_sums_d(const double* x, Py_ssize_t cs, int d, Py_ssize_t m,
                             const double* w, double bias, const double* y, Py_ssize_t ys,
-                            double* g, double* sse, double* total)
-    { LNAR_CASES(LNAR_SUMS_D, x, cs, m, w, bias, y, ys, g, sse, total) }
+                            const double* sw, double* g, double* sse, double* total)
+    { LNAR_CASES(LNAR_SUMS_D, x, cs, m, w, bias, y, ys, sw, g, sse, total) }
     static void lnar_sums_f(const float* x, Py_ssize_t cs, int d, Py_ssize_t m,
                             const float* w, double bias, const float* y, Py_ssize_t ys,
-                            double* g, double* sse, double* total)
-    { LNAR_CASES(LNAR_SUMS_F, x, cs, m, w, bias, y, ys, g, sse, total) }
+                            const double* sw, double* g, double* sse, double* total)
+    { LNAR_CASES(LNAR_SUMS_F, x, cs, m, w, bias, y, ys, sw, g, sse, total) }
     static void lnar_predict_d(const double* x, Py_ssize_t cs, int d, Py_ssize_t m,
                                const double* w, double bias, double* out, Py_ssize_t os)
     { LNAR_CASES(LNAR_PRED_D, x, cs, m, w, bias, out, os) }
@@ -261,11 +264,11 @@ cdef extern from *:
     #else
     #define LNAR_BUILT 0
     static void lnar_sums_d(const double* x, Py_ssize_t cs, int d, Py_ssize_t m,
-        const double* w, double bias, const double* y, Py_ssize_t ys, double* g,
-        double* sse, double* total) { }
+        const double* w, double bias, const double* y, Py_ssize_t ys, const double* sw,
+        double* g, double* sse, double* total) { }
     static void lnar_sums_f(const float* x, Py_ssize_t cs, int d, Py_ssize_t m,
-        const float* w, double bias, const float* y, Py_ssize_t ys, double* g,
-        double* sse, double* total) { }
+        const float* w, double bias, const float* y, Py_ssize_t ys, const double* sw,
+        double* g, double* sse, double* total) { }
     static void lnar_predict_d(const double* x, Py_ssize_t cs, int d, Py_ssize_t m,
         const double* w, double bias, double* out, Py_ssize_t os) { }
     static void lnar_predict_f(const float* x, Py_ssize_t cs, int d, Py_ssize_t m,
@@ -275,20 +278,20 @@ cdef extern from *:
     int LNAR_BUILT
     int LNAR_MAX
     void lnar_sums_d(const double* x, Py_ssize_t cs, int d, Py_ssize_t m, const double* w,
-                     double bias, const double* y, Py_ssize_t ys, double* g, double* sse,
-                     double* total) noexcept nogil
+                     double bias, const double* y, Py_ssize_t ys, const double* sw,
+                     double* g, double* sse, double* total) noexcept nogil
     void lnar_sums_f(const float* x, Py_ssize_t cs, int d, Py_ssize_t m, const float* w,
-                     double bias, const float* y, Py_ssize_t ys, double* g, double* sse,
-                     double* total) noexcept nogil
+                     double bias, const float* y, Py_ssize_t ys, const double* sw,
+                     double* g, double* sse, double* total) noexcept nogil
     void lnar_predict_d(const double* x, Py_ssize_t cs, int d, Py_ssize_t m, const double* w,
                         double bias, double* out, Py_ssize_t os) noexcept nogil
     void lnar_predict_f(const float* x, Py_ssize_t cs, int d, Py_ssize_t m, const float* w,
                         double bias, float* out, Py_ssize_t os) noexcept nogil
 
 
-cdef inline bint _narrow_columns_take(Py_ssize_t d, Py_ssize_t k, const double* sw) noexcept nogil:
+cdef inline bint _narrow_columns_take(Py_ssize_t d, Py_ssize_t k) noexcept nogil:
     """Whether a pass over a Fortran-ordered X takes this file's loop."""
-    return LNAR_BUILT and 2 <= d <= LNAR_MAX and k == 1 and sw == NULL
+    return LNAR_BUILT and 2 <= d <= LNAR_MAX and k == 1
 
 
 cdef inline double _narrow_column_sums(
@@ -296,15 +299,16 @@ cdef inline double _narrow_column_sums(
     const WorkBuffers* work, double* grad_by_output, double* grad_bias,
 ) noexcept nogil:
     """`_column_block_sums` (columns.pxi) when `_narrow_columns_take`: rows start..stop-1
-    (at least one) of X = Xt.T, one output, no sample weights."""
+    (at least one) of X = Xt.T, one output, sample weights or not."""
     cdef Py_ssize_t cs = Xt.strides[0] // sizeof(floating), ys = Y.strides[0] // sizeof(floating)
+    cdef const double* sw = NULL if work.sample_weight == NULL else work.sample_weight + start
     cdef double sse = 0.0
     if floating is double:
         lnar_sums_d(&Xt[0, start], cs, <int> Xt.shape[0], stop - start, work.w_by_output,
-                    work.bias[0], &Y[start, 0], ys, grad_by_output, &sse, grad_bias)
+                    work.bias[0], &Y[start, 0], ys, sw, grad_by_output, &sse, grad_bias)
     else:
         lnar_sums_f(&Xt[0, start], cs, <int> Xt.shape[0], stop - start, work.w_by_output_f32,
-                    work.bias[0], &Y[start, 0], ys, grad_by_output, &sse, grad_bias)
+                    work.bias[0], &Y[start, 0], ys, sw, grad_by_output, &sse, grad_bias)
     return sse
 
 

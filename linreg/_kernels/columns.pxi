@@ -20,7 +20,7 @@
 #   columns and block (every fourth line only: 1.9x). The inner loop is C
 #   (column_lines.pxi): the sums stay in vector registers across the block.
 # Fused epoch, Fortran / C time: float64 1.62-1.65 -> 1.35-1.38, float32 1.89-1.92 -> 1.20-1.23.
-# One output on 2 to 16 columns, unweighted, takes column_narrow.pxi's loop instead.
+# One output on 2 to 16 columns takes column_narrow.pxi's loop instead.
 #
 # The results equal those of the C-order passes up to the order of summation: a row's
 # four products are summed in the data's dtype (float32: then added in double, as the
@@ -209,7 +209,7 @@ cdef double _column_block_sums(
     cdef float* swap_f
     cdef double sse = 0.0
     cdef ColumnBlock blk
-    if _narrow_columns_take(d, k, sw) and stop > start:  # column_narrow.pxi
+    if _narrow_columns_take(d, k) and stop > start:  # column_narrow.pxi
         return _narrow_column_sums(Xt, Y, start, stop, work, grad_by_output, grad_bias)
     while s < stop:
         _start_block(&blk, Xt.shape[1], d, s, stop, block, sizeof(floating))
@@ -322,7 +322,7 @@ cdef void _predict_columns(
     cdef const floating* X0 = &Xt[0, 0]
     cdef const floating* w
     cdef ColumnBlock blk
-    if _narrow_columns_take(d, k, NULL) and stop > start:  # column_narrow.pxi
+    if _narrow_columns_take(d, k) and stop > start:  # column_narrow.pxi
         _narrow_column_predict(Xt, out, work, start, stop)
         return
     while s < stop:

@@ -1,6 +1,6 @@
 """The one-pass loop over a narrow Fortran-ordered X (linreg/_kernels/column_narrow.pxi).
 
-One output on 2 to 16 columns, without sample weights: every column side by side, 8
+One output on 2 to 16 columns, with sample weights or without: every column side by side, 8
 float64 or 16 float32 rows a step, the rows past the last whole step copied into a
 zero-padded step whose extra residuals are masked to 0. Checked here at every width it
 takes and the first it does not (17), with every count of rows left past the last
@@ -29,17 +29,25 @@ def _problem(n, d, dtype, seed=0):
     return np.asfortranarray(X), y, w, np.array([0.25], dtype)
 
 
-def _fused(X, y, w, b, n_threads=1):
+def _fused(X, y, w, b, n_threads=1, sample_weight=None):
     gw, gb = np.empty_like(w), np.empty_like(b)
-    loss = kernels.loss_and_grad(X, y, w, b, gw, gb, n_threads=n_threads)
+    loss = kernels.loss_and_grad(X, y, w, b, gw, gb, n_threads=n_threads,
+                                 sample_weight=sample_weight)
     return loss, gw, gb
 
 
-def _truth(X, y, w, b):
+def _truth(X, y, w, b, sample_weight=None):
     X, y, w, b = (np.asarray(a, dtype=np.float64) for a in (X, y, w, b))
     gw, gb = np.empty_like(w), np.empty_like(b)
-    loss = reference.loss_and_grad(X, y, w, b, gw, gb)
+    loss = reference.loss_and_grad(X, y, w, b, gw, gb, sample_weight=sample_weight)
     return loss, gw, gb, reference.predict(X, w, b)
+
+
+def _sample_weight(n, seed=0):
+    """Weights from 0 to 3, every fifth one 0 (a row that counts for nothing)."""
+    v = np.random.default_rng(seed).uniform(0.0, 3.0, n)
+    v[::5] = 0.0
+    return v
 
 
 def _close(got, want, dtype, d):
@@ -72,6 +80,22 @@ def test_fused_epoch_and_predict_match_the_truth(dtype, d, extra):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("d", [2, 3, 8, 13, 16])
+@pytest.mark.parametrize("n", [2, 9, 17, 40, 1003])  # n = 2: one row weighs 0
+def test_sample_weights_match_the_truth(dtype, d, n):
+    X, y, w, b = _problem(n, d, dtype, seed=11)
+    v = _sample_weight(n)
+    loss, gw, gb = _fused(X, y, w, b, sample_weight=v)
+    t_loss, t_gw, t_gb, _ = _truth(X, y, w, b, sample_weight=v)
+    _close(np.array([loss]), np.array([t_loss]), dtype, d)
+    _close(gw, t_gw, dtype, d)
+    _close(gb, t_gb, dtype, d)
+    c_loss, c_gw, _ = _fused(np.ascontiguousarray(X), y, w, b, sample_weight=v)
+    _close(np.array([loss]), np.array([c_loss]), dtype, d)
+    _close(gw, c_gw, dtype, d)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize(("n", "d"), [(2, 2), (3, 5), (15, 16), (17, 8), (1000, 11)])
 def test_a_strided_y_and_output_give_the_same_bits(dtype, n, d):
     X, y, w, b = _problem(n, d, dtype, seed=3)
@@ -95,10 +119,11 @@ def test_thread_count_changes_no_bit(dtype, d):
     # At least 2^21 elements, so that 2 threads are allowed to share the chunks.
     n = (1 << 21) // d + 37
     X, y, w, b = _problem(n, d, dtype, seed=5)
-    one = _fused(X, y, w, b, n_threads=1)
-    two = _fused(X, y, w, b, n_threads=2)
-    assert one[0] == two[0]
-    assert np.array_equal(one[1], two[1]) and np.array_equal(one[2], two[2])
+    for v in (None, _sample_weight(n)):
+        one = _fused(X, y, w, b, n_threads=1, sample_weight=v)
+        two = _fused(X, y, w, b, n_threads=2, sample_weight=v)
+        assert one[0] == two[0]
+        assert np.array_equal(one[1], two[1]) and np.array_equal(one[2], two[2])
     p1, p2 = np.empty(n, dtype), np.empty(n, dtype)
     kernels.predict(X, w, b, p1, n_threads=1)
     kernels.predict(X, w, b, p2, n_threads=2)
