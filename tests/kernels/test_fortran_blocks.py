@@ -27,6 +27,8 @@ SHAPES = [
     (3109, 32),    # three blocks and 37 rows, the benchmark's width
     (17413, 6),    # three chunks of 8192 rows (the last short), blocks cut by chunks
     (1000, 301),   # wide rows: blocks of 64 rows, shorter than the prefetch distance
+    (1100, 19),    # over 16 columns (one output takes the blocks): 3 columns left over
+    (700, 22),     # ... and 2
 ]
 
 
