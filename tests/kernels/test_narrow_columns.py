@@ -6,7 +6,8 @@ zero-padded step whose extra residuals are masked to 0. Checked here at every wi
 takes and the first it does not (17), with every count of rows left past the last
 whole step: against float64 sums of the same values (the truth), against the same
 values in C order, with a strided y and output (the same bits), on 1 and 2 threads (the
-same bits), and with X ending at a page that may not be read.
+same bits), and with X ending at a page that may not be read; in every build (the
+generic one, without AVX, takes the blocked pass of columns.pxi for these too).
 """
 import ctypes
 import mmap
@@ -61,7 +62,7 @@ def _close(got, want, dtype, d):
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("d", WIDTHS)
 @pytest.mark.parametrize("extra", [0, 1, 7, 9, 15], ids=lambda e: f"extra{e}")
-def test_fused_epoch_and_predict_match_the_truth(dtype, d, extra):
+def test_fused_epoch_and_predict_match_the_truth(impl, dtype, d, extra):
     step = 16 if dtype == np.float32 else 8
     n = 5 * step + extra  # rows past the last whole step: extra % step
     X, y, w, b = _problem(n, d, dtype)
@@ -82,7 +83,7 @@ def test_fused_epoch_and_predict_match_the_truth(dtype, d, extra):
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("d", [2, 3, 8, 13, 16])
 @pytest.mark.parametrize("n", [2, 9, 17, 40, 1003])  # n = 2: one row weighs 0
-def test_sample_weights_match_the_truth(dtype, d, n):
+def test_sample_weights_match_the_truth(impl, dtype, d, n):
     X, y, w, b = _problem(n, d, dtype, seed=11)
     v = _sample_weight(n)
     loss, gw, gb = _fused(X, y, w, b, sample_weight=v)
@@ -97,7 +98,7 @@ def test_sample_weights_match_the_truth(dtype, d, n):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize(("n", "d"), [(2, 2), (3, 5), (15, 16), (17, 8), (1000, 11)])
-def test_a_strided_y_and_output_give_the_same_bits(dtype, n, d):
+def test_a_strided_y_and_output_give_the_same_bits(impl, dtype, n, d):
     X, y, w, b = _problem(n, d, dtype, seed=3)
     strided_y = np.repeat(y[:, None], 3, axis=1)[:, 1]
     assert not strided_y.flags.c_contiguous
@@ -115,7 +116,7 @@ def test_a_strided_y_and_output_give_the_same_bits(dtype, n, d):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("d", [2, 7, 16])
-def test_thread_count_changes_no_bit(dtype, d):
+def test_thread_count_changes_no_bit(impl, dtype, d):
     # At least 2^21 elements, so that 2 threads are allowed to share the chunks.
     n = (1 << 21) // d + 37
     X, y, w, b = _problem(n, d, dtype, seed=5)
@@ -134,7 +135,7 @@ def test_thread_count_changes_no_bit(dtype, d):
                     reason="guard pages through libc's mprotect (Linux)")
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize(("n", "d"), [(16, 2), (23, 5), (64, 16), (71, 9)])
-def test_reads_nothing_past_x(dtype, n, d):
+def test_reads_nothing_past_x(impl, dtype, n, d):
     # X's last column ends where a page that may not be read begins: a whole vector
     # loaded past the last row would stop the process (SIGSEGV).
     values = _problem(n, d, dtype, seed=7)[0]
