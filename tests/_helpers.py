@@ -156,6 +156,27 @@ def as_float64(*arrays):
     return tuple(np.array(a, dtype=np.float64) for a in arrays)
 
 
+def fused_pass(X, Y, W, b, sample_weight=None, n_threads=1):
+    """(loss, grad_W, grad_b) of one `kernels.loss_and_grad` call into fresh buffers."""
+    from linreg import kernels
+
+    gW, gb = np.empty_like(W), np.empty_like(b)
+    loss = kernels.loss_and_grad(X, Y, W, b, gW, gb, sample_weight=sample_weight,
+                                 n_threads=n_threads)
+    return loss, gW, gb
+
+
+def float64_truth(X, Y, W, b, sample_weight=None):
+    """(loss, grad_W, grad_b, predictions) of linreg.reference in float64 on the
+    float64 values of the data: the truth a float32 or float64 pass is held to."""
+    from linreg import reference
+
+    X, Y, W, b = as_float64(X, Y, W, b)
+    gW, gb = np.empty_like(W), np.empty_like(b)
+    loss = reference.loss_and_grad(X, Y, W, b, gW, gb, sample_weight=sample_weight)
+    return loss, gW, gb, reference.predict(X, W, b)
+
+
 def make_readonly(*arrays):
     for a in arrays:
         a.flags.writeable = False

@@ -14,6 +14,8 @@ thread count must change no bit.
 import numpy as np
 import pytest
 
+from _helpers import float64_truth as _truth
+from _helpers import fused_pass as _fused
 from _helpers import make_problem
 from linreg import kernels, reference
 
@@ -34,21 +36,6 @@ SHAPES = [
 
 def _as_fortran(*arrays):
     return tuple(np.asfortranarray(a) for a in arrays)
-
-
-def _fused(X, Y, W, b, sample_weight=None, n_threads=1):
-    gW, gb = np.empty_like(W), np.empty_like(b)
-    loss = kernels.loss_and_grad(X, Y, W, b, gW, gb, sample_weight=sample_weight,
-                                 n_threads=n_threads)
-    return loss, gW, gb
-
-
-def _truth(X, Y, W, b, sample_weight=None):
-    """The fused epoch and predict in float64 on the float64 values of the data."""
-    X, Y, W, b = (np.asarray(a, dtype=np.float64) for a in (X, Y, W, b))
-    gW, gb = np.empty_like(W), np.empty_like(b)
-    loss = reference.loss_and_grad(X, Y, W, b, gW, gb, sample_weight=sample_weight)
-    return loss, gW, gb, reference.predict(X, W, b)
 
 
 def _tolerance(dtype, d):

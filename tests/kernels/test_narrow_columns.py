@@ -16,7 +16,9 @@ import sys
 import numpy as np
 import pytest
 
-from linreg import kernels, reference
+from _helpers import float64_truth as _truth
+from _helpers import fused_pass as _fused
+from linreg import kernels
 
 DTYPES = [np.float32, np.float64]
 WIDTHS = list(range(2, 18))
@@ -28,20 +30,6 @@ def _problem(n, d, dtype, seed=0):
     y = (X @ rng.standard_normal(d) + rng.standard_normal(n)).astype(dtype)
     w = rng.standard_normal(d).astype(dtype)
     return np.asfortranarray(X), y, w, np.array([0.25], dtype)
-
-
-def _fused(X, y, w, b, n_threads=1, sample_weight=None):
-    gw, gb = np.empty_like(w), np.empty_like(b)
-    loss = kernels.loss_and_grad(X, y, w, b, gw, gb, n_threads=n_threads,
-                                 sample_weight=sample_weight)
-    return loss, gw, gb
-
-
-def _truth(X, y, w, b, sample_weight=None):
-    X, y, w, b = (np.asarray(a, dtype=np.float64) for a in (X, y, w, b))
-    gw, gb = np.empty_like(w), np.empty_like(b)
-    loss = reference.loss_and_grad(X, y, w, b, gw, gb, sample_weight=sample_weight)
-    return loss, gw, gb, reference.predict(X, w, b)
 
 
 def _sample_weight(n, seed=0):
