@@ -357,12 +357,3 @@ cdef inline void _tail_residuals(
     else:
         lcol_tail_res_float(a, n, <int> nc, m, w, r)
 
-
-cdef inline void _tail_gradient(
-    const floating* b, Py_ssize_t n, Py_ssize_t nc, Py_ssize_t m, const double* q, double* g,
-) noexcept nogil:
-    """g[c] += sum_i b[c n + i] q[i] for the last nc = d % 4 columns (column_lines.pxi)."""
-    if floating is double:
-        lcol_tail_grad_double(b, n, <int> nc, m, q, g)
-    else:
-        lcol_tail_grad_float(b, n, <int> nc, m, q, g)

@@ -129,10 +129,11 @@ cdef extern from *:
         }
     }
 
-    /* Rows 0..m-1 of the d columns at x + j cs (y's stride ys): g[j] += sum_i r_i x_ij,
-       *sse += sum_i r_i^2, *total += sum_i r_i; or (!grad) out[i os] = x_i . w + bias.
-       The rows past the last whole step are copied into a zero-padded step, their
-       residuals masked to 0 past the rows, so that every row takes the same arithmetic. */
+    /* Rows 0..m-1 of the d columns at x + j cs (y's stride ys; sample weights v_i = sw[i],
+       or 1 when sw is NULL): g[j] += sum_i v_i r_i x_ij, *sse += sum_i v_i r_i^2,
+       *total += sum_i v_i r_i; or (!grad) out[i os] = x_i . w + bias. The rows past the
+       last whole step are copied into a zero-padded step whose extra rows weigh 0, so
+       that every row takes the same arithmetic. */
     static inline __attribute__((always_inline)) void lnar_d(
         const double* x, Py_ssize_t cs, const int d, Py_ssize_t m, const double* w,
         double bias, const double* y, Py_ssize_t ys, const double* sw, double* g,

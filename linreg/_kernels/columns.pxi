@@ -153,8 +153,13 @@ cdef inline void _dot_tail(
     """g[j] += sum_i X[s + i, j] q[i] (i < m) for the last d % 4 columns, right after
     the block's residuals, while its columns are still in L1 (a step later, from L2,
     float32 at d = 3 took 1.45x the C-order time, against 1.0x)."""
-    if d % 4 and m:
-        _tail_gradient(X0 + (d - d % 4) * n + s, n, d % 4, m, q, g + d - d % 4)
+    cdef Py_ssize_t j = d - d % 4
+    if j == d or m == 0:
+        return
+    if floating is double:  # column_lines.pxi
+        lcol_tail_grad_double(X0 + j * n + s, n, <int> (d - j), m, q, g + j)
+    else:
+        lcol_tail_grad_float(X0 + j * n + s, n, <int> (d - j), m, q, g + j)
 
 
 cdef inline void _start_block(
