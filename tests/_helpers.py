@@ -4,7 +4,9 @@ conftest.py puts this directory on sys.path so that the tests can `import _helpe
 only this directory is added, never the repository root, so `import linreg` still finds
 the installed package.
 """
+import ctypes
 import importlib
+import mmap
 from pathlib import Path
 from typing import NamedTuple
 
@@ -175,6 +177,26 @@ def float64_truth(X, Y, W, b, sample_weight=None):
     gW, gb = np.empty_like(W), np.empty_like(b)
     loss = reference.loss_and_grad(X, Y, W, b, gW, gb, sample_weight=sample_weight)
     return loss, gW, gb, reference.predict(X, W, b)
+
+
+class GuardedArray:
+    """A copy of `values` (C order) whose last element is the last before a page that
+    may not be read (Linux: mmap + mprotect), so that a kernel reading past it stops
+    the process (SIGSEGV). `.array` is the copy; keep this object alive while it is used."""
+
+    def __init__(self, values):
+        page = mmap.PAGESIZE
+        size = values.nbytes
+        data_pages = -(-size // page)
+        self._map = mmap.mmap(-1, (data_pages + 1) * page)
+        base = ctypes.addressof(ctypes.c_char.from_buffer(self._map))
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        if libc.mprotect(ctypes.c_void_p(base + data_pages * page), page, 0) != 0:
+            raise OSError(ctypes.get_errno(), "mprotect failed")
+        self.array = np.frombuffer(self._map, dtype=values.dtype, count=values.size,
+                                   offset=data_pages * page - size).reshape(values.shape)
+        self.array[...] = values
 
 
 def make_readonly(*arrays):

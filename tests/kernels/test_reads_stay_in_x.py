@@ -10,36 +10,16 @@ that is not there does. Here X or Y ends exactly where a page that may not be re
 begins (Linux, mmap + mprotect), for row counts that are and are not multiples of a
 step's 8 rows; a read past it would stop the process (SIGSEGV).
 """
-import ctypes
-import mmap
 import sys
 
 import numpy as np
 import pytest
 
+from _helpers import GuardedArray
 from linreg import kernels
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="guard pages through libc's mprotect (Linux)")
-
-PAGE = mmap.PAGESIZE
-
-
-class _GuardedArray:
-    """A C-ordered (n, d) array whose last element is the last before a PROT_NONE page."""
-
-    def __init__(self, values):
-        size = values.nbytes
-        data_pages = -(-size // PAGE)
-        self._map = mmap.mmap(-1, (data_pages + 1) * PAGE)
-        base = ctypes.addressof(ctypes.c_char.from_buffer(self._map))
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-        if libc.mprotect(ctypes.c_void_p(base + data_pages * PAGE), PAGE, 0) != 0:
-            raise OSError(ctypes.get_errno(), "mprotect failed")
-        self.array = np.frombuffer(self._map, dtype=values.dtype, count=values.size,
-                                   offset=data_pages * PAGE - size).reshape(values.shape)
-        self.array[...] = values
 
 
 def _loss_and_grad(X, Y, W, b):
@@ -61,7 +41,7 @@ def _loss_and_grad(X, Y, W, b):
 def test_pass_reads_nothing_past_x(impl, dtype, d, k, n):
     rng = np.random.default_rng(d * 100 + k * 10 + n)
     values = (rng.standard_normal((n, d)) + 0.5).astype(dtype)
-    guarded = _GuardedArray(values)
+    guarded = GuardedArray(values)
     X = guarded.array
     assert X.flags.c_contiguous
     Y = rng.standard_normal((n, k)).astype(dtype)
@@ -81,7 +61,7 @@ def test_weighted_pass_reads_nothing_past_x(impl, dtype, d, n):
     """The weighted steps (one output) load rows whole as the unweighted ones do."""
     rng = np.random.default_rng(d * 10 + n)
     values = (rng.standard_normal((n, d)) + 0.5).astype(dtype)
-    guarded = _GuardedArray(values)
+    guarded = GuardedArray(values)
     Y = rng.standard_normal((n, 1)).astype(dtype)
     W = (rng.standard_normal((d, 1)) / np.sqrt(d)).astype(dtype)
     b = np.full(1, 0.25, dtype)
@@ -104,7 +84,7 @@ def test_pass_reads_nothing_past_y(impl, dtype, k, n):
     rng = np.random.default_rng(k * 10 + n)
     X = (rng.standard_normal((n, d)) + 0.5).astype(dtype)
     values = rng.standard_normal((n, k)).astype(dtype)
-    guarded = _GuardedArray(values)
+    guarded = GuardedArray(values)
     Y = guarded.array
     W = (rng.standard_normal((d, k)) / np.sqrt(d)).astype(dtype)
     b = np.linspace(-0.5, 0.5, k).astype(dtype)
@@ -122,7 +102,7 @@ def test_predict_reads_nothing_past_x(impl, d, k, n):
     16-row steps of row_predict.pxi; 2 to 4 outputs: few_outputs.pxi's steps)."""
     rng = np.random.default_rng(d * 10 + k + n)
     values = (rng.standard_normal((n, d)) + 0.5).astype(np.float32)
-    X = _GuardedArray(values).array
+    X = GuardedArray(values).array
     W = (rng.standard_normal((d, k)) / np.sqrt(d)).astype(np.float32)
     b = np.full(k, 0.25, np.float32)
     got = kernels.predict(X, W, b, n_threads=1)
@@ -136,7 +116,7 @@ def test_float64_predict_reads_nothing_past_x(impl, d, n):
     (row_predict.pxi)."""
     rng = np.random.default_rng(d * 10 + n)
     values = (rng.standard_normal((n, d)) + 0.5).astype(np.float64)
-    X = _GuardedArray(values).array
+    X = GuardedArray(values).array
     W = (rng.standard_normal((d, 1)) / np.sqrt(d)).astype(np.float64)
     b = np.full(1, 0.25, np.float64)
     got = kernels.predict(X, W, b, n_threads=1)
