@@ -141,7 +141,7 @@ cdef extern from *:
     {
         __m256d acc[LNAR_MAX], wv[LNAR_MAX], e[2], t[2], r0, r1;
         const __m256d vb = _mm256_set1_pd(bias);
-        double px[LNAR_MAX * 8], py[8], valid[8], lanes[8];
+        double px[LNAR_MAX * 8], py[8], pv[8], lanes[8];  /* the padded step: x, y, weights */
         Py_ssize_t i, whole = m & ~(Py_ssize_t) 7, rest = m - whole;
         int j;
         e[0] = e[1] = t[0] = t[1] = _mm256_setzero_pd();
@@ -159,11 +159,11 @@ cdef extern from *:
         }
         if (rest) {
             for (i = 0; i < 8; i++) {
-                valid[i] = i >= rest ? 0.0 : (sw == NULL ? 1.0 : sw[whole + i]);
+                pv[i] = i >= rest ? 0.0 : (sw == NULL ? 1.0 : sw[whole + i]);
                 py[i] = i < rest && grad ? y[(whole + i) * ys] : 0.0;
                 for (j = 0; j < d; j++) px[j * 8 + i] = i < rest ? x[j * cs + whole + i] : 0.0;
             }
-            lnar_step_d(px, 8, d, wv, vb, py, 1, valid, grad, acc, e, t, &r0, &r1);
+            lnar_step_d(px, 8, d, wv, vb, py, 1, pv, grad, acc, e, t, &r0, &r1);
             if (!grad) {
                 _mm256_storeu_pd(lanes, r0); _mm256_storeu_pd(lanes + 4, r1);
                 for (i = 0; i < rest; i++) out[(whole + i) * os] = lanes[i];
@@ -184,7 +184,7 @@ cdef extern from *:
         __m256d dacc[LNAR_MAX], e[2], t[2], r[4];
         const __m256d vb = _mm256_set1_pd(bias);
         float px[LNAR_MAX * 16], py[16], fl[16];
-        double valid[16];
+        double pv[16];  /* the padded step's weights (0 past the rows) */
         Py_ssize_t i, whole = m & ~(Py_ssize_t) 15, rest = m - whole, step = 0;
         int j;
         e[0] = e[1] = t[0] = t[1] = _mm256_setzero_pd();
@@ -212,11 +212,11 @@ cdef extern from *:
         }
         if (rest) {
             for (i = 0; i < 16; i++) {
-                valid[i] = i >= rest ? 0.0 : (sw == NULL ? 1.0 : sw[whole + i]);
+                pv[i] = i >= rest ? 0.0 : (sw == NULL ? 1.0 : sw[whole + i]);
                 py[i] = i < rest && grad ? y[(whole + i) * ys] : 0.0f;
                 for (j = 0; j < d; j++) px[j * 16 + i] = i < rest ? x[j * cs + whole + i] : 0.0f;
             }
-            lnar_step_f(px, 16, d, wv, vb, py, 1, valid, grad, acc, e, t, r);
+            lnar_step_f(px, 16, d, wv, vb, py, 1, pv, grad, acc, e, t, r);
             if (!grad) {
                 _mm256_storeu_ps(fl, _mm256_set_m128(_mm256_cvtpd_ps(r[1]), _mm256_cvtpd_ps(r[0])));
                 _mm256_storeu_ps(fl + 8, _mm256_set_m128(_mm256_cvtpd_ps(r[3]), _mm256_cvtpd_ps(r[2])));
