@@ -10,7 +10,8 @@ is Fortran time / C time. Target: 1.3 or less for every pass: the fused epoch
 (`kernels.gram_statistics`), and SGD (`SGDRegressor.fit`, one per-sample epoch, in
 order and shuffled). X is 2**20 x 32 for the passes (256 MiB in float64), 1e5 x 32 for
 SGD; the fused epoch, predict and the Gram pass also on 2**22 x 8 ("-d8": few columns
-take loops of their own); 1 thread.
+take loops of their own), the fused epoch and predict on 2**21 x 16 with 8 outputs
+("-k8"); 1 thread.
 
 Memory rows (the "Memory" section): peak bytes traced by tracemalloc and the rise of the
 peak resident set during one call, in a process that does nothing else
@@ -48,6 +49,11 @@ def _pass(name, X, y):
     """(run, result) of one pass over X."""
     dtype = X.dtype
     w, b = np.linspace(-0.5, 0.5, X.shape[1]).astype(dtype), np.array([0.1], dtype)
+    if name.endswith("-k8"):  # K outputs: each y scaled and shifted
+        y = (y[:, None] * np.linspace(0.5, 1.5, K, dtype=dtype)
+             + np.arange(K, dtype=dtype)).astype(dtype)
+        w = (w[:, None] * np.linspace(1.0, -1.0, K, dtype=dtype)).astype(dtype)
+        b = np.full(K, 0.1, dtype)
     if name.startswith("fused-epoch"):
         gw, gb = np.empty_like(w), np.empty_like(b)
 
@@ -72,12 +78,16 @@ def _pass(name, X, y):
 
 
 PASSES = ["fused-epoch", "predict", "gram-pass", "fused-epoch-d8", "predict-d8",
-          "gram-pass-d8", "sgd-epoch-in-order", "sgd-epoch-shuffled"]
+          "gram-pass-d8", "fused-epoch-k8", "predict-k8", "sgd-epoch-in-order",
+          "sgd-epoch-shuffled"]
 #: Passes on X of 8 columns (as many elements: 4 N rows): a DataFrame of few columns, whose
 #: fused epoch and predict take the one-pass loop over 2 to 16 columns side by side
 #: (column_narrow.pxi) and whose statistics come from the compiled pass on transposed
 #: blocks (gram_columns.pxi).
 NARROW_D = 8
+#: Passes with K outputs on X of MULTI_D columns (as many elements): from five outputs a
+#: Fortran X is copied a block of rows at a time into C order (column_rows.pxi).
+K, MULTI_D = 8, 16
 
 
 @pytest.mark.parametrize("impl", list(LAYOUTS))
@@ -85,7 +95,7 @@ NARROW_D = 8
 @pytest.mark.parametrize("name", PASSES)
 def test_fortran_order(benchmark, name, dtype, impl):
     n = SGD_N if name.startswith("sgd") else N
-    d = NARROW_D if name.endswith("-d8") else D
+    d = NARROW_D if name.endswith("-d8") else MULTI_D if name.endswith("-k8") else D
     n = n * D // d
     X, y = _data(n, dtype, LAYOUTS[impl], d)
     assert X.flags.f_contiguous == (impl == "linreg-fortran")

@@ -242,16 +242,20 @@ cdef double _column_block_sums(
 
 
 cdef double _pass_over_columns(
-    const floating[:, ::1] Xt, const floating[:, :] Y, WorkBuffers* work, int n_threads
+    const floating[:, ::1] Xt, const floating[:, :] Y, WorkBuffers* work, int n_threads,
+    floating[:, ::1] row_blocks=None,
 ) noexcept nogil:
     """`_pass_over_rows` for X = Xt.T (Fortran order); the same chunks, reduced alike.
-    Returns NaN if the scratch cannot be allocated (reported like a non-finite loss)."""
+    Returns NaN if the scratch cannot be allocated (reported like a non-finite loss).
+    Given `row_blocks` (several outputs), by blocks of rows instead (column_rows.pxi)."""
     cdef Py_ssize_t n = Xt.shape[1], d = Xt.shape[0], k = Y.shape[1]
     cdef Py_ssize_t n_chunks = work.n_chunks, stride = work.chunk_stride, c, j
     cdef Py_ssize_t at_sse = d * k + k, scratch = 3 * _block_rows(d, sizeof(floating))
     cdef double* sums
     cdef double* r
     cdef double sse = 0.0
+    if row_blocks is not None:
+        return _pass_over_row_blocks(Xt, Y, work, n_threads, row_blocks)
     _zero_grad(work, d, k)
     if n_chunks == 1:
         r = <double*> malloc(scratch * sizeof(double))
@@ -335,122 +339,6 @@ cdef void _predict_columns(
             if m:
                 _store_rows(&out[s, o], out.strides[0] // sizeof(floating), r, m)
         s += m
-
-
-def loss_and_grad_by_columns(
-    const floating[:, ::1] Xt,
-    const floating[:, :] Y,
-    const floating[:, :] W,
-    const floating[:] b,
-    floating[:, :] grad_W,
-    floating[:] grad_b,
-    int n_threads=1,
-    const double[::1] sample_weight=None,
-):
-    """`loss_and_grad` for the Fortran-ordered X = Xt.T (Xt: (d, n), C-contiguous)."""
-    cdef Py_ssize_t n = Xt.shape[1], d = Xt.shape[0], k = Y.shape[1], j, o
-    cdef double sse, total = _weight_total(sample_weight, n), scale
-    cdef WorkBuffers work
-    scale = 2.0 / (total * k)
-    _work_alloc(&work, d, k, n)
-    work.sample_weight = NULL if sample_weight is None else &sample_weight[0]
-    work.by_columns = 1
-    n_threads = _threads_for(n, d, n_threads)
-    with nogil:
-        _load_params(W, b, &work)
-        sse = _pass_over_rows(Xt, Y, &work, n_threads)
-        for o in range(k):
-            for j in range(d):
-                grad_W[j, o] = <floating> (scale * work.grad_by_output[o * d + j])
-            grad_b[o] = <floating> (scale * work.grad_bias[o])
-        _release_threads(work.n_chunks, n_threads)
-        _work_free(&work)
-    return sse / (total * k)
-
-
-def predict_by_columns(
-    const floating[:, ::1] Xt,
-    const floating[:, :] W,
-    const floating[:] b,
-    floating[:, :] out,
-    int n_threads=1,
-):
-    """`predict` for the Fortran-ordered X = Xt.T."""
-    cdef Py_ssize_t n = Xt.shape[1], d = Xt.shape[0], k = W.shape[1], c, n_chunks
-    cdef Py_ssize_t scratch = _block_rows(d, sizeof(floating))
-    cdef WorkBuffers work
-    cdef double* r
-    cdef int failed = 0, caller
-    _work_alloc(&work, d, k)
-    n_chunks = _n_chunks(n, d, 1)
-    n_threads = _threads_for(n, d, n_threads)
-    with nogil:
-        _load_params(W, b, &work)
-        caller = linreg_caller_cpu()
-        for c in prange(n_chunks, num_threads=n_threads, schedule="static"):
-            linreg_keep_off_cpu(caller)  # platform.pxi; static: every thread gets chunks
-            r = <double*> malloc(scratch * sizeof(double))
-            if r == NULL:
-                failed += 1
-            else:
-                _predict_columns(Xt, out, &work, c * n // n_chunks, (c + 1) * n // n_chunks, r)
-                free(r)
-        _release_threads(n_chunks, n_threads)
-        _work_free(&work)
-    if failed:
-        raise MemoryError()
-
-
-def gd_epochs_by_columns(
-    const floating[:, ::1] Xt,
-    const floating[:, :] Y,
-    floating[:, :, ::1] model,
-    Settings settings,
-    TrainingState[::1] state,
-    const double[::1] sample_weight,
-    history,
-):
-    """`gd_epochs` for the Fortran-ordered X = Xt.T."""
-    cdef double[::1] loss_out = history.losses
-    cdef double[:, ::1] snapshots = history.snapshots
-    cdef const double[::1] lr_factors = history.lr_factors
-    cdef const double* factors = NULL if lr_factors is None else &lr_factors[0]
-    cdef Py_ssize_t d = Xt.shape[0], completed
-    cdef WorkBuffers work
-    _work_alloc(&work, d, Y.shape[1], Xt.shape[1])
-    work.by_columns = 1
-    if sample_weight is not None:
-        work.sample_weight = &sample_weight[0]
-        work.weight_total = _weight_total(sample_weight, Xt.shape[1])
-    with nogil:
-        completed = _gd_loop(Xt, Y, NULL, model, &settings, &state[0], loss_out, snapshots,
-                             factors, &work)
-        _work_free(&work)
-    return completed
-
-
-def sgd_epochs_by_columns(
-    const floating[:, ::1] Xt,
-    const floating[:, :] Y,
-    floating[:, :, ::1] model,
-    Settings settings,
-    TrainingState[::1] state,
-    const Py_ssize_t[::1] order,
-    const double[::1] sample_weight,
-    history,
-):
-    """`sgd_epochs` for the Fortran-ordered X = Xt.T: its rows copied a few at a time, as
-    the passes reach them, into a scratch of a few tens of KB (row_copies.pxi); the
-    results equal those of the C-ordered X bit for bit."""
-    cdef RowCopies copies
-    _row_copies_alloc(&copies, Xt.shape[0], sizeof(floating))
-    try:
-        completed = _sgd_epochs(Xt, Y, model, &settings, &state[0], order, sample_weight,
-                                history, &copies)
-    finally:
-        free(copies.rows)
-    _check_outcome(&state[0])
-    return completed
 
 
 def column_sums(const floating[:, ::1] A, double[::1] out, int n_threads=1,

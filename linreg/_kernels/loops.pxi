@@ -33,8 +33,10 @@ cdef Py_ssize_t _gd_loop(
     double[:, ::1] snapshots,
     const double* lr_factors,
     WorkBuffers* work,
+    floating[:, ::1] row_blocks=None,
 ) noexcept nogil:
     """GD epochs, the sums from a pass over X, or from `gram` when it is not NULL.
+    `row_blocks`: the scratch of a Fortran-ordered X's pass (column_rows.pxi).
 
     With an L2 penalty the stopping rule judges the objective, the loss plus
     l2/2 |W|^2 at the same point, which GD decreases (loss_out records the loss).
@@ -55,7 +57,7 @@ cdef Py_ssize_t _gd_loop(
         if gram != NULL:
             loss = _gram_pass(gram, d, k, work) / nk
         else:
-            loss = _pass_over_rows(X, Y, work, n_threads) / nk
+            loss = _pass_over_rows(X, Y, work, n_threads, row_blocks) / nk
         loss_out[epoch] = loss
         judged = loss
         if settings.step.l2 != 0.0:

@@ -485,7 +485,8 @@ cdef inline Py_ssize_t _prefetch_distance(Py_ssize_t group) noexcept nogil:
 
 
 cdef double _pass_over_rows(
-    const floating[:, ::1] X, const floating[:, :] Y, WorkBuffers* work, int n_threads
+    const floating[:, ::1] X, const floating[:, :] Y, WorkBuffers* work, int n_threads,
+    floating[:, ::1] row_blocks=None,
 ) noexcept nogil:
     """Residual sums over all rows into work.grad_by_output and work.grad_bias; returns
     the SSE.
@@ -502,7 +503,7 @@ cdef double _pass_over_rows(
     cdef ThreadPlan plan
     cdef long long began
     if work.by_columns:  # X is a Fortran-ordered array's transpose (columns.pxi)
-        return _pass_over_columns(X, Y, work, n_threads)
+        return _pass_over_columns(X, Y, work, n_threads, row_blocks)
     _zero_grad(work, d, k)
     if n_chunks == 1:
         return _accumulate_rows(X, Y, NULL, 0, n, work, work.grad_by_output, work.grad_bias,
