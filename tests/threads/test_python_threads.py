@@ -194,6 +194,22 @@ def assert_seen_in_progress(watch):
     assert len(during) > 1000, f"only {len(during)} main-thread iterations during the call"
 
 
+def overlapping_run(make_watch, check=assert_seen_in_progress, attempts=4):
+    """The first of up to `attempts` runs of a fresh `make_watch()` that passes `check`
+    (else check's error for the last). A loaded machine can keep the main thread off
+    its core for most of a call (seen: 5488 polls, all but one before the kernel
+    started, with three processes spinning beside the test); a kernel that held the GIL
+    would never be seen part done, however often it ran."""
+    for attempt in range(attempts):
+        watch = make_watch().run()
+        try:
+            check(watch)
+            return watch
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+
+
 def medium_problem(dtype, k=None, n=4000, d=32):
     rng = np.random.default_rng(1)
     X = rng.standard_normal((n, d)).astype(dtype)
@@ -208,56 +224,70 @@ def test_gd_epochs_runs_while_python_runs(impl, dtype):
     # 16000 rows: at 4000 the faster one-output passes left a loaded machine's main thread
     # too few turns during the call (generic build, float32, while CI ran beside it).
     X, Y, W, b = medium_problem(dtype, n=16000)
-    loss_out = np.full(4000, SENTINEL)
-    watch = Watch(lambda: kernels.gd_epochs(X, Y, W, b, 0.01, loss_out),
-                  prefix_written(loss_out, lambda v: v != SENTINEL)).run()
-    assert watch.result == len(loss_out)
-    assert_seen_in_progress(watch)
+
+    def make_watch():
+        loss_out = np.full(4000, SENTINEL)
+        return Watch(lambda: kernels.gd_epochs(X, Y, W, b, 0.01, loss_out),
+                     prefix_written(loss_out, lambda v: v != SENTINEL))
+
+    assert overlapping_run(make_watch).result == 4000
 
 
 @pytest.mark.parametrize("batch_size", [1, 32])
 def test_sgd_epochs_runs_while_python_runs(impl, batch_size):
     X, Y, W, b = medium_problem(np.float64, k=3)
-    loss_out = np.full(60 if batch_size == 1 else 200, SENTINEL)
-    order, state = np.arange(X.shape[0], dtype=np.intp), np.array([5], dtype=np.uint64)
-    watch = Watch(lambda: kernels.sgd_epochs(X, Y, W, b, 1e-3, loss_out, order=order,
-                                             batch_size=batch_size, rng_state=state),
-                  prefix_written(loss_out, lambda v: v != SENTINEL)).run()
-    assert watch.result == len(loss_out)
-    assert_seen_in_progress(watch)
+    epochs = 60 if batch_size == 1 else 200
+
+    def make_watch():
+        loss_out = np.full(epochs, SENTINEL)
+        order, state = np.arange(X.shape[0], dtype=np.intp), np.array([5], dtype=np.uint64)
+        return Watch(lambda: kernels.sgd_epochs(X, Y, W, b, 1e-3, loss_out, order=order,
+                                                batch_size=batch_size, rng_state=state),
+                     prefix_written(loss_out, lambda v: v != SENTINEL))
+
+    assert overlapping_run(make_watch).result == epochs
 
 
 def test_predict_runs_while_python_runs(impl):
     # predict writes its output row by row: a NaN-filled `out` fills from the front.
     X, _, W, b = medium_problem(np.float32, n=400_000, d=16)
     W[:] = 0.25
-    outs = [np.full(X.shape[0], np.nan, dtype=np.float32) for _ in range(20)]
-    current = {"i": 0}
+    runs = []
 
-    def calls():
-        for i, out in enumerate(outs):
-            current["i"] = i
-            # One OpenMP thread: with the pool kept between calls, predict's threads
-            # take every core of a 2-core machine and the polling thread barely runs.
-            kernels.predict(X, W, b, out=out, n_threads=1)
-        return len(outs)
+    def make_watch():
+        outs = [np.full(X.shape[0], np.nan, dtype=np.float32) for _ in range(20)]
+        current = {"i": 0}
+        runs.append(outs)
 
-    def progress():
-        # Rows written in the buffer being filled: its first row is, its last one is not.
-        out = outs[current["i"]]
-        if np.isnan(out[0]):
-            return 0, 2
-        return (1, 2) if np.isnan(out[-1]) else (2, 2)
+        def calls():
+            for i, out in enumerate(outs):
+                current["i"] = i
+                # One OpenMP thread: with the pool kept between calls, predict's threads
+                # take every core of a 2-core machine and the polling thread barely runs.
+                kernels.predict(X, W, b, out=out, n_threads=1)
+            return len(outs)
 
-    watch = Watch(calls, progress).run()
-    assert watch.result == len(outs)
-    during = watch.during_the_call()
-    # One sighting of a half-written `out` is already impossible with the GIL held.
-    assert len(during) > 100, (
-        f"the main thread saw a predict call half done only {len(during)} times in "
-        f"{len(watch.polls)} polls: is the GIL held during it?")
-    for out in outs:
-        np.testing.assert_array_equal(out, outs[0])
+        def progress():
+            # Rows written in the buffer being filled: its first row is, its last one is not.
+            out = outs[current["i"]]
+            if np.isnan(out[0]):
+                return 0, 2
+            return (1, 2) if np.isnan(out[-1]) else (2, 2)
+
+        return Watch(calls, progress)
+
+    def check(watch):
+        during = watch.during_the_call()
+        # One sighting of a half-written `out` is already impossible with the GIL held.
+        assert len(during) > 100, (
+            f"the main thread saw a predict call half done only {len(during)} times in "
+            f"{len(watch.polls)} polls: is the GIL held during it?")
+
+    watch = overlapping_run(make_watch, check)
+    assert watch.result == 20
+    for outs in runs:
+        for out in outs:
+            np.testing.assert_array_equal(out, outs[0])
 
 
 class PublishingKernels:
@@ -295,9 +325,20 @@ class PublishingKernels:
 )
 def test_estimator_fit_runs_while_python_runs(impl, monkeypatch, make):
     X, Y, _, _ = medium_problem(np.float64)
-    publishing = PublishingKernels(impl)
-    monkeypatch.setattr(_compiled, "build", publishing)
     model = make()
+
+    def make_watch():
+        publishing = PublishingKernels(impl)
+        monkeypatch.setattr(_compiled, "build", publishing)
+        return Watch(lambda: model.fit(X, Y), _chunk_progress(publishing))
+
+    watch = overlapping_run(make_watch)
+    assert watch.result is model and model.n_iter_ == model.epochs
+    assert np.isfinite(model.coef_).all()
+
+
+def _chunk_progress(publishing):
+    """A progress() for the training calls `publishing` makes."""
     seen = {}
 
     def progress():
@@ -314,7 +355,4 @@ def test_estimator_fit_runs_while_python_runs(impl, monkeypatch, make):
         seen[len(chunks)] = written
         return (len(chunks), written), (len(chunks), len(current))
 
-    watch = Watch(lambda: model.fit(X, Y), progress).run()
-    assert watch.result is model and model.n_iter_ == model.epochs
-    assert np.isfinite(model.coef_).all()
-    assert_seen_in_progress(watch)
+    return progress
