@@ -53,7 +53,10 @@ def predict_by_columns(
     _work_alloc(&work, d, k)
     n_chunks = _n_chunks(n, d, 1)
     n_threads = _threads_for(n, d, n_threads)
-    cdef floating[:, ::1] row_blocks = _row_block_scratch(d, k, n_threads, sizeof(floating))
+    # Few columns and several outputs take one pass over the columns (column_outputs.pxi).
+    cdef floating[:, ::1] row_blocks = None
+    if not _narrow_outputs_take(d, k, sizeof(floating)):
+        row_blocks = _row_block_scratch(d, k, n_threads, sizeof(floating))
     with nogil:
         _load_params(W, b, &work)
         caller = linreg_caller_cpu()

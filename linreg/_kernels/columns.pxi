@@ -73,6 +73,7 @@ cdef struct ColumnBlock:
 
 include "column_lines.pxi"
 include "column_narrow.pxi"
+include "column_outputs.pxi"
 
 
 cdef inline void _block4(
@@ -323,6 +324,9 @@ cdef void _predict_columns(
     cdef ColumnBlock blk
     if _narrow_columns_take(d, k) and stop > start:  # column_narrow.pxi
         _narrow_column_predict(Xt, out, work, start, stop)
+        return
+    if _narrow_outputs_take(d, k, sizeof(floating)) and stop > start:  # column_outputs.pxi
+        _narrow_outputs_predict(Xt, out, work, start, stop)
         return
     while s < stop:
         _start_block(&blk, Xt.shape[1], d, s, stop, block, sizeof(floating))
