@@ -207,6 +207,8 @@ cdef double _column_block_sums(
     cdef ColumnBlock blk
     if _narrow_columns_take(d, k) and stop > start:  # column_narrow.pxi
         return _narrow_column_sums(Xt, Y, start, stop, work, grad_by_output, grad_bias)
+    if _narrow_output_sums_take(d, k) and stop > start:  # column_outputs.pxi
+        return _narrow_outputs_sums(Xt, Y, start, stop, work, grad_by_output, grad_bias)
     while s < stop:
         _start_block(&blk, Xt.shape[1], d, s, stop, block, sizeof(floating))
         m = blk.rows
