@@ -14,6 +14,8 @@ columns for the same calls.
 import numpy as np
 import pytest
 
+from _helpers import float64_truth as _truth
+from _helpers import fused_pass as _fused
 from linreg import kernels
 
 WIDTHS = list(range(1, 17))
@@ -86,15 +88,8 @@ def test_bits_do_not_depend_on_threads(impl, dtype):
 
 # ------------------------------------------------------------------ the fused pass
 
-def _fused(X, Y, W, b, sample_weight=None, n_threads=1):
-    gW, gb = np.empty_like(W), np.empty_like(b)
-    loss = kernels.loss_and_grad(X, Y, W, b, gW, gb, sample_weight=sample_weight,
-                                 n_threads=n_threads)
-    return loss, gW, gb
-
-
 def _fused_truth(X, Y, W, b, sample_weight=None):
-    return _fused(*(a.astype(np.float64) for a in (X, Y, W, b)), sample_weight)
+    return _truth(X, Y, W, b, sample_weight)[:3]  # (loss, grad_W, grad_b)
 
 
 def _weights(n, seed=1):
