@@ -1,21 +1,23 @@
-# Predict with several outputs from a narrow Fortran-ordered X (2 to LNAR_MAX = 16
-# columns), in one pass: every column side by side, as column_narrow.pxi, each output's
-# predictions a vector of rows.
+# Several outputs from a narrow Fortran-ordered X (1 to LNAR_MAX = 16 columns), in one
+# pass: every column side by side, as column_narrow.pxi, each output's predictions a
+# vector of rows. Predict for any number of outputs; the fused pass for 2 or 3.
 #
 # A column's values for consecutive rows are consecutive: a vector of them times the
 # broadcast weight w_jo adds column j's term to output o's predictions of those rows.
 # So the multiply-adds go along rows, one vector per output and step of rows (8 float32
 # or 4 float64 rows a vector; 2 vectors a step for up to 4 outputs, so that enough
 # independent sums are in flight), with no reduction across lanes: d k multiply-adds a
-# vector of rows, the C-order loops' count, none wasted. Outputs go 8 (float32) or 4
-# (float64) at a time, the number of outputs in a group a constant in the compiled loop.
-# Before, a Fortran X of few columns took the blocked pass over columns, one output at a
-# time, or the copy of blocks into C order (k >= 5): 2^24 elements, one thread, Fortran
-# time / C time, 1.2-2.5 (k = 2 to 8, d = 2 to 16).
+# vector of rows, the C-order loops' count, none wasted. Predict takes outputs 8
+# (float32) or 4 (float64) at a time, the number of outputs in a group a constant in the
+# compiled loop. Before, a Fortran X of few columns took the blocked pass over columns,
+# one output at a time, or the copy of blocks into C order (k >= 5): 2^24 elements, one
+# thread, Fortran time / C time, 1.2-3.6 (k = 2 to 8, d = 2 to 16).
 #
-# Precision as the C-order predict: a row's products summed in the data's dtype (float32:
-# at most 16 of them, under F32_CHUNK), then the bias added in double and the sum rounded
-# to the dtype. The rows past the last whole step go through a zero-padded copy.
+# Precision as the C-order passes: a row's products summed in the data's dtype (float32:
+# at most 16 of them, under F32_CHUNK), then the bias added (and y subtracted) in
+# double; the fused pass's loss sums in double, float32's gradient terms from the
+# residuals rounded to float32, 8 rows a lane, then double. The rows past the last
+# whole step go through a zero-padded copy (weight 0 in the fused pass).
 
 cdef extern from *:
     """
@@ -124,15 +126,15 @@ cdef extern from *:
                     out[(i + r) * orow + (o0 + o) * ocol] = lanes[o * step + r];
         }
     }
-    /* The fused pass's sums for outputs o0..o0+NG-1 over rows 0..m-1: g[o d + j] +=
-       sum_i v_i r_io x_ij, gb[o] += sum_i v_i r_io, *sse += sum_i v_i r_io^2, with
+    /* The fused pass's sums for the NG outputs (all of them) over rows 0..m-1:
+       g[o d + j] += sum_i v_i r_io x_ij, gb[o] += sum_i v_i r_io, *sse += sum_i v_i r_io^2, with
        r_io = x_i . w_o + b_o - y[i yrow + o ycol] and v_i = sw[i] (1 when sw is NULL);
        the rows of a last partial step zero-padded, with weight 0. The residuals in
        double; float32's gradient terms from them rounded to float32, 8 rows a lane in
        float32, then double (as the C-order pass). */
     static inline __attribute__((always_inline)) void lnoutg_d(
         const double* x, Py_ssize_t cs, const int d, Py_ssize_t m, const double* w,
-        const double* bias, int o0, const int ng, const double* y, Py_ssize_t yrow,
+        const double* bias, const int ng, const double* y, Py_ssize_t yrow,
         Py_ssize_t ycol, const double* sw, double* g, double* gb, double* sse)
     {
         __m256d bw[LNAR_MAX * 4], ga[LNAR_MAX * 4], acc[8], q[8], t[4], vb[4], e, xv;
@@ -142,10 +144,10 @@ cdef extern from *:
         const double* xs;
         int j, o, h, r, rows;
         e = _mm256_setzero_pd();
-        for (o = 0; o < ng; o++) { t[o] = e; vb[o] = _mm256_set1_pd(bias[o0 + o]); }
+        for (o = 0; o < ng; o++) { t[o] = e; vb[o] = _mm256_set1_pd(bias[o]); }
         for (j = 0; j < d; j++)
             for (o = 0; o < ng; o++) {
-                bw[j * 4 + o] = _mm256_set1_pd(w[(o0 + o) * d + j]);
+                bw[j * 4 + o] = _mm256_set1_pd(w[o * d + j]);
                 ga[j * 4 + o] = e;
             }
         for (i = 0; i < m; i += step) {
@@ -154,7 +156,7 @@ cdef extern from *:
             cstride = cs;
             for (o = 0; o < ng; o++)
                 for (r = 0; r < step; r++)
-                    py[o * 8 + r] = r < rows ? y[(i + r) * yrow + (o0 + o) * ycol] : 0.0;
+                    py[o * 8 + r] = r < rows ? y[(i + r) * yrow + o * ycol] : 0.0;
             for (r = 0; r < step; r++)
                 pv[r] = r >= rows ? 0.0 : (sw == NULL ? 1.0 : sw[i + r]);
             if (rows < step) {
@@ -193,29 +195,28 @@ cdef extern from *:
             }
         }
         for (j = 0; j < d; j++)
-            for (o = 0; o < ng; o++) g[(o0 + o) * d + j] += lcol_lanes(ga[j * 4 + o]);
-        for (o = 0; o < ng; o++) gb[o0 + o] += lcol_lanes(t[o]);
+            for (o = 0; o < ng; o++) g[o * d + j] += lcol_lanes(ga[j * 4 + o]);
+        for (o = 0; o < ng; o++) gb[o] += lcol_lanes(t[o]);
         *sse += lcol_lanes(e);
     }
     static inline __attribute__((always_inline)) void lnoutg_f(
         const float* x, Py_ssize_t cs, const int d, Py_ssize_t m, const float* w,
-        const double* bias, int o0, const int ng, const int rv, const float* y,
-        Py_ssize_t yrow, Py_ssize_t ycol, const double* sw, double* g, double* gb,
-        double* sse)
+        const double* bias, const int ng, const float* y, Py_ssize_t yrow,
+        Py_ssize_t ycol, const double* sw, double* g, double* gb, double* sse)
     {
         __m256 bw[LNAR_MAX * 8], gf[LNAR_MAX * 8], acc[8], q[8], xv;
         __m256d ga[LNAR_MAX * 8], t[8], vb[8], e;
         float pad[LNAR_MAX * 16];
         double py[8 * 16], pv[16];
-        const int step = 8 * rv;
+        const int rv = 2, step = 16;  /* two vectors of 8 rows a step */
         Py_ssize_t i, cstride, n_step = 0;
         const float* xs;
         int j, o, h, r, rows;
         e = _mm256_setzero_pd();
-        for (o = 0; o < ng; o++) { t[o] = e; vb[o] = _mm256_set1_pd(bias[o0 + o]); }
+        for (o = 0; o < ng; o++) { t[o] = e; vb[o] = _mm256_set1_pd(bias[o]); }
         for (j = 0; j < d; j++)
             for (o = 0; o < ng; o++) {
-                bw[j * 8 + o] = _mm256_set1_ps(w[(o0 + o) * d + j]);
+                bw[j * 8 + o] = _mm256_set1_ps(w[o * d + j]);
                 gf[j * 8 + o] = _mm256_setzero_ps();
                 ga[j * 8 + o] = e;
             }
@@ -225,7 +226,7 @@ cdef extern from *:
             cstride = cs;
             for (o = 0; o < ng; o++)
                 for (r = 0; r < step; r++)
-                    py[o * 16 + r] = r < rows ? (double) y[(i + r) * yrow + (o0 + o) * ycol] : 0.0;
+                    py[o * 16 + r] = r < rows ? (double) y[(i + r) * yrow + o * ycol] : 0.0;
             for (r = 0; r < step; r++)
                 pv[r] = r >= rows ? 0.0 : (sw == NULL ? 1.0 : sw[i + r]);
             if (rows < step) {
@@ -279,9 +280,9 @@ cdef extern from *:
         }
         for (j = 0; j < d; j++)
             for (o = 0; o < ng; o++)
-                g[(o0 + o) * d + j] += lcol_lanes(
+                g[o * d + j] += lcol_lanes(
                     _mm256_add_pd(ga[j * 8 + o], lcol_promote(gf[j * 8 + o])));
-        for (o = 0; o < ng; o++) gb[o0 + o] += lcol_lanes(t[o]);
+        for (o = 0; o < ng; o++) gb[o] += lcol_lanes(t[o]);
         *sse += lcol_lanes(e);
     }
     /* The outputs in groups of 8 (float32) or 4 (float64), each group's size a constant;
@@ -334,10 +335,8 @@ cdef extern from *:
        0.71-1.02x. From 4 outputs it lost: k = 4 at d = 3 and 4 1.2-1.7x (d = 12 and 16
        0.94-1.09x); k = 8 at d = 16 2.0-2.1x the time of blocks of rows copied into C
        order (column_rows.pxi), a step's d k gradient vectors no longer in registers. */
-    #define LNOUTG_GROUP_D(NG) lnoutg_d(x, cs, d, m, w, bias, 0, NG, y, yrow, ycol, sw, g, \
-                                        gb, sse)
-    #define LNOUTG_GROUP_F(NG) lnoutg_f(x, cs, d, m, w, bias, 0, NG, 2, y, yrow, ycol, sw, \
-                                        g, gb, sse)
+    #define LNOUTG_GROUP_D(NG) lnoutg_d(x, cs, d, m, w, bias, NG, y, yrow, ycol, sw, g, gb, sse)
+    #define LNOUTG_GROUP_F(NG) lnoutg_f(x, cs, d, m, w, bias, NG, y, yrow, ycol, sw, g, gb, sse)
     static void lnout_sums_f(const float* x, Py_ssize_t cs, int d, Py_ssize_t m,
                              const float* w, const double* bias, int k, const float* y,
                              Py_ssize_t yrow, Py_ssize_t ycol, const double* sw, double* g,
