@@ -179,6 +179,29 @@ def float64_truth(X, Y, W, b, sample_weight=None):
     return loss, gW, gb, reference.predict(X, W, b)
 
 
+def pass_tolerance(dtype, d):
+    """Relative error a pass over X (d columns) may have against the float64 truth: a few
+    roundings of the dtype per term of a row's sum (float32 sums a row's products in
+    float32)."""
+    return 1e-12 if dtype == np.float64 else 4e-6 * max(1.0, np.sqrt(d))
+
+
+def uneven_weights(n, seed=1):
+    """Sample weights in [0, 3), every seventh row's 0 (it counts for nothing), the
+    first row's 1.5 (at least one row counts)."""
+    w = np.random.default_rng(seed).uniform(0.0, 3.0, n)
+    w[::7] = 0.0
+    w[0] = 1.5
+    return w
+
+
+def assert_close_scaled(got, want, rtol, what):
+    """got == want in float64 within rtol, relative to want or to its largest value."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    scale = max(1.0, float(np.max(np.abs(want))))
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale, err_msg=what)
+
+
 class GuardedArray:
     """A copy of `values` (C order) whose last element is the last before a page that
     may not be read (Linux: mmap + mprotect), so that a kernel reading past it stops

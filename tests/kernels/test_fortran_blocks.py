@@ -14,9 +14,12 @@ thread count must change no bit.
 import numpy as np
 import pytest
 
+from _helpers import assert_close_scaled as _check_close
 from _helpers import float64_truth as _truth
 from _helpers import fused_pass as _fused
 from _helpers import make_problem
+from _helpers import pass_tolerance as _tolerance
+from _helpers import uneven_weights as _weights
 from linreg import kernels, reference
 
 # (n, d): lines, blocks and chunks cut at odd places; d % 4 = 0, 1, 3; small blocks.
@@ -36,26 +39,6 @@ SHAPES = [
 
 def _as_fortran(*arrays):
     return tuple(np.asfortranarray(a) for a in arrays)
-
-
-def _tolerance(dtype, d):
-    """Relative error allowed against the float64 truth: a few roundings of the dtype
-    per term of a row's sum (float32: a row's four products sum in float32)."""
-    return 1e-12 if dtype == np.float64 else 4e-6 * max(1.0, np.sqrt(d))
-
-
-def _weights(n, seed=1):
-    rng = np.random.default_rng(seed)
-    w = rng.uniform(0.0, 3.0, n)
-    w[::7] = 0.0  # zero weights: those rows count for nothing
-    w[0] = 1.5    # at least one row that counts
-    return w
-
-
-def _check_close(got, want, rtol, what):
-    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    scale = max(1.0, float(np.max(np.abs(want))))
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale, err_msg=what)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])

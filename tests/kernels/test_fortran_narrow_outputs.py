@@ -14,8 +14,10 @@ columns for the same calls.
 import numpy as np
 import pytest
 
+from _helpers import assert_close_scaled, pass_tolerance
 from _helpers import float64_truth as _truth
 from _helpers import fused_pass as _fused
+from _helpers import uneven_weights as _weights
 from linreg import kernels
 
 WIDTHS = list(range(1, 17))
@@ -92,20 +94,9 @@ def _fused_truth(X, Y, W, b, sample_weight=None):
     return _truth(X, Y, W, b, sample_weight)[:3]  # (loss, grad_W, grad_b)
 
 
-def _weights(n, seed=1):
-    w = np.random.default_rng(seed).uniform(0.0, 3.0, n)
-    w[::7] = 0.0
-    w[0] = 1.5
-    return w
-
-
 def _check_fused(got, want, dtype, d, what):
-    rtol = 1e-12 if dtype == np.float64 else 4e-6 * max(1.0, np.sqrt(d))
     for g, w, name in zip(got, want, ("loss", "grad_W", "grad_b")):
-        w = np.asarray(w, dtype=np.float64)
-        scale = max(1.0, float(np.max(np.abs(w))))
-        np.testing.assert_allclose(np.asarray(g, np.float64), w, rtol=rtol, atol=rtol * scale,
-                                   err_msg=f"{what}: {name}")
+        assert_close_scaled(g, w, pass_tolerance(dtype, d), f"{what}: {name}")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])

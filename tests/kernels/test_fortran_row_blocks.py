@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 
 import linreg
+from _helpers import assert_close_scaled as _check_close
 from _helpers import float64_truth as _truth
 from _helpers import fused_pass as _fused
 from _helpers import make_problem
+from _helpers import pass_tolerance as _tolerance
+from _helpers import uneven_weights as _weights
 from linreg import kernels
 
 # (n, d, k): every d % 8 and d % 4 the copy handles, blocks and lines cut at odd places.
@@ -32,23 +35,6 @@ SHAPES = [
     (1033, 33, 8),    # 1024 float32 rows a block: two blocks
     (300, 2049, 5),   # wide rows: blocks of 16 rows
 ]
-
-
-def _tolerance(dtype, d):
-    return 1e-12 if dtype == np.float64 else 4e-6 * max(1.0, np.sqrt(d))
-
-
-def _check_close(got, want, rtol, what):
-    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    scale = max(1.0, float(np.max(np.abs(want))))
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale, err_msg=what)
-
-
-def _weights(n, seed=1):
-    w = np.random.default_rng(seed).uniform(0.0, 3.0, n)
-    w[::7] = 0.0
-    w[0] = 1.5
-    return w
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
