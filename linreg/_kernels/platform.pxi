@@ -58,6 +58,7 @@ cdef extern from *:
     #define LINREG_STORE(p, v) (*(p) = (v))
     #endif
     static int linreg_threads_in_use = 0;        /* OpenMP threads of passes under way */
+    static long long linreg_passes_begun = 0;     /* passes planned so far, any thread count */
     /* Per size class of pass (elements: 2^20, 2^21, ..., 2^27 and more): passes of that
        class run on 1 thread until solo_until; backoff is the last such wait. */
     #define LINREG_SIZE_CLASSES 8
@@ -67,6 +68,8 @@ cdef extern from *:
     static int linreg_threads_enter(int n) { return LINREG_ATOMIC_ADD(&linreg_threads_in_use, n) - n; }
     static void linreg_threads_leave(int n) { LINREG_ATOMIC_ADD(&linreg_threads_in_use, -n); }
     static int linreg_threads_busy(void) { return LINREG_LOAD(&linreg_threads_in_use); }
+    static long long linreg_pass_begins(void) { return LINREG_ATOMIC_ADD(&linreg_passes_begun, 1); }
+    static long long linreg_passes_so_far(void) { return LINREG_LOAD(&linreg_passes_begun); }
     static void linreg_add_ns(long long* total, long long ns) { LINREG_ATOMIC_ADD(total, ns); }
     static long long linreg_solo_until(int c) { return LINREG_LOAD(&linreg_solo_until_ns[c]); }
     static long long linreg_backoff(int c) { return LINREG_LOAD(&linreg_backoff_ns[c]); }
@@ -180,6 +183,8 @@ cdef extern from *:
     int linreg_threads_enter(int n) noexcept nogil
     void linreg_threads_leave(int n) noexcept nogil
     int linreg_threads_busy() noexcept nogil
+    long long linreg_pass_begins() noexcept nogil
+    long long linreg_passes_so_far() noexcept nogil
     long long linreg_solo_until(int size_class) noexcept nogil
     long long linreg_backoff(int size_class) noexcept nogil
     void linreg_set_solo(int size_class, long long until, long long backoff) noexcept nogil
@@ -282,7 +287,10 @@ cdef int _raise_pending() except -1:
 #   per loss up to MAX_BACKOFF_NS; a pass that gained lets its class and the larger ones
 #   use threads again, and quarters their backoff (a class whose passes win and lose by
 #   turns, gains near the threshold, stays mostly on one thread). A threaded pass after
-#   a loss is thus a probe, at most one per backoff.
+#   a loss is thus a probe, at most one per backoff. A threaded pass during which another
+#   pass of this process began (another Python thread's fit, which found no free core and
+#   took one anyway) lost too, whatever its own threads gained: its worker and the other
+#   pass shared a core, and the other pass paid for it.
 # The chunks do not depend on the thread count, so neither do the results.
 
 cdef double THREADS_MUST_GAIN = 1.1
@@ -296,6 +304,7 @@ cdef struct ThreadPlan:
     long long start_ns       # when it began (threaded passes only)
     long long chunks_cpu_ns  # CPU time the threads spent in chunks, added up
     int caller_cpu           # the CPU the calling thread ran on as the pass began
+    long long passes_begun   # linreg_passes_begun, this pass included, as it began
 
 
 cdef inline int _size_class(Py_ssize_t n_rows, Py_ssize_t n_cols) noexcept nogil:
@@ -329,6 +338,7 @@ cdef inline int _plan_threads(
     """Decide the threads of one pass (at most n_threads) and hold them until _end_plan."""
     cdef int threads = _threads_for(n_rows, n_cols, n_threads) if n_chunks > 1 else 1
     cdef int before = linreg_threads_enter(threads)
+    plan.passes_begun = linreg_pass_begins()
     if threads > 1 and before + threads > linreg_cores():  # another pass took cores meanwhile
         linreg_threads_leave(threads - 1)
         threads = 1
@@ -355,18 +365,20 @@ cdef inline void _chunk_end(ThreadPlan* plan, long long began) noexcept nogil:
 
 
 cdef void _judge_threads(
-    int size_class, long long elapsed_ns, long long chunks_cpu_ns, long long now_ns
+    int size_class, long long elapsed_ns, long long chunks_cpu_ns, long long now_ns,
+    bint overlapped=False,
 ) noexcept nogil:
-    """Back off to one thread after a threaded pass that gained too little; use threads
-    again after one that gained. One thread alone would have taken about the CPU time
-    the threads spent in chunks (more when threads share memory bandwidth, so a loss
-    found is a real one). The calling thread may have done no chunk at all: a worker
-    woken onto its core can preempt it and do them all."""
+    """Back off to one thread after a threaded pass that gained too little, or that
+    overlapped another pass (see the thread policy above); use threads again after one
+    that gained. One thread alone would have taken about the CPU time the threads spent
+    in chunks (more when threads share memory bandwidth, so a loss found is a real one).
+    The calling thread may have done no chunk at all: a worker woken onto its core can
+    preempt it and do them all."""
     cdef long long backoff
     cdef int c
     if elapsed_ns <= 0 or chunks_cpu_ns <= 0:
         return
-    if chunks_cpu_ns < THREADS_MUST_GAIN * elapsed_ns:
+    if overlapped or chunks_cpu_ns < THREADS_MUST_GAIN * elapsed_ns:
         backoff = linreg_backoff(size_class)
         backoff = FIRST_BACKOFF_NS if backoff == 0 else 2 * backoff
         if backoff > MAX_BACKOFF_NS:
@@ -386,7 +398,8 @@ cdef inline void _end_plan(ThreadPlan* plan, Py_ssize_t n_chunks) noexcept nogil
     linreg_threads_leave(plan.n_threads)
     if plan.n_threads > 1:
         now = linreg_now_ns()
-        _judge_threads(plan.size_class, now - plan.start_ns, plan.chunks_cpu_ns, now)
+        _judge_threads(plan.size_class, now - plan.start_ns, plan.chunks_cpu_ns, now,
+                       linreg_passes_so_far() != plan.passes_begun)
 
 
 cdef inline void _release_threads(Py_ssize_t n_chunks, int n_threads) noexcept nogil:
@@ -403,6 +416,7 @@ def foreign_threads_begin(Py_ssize_t n_rows, Py_ssize_t n_cols, int n_threads):
     BLAS in the Gram pass (linreg._gram), whose results do not depend on its threads."""
     cdef int threads = _threads_for(n_rows, n_cols, n_threads)
     cdef int before = linreg_threads_enter(threads)
+    linreg_pass_begins()  # a threaded pass under way meanwhile overlapped this work
     if threads > 1 and before + threads > linreg_cores():  # another pass took cores meanwhile
         linreg_threads_leave(threads - 1)
         threads = 1
@@ -436,9 +450,22 @@ def _thread_policy(op, Py_ssize_t a=0, Py_ssize_t b=0, int c=0):
     ("n_chunks", n_rows, n_cols, doubles_per_chunk): _n_chunks;
     ("hold", n) / ("leave", n): take or give back n cores as a pass does;
     ("judge", elapsed_ns, chunks_cpu_ns, size_class): judge, now, a threaded pass;
+    ("overlap", n_rows, n_cols, other): plan a pass of 2 threads, plan and end another
+    pass meanwhile if `other`, then end the first as a pass of 1 ms whose threads did
+    4 ms of work (a gain); returns (its threads, the state);
     ("state",): the state; ("reset",): no backoff in any class."""
     cdef long long now = linreg_now_ns()
     cdef int k
+    cdef ThreadPlan plan, meanwhile
+    if op == "overlap":
+        _plan_threads(&plan, a, b, 2, 2)
+        if c:
+            _plan_threads(&meanwhile, a, b, 2, 1)
+            _end_plan(&meanwhile, 2)
+        plan.start_ns = linreg_now_ns() - 1000000
+        plan.chunks_cpu_ns = 4000000
+        _end_plan(&plan, 2)
+        return plan.n_threads, _thread_policy("state")
     if op == "threads_for":
         return _threads_for(a, b, c)
     if op == "size_class":

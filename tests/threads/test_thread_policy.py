@@ -47,6 +47,22 @@ def test_a_pass_that_gained_too_little_sends_its_class_and_smaller_to_one_thread
     assert 0 < solo[1] <= 50e6
 
 
+def test_a_threaded_pass_that_another_pass_overlapped_lost(policy):
+    # Two Python threads fitting at once: a pass that took both cores while the other
+    # thread's pass had not begun yet, which then ran beside it on one core anyway. Its own
+    # threads gained (4 ms of work in 1 ms), but the other pass paid for it.
+    threads, (_, solo) = policy("overlap", BIG, 1, 1)
+    assert threads == 2
+    assert all(0 < ns <= 50e6 for ns in solo[:4]) and solo[4:] == [0] * 4  # class 3
+    assert policy("threads_for", BIG, 1, 2) == 1
+    # Alone, the same gain keeps threads in use.
+    policy("reset")
+    threads, (_, solo) = policy("overlap", BIG, 1, 0)
+    assert threads == 2 and solo == [0] * 8
+    assert policy("threads_for", BIG, 1, 2) == 2
+    assert policy("state")[0] == 0  # both passes gave their cores back
+
+
 def test_the_wait_is_capped():
     build = _compiled.build
     build._thread_policy("reset")
