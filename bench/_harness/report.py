@@ -21,6 +21,10 @@ What a benchmark can add to its extra_info, and what the report does with it:
   and data loading included) and are NOT used: the row's median, IQR and rounds are
   computed from external_times_s instead (quartiles as pytest-benchmark computes them)
   and the row is marked with a dagger. "external_process" describes how they were taken.
+* "call_times_s": a list of seconds, one per call of the row's work, timed inside a
+  scenario whose one pedantic round times all its contenders together (the thread
+  policy's rows, bench/test_thread_policy.py): the row's median, IQR and rounds are
+  computed from it, as from external_times_s, without the dagger.
 * "peak_extra_bytes" (with "x_bytes" and "allowance_bytes"): the row is a memory
   measurement (the memory-fit group): it goes to the "Memory" section, which prints the
   peak extra memory of a fit as a percentage of X's bytes, and not to a timing table.
@@ -253,15 +257,18 @@ class RowTiming(NamedTuple):
 def row_timing(bench):
     """RowTiming of a row (one entry of the JSON's "benchmarks").
 
-    From extra_info["external_times_s"] when the work was timed in another process,
-    else from pytest-benchmark's stats.
+    From extra_info["external_times_s"] when the work was timed in another process, or
+    ["call_times_s"] when it was timed call by call inside a scenario, else from
+    pytest-benchmark's stats.
     """
-    external = bench.get("extra_info", {}).get("external_times_s")
-    if external:
-        data = sorted(float(t) for t in external)
+    info = bench.get("extra_info", {})
+    external = info.get("external_times_s")
+    times = external or info.get("call_times_s")
+    if times:
+        data = sorted(float(t) for t in times)
         q1, q3 = _quartiles(data)
         return RowTiming(statistics.median(data), q3 - q1, q1, q3, data[0], data[-1],
-                         len(data), True)
+                         len(data), bool(external))
     s = bench["stats"]
     return RowTiming(s["median"], s["iqr"], s["q1"], s["q3"], s["min"], s["max"],
                      s["rounds"], False)
