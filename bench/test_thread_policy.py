@@ -79,6 +79,7 @@ def test_thread_policy(benchmark, request, scenario, size, threads):
         elements=SIZES[size] * D, scenario=scenario, rounds=rounds,
         median_ms=median, p10_ms=p10, p90_ms=p90, ratio_default_to_1_thread=ratio,
         call_times_s=list(times[None if threads == "default" else 1]),
+        denominator=threads == "1-thread",  # the group's ratios: default / 1 thread
         calls_per_round=BATCH if scenario in ("loop", "python-threads") else 1,
         description=(
             f"kernels.loss_and_grad, float64, d = {D}, {SIZES[size] * D:,} elements: the "
@@ -86,7 +87,8 @@ def test_thread_policy(benchmark, request, scenario, size, threads):
             f"scenario '{scenario}' (bench/_harness/thread_scenarios.py), {rounds} "
             "interleaved rounds; a row's median, IQR and rounds are its calls' (one "
             "pedantic round times the whole scenario for both rows: extra_info "
-            "call_times_s); the ratios are in the table 'Threads never lose'."))
+            "call_times_s); the ratio column is default / 1 thread, gathered in the table "
+            "'Threads never lose'."))
     assert np.isfinite(median)
 
 

@@ -36,6 +36,9 @@ What a benchmark can add to its extra_info, and what the report does with it:
   with several worker counts (the multi-threaded group: "sequential" with 1, "2-threads"
   with 2), the report adds that implementation's concurrent speedup, sequential median /
   concurrent median (ideal: the number of workers).
+* "denominator": True on the row that stands for linreg in a group without a plain
+  "linreg" row (the thread policy's "linreg (1-thread)"): the group's ratios are taken
+  against it.
 * "threads": the threads column (the thread pools' sizes, or the workers).
 * "relative_gap", "target_gap", "reached", "capped", "budget" (bench/test_auto_lr.py):
   the row's result against a target rather than a time to an identical answer. A row
@@ -292,7 +295,8 @@ def _timing_table(members):
     labels of the unstable rows."""
     rows = {(_variant(b), _impl(b)): b for b in members}
     base = {
-        variant: row_timing(b).median for (variant, impl), b in rows.items() if impl == LINREG
+        variant: row_timing(b).median for (variant, impl), b in rows.items()
+        if impl == LINREG or b.get("extra_info", {}).get("denominator")
     }
     lines = [
         "| implementation | median (ms) | IQR (ms) | rounds | threads | linreg speedup |",
@@ -315,7 +319,7 @@ def _timing_table(members):
         short = info.get("reached") is False
         if short:
             label += " ✗"
-        if impl == LINREG:
+        if impl == LINREG or info.get("denominator"):
             ratio = "1.00x (the denominator)"
         elif not base.get(variant):
             ratio = "n/a (no linreg row)"
