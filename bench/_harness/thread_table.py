@@ -89,7 +89,10 @@ def thread_table(benches):
         lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
     lines += ["", "Median time per call of the default thread count (all cores) over one"
               f" thread's, spread in brackets (quartile ends); in bold above {LIMIT}"
-              + (": " + ", ".join(over) if over else ": none") + "."]
+              + (": " + ", ".join(over) if over else ": none") + ". Passes under 2^21"
+              " elements run on one thread whatever n_threads says (MIN_PARALLEL_ELEMENTS,"
+              " linreg/_kernels/platform.pxi), so their ratios compare one thread with"
+              " itself: the rows' noise."]
     alone = []
     for size in sizes:
         times = linreg.get(("alone", size))
