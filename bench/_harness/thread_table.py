@@ -13,7 +13,7 @@ such rows.
 """
 from collections import defaultdict
 
-from _harness.report import _quartiles
+from _harness.report import row_timing
 
 __all__ = ["thread_table", "replace_thread_table", "START", "END", "LIMIT"]
 
@@ -30,33 +30,26 @@ def _size_key(size):
     return (int(base), int(exponent or 0)) if base.isdigit() else (0, 0)
 
 
-def _stats(times):
-    data = sorted(float(t) for t in times)
-    q1, q3 = _quartiles(data)
-    middle = len(data) // 2
-    median = data[middle] if len(data) % 2 else 0.5 * (data[middle - 1] + data[middle])
-    return median, q1, q3
-
-
 def _ratio(top, bottom):
-    """"1.02 (0.95-1.10)": top's median over bottom's, with the quartile ends' ratios."""
-    (m_top, q1_top, q3_top), (m_bottom, q1_bottom, q3_bottom) = _stats(top), _stats(bottom)
-    value = m_top / m_bottom
-    return value, f"{value:.2f} ({q1_top / q3_bottom:.2f}-{q3_top / q1_bottom:.2f})"
+    """(value, "1.02 (0.95-1.10)"): top's median over bottom's (rows timed call by call),
+    with the ratios of their quartile ends."""
+    top, bottom = row_timing(top), row_timing(bottom)
+    value = top.median / bottom.median
+    return value, f"{value:.2f} ({top.q1 / bottom.q3:.2f}-{top.q3 / bottom.q1:.2f})"
 
 
 def _collect(benches):
-    """{(impl family, scenario, size): {"default"/"1-thread": call times}}."""
+    """{(impl family, scenario, size): {"default"/"1-thread": row}}, rows timed call by
+    call (extra_info call_times_s)."""
     rows = defaultdict(dict)
     for bench in benches:
         info = bench.get("extra_info", {})
-        group, times = bench.get("group") or "", info.get("call_times_s")
-        if not group.startswith("threads-never-lose-") or not times:
+        group = bench.get("group") or ""
+        if not group.startswith("threads-never-lose-") or not info.get("call_times_s"):
             continue
-        impl = info.get("impl", "")
-        family, _, contender = impl.partition(" (")
+        family, _, contender = info.get("impl", "").partition(" (")
         size = group.rsplit("-", 1)[-1]
-        rows[family, info.get("scenario"), size][contender.rstrip(")")] = times
+        rows[family, info.get("scenario"), size][contender.rstrip(")")] = bench
     return rows
 
 
@@ -77,11 +70,11 @@ def thread_table(benches):
     for scenario in scenarios:
         cells = []
         for size in sizes:
-            times = linreg.get((scenario, size))
-            if not times:
+            pair = linreg.get((scenario, size))
+            if not pair:
                 cells.append("—")
                 continue
-            value, text = _ratio(times["default"], times["1-thread"])
+            value, text = _ratio(pair["default"], pair["1-thread"])
             if value > LIMIT:
                 over.append(f"{scenario} at {size}")
                 text = f"**{text}**"
@@ -95,11 +88,11 @@ def thread_table(benches):
               " itself: the rows' noise."]
     alone = []
     for size in sizes:
-        times = linreg.get(("alone", size))
+        pair = linreg.get(("alone", size))
         read = rows.get(("numpy-dot-read", "alone", size))
-        if not times or not read or not {"default", "1-thread"} <= set(read):
+        if not pair or not read or not {"default", "1-thread"} <= set(read):
             continue
-        _, gain = _ratio(times["1-thread"], times["default"])
+        _, gain = _ratio(pair["1-thread"], pair["default"])
         _, limit = _ratio(read["1-thread"], read["default"])
         alone.append(f"{size} elements: linreg {gain}x, the memory {limit}x")
     if alone:
