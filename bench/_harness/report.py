@@ -23,7 +23,8 @@ What a benchmark can add to its extra_info, and what the report does with it:
   and the row is marked with a dagger. "external_process" describes how they were taken.
 * "call_times_s": a list of seconds, one per call of the row's work, timed inside a
   scenario whose one pedantic round times all its contenders together (the thread
-  policy's rows, bench/test_thread_policy.py): the row's median, IQR and rounds are
+  policy's rows, bench/test_thread_policy.py; the contenders timed call by call in
+  alternation by bench/_harness/interleave.py): the row's median, IQR and rounds are
   computed from it, as from external_times_s, without the dagger.
 * "peak_extra_bytes" (with "x_bytes" and "allowance_bytes"): the row is a memory
   measurement (the memory-fit group): it goes to the "Memory" section, which prints the
