@@ -46,7 +46,7 @@ def predict_by_columns(
 ):
     """`predict` for the Fortran-ordered X = Xt.T."""
     cdef Py_ssize_t n = Xt.shape[1], d = Xt.shape[0], k = W.shape[1], c, n_chunks
-    cdef Py_ssize_t scratch = _block_rows(d, sizeof(floating))
+    cdef Py_ssize_t scratch = _predict_block_rows(d, k, sizeof(floating))
     cdef WorkBuffers work
     cdef double* r
     cdef int failed = 0, caller

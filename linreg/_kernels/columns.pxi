@@ -5,7 +5,8 @@
 # picks these `*_by_columns` entry points for such an X, so no copy of X is ever made.
 #
 # A pass goes through each chunk of rows (a C-order pass's chunks: the thread count
-# changes no bit) in blocks of rows (1024 at d <= 32): a block's residuals are built four
+# changes no bit) in blocks of rows (1024 at d <= 32; predict with one output, which
+# reads a block once, 4096 at any width): a block's residuals are built four
 # columns at a time (r += x_j w_j + ... + x_j+3 w_j+3, along contiguous memory), then
 # the gradient sums of four columns are four dot products with them, as in a BLAS gemv.
 #
@@ -53,12 +54,33 @@ cdef enum:
     # column (float64, d = 32: 1.34x the C-order time; 4 KB 1.45x, 12 KB 1.41x, 16 KB
     # 1.55x; float32: 1.19x, 4 KB 1.39x, 12 KB 1.28x).
     COLUMN_AHEAD_BYTES = 8192
+    # Predict with one output reads a block once: its blocks are PREDICT_BLOCK_ROWS
+    # rows, however wide, so that each column is a long stream. Four columns read side by
+    # side took 1.16x the time of one sequential read of the same bytes in blocks of 4 KB
+    # of a column, 1.03-1.06x in blocks of 16 KB (C harness, float64 2^20 x 32,
+    # prefetching 8 KB ahead, one thread). Predict on a Fortran X, one thread, A/B
+    # against blocks of `_block_rows` (1024 rows; 64 at d = 512 in float64, 128 in
+    # float32): blocks of 16 KB of a column took float32 (4096 rows) at d = 32 0.87x the
+    # time, d = 19 0.81x, d = 512 0.63x; float64 (2048 rows) d = 32 0.94x, d = 512 0.60x.
+    # Then float64 in 4096 rows against 2048 0.89-0.94x, float32 in 8192 against 4096
+    # 0.96-1.05x: 4096 rows for both.
+    PREDICT_BLOCK_ROWS = 4096
 
 
 cdef inline Py_ssize_t _block_rows(Py_ssize_t d, Py_ssize_t itemsize) noexcept nogil:
     cdef Py_ssize_t m = COLUMN_BLOCK_BYTES // (d * itemsize) // 64 * 64
     cdef Py_ssize_t most = COLUMN_BLOCK_ROWS if d >= 4 else NARROW_BLOCK_ROWS
     return MIN_BLOCK_ROWS if m < MIN_BLOCK_ROWS else (most if m > most else m)
+
+
+cdef inline Py_ssize_t _predict_block_rows(
+    Py_ssize_t d, Py_ssize_t k, Py_ssize_t itemsize,
+) noexcept nogil:
+    """Rows of `_predict_columns`'s blocks: PREDICT_BLOCK_ROWS with one output, whose
+    blocks are read once (nothing of them need stay in cache); with several, each
+    output reads the block again from cache: `_block_rows`."""
+    cdef Py_ssize_t m = _block_rows(d, itemsize)
+    return PREDICT_BLOCK_ROWS if k == 1 and PREDICT_BLOCK_ROWS > m else m
 
 
 cdef struct ColumnBlock:
@@ -315,12 +337,12 @@ cdef void _predict_columns(
     const floating[:, ::1] Xt, floating[:, :] out, const WorkBuffers* work, Py_ssize_t start,
     Py_ssize_t stop, double* r,
 ) noexcept nogil:
-    """`_predict_rows` for X = Xt.T; `r` is scratch for _block_rows(d) doubles. The
-    residual loop of `_block_step` alone, prefetching ahead (float32 took 1.5x the time
-    of the C-order predict without)."""
+    """`_predict_rows` for X = Xt.T; `r` is scratch for _predict_block_rows(d, k)
+    doubles. The residual loop of `_block_step` alone, prefetching ahead (float32 took
+    1.5x the time of the C-order predict without)."""
     cdef Py_ssize_t d = Xt.shape[0], k = out.shape[1], s = start, m, i, o, ahead
     cdef double part
-    cdef Py_ssize_t block = _block_rows(d, sizeof(floating))
+    cdef Py_ssize_t block = _predict_block_rows(d, k, sizeof(floating))
     cdef const floating* X0 = &Xt[0, 0]
     cdef const floating* w
     cdef ColumnBlock blk

@@ -1,7 +1,7 @@
 """The blocked pass over a Fortran-ordered X (linreg/_kernels/columns.pxi, column_lines.pxi).
 
 The fused epoch and predict read X = Xt.T in blocks of rows (1024 rows at d <= 32, at
-least 64), four columns at a time a cache line at a time, and sum each block's gradient
+least 64; predict with one output 4096 at any width), four columns at a time a cache line at a time, and sum each block's gradient
 while the next block's residuals are built (a pipeline over blocks and outputs). Every
 edge of that is exercised here: rows that end mid-line (8 float64 / 16 float32 rows),
 mid-block and mid-chunk (chunks of 8192 rows), two rows, fewer rows than a block, blocks
@@ -34,6 +34,9 @@ SHAPES = [
     (1000, 301),   # wide rows: blocks of 64 rows, shorter than the prefetch distance
     (1100, 19),    # over 16 columns (one output takes the blocks): 3 columns left over
     (700, 22),     # ... and 2
+    # predict with one output takes blocks of 4096 rows whatever the width:
+    (9000, 21),    # two of them and a short one, across a chunk of 8192 rows
+    (4500, 301),   # wide rows: one block of 4096 and 404 rows
 ]
 
 
