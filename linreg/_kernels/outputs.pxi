@@ -60,6 +60,9 @@ cdef extern from *:
     #define LINREG_OUTPUT_TILES_F16 0
     #define linreg_tile16_residuals_f(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
     #define linreg_tile16_gradient_f(xs, m, q, d, g) ((void)0)
+    #define LINREG_OUTPUT_TILE_PAIRS 0
+    #define linreg_tile16x2_residuals_f(xs, m, wa, wb, d, ysa, ysb, ba, bb, weights, qa, qb, sa, sb, ca, cb) ((void)0)
+    #define linreg_tile16x2_gradient_f(xs, m, qa, qb, d, ga, gb) ((void)0)
     #define linreg_tile_gradient_f_by_output(d) 0
     /* One AVX register: 4 doubles, 8 floats, or 4 floats in its lower half. A tile of 8
        outputs is two double vectors (lo, hi) or one float vector. (Wider generic vectors
@@ -234,6 +237,9 @@ cdef extern from *:
     #define LINREG_OUTPUT_TILES_F16 0
     #define linreg_tile16_residuals_f(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
     #define linreg_tile16_gradient_f(xs, m, q, d, g) ((void)0)
+    #define LINREG_OUTPUT_TILE_PAIRS 0
+    #define linreg_tile16x2_residuals_f(xs, m, wa, wb, d, ysa, ysb, ba, bb, weights, qa, qb, sa, sb, ca, cb) ((void)0)
+    #define linreg_tile16x2_gradient_f(xs, m, qa, qb, d, ga, gb) ((void)0)
     #define linreg_tile_residuals_d(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
     #define linreg_tile_residuals_f(xs, m, w, d, ys, bias, weights, q, sse, bsum) ((void)0)
     #define linreg_tile_gradient_d(xs, m, q, d, g) ((void)0)
@@ -276,6 +282,18 @@ cdef extern from *:
                                    double* bias_lanes) noexcept nogil
     void linreg_tile16_gradient_f(const float* const* xs, Py_ssize_t m, const float* q_block,
                                   Py_ssize_t d, double* g) noexcept nogil
+    # Whether two tiles of 16 float32 outputs can be summed at once (the avx512 build):
+    # the same as two calls of the above, for rows of at most F32_CHUNK features.
+    int LINREG_OUTPUT_TILE_PAIRS
+    void linreg_tile16x2_residuals_f(const float* const* xs, Py_ssize_t m, const float* wa,
+                                     const float* wb, Py_ssize_t d, const float* const* ysa,
+                                     const float* const* ysb, const double* biasa,
+                                     const double* biasb, const double* weights, float* qa,
+                                     float* qb, double* ssea, double* sseb, double* bsuma,
+                                     double* bsumb) noexcept nogil
+    void linreg_tile16x2_gradient_f(const float* const* xs, Py_ssize_t m, const float* qa,
+                                    const float* qb, Py_ssize_t d, double* ga,
+                                    double* gb) noexcept nogil
 
 
 cdef extern from *:
@@ -404,6 +422,43 @@ cdef bint _predict_over_outputs(
     return True
 
 
+cdef inline void _tile_targets(
+    const floating[:, :] Y, const Py_ssize_t* block_rows, Py_ssize_t m, Py_ssize_t o0,
+    Py_ssize_t T, bint y_rows_contiguous, bint read_on, Py_ssize_t last_row,
+    floating* y_copies, const floating** ys,
+) noexcept nogil:
+    """ys[i]: where the tile of outputs o0..o0+T-1 reads the targets of the block's row i
+    (i < m): in Y, or in y_copies (m, T) for a strided Y, and for a partial tile on Y's
+    last row."""
+    cdef Py_ssize_t k = Y.shape[1], i
+    cdef Py_ssize_t live = k - o0 if k - o0 < T else T
+    cdef Py_ssize_t y_col = Y.strides[1] // <Py_ssize_t> sizeof(floating)
+    if live == T and y_rows_contiguous:
+        for i in range(m):
+            ys[i] = &Y[block_rows[i], o0]
+    elif y_rows_contiguous and read_on:
+        # A partial tile reads on past the row's last target, into the next row (its
+        # lanes' results are never read back), except on Y's last row: as fast as a full
+        # tile (A/B, 1 thread, 2^24 elements, d = 4: float32 k = 5 0.56x the time of
+        # copies, k = 12 0.52x; float64 k = 5 0.80x, k = 12 1.06x, at d = 16 1.00x).
+        for i in range(m):
+            if block_rows[i] < last_row:
+                ys[i] = &Y[block_rows[i], o0]
+            elif floating is float:
+                linreg_tile_targets_f(y_copies + i * T, &Y[block_rows[i], o0], y_col, live, T)
+                ys[i] = y_copies + i * T
+            else:
+                linreg_tile_targets_d(y_copies + i * T, &Y[block_rows[i], o0], y_col, live, T)
+                ys[i] = y_copies + i * T
+    else:
+        for i in range(m):
+            if floating is float:
+                linreg_tile_targets_f(y_copies + i * T, &Y[block_rows[i], o0], y_col, live, T)
+            else:
+                linreg_tile_targets_d(y_copies + i * T, &Y[block_rows[i], o0], y_col, live, T)
+            ys[i] = y_copies + i * T
+
+
 cdef inline double _sums_over_outputs(
     const floating[:, ::1] X,
     const floating[:, :] Y,
@@ -439,10 +494,12 @@ cdef inline double _sums_over_outputs(
     cdef Py_ssize_t t, o0, live, i, j, o, m, at, row, ahead, last
     cdef const floating* xs[OUTPUT_BLOCK_ROWS]
     cdef const floating* ys[OUTPUT_BLOCK_ROWS]
+    cdef const floating* ys_next[OUTPUT_BLOCK_ROWS]  # the next tile's, for a pair of tiles
     cdef Py_ssize_t block_rows[OUTPUT_BLOCK_ROWS]
     cdef double block_weights[OUTPUT_BLOCK_ROWS]
-    cdef floating y_copies[OUTPUT_BLOCK_ROWS * OUTPUT_TILE_MAX]  # a partial or strided tile's targets
-    cdef floating q_block[OUTPUT_BLOCK_ROWS * OUTPUT_TILE_MAX]
+    # A partial or strided tile's targets, and the residuals: room for two tiles (a pair).
+    cdef floating y_copies[2 * OUTPUT_BLOCK_ROWS * OUTPUT_TILE_MAX]
+    cdef floating q_block[2 * OUTPUT_BLOCK_ROWS * OUTPUT_TILE_MAX]
     cdef double sse = 0.0
     # One allocation: the gradient by tile (tiles, d, T), the bias, its gradient and the
     # loss by lane (3 x padded), then W by tile (tiles, d, T) in X's dtype.
@@ -482,38 +539,28 @@ cdef inline double _sums_over_outputs(
             last = ahead + OUTPUT_BLOCK_ROWS if ahead + OUTPUT_BLOCK_ROWS < stop else stop
             _prefetch_row(&Y[ahead, 0], (last - ahead) * k * sizeof(floating))
             _prefetch_row(&X[ahead, 0], (last - ahead) * d * sizeof(floating))
-        for t in range(n_tiles):
+        t = 0
+        while t < n_tiles:
             o0 = t * T
-            live = k - o0 if k - o0 < T else T
-            if live == T and y_rows_contiguous:
-                for i in range(m):
-                    ys[i] = &Y[block_rows[i], o0]
-            elif y_rows_contiguous and read_on:
-                # A partial tile reads on past the row's last target, into the next row
-                # (its lanes' results are never read back), except on Y's last row: as
-                # fast as a full tile (A/B, 1 thread, 2^24 elements, d = 4: float32 k = 5
-                # 0.56x the time of copies, k = 12 0.52x; float64 k = 5 0.80x, k = 12
-                # 1.06x, at d = 16 1.00x).
-                for i in range(m):
-                    if block_rows[i] < last_row:
-                        ys[i] = &Y[block_rows[i], o0]
-                    elif floating is float:
-                        linreg_tile_targets_f(y_copies + i * T, &Y[block_rows[i], o0], y_col,
-                                              live, T)
-                        ys[i] = y_copies + i * T
-                    else:
-                        linreg_tile_targets_d(y_copies + i * T, &Y[block_rows[i], o0], y_col,
-                                              live, T)
-                        ys[i] = y_copies + i * T
-            else:
-                for i in range(m):
-                    if floating is float:
-                        linreg_tile_targets_f(y_copies + i * T, &Y[block_rows[i], o0], y_col,
-                                              live, T)
-                    else:
-                        linreg_tile_targets_d(y_copies + i * T, &Y[block_rows[i], o0], y_col,
-                                              live, T)
-                    ys[i] = y_copies + i * T
+            _tile_targets(Y, block_rows, m, o0, T, y_rows_contiguous, read_on, last_row,
+                          y_copies, ys)
+            if (floating is float and T != OUTPUT_TILE and LINREG_OUTPUT_TILE_PAIRS
+                    and t + 1 < n_tiles and d <= F32_CHUNK):
+                # Two tiles at once (output_tiles_avx512.pxi): the same bits as two.
+                _tile_targets(Y, block_rows, m, o0 + T, T, y_rows_contiguous, read_on,
+                              last_row, y_copies + OUTPUT_BLOCK_ROWS * OUTPUT_TILE_MAX,
+                              ys_next)
+                linreg_tile16x2_residuals_f(
+                    xs, m, w_tiles + t * tile_size, w_tiles + (t + 1) * tile_size, d, ys,
+                    ys_next, bias_tiles + o0, bias_tiles + o0 + T,
+                    NULL if sample_weight == NULL else block_weights, q_block,
+                    q_block + OUTPUT_BLOCK_ROWS * OUTPUT_TILE_MAX, sse_lanes + o0,
+                    sse_lanes + o0 + T, bias_lanes + o0, bias_lanes + o0 + T)
+                linreg_tile16x2_gradient_f(
+                    xs, m, q_block, q_block + OUTPUT_BLOCK_ROWS * OUTPUT_TILE_MAX, d,
+                    g_tiles + t * tile_size, g_tiles + (t + 1) * tile_size)
+                t += 2
+                continue
             if floating is double:
                 linreg_tile_residuals_d(xs, m, w_tiles + t * tile_size, d, ys, bias_tiles + o0,
                                         NULL if sample_weight == NULL else block_weights,
@@ -529,6 +576,7 @@ cdef inline double _sums_over_outputs(
                                         NULL if sample_weight == NULL else block_weights,
                                         q_block, sse_lanes + o0, bias_lanes + o0)
                 linreg_tile_gradient_f(xs, m, q_block, d, g_tiles + t * tile_size)
+            t += 1
         at += m
     for t in range(n_tiles):
         o0 = t * T

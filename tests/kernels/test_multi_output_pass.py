@@ -133,3 +133,23 @@ def test_float32_sums_on_a_long_X_stay_close_to_float64(impl, d, k):
     assert abs(loss - ref_loss) <= 1e-6 * ref_loss
     assert np.max(np.abs(grad_W - ref_W)) <= 1e-5 * np.max(np.abs(ref_W))
     assert np.max(np.abs(grad_b - ref_b)) <= 1e-5 * np.max(np.abs(ref_b))
+
+
+# float32 with more than 16 outputs in the avx512 build: two 16-output tiles summed at
+# once (rows of at most 32 features), each lane doing the arithmetic of its tile alone.
+# The gradient is of the mean over the n k targets: with k a power of two, scaling each
+# tile's gradient by 16 / k is exact, so the bits must agree.
+@pytest.mark.parametrize("k", [32, 64])
+@pytest.mark.parametrize("d", [3, 16, 32, 33])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_float32_outputs_get_the_bits_of_their_tile_alone(impl, weighted, d, k):
+    X, Y, W, b = make_problem(1003, d, k, np.float32, seed=d + k)
+    sw = np.random.default_rng(d).random(1003) if weighted else None
+    _, grad_W, grad_b = kernel_sums(X, Y, W, b, sample_weight=sw)
+    for o0 in range(0, k, 16):  # each tile of 16 outputs, on its own
+        tile = slice(o0, o0 + 16)
+        _, tile_W, tile_b = kernel_sums(X, np.ascontiguousarray(Y[:, tile]),
+                                        np.ascontiguousarray(W[:, tile]), b[tile].copy(),
+                                        sample_weight=sw)
+        np.testing.assert_array_equal(grad_W[:, tile] * np.float32(k / 16), tile_W)
+        np.testing.assert_array_equal(grad_b[tile] * np.float32(k / 16), tile_b)
