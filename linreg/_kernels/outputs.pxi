@@ -484,7 +484,6 @@ cdef inline double _sums_over_outputs(
     cdef Py_ssize_t n_tiles = (k + T - 1) // T
     cdef Py_ssize_t padded = n_tiles * T, tile_size = d * T
     cdef bint y_rows_contiguous = Y.strides[1] == sizeof(floating)
-    cdef Py_ssize_t y_col = Y.strides[1] // <Py_ssize_t> sizeof(floating)
     cdef Py_ssize_t y_row = Y.strides[0] // <Py_ssize_t> sizeof(floating)
     cdef Py_ssize_t last_row = Y.shape[0] - 1
     # Whether a partial tile (the last, k % T outputs) may read its row's T targets whole:
