@@ -11,8 +11,8 @@
   comes from memory. With 1 thread the two are timed call by call in alternation
   (`_harness.interleave`), so that both see the same state of the machine's memory;
   with every core they are not (an OpenBLAS call leaves its threads spinning, which the
-  next linreg call would meet). Targets: linreg within 1.15x of the floor (its speedup column at 0.87 or more), and
-  for d >= 8 at 80% of the read bandwidth or better.
+  next linreg call would meet). Targets: linreg within 1.15x of the floor (its speedup
+  column at 0.87 or more), and for d >= 8 at 80% of the read bandwidth or better.
 
 Each row checks its result against `linreg.reference` before it is timed.
 """
