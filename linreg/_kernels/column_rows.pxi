@@ -1,5 +1,7 @@
 # Several outputs on a Fortran-ordered X: each block of rows copied into C order, in a
-# scratch that stays in L2, and summed there by the C-order pass's own loops.
+# scratch that stays in L2, and summed there by the C-order pass's own loops. (The
+# avx512 build sums 5 to 16 float32 outputs on up to 32 columns from the columns
+# themselves instead: column_tiles_avx512.pxi.)
 #
 # Why: the pass over columns (columns.pxi) builds the residuals of one output at a time,
 # so each block of X is read k times for the residuals and k times for the gradient
@@ -18,6 +20,8 @@
 
 
 from cython.view cimport array as _scratch_array
+
+include "column_tiles_avx512.pxi"
 
 cdef enum:
     # X in a block: two blocks' worth (the copy, and the block being read for it) stay
@@ -72,6 +76,11 @@ cdef double _row_block_sums(
     cdef floating[:, ::1] block = row_blocks[slot * rows:(slot + 1) * rows]
     cdef WorkBuffers local = work[0]  # the weights' rows counted from the block's first
     cdef double sse = 0.0
+    cdef bint done = False
+    if floating is float and _column_tiles_take(Xt.shape[0], Y.shape[1]):  # column_tiles_avx512.pxi
+        sse = _column_tile_sums(Xt, Y, start, stop, work, grad_by_output, grad_bias, &done)
+        if done:
+            return sse
     while s < stop:
         m = rows if s + rows <= stop else stop - s
         _copy_row_block(Xt, s, m, &block[0, 0])
