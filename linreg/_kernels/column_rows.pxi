@@ -1,6 +1,6 @@
 # Several outputs on a Fortran-ordered X: each block of rows copied into C order, in a
 # scratch that stays in L2, and summed there by the C-order pass's own loops. (The
-# avx512 build sums 5 to 16 float32 outputs on up to 32 columns from the columns
+# avx512 build's fused pass sums 5 to 16 outputs on up to 32 columns from the columns
 # themselves instead: column_tiles_avx512.pxi.)
 #
 # Why: the pass over columns (columns.pxi) builds the residuals of one output at a time,
@@ -77,7 +77,7 @@ cdef double _row_block_sums(
     cdef WorkBuffers local = work[0]  # the weights' rows counted from the block's first
     cdef double sse = 0.0
     cdef bint done = False
-    if floating is float and _column_tiles_take(Xt.shape[0], Y.shape[1]):  # column_tiles_avx512.pxi
+    if _column_tiles_take(Xt.shape[0], Y.shape[1]):  # column_tiles_avx512.pxi
         sse = _column_tile_sums(Xt, Y, start, stop, work, grad_by_output, grad_bias, &done)
         if done:
             return sse

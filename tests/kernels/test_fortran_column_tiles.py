@@ -1,9 +1,11 @@
-"""Five to sixteen outputs on a float32 Fortran-ordered X of at most 32 columns, summed
-from the columns in the avx512 build (linreg/_kernels/column_tiles_avx512.pxi; the other
-builds, wider X and more outputs copy blocks of rows into C order, column_rows.pxi).
+"""Five to sixteen outputs on a Fortran-ordered X of at most 32 columns, summed from the
+columns in the avx512 build
+(linreg/_kernels/column_tiles_avx512.pxi; the other builds, wider X and more outputs
+copy blocks of rows into C order, column_rows.pxi).
 
-Exercised: blocks of 64 rows cut by the end of X and by chunks, chunks of 16 rows
-partly filled, tiles of 8 outputs partly empty and two of them, every layout of Y
+Exercised: blocks (64 float32 or 32 float64 rows) cut by the end of X and by chunks,
+a block's chunks (16 or 8 rows) partly filled, tiles of 8 outputs partly empty and
+several of them, every layout of Y
 (its targets are transposed, loaded by column or gathered), sample weights, d up to
 32 and just past it. Each result is compared with float64 sums of the float64 values
 (the truth) and with the same values in C order; the layout of Y and the thread count
@@ -19,7 +21,9 @@ from _helpers import make_problem
 from _helpers import pass_tolerance as _tolerance
 from _helpers import uneven_weights as _weights
 
-# (n, d, k): rows around the 64-row blocks and 16-row chunks, tiles of 8 outputs.
+DTYPES = [pytest.param(np.float32, id="float32"), pytest.param(np.float64, id="float64")]
+
+# (n, d, k): rows around the blocks and chunks, tiles of 8 outputs.
 SHAPES = [
     (2, 3, 5),        # one chunk, two rows
     (15, 16, 8),      # less than a chunk
@@ -32,6 +36,7 @@ SHAPES = [
     (1000, 31, 7),
     (4099, 11, 16),   # two whole tiles
     (300, 8, 17),     # past 16 outputs: the copied blocks
+    (500, 33, 6),     # past 32 columns: the copied blocks
     (20_011, 6, 5),   # several chunks (8192 rows), the last short
 ]
 
@@ -40,13 +45,14 @@ def _pass(X, Y, W, b, sw=None, n_threads=1):
     return tuple(np.asarray(r) for r in _fused(X, Y, W, b, sw, n_threads=n_threads))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("n, d, k", SHAPES, ids=[f"n{n}-d{d}-k{k}" for n, d, k in SHAPES])
-def test_column_tiles_match_truth_and_c_order(impl, weighted, n, d, k):
-    X, Y, W, b = make_problem(n, d, k, np.float32, seed=n + d + k)
+def test_column_tiles_match_truth_and_c_order(impl, dtype, weighted, n, d, k):
+    X, Y, W, b = make_problem(n, d, k, dtype, seed=n + d + k)
     XF = np.asfortranarray(X)
     sw = _weights(n) if weighted else None
-    rtol = _tolerance(np.float32, d)
+    rtol = _tolerance(dtype, d)
     got = _pass(XF, Y, W, b, sw)
     for g, want, c, what in zip(got, _truth(X, Y, W, b, sw), _pass(X, Y, W, b, sw),
                                 ("loss", "grad_W", "grad_b")):
@@ -67,14 +73,15 @@ def _y_layouts(Y):
             "row-strided": tall[::2], "negative-stride": flipped}
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n, d, k", [(67, 10, 5), (1000, 16, 8), (129, 3, 15)],
                          ids=["n67-d10-k5", "n1000-d16-k8", "n129-d3-k15"])
-def test_targets_in_any_layout_give_the_same_bits(impl, n, d, k):
-    X, Y, W, b = make_problem(n, d, k, np.float32, seed=d + k)
+def test_targets_in_any_layout_give_the_same_bits(impl, dtype, n, d, k):
+    X, Y, W, b = make_problem(n, d, k, dtype, seed=d + k)
     XF = np.asfortranarray(X)
     layouts = _y_layouts(Y)
     want = _pass(XF, layouts["C"], W, b)
-    _check_close(want[1], _truth(X, Y, W, b, None)[1], _tolerance(np.float32, d),
+    _check_close(want[1], _truth(X, Y, W, b, None)[1], _tolerance(dtype, d),
                  "Fortran order vs float64 truth: grad_W")
     for name, Yl in layouts.items():
         assert np.array_equal(Yl, Y)
@@ -82,11 +89,12 @@ def test_targets_in_any_layout_give_the_same_bits(impl, n, d, k):
             assert np.array_equal(got, w), f"Y {name}"
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-def test_column_tiles_bits_do_not_depend_on_threads(impl, weighted):
+def test_column_tiles_bits_do_not_depend_on_threads(impl, dtype, weighted):
     # Over 2^21 elements, so threads take chunks.
     n, d, k = 300_007, 9, 12
-    X, Y, W, b = make_problem(n, d, k, np.float32, seed=7)
+    X, Y, W, b = make_problem(n, d, k, dtype, seed=7)
     XF = np.asfortranarray(X)
     sw = _weights(n) if weighted else None
     results = [_pass(XF, Y, W, b, sw, n_threads=t) for t in (1, 2, 3)]
@@ -94,7 +102,7 @@ def test_column_tiles_bits_do_not_depend_on_threads(impl, weighted):
         for got, want in zip(other, results[0]):
             assert np.array_equal(got, want)
     for got, want in zip(results[0], _truth(X, Y, W, b, sw)):
-        _check_close(got, want, _tolerance(np.float32, d), "Fortran order vs float64 truth")
+        _check_close(got, want, _tolerance(dtype, d), "Fortran order vs float64 truth")
 
 
 def test_column_tiles_accuracy_over_many_rows(impl):

@@ -123,21 +123,22 @@ def test_float64_predict_reads_nothing_past_x(impl, d, n):
     assert np.array_equal(got, kernels.predict(values.copy(), W, b, n_threads=1))
 
 
-@pytest.mark.parametrize("n", [15, 64, 67, 130], ids=lambda n: f"n{n}")
+@pytest.mark.parametrize("n", [7, 15, 33, 64, 67, 130], ids=lambda n: f"n{n}")
 @pytest.mark.parametrize(("d", "k"), [(5, 5), (16, 8), (32, 9)])
-def test_fortran_column_tiles_read_nothing_past_x_or_y(impl, d, k, n):
-    """Five outputs or more on a float32 Fortran-ordered X (column_tiles_avx512.pxi):
-    the last block's columns are loaded masked, and its targets row by row; X's last
-    column, then Y's last row, end where the page that may not be read begins."""
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_fortran_column_tiles_read_nothing_past_x_or_y(impl, dtype, d, k, n):
+    """Five outputs or more on a Fortran-ordered X (column_tiles_avx512.pxi): the last
+    block's columns are loaded masked, and its targets row by row; X's last column, then
+    Y's last row, end where the page that may not be read begins."""
     rng = np.random.default_rng(d * 100 + k * 10 + n)
-    values = (rng.standard_normal((n, d)) + 0.5).astype(np.float32)
+    values = (rng.standard_normal((n, d)) + 0.5).astype(dtype)
     guarded_x = GuardedArray(np.ascontiguousarray(values.T))
     X = guarded_x.array.T
     assert X.flags.f_contiguous and not X.flags.c_contiguous
-    targets = rng.standard_normal((n, k)).astype(np.float32)
+    targets = rng.standard_normal((n, k)).astype(dtype)
     guarded_y = GuardedArray(targets)
-    W = (rng.standard_normal((d, k)) / np.sqrt(d)).astype(np.float32)
-    b = np.full(k, 0.25, np.float32)
+    W = (rng.standard_normal((d, k)) / np.sqrt(d)).astype(dtype)
+    b = np.full(k, 0.25, dtype)
     want = _loss_and_grad(np.asfortranarray(values), targets.copy(), W, b)
     for got in (_loss_and_grad(X, targets.copy(), W, b),
                 _loss_and_grad(np.asfortranarray(values), guarded_y.array, W, b)):
