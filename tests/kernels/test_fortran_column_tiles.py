@@ -1,15 +1,13 @@
 """Five to sixteen outputs on a Fortran-ordered X of at most 32 columns, summed from the
-columns in the avx512 build
-(linreg/_kernels/column_tiles_avx512.pxi; the other builds, wider X and more outputs
-copy blocks of rows into C order, column_rows.pxi).
+columns in the avx512 build (linreg/_kernels/column_tiles_avx512.pxi; the other builds,
+wider X and more outputs copy blocks of rows into C order, column_rows.pxi).
 
-Exercised: blocks (64 float32 or 32 float64 rows) cut by the end of X and by chunks,
-a block's chunks (16 or 8 rows) partly filled, tiles of 8 outputs partly empty and
-several of them, every layout of Y
-(its targets are transposed, loaded by column or gathered), sample weights, d up to
-32 and just past it. Each result is compared with float64 sums of the float64 values
-(the truth) and with the same values in C order; the layout of Y and the thread count
-must change no bit.
+Exercised: blocks (64 float32 or 32 float64 rows) cut by the end of X and by chunks, a
+block's chunks (16 or 8 rows) partly filled, tiles of 8 outputs partly empty and two of
+them, every layout of Y (its targets transposed, loaded by column or gathered), sample
+weights, d up to 32 and just past it. Each result is compared with float64 sums of the
+float64 values (the truth) and with the same values in C order; the layout of Y must
+change no bit (nor must the thread count: test_fortran_row_blocks.py).
 """
 import numpy as np
 import pytest
@@ -87,22 +85,6 @@ def test_targets_in_any_layout_give_the_same_bits(impl, dtype, n, d, k):
         assert np.array_equal(Yl, Y)
         for got, w in zip(_pass(XF, Yl, W, b), want):
             assert np.array_equal(got, w), f"Y {name}"
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-def test_column_tiles_bits_do_not_depend_on_threads(impl, dtype, weighted):
-    # Over 2^21 elements, so threads take chunks.
-    n, d, k = 300_007, 9, 12
-    X, Y, W, b = make_problem(n, d, k, dtype, seed=7)
-    XF = np.asfortranarray(X)
-    sw = _weights(n) if weighted else None
-    results = [_pass(XF, Y, W, b, sw, n_threads=t) for t in (1, 2, 3)]
-    for other in results[1:]:
-        for got, want in zip(other, results[0]):
-            assert np.array_equal(got, want)
-    for got, want in zip(results[0], _truth(X, Y, W, b, sw)):
-        _check_close(got, want, _tolerance(dtype, d), "Fortran order vs float64 truth")
 
 
 def test_column_tiles_accuracy_over_many_rows(impl):

@@ -75,9 +75,12 @@ def test_row_blocks_strided_y_and_output(impl, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-def test_row_blocks_bits_do_not_depend_on_threads(impl, dtype, weighted):
-    # 150_011 x 8 with 8 outputs: over 2^20 elements, so threads take chunks.
-    n, d, k = 150_011, 8, 8
+@pytest.mark.parametrize("n, d, k", [(150_011, 8, 8), (300_007, 9, 12), (70_001, 40, 6)],
+                         ids=["one-tile", "two-tiles", "wide"])
+def test_row_blocks_bits_do_not_depend_on_threads(impl, dtype, weighted, n, d, k):
+    # Over 2^20 elements, so threads take chunks. Up to 32 columns and 16 outputs, the
+    # avx512 build's fused pass sums the columns in place (column_tiles_avx512.pxi): one
+    # tile of outputs, then two, the second partial; 40 columns copy blocks of rows.
     X, Y, W, b = make_problem(n, d, k, dtype, seed=5)
     XF = np.asfortranarray(X)
     sw = _weights(n) if weighted else None
