@@ -16,9 +16,10 @@
 #
 # Blocks of 4 registers' rows (64 float32, 32 float64): the block's columns are kept in
 # L1 (a local copy, with a column of ones whose gradient is the bias's) between the
-# residuals and the gradient; the lines LINREG_CT_AHEAD rows further on, of X's columns
-# and of Y, are requested as a block is read (without the requests for Y the float32
-# pass took 1.3x the time at d = 16: 17 streams, and the hardware followed X's, not Y's).
+# residuals and the gradient; the lines 512 bytes of a column further on (LINREG_CT_AHEAD
+# rows), of X's columns and of Y, are requested as a block is read (without the requests
+# for Y the float32 pass took 1.25x the time at d = 16: 17 streams, and the hardware
+# followed X's, not Y's).
 #
 # A/B against the copied blocks, one thread, 2^25 elements, Fortran time (Fortran / C
 # time before -> after), 8 outputs:
@@ -32,7 +33,8 @@
 # here has its own residual sums, transposes and gradient trees); float64 24 outputs
 # 0.94x at d = 16 but 1.11-1.12x at d = 4 and 8, 32 outputs 1.05-1.22x. At d = 16 and 32
 # those columns were 2^21 and 2^20 rows long, a multiple of 4 KB apart, so a block's
-# columns shared cache sets (float32, k = 8, d = 32 with 1000 rows more: 0.80 of C).
+# columns shared cache sets (in a C harness, float32, k = 8, d = 32: 1.22 of the C-order
+# time, and 0.80 with 1000 rows more).
 #
 # Precision. float64: all in double. float32, as the C-order float32 tiles
 # (output_tiles_avx512.pxi): a row's d <= 32 products summed in float32 (one run of
@@ -48,8 +50,8 @@ cdef extern from *:
     #if defined(LINREG_TILES_AVX512)
     #define LINREG_COLUMN_TILES 1
     #include <immintrin.h>
-    /* 16-row chunks per block (64 rows), and how many rows ahead a block's columns and
-       targets are requested. */
+    /* Chunks (a register's rows: 16 float32, 8 float64) per block, and how many rows
+       ahead a block's columns and targets are requested (512 bytes of a column). */
     #define LINREG_CT_CHUNKS 4
     #define LINREG_CT_AHEAD 128
     #define LINREG_CT_AHEAD_D 64
