@@ -15,7 +15,7 @@ import pytest
 from _helpers import assert_close_scaled as _check_close
 from _helpers import float64_truth as _truth
 from _helpers import fused_pass as _fused
-from _helpers import make_problem
+from _helpers import LAYOUTS, in_layout, make_problem
 from _helpers import pass_tolerance as _tolerance
 from _helpers import uneven_weights as _weights
 
@@ -58,33 +58,18 @@ def test_column_tiles_match_truth_and_c_order(impl, dtype, weighted, n, d, k):
         _check_close(g, c, 2 * rtol, f"Fortran order vs C order: {what}")
 
 
-def _y_layouts(Y):
-    """Y's values in C order, Fortran order (a DataFrame's), every other column of a wider
-    array, every other row of a longer one, and both axes reversed."""
-    n, k = Y.shape
-    wide = np.zeros((n, 2 * k), Y.dtype)
-    wide[:, 1::2] = Y
-    tall = np.zeros((2 * n, k), Y.dtype)
-    tall[::2] = Y
-    flipped = np.ascontiguousarray(Y[::-1, ::-1])[::-1, ::-1]
-    return {"C": np.ascontiguousarray(Y), "F": np.asfortranarray(Y), "col-strided": wide[:, 1::2],
-            "row-strided": tall[::2], "negative-stride": flipped}
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n, d, k", [(67, 10, 5), (1000, 16, 8), (129, 3, 15)],
                          ids=["n67-d10-k5", "n1000-d16-k8", "n129-d3-k15"])
 def test_targets_in_any_layout_give_the_same_bits(impl, dtype, n, d, k):
     X, Y, W, b = make_problem(n, d, k, dtype, seed=d + k)
     XF = np.asfortranarray(X)
-    layouts = _y_layouts(Y)
-    want = _pass(XF, layouts["C"], W, b)
+    want = _pass(XF, Y, W, b)
     _check_close(want[1], _truth(X, Y, W, b, None)[1], _tolerance(dtype, d),
                  "Fortran order vs float64 truth: grad_W")
-    for name, Yl in layouts.items():
-        assert np.array_equal(Yl, Y)
-        for got, w in zip(_pass(XF, Yl, W, b), want):
-            assert np.array_equal(got, w), f"Y {name}"
+    for layout in LAYOUTS:  # C, Fortran (a DataFrame's), strided rows and columns, reversed
+        for got, w in zip(_pass(XF, in_layout(Y, layout), W, b), want):
+            assert np.array_equal(got, w), f"Y {layout}"
 
 
 def test_column_tiles_accuracy_over_many_rows(impl):
